@@ -1,0 +1,261 @@
+// The C ABI over the C++ engine: handles, errors, buffers and one thin function per operation.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "guard.hpp"
+#include "loyalty.h"
+#include "loyalty/core/engine.hpp"
+#include "loyalty/sys/clock.h"
+#include "loyalty/version.h"
+
+struct loy_engine {
+  loyalty::Engine engine;
+};
+struct loy_admin {
+  loyalty::Admin admin;
+};
+struct loy_session {
+  loyalty::Session session;
+};
+
+namespace loyalty::capi {
+namespace {
+
+struct ErrorSlot {
+  bool set = false;
+  std::string message;
+  std::string detail;
+  loy_error view{};
+};
+thread_local ErrorSlot t_error;
+
+/// Adapts a loy_sys_clock to the C++ Clock interface.
+class CClock final : public Clock {
+ public:
+  explicit CClock(const loy_sys_clock& c) : c_(c) {}
+  Timestamp now() override { return c_.now_ms(c_.ctx); }
+
+ private:
+  loy_sys_clock c_;
+};
+
+void fill(loy_buf* out, const json& result) {
+  const std::string text = result.dump();
+  auto* p = static_cast<char*>(std::malloc(text.size() + 1));
+  if (!p) throw std::bad_alloc();
+  std::memcpy(p, text.data(), text.size());
+  p[text.size()] = '\0';
+  out->data = p;
+  out->len = text.size();
+}
+
+json input(const char* json_text, size_t len) {
+  if (!json_text) misuse("json is NULL");
+  return loyalty::json::parse(json_text, json_text + len, nullptr, false).is_discarded()
+             ? throw Error(Status::invalid, "malformed JSON input")
+             : loyalty::json::parse(json_text, json_text + len);
+}
+
+void check_out(loy_buf* out) {
+  if (!out) misuse("out is NULL");
+  out->data = nullptr;
+  out->len = 0;
+}
+
+int session_op(loy_session* s, const char* op, const char* js, size_t len, loy_buf* out) {
+  return guard([&] {
+    if (!s) misuse("session is NULL");
+    check_out(out);
+    fill(out, s->session.call(op, input(js, len)));
+  });
+}
+
+int admin_op(loy_admin* a, const char* op, const char* js, size_t len, loy_buf* out) {
+  return guard([&] {
+    if (!a) misuse("admin is NULL");
+    check_out(out);
+    fill(out, a->admin.call(op, input(js, len)));
+  });
+}
+
+}  // namespace
+
+void set_error(int code, const std::string& message, const std::string& detail_json) {
+  t_error.set = true;
+  t_error.message = message;
+  t_error.detail = detail_json;
+  t_error.view = {code, t_error.message.c_str(), t_error.detail.c_str()};
+}
+
+void clear_error() { t_error.set = false; }
+
+void misuse(const char* what) { throw Error(Status::misuse, what); }
+
+}  // namespace loyalty::capi
+
+using loyalty::capi::guard;
+using loyalty::capi::misuse;
+
+extern "C" {
+
+int loy_version_number(void) { return LOY_VERSION_NUMBER; }
+const char* loy_version_string(void) { return LOY_VERSION_STRING; }
+int loy_abi_version(void) { return LOY_ABI_VERSION; }
+
+const char* loy_features(void) {
+  static const std::string features = [] {
+    loyalty::json j = {{"version", LOY_VERSION_STRING},
+                       {"abi", LOY_ABI_VERSION},
+                       {"storage", {"sqlite"}},
+                       {"session_operations", loyalty::session_operations()},
+                       {"admin_operations", loyalty::admin_operations()}};
+    return j.dump();
+  }();
+  return features.c_str();
+}
+
+const char* loy_status_str(int status) {
+  if (status > 0 || status < LOY_ENOMEM) return "unknown status";
+  return loyalty::status_str(static_cast<loyalty::Status>(status));
+}
+
+const loy_error* loy_error_last(void) {
+  return loyalty::capi::t_error.set ? &loyalty::capi::t_error.view : nullptr;
+}
+
+void loy_error_clear(void) { loyalty::capi::clear_error(); }
+
+void loy_buf_dispose(loy_buf* buf) {
+  if (!buf) return;
+  std::free(buf->data);
+  buf->data = nullptr;
+  buf->len = 0;
+}
+
+int loy_engine_open(const loy_engine_options* opts, loy_engine** out) {
+  return guard([&] {
+    if (!out) misuse("out is NULL");
+    *out = nullptr;
+    loyalty::EngineOptions o;
+    if (opts) {
+      if (opts->version != LOY_ENGINE_OPTIONS_VERSION) misuse("unknown loy_engine_options version");
+      if (opts->uri) o.storage.uri = opts->uri;
+      if (opts->admin_key) o.admin_key = opts->admin_key;
+      if (opts->synchronous != LOY_SYNC_FULL && opts->synchronous != LOY_SYNC_NORMAL)
+        throw loyalty::Error(loyalty::Status::invalid, "synchronous must be LOY_SYNC_FULL or LOY_SYNC_NORMAL",
+                             "synchronous");
+      o.storage.synchronous = opts->synchronous == LOY_SYNC_FULL ? loyalty::SyncMode::full : loyalty::SyncMode::normal;
+      o.storage.busy_timeout_ms = opts->busy_timeout_ms;
+      o.storage.pool_size = opts->pool_size;
+      if (opts->clock) {
+        if (opts->clock->version != LOY_SYS_CLOCK_VERSION || !opts->clock->now_ms)
+          misuse("invalid loy_sys_clock (version or now_ms)");
+        o.clock = std::make_shared<loyalty::capi::CClock>(*opts->clock);
+      }
+      if (opts->log) {
+        auto fn = opts->log;
+        void* ctx = opts->log_ctx;
+        o.log = [fn, ctx](loyalty::LogLevel level, std::string_view msg) {
+          const std::string text(msg);
+          fn(ctx, static_cast<int>(level), text.c_str());
+        };
+      }
+    }
+    auto e = std::make_unique<loy_engine>(loy_engine{loyalty::Engine::open(std::move(o))});
+    *out = e.release();
+  });
+}
+
+int loy_engine_close(loy_engine* engine) {
+  return guard([&] {
+    if (!engine) misuse("engine is NULL");
+    engine->engine.close();
+  });
+}
+
+void loy_engine_free(loy_engine* engine) { std::unique_ptr<loy_engine> owned(engine); }
+
+int loy_admin_open(loy_engine* engine, const char* key, size_t key_len, loy_admin** out) {
+  return guard([&] {
+    if (!out) misuse("out is NULL");
+    *out = nullptr;
+    if (!engine) misuse("engine is NULL");
+    if (!key) misuse("key is NULL");
+    *out = std::make_unique<loy_admin>(loy_admin{engine->engine.admin(std::string_view(key, key_len))}).release();
+  });
+}
+
+void loy_admin_free(loy_admin* admin) { std::unique_ptr<loy_admin> owned(admin); }
+
+int loy_session_open(loy_engine* engine, const char* api_key, size_t key_len, loy_session** out) {
+  return guard([&] {
+    if (!out) misuse("out is NULL");
+    *out = nullptr;
+    if (!engine) misuse("engine is NULL");
+    if (!api_key) misuse("api_key is NULL");
+    *out = std::make_unique<loy_session>(loy_session{engine->engine.session(std::string_view(api_key, key_len))})
+               .release();
+  });
+}
+
+void loy_session_free(loy_session* session) { std::unique_ptr<loy_session> owned(session); }
+
+int loy_session_call(loy_session* session, const char* op, const char* json, size_t len, loy_buf* out) {
+  if (!op) return guard([] { misuse("op is NULL"); });
+  return loyalty::capi::session_op(session, op, json, len, out);
+}
+
+int loy_admin_call(loy_admin* admin, const char* op, const char* json, size_t len, loy_buf* out) {
+  if (!op) return guard([] { misuse("op is NULL"); });
+  return loyalty::capi::admin_op(admin, op, json, len, out);
+}
+
+#define LOY_ADMIN_OP(fn, name) \
+  int fn(loy_admin* a, const char* j, size_t n, loy_buf* o) { return loyalty::capi::admin_op(a, name, j, n, o); }
+#define LOY_SESSION_OP(fn, name) \
+  int fn(loy_session* s, const char* j, size_t n, loy_buf* o) { return loyalty::capi::session_op(s, name, j, n, o); }
+
+LOY_ADMIN_OP(loy_tenant_create, "tenant.create")
+LOY_ADMIN_OP(loy_tenant_get, "tenant.get")
+LOY_ADMIN_OP(loy_tenant_list, "tenant.list")
+LOY_ADMIN_OP(loy_tenant_update, "tenant.update")
+LOY_ADMIN_OP(loy_tenant_deactivate, "tenant.deactivate")
+LOY_ADMIN_OP(loy_tenant_activate, "tenant.activate")
+LOY_ADMIN_OP(loy_tenant_apikey_create, "apikey.create")
+LOY_ADMIN_OP(loy_admin_audit_list, "audit.list")
+LOY_ADMIN_OP(loy_admin_audit_verify, "audit.verify")
+
+LOY_SESSION_OP(loy_session_info, "session.info")
+LOY_SESSION_OP(loy_apikey_create, "apikey.create")
+LOY_SESSION_OP(loy_apikey_list, "apikey.list")
+LOY_SESSION_OP(loy_apikey_revoke, "apikey.revoke")
+LOY_SESSION_OP(loy_program_create, "program.create")
+LOY_SESSION_OP(loy_program_get, "program.get")
+LOY_SESSION_OP(loy_program_list, "program.list")
+LOY_SESSION_OP(loy_program_update, "program.update")
+LOY_SESSION_OP(loy_program_activate, "program.activate")
+LOY_SESSION_OP(loy_program_deactivate, "program.deactivate")
+LOY_SESSION_OP(loy_customer_enroll, "customer.enroll")
+LOY_SESSION_OP(loy_customer_get, "customer.get")
+LOY_SESSION_OP(loy_customer_update, "customer.update")
+LOY_SESSION_OP(loy_customer_list, "customer.list")
+LOY_SESSION_OP(loy_ledger_earn, "ledger.earn")
+LOY_SESSION_OP(loy_ledger_earn_batch, "ledger.earn_batch")
+LOY_SESSION_OP(loy_ledger_adjust, "ledger.adjust")
+LOY_SESSION_OP(loy_ledger_reverse, "ledger.reverse")
+LOY_SESSION_OP(loy_ledger_confirm, "ledger.confirm")
+LOY_SESSION_OP(loy_ledger_balance, "ledger.balance")
+LOY_SESSION_OP(loy_ledger_history, "ledger.history")
+LOY_SESSION_OP(loy_ledger_entry, "ledger.entry")
+LOY_SESSION_OP(loy_ledger_run_due, "ledger.run_due")
+LOY_SESSION_OP(loy_ledger_verify, "ledger.verify")
+LOY_SESSION_OP(loy_hold_create, "hold.create")
+LOY_SESSION_OP(loy_hold_commit, "hold.commit")
+LOY_SESSION_OP(loy_hold_void, "hold.void")
+LOY_SESSION_OP(loy_hold_get, "hold.get")
+LOY_SESSION_OP(loy_audit_list, "audit.list")
+LOY_SESSION_OP(loy_audit_verify, "audit.verify")
+
+}  // extern "C"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every dependency libloyalty needs on Debian 12, idempotently.
+# Usage: scripts/install-deps.sh
+set -euo pipefail
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git clang-format
+  libsqlite3-dev sqlite3 libsqlite3-mod-spatialite libspatialite-dev
+  libgeos-dev nlohmann-json3-dev libfmt-dev libcurl4-openssl-dev libssl-dev
+  doctest-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all Debian packages present"
+fi

@@ -1,0 +1,152 @@
+#include <fmt/format.h>
+
+#include <string_view>
+#include <unordered_map>
+
+#include "audit/audit.hpp"
+#include "core/engine_state.hpp"
+#include "core/registry.hpp"
+#include "crypto/crypto.hpp"
+#include "tenants/keys.hpp"
+
+namespace loyalty {
+namespace detail {
+
+void EngineState::check_open() const {
+  if (closed.load(std::memory_order_acquire)) throw Error(Status::misuse, "the engine is closed");
+}
+
+void EngineState::emit(LogLevel level, std::string_view message) const {
+  if (!log) return;
+  try {
+    log(level, message);
+  } catch (...) {
+    // A log sink must never break an operation.
+  }
+}
+
+const std::string& Ctx::actor() const {
+  static const std::string kAdmin = "admin";
+  return session ? session->actor : kAdmin;
+}
+
+void ensure_session_valid(const Ctx& ctx, storage::Tx& tx) {
+  if (!ctx.session) return;
+  auto q = tx.q("SELECT k.revoked_at IS NULL, t.active FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
+                "WHERE k.id = ?1",
+                ctx.session->key_id);
+  if (!q.step() || q.i64(0) == 0) throw Error(Status::forbidden, "the session's API key has been revoked");
+  if (q.i64(1) == 0) throw Error(Status::forbidden, "the tenant is deactivated");
+}
+
+namespace {
+
+struct Registry {
+  std::unordered_map<std::string_view, const OpDef*> session;
+  std::unordered_map<std::string_view, const OpDef*> admin;
+
+  Registry() {
+    for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops()})
+      for (const auto& op : table) session.emplace(op.name, &op);
+    for (auto table : {tenant_admin_ops(), audit_admin_ops()})
+      for (const auto& op : table) admin.emplace(op.name, &op);
+  }
+  static const Registry& get() {
+    static const Registry r;
+    return r;
+  }
+};
+
+const OpDef& find_op(const std::unordered_map<std::string_view, const OpDef*>& table, std::string_view op) {
+  auto it = table.find(op);
+  if (it == table.end()) throw Error(Status::invalid, fmt::format("unknown operation '{}'", op), "operation");
+  return *it->second;
+}
+
+const char* scope_name(uint32_t scope) {
+  switch (scope) {
+    case kScopeAdmin: return "admin";
+    case kScopePos: return "pos";
+    default: return "read";
+  }
+}
+
+}  // namespace
+}  // namespace detail
+
+Engine Engine::open(EngineOptions options) {
+  auto state = std::make_shared<detail::EngineState>();
+  state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
+  state->log = std::move(options.log);
+  state->pool = std::make_unique<storage::Pool>(options.storage);
+  storage::migrate(*state->pool);
+  if (!options.admin_key.empty()) {
+    if (options.admin_key.size() < 16)
+      throw Error(Status::invalid, "admin_key must be at least 16 bytes", "admin_key");
+    storage::Tx tx(*state->pool, storage::TxMode::write);
+    tx.q("INSERT OR IGNORE INTO meta(key, value) VALUES('admin_key_hash', ?1)", crypto::sha256_hex(options.admin_key))
+        .run();
+    tx.commit();
+  }
+  state->emit(LogLevel::info, fmt::format("engine opened on {}", options.storage.uri));
+  return Engine(std::move(state));
+}
+
+Admin Engine::admin(std::string_view admin_key) const {
+  state_->check_open();
+  storage::Tx tx(*state_->pool, storage::TxMode::read);
+  auto q = tx.q("SELECT value FROM meta WHERE key = 'admin_key_hash'");
+  if (!q.step()) throw Error(Status::forbidden, "no engine admin credential is configured for this database");
+  if (!crypto::equal_ct(q.text(0), crypto::sha256_hex(admin_key)))
+    throw Error(Status::forbidden, "wrong engine admin credential");
+  return Admin(state_);
+}
+
+Session Engine::session(std::string_view api_key) const {
+  state_->check_open();
+  auto s = detail::open_session(state_, api_key);
+  return Session(std::move(s));
+}
+
+void Engine::close() {
+  if (!state_->closed.exchange(true)) state_->emit(LogLevel::info, "engine closed");
+}
+bool Engine::closed() const { return state_->closed.load(); }
+
+json Admin::call(std::string_view op, const json& input) const {
+  engine_->check_open();
+  const auto& def = detail::find_op(detail::Registry::get().admin, op);
+  detail::Ctx ctx{*engine_, nullptr};
+  return def.fn(ctx, input);
+}
+
+json Session::call(std::string_view op, const json& input) const {
+  state_->engine->check_open();
+  const auto& def = detail::find_op(detail::Registry::get().session, op);
+  if ((state_->scopes & def.scope) == 0 && (state_->scopes & detail::kScopeAdmin) == 0) {
+    const bool pos_covers = def.scope == detail::kScopeRead && (state_->scopes & detail::kScopePos);
+    if (!pos_covers)
+      throw Error(Status::forbidden,
+                  fmt::format("operation '{}' needs the '{}' scope", op, detail::scope_name(def.scope)), "scope");
+  }
+  detail::Ctx ctx{*state_->engine, state_.get()};
+  return def.fn(ctx, input);
+}
+
+const std::string& Session::tenant_id() const { return state_->tenant_id; }
+
+std::vector<std::string> session_operations() {
+  std::vector<std::string> out;
+  for (const auto& [name, def] : detail::Registry::get().session) out.emplace_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> admin_operations() {
+  std::vector<std::string> out;
+  for (const auto& [name, def] : detail::Registry::get().admin) out.emplace_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace loyalty

@@ -1,0 +1,53 @@
+// Internal state shared by the engine, its admin and its sessions.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "loyalty/core/engine.hpp"
+#include "storage/sqlite.hpp"
+
+namespace loyalty::detail {
+
+struct EngineState {
+  std::unique_ptr<storage::Pool> pool;
+  std::shared_ptr<Clock> clock;
+  LogFn log;
+  std::atomic<bool> closed{false};
+
+  Timestamp now() const { return clock->now(); }
+  void check_open() const;
+  void emit(LogLevel level, std::string_view message) const;
+};
+
+enum Scope : uint32_t { kScopeRead = 1, kScopePos = 2, kScopeAdmin = 4 };
+
+struct SessionState {
+  std::shared_ptr<EngineState> engine;
+  std::string tenant_id;
+  std::string key_id;
+  std::string actor;  // "key:<prefix>"
+  uint32_t scopes = 0;
+};
+
+/// What an operation handler sees.
+struct Ctx {
+  EngineState& engine;
+  const SessionState* session;  // null for admin operations
+  const std::string& tenant() const { return session->tenant_id; }
+  const std::string& actor() const;
+};
+
+/// Verifies inside a write unit of work that the session's key is still valid and its tenant
+/// active, so revocation takes effect for open sessions at their next write.
+void ensure_session_valid(const Ctx& ctx, storage::Tx& tx);
+
+using Handler = json (*)(Ctx&, const json&);
+struct OpDef {
+  const char* name;
+  Handler fn;
+  uint32_t scope;  // required session scope (ignored for admin operations)
+};
+
+}  // namespace loyalty::detail

@@ -1,0 +1,63 @@
+// Validation of JSON inputs: every entry point reads its payload through an Input, which refuses
+// unknown fields and wrong types with LOY_EINVALID naming the field path.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "loyalty/core/error.hpp"
+#include "loyalty/core/time.hpp"
+
+namespace loyalty::detail {
+
+using nlohmann::json;
+
+/// Parses UTF-8 JSON text; malformed text is LOY_EINVALID with the byte offset.
+json parse_json(std::string_view text);
+
+/// Points and money never exceed this magnitude, so sums of a few billion entries stay in int64.
+constexpr int64_t kMaxAmount = 1'000'000'000'000'000;  // 1e15
+
+class Input {
+ public:
+  /// `j` must be an object whose keys are all in `allowed`; `path` prefixes field names.
+  Input(const json& j, std::initializer_list<std::string_view> allowed, std::string path = {});
+
+  bool has(std::string_view key) const;
+  std::string field(std::string_view key) const;
+
+  std::string str(std::string_view key, size_t max_len = 256) const;
+  std::optional<std::string> opt_str(std::string_view key, size_t max_len = 256) const;
+  int64_t i64(std::string_view key, int64_t min, int64_t max) const;
+  std::optional<int64_t> opt_i64(std::string_view key, int64_t min, int64_t max) const;
+  bool boolean(std::string_view key, bool fallback) const;
+  std::optional<bool> opt_bool(std::string_view key) const;
+  Timestamp time(std::string_view key) const;
+  std::optional<Timestamp> opt_time(std::string_view key) const;
+  /// A JSON object (or null/absent -> nullopt).
+  std::optional<json> opt_object(std::string_view key) const;
+  std::optional<std::vector<std::string>> opt_str_list(std::string_view key, size_t max_items = 256) const;
+  /// One of the given words.
+  std::optional<std::string> opt_enum(std::string_view key, std::initializer_list<std::string_view> words) const;
+  const json& raw(std::string_view key) const;
+
+  [[noreturn]] void fail(std::string_view key, const std::string& message) const;
+
+ private:
+  const json* get(std::string_view key) const;
+  const json& j_;
+  std::string path_;
+};
+
+/// Pagination cursors are opaque strings over a sequence number.
+std::string encode_cursor(int64_t seq);
+int64_t decode_cursor(const std::string& cursor, const std::string& field);
+
+}  // namespace loyalty::detail

@@ -1,0 +1,18 @@
+// The operation tables of every module, joined by the engine's dispatcher.
+#pragma once
+
+#include <span>
+
+#include "core/engine_state.hpp"
+
+namespace loyalty::detail {
+
+std::span<const OpDef> tenant_admin_ops();
+std::span<const OpDef> tenant_session_ops();
+std::span<const OpDef> program_ops();
+std::span<const OpDef> customer_ops();
+std::span<const OpDef> ledger_ops();
+std::span<const OpDef> audit_session_ops();
+std::span<const OpDef> audit_admin_ops();
+
+}  // namespace loyalty::detail

@@ -1,0 +1,19 @@
+// Customers and their loyalty accounts (one per customer and program).
+#pragma once
+
+#include <string>
+
+#include "core/engine_state.hpp"
+#include "programs/programs.hpp"
+
+namespace loyalty::detail {
+
+/// Verifies the customer belongs to the tenant (Status::not_found naming `field` otherwise).
+void require_customer(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
+                      const std::string& field = "customer_id");
+/// Returns the account id of (customer, program), creating the account if the customer has
+/// none yet in that program (programs created after enrolment).
+int64_t ensure_account(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
+                       const Program& program, Timestamp now);
+
+}  // namespace loyalty::detail

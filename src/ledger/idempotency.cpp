@@ -1,0 +1,78 @@
+#include "ledger/idempotency.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace loyalty::detail {
+
+using nlohmann::json;
+
+namespace {
+std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+}  // namespace
+
+std::string first_difference(const json& a, const json& b, const std::string& path) {
+  if (a.is_object() && b.is_object()) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a.items()) keys.insert(k);
+    for (const auto& [k, v] : b.items()) keys.insert(k);
+    for (const auto& k : keys) {
+      const bool ha = a.contains(k), hb = b.contains(k);
+      if (ha != hb) return join(path, k);
+      auto d = first_difference(a[k], b[k], join(path, k));
+      if (!d.empty()) return d;
+    }
+    return {};
+  }
+  if (a.is_array() && b.is_array()) {
+    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+      const std::string p = fmt::format("{}[{}]", path, i);
+      if (i >= a.size() || i >= b.size()) return p;
+      auto d = first_difference(a[i], b[i], p);
+      if (!d.empty()) return d;
+    }
+    return {};
+  }
+  return a == b ? std::string() : (path.empty() ? std::string("(payload)") : path);
+}
+
+std::optional<IdemKey> idem_key(const json& input, const std::string& operation, const std::string& path) {
+  auto it = input.find("idempotency_key");
+  if (it == input.end() || it->is_null()) return std::nullopt;
+  const std::string field = join(path, "idempotency_key");
+  if (!it->is_string() || it->get_ref<const std::string&>().empty() || it->get_ref<const std::string&>().size() > 200)
+    throw Error(Status::invalid, field + ": must be a string of 1 to 200 bytes", field);
+  IdemKey k{it->get<std::string>(), operation, input};
+  k.request.erase("idempotency_key");
+  return k;
+}
+
+std::optional<json> idem_lookup(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const std::string& path) {
+  auto q = tx.q("SELECT operation, request, response FROM idempotency WHERE tenant_id = ?1 AND key = ?2", tenant, k.key);
+  if (!q.step()) return std::nullopt;
+  const std::string field_key = join(path, "idempotency_key");
+  if (q.text(0) != k.operation)
+    throw Error(Status::conflict,
+                fmt::format("idempotency key '{}' was used for operation '{}', not '{}'", k.key, q.text(0), k.operation),
+                field_key, {{"operation", q.text(0)}});
+  const json stored = json::parse(q.text(1));
+  const std::string diff = first_difference(stored, k.request);
+  if (!diff.empty()) {
+    const std::string field = join(path, diff);
+    throw Error(Status::conflict,
+                fmt::format("idempotency key '{}' was used with a different '{}'", k.key, field), field,
+                {{"idempotency_key", k.key}});
+  }
+  json response = json::parse(q.text(2));
+  response["replayed"] = true;
+  return response;
+}
+
+void idem_store(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const json& response, int64_t now) {
+  tx.q("INSERT INTO idempotency(tenant_id, key, operation, request, response, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+       tenant, k.key, k.operation, k.request.dump(), response.dump(), now)
+      .run();
+}
+
+}  // namespace loyalty::detail

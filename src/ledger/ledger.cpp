@@ -1,0 +1,904 @@
+// The points ledger: immutable entries, buckets with expiry and pending state, holds, reversals
+// under the program's return policy, maintenance (run_due) and invariant verification.
+#include <fmt/format.h>
+
+#include "audit/audit.hpp"
+#include "core/input.hpp"
+#include "core/registry.hpp"
+#include "crypto/crypto.hpp"
+#include "customers/customers.hpp"
+#include "ledger/idempotency.hpp"
+#include "programs/programs.hpp"
+
+namespace loyalty::detail {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+struct Account {
+  int64_t id = 0;
+  std::string customer_id;
+  std::string program_id;
+  int64_t posted = 0;   // sum of posted entries: the balance
+  int64_t pending = 0;  // sum of pending entries
+  int64_t held = 0;     // reserved by active holds
+  int64_t debt = 0;     // points owed beyond the buckets (only where a negative balance is allowed)
+  int64_t lifetime_earned = 0;
+  int64_t lifetime_redeemed = 0;
+  std::optional<int64_t> last_activity_at;
+  int64_t available() const { return posted - held; }
+};
+
+Account load_account(storage::Tx& tx, int64_t id) {
+  auto q = tx.q("SELECT customer_id, program_id, posted, pending, held, debt, lifetime_earned, lifetime_redeemed, "
+                "last_activity_at FROM accounts WHERE id = ?1",
+                id);
+  if (!q.step()) throw Error(Status::error, fmt::format("account {} vanished", id));
+  Account a;
+  a.id = id;
+  a.customer_id = q.text(0);
+  a.program_id = q.text(1);
+  a.posted = q.i64(2);
+  a.pending = q.i64(3);
+  a.held = q.i64(4);
+  a.debt = q.i64(5);
+  a.lifetime_earned = q.i64(6);
+  a.lifetime_redeemed = q.i64(7);
+  a.last_activity_at = q.opt_i64(8);
+  return a;
+}
+
+void save_account(storage::Tx& tx, const Account& a) {
+  tx.q("UPDATE accounts SET posted = ?2, pending = ?3, held = ?4, debt = ?5, lifetime_earned = ?6, "
+       "lifetime_redeemed = ?7, last_activity_at = ?8 WHERE id = ?1",
+       a.id, a.posted, a.pending, a.held, a.debt, a.lifetime_earned, a.lifetime_redeemed, a.last_activity_at)
+      .run();
+}
+
+int64_t checked_add(int64_t a, int64_t b, const char* field) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r) || r > kMaxAmount * 1000 || r < -kMaxAmount * 1000)
+    throw Error(Status::limit, "the balance would overflow", field);
+  return r;
+}
+
+json balance_json(const Account& a) {
+  return {{"customer_id", a.customer_id}, {"program_id", a.program_id},     {"balance", a.posted},
+          {"available", a.available()},   {"pending", a.pending},           {"held", a.held},
+          {"lifetime_earned", a.lifetime_earned}, {"lifetime_redeemed", a.lifetime_redeemed}};
+}
+
+struct Target {
+  Program program;
+  int64_t account_id;
+};
+
+/// Resolves (customer_id, program_id?) of the session's tenant to an account.
+Target resolve(const Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now) {
+  const std::string customer = i.str("customer_id");
+  require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
+  Program p = i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id"), i.field("program_id"))
+                                  : default_program(tx, ctx.tenant());
+  const int64_t account = ensure_account(tx, ctx.tenant(), customer, p, now);
+  return {std::move(p), account};
+}
+
+/// Finds the existing account (reads never create one).
+std::optional<Target> resolve_existing(const Ctx& ctx, storage::Tx& tx, const Input& i) {
+  const std::string customer = i.str("customer_id");
+  require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
+  Program p = i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id"), i.field("program_id"))
+                                  : default_program(tx, ctx.tenant());
+  auto q = tx.q("SELECT id FROM accounts WHERE customer_id = ?1 AND program_id = ?2", customer, p.id);
+  if (!q.step()) return std::nullopt;
+  const int64_t id = q.i64(0);
+  return Target{std::move(p), id};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entries and buckets
+
+struct NewEntry {
+  std::string type;
+  int64_t points = 0;
+  std::string status = "posted";
+  std::optional<int64_t> bucket_id;
+  std::optional<std::string> ref_entry;
+  std::optional<std::string> hold_id;
+  std::optional<std::string> reason;
+  std::optional<json> metadata;
+  Timestamp occurred_at = 0;
+};
+
+void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, const std::string& id,
+                  const NewEntry& e, Timestamp now) {
+  std::optional<std::string> meta;
+  if (e.metadata) meta = e.metadata->dump();
+  tx.q("INSERT INTO entries(id, tenant_id, account_id, type, points, status, bucket_id, ref_entry, hold_id, reason, "
+       "metadata, occurred_at, recorded_at, posted_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+       id, tenant, account, e.type, e.points, e.status, e.bucket_id, e.ref_entry, e.hold_id, e.reason, meta,
+       e.occurred_at, now, e.status == "posted" ? std::optional<int64_t>(now) : std::nullopt)
+      .run();
+}
+
+constexpr const char* kEntryCols =
+    "e.id, e.type, e.points, e.status, a.customer_id, a.program_id, e.occurred_at, e.recorded_at, e.posted_at, "
+    "e.reason, e.ref_entry, e.hold_id, e.metadata, b.expires_at, b.pending_until, e.seq";
+
+json entry_row(storage::Query& q) {
+  json e = {{"id", q.text(0)},          {"type", q.text(1)},
+            {"points", q.i64(2)},       {"status", q.text(3)},
+            {"customer_id", q.text(4)}, {"program_id", q.text(5)},
+            {"occurred_at", format_time(q.i64(6))}, {"recorded_at", format_time(q.i64(7))}};
+  e["posted_at"] = q.is_null(8) ? json(nullptr) : json(format_time(q.i64(8)));
+  e["reason"] = q.is_null(9) ? json(nullptr) : json(q.text(9));
+  e["ref_entry_id"] = q.is_null(10) ? json(nullptr) : json(q.text(10));
+  e["hold_id"] = q.is_null(11) ? json(nullptr) : json(q.text(11));
+  e["metadata"] = q.is_null(12) ? json::object() : json::parse(q.text(12));
+  const bool credit = e["type"] == "earn" || e["type"] == "bonus" || (e["type"] == "adjust" && q.i64(2) > 0);
+  if (credit) {
+    e["expires_at"] = q.is_null(13) ? json(nullptr) : json(format_time(q.i64(13)));
+    e["pending_until"] = q.is_null(14) ? json(nullptr) : json(format_time(q.i64(14)));
+  }
+  return e;
+}
+
+json load_entry(storage::Tx& tx, const std::string& id) {
+  auto q = tx.q(fmt::format("SELECT {} FROM entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN buckets b ON "
+                            "b.id = e.bucket_id AND e.type IN ('earn', 'bonus', 'adjust') WHERE e.id = ?1",
+                            kEntryCols),
+                id);
+  if (!q.step()) throw Error(Status::error, fmt::format("entry {} vanished", id));
+  return entry_row(q);
+}
+
+void allocate(storage::Tx& tx, const std::string& entry, int64_t bucket, int64_t points) {
+  tx.q("INSERT INTO allocations(entry_id, bucket_id, points) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(entry_id, bucket_id) DO UPDATE SET points = points + excluded.points",
+       entry, bucket, points)
+      .run();
+}
+
+/// Adds posted points: pays any debt first, the rest lands in a new available bucket.
+int64_t credit_posted(storage::Tx& tx, Account& a, const std::string& entry, int64_t points,
+                      std::optional<Timestamp> expires_at, Timestamp now) {
+  const int64_t pay = std::min(a.debt, points);
+  a.debt -= pay;
+  tx.q("INSERT INTO buckets(account_id, entry_id, original, remaining, state, expires_at, created_at) "
+       "VALUES(?1, ?2, ?3, ?4, 'available', ?5, ?6)",
+       a.id, entry, points, points - pay, expires_at, now)
+      .run();
+  a.posted = checked_add(a.posted, points, "points");
+  return sqlite3_last_insert_rowid(tx.conn().handle());
+}
+
+struct Slice {
+  int64_t bucket;
+  int64_t points;
+};
+
+/// Takes `amount` points from the account's unheld available buckets, nearest expiry first, then
+/// oldest; non-expiring last. `first` is consumed before the others when given. Points beyond the
+/// buckets become debt only when `allow_debt`.
+std::vector<Slice> consume(storage::Tx& tx, Account& a, int64_t amount, bool allow_debt,
+                           std::optional<int64_t> first = std::nullopt) {
+  std::vector<Slice> taken;
+  int64_t need = amount;
+  auto take_from = [&](int64_t bucket, int64_t free) {
+    const int64_t t = std::min(free, need);
+    if (t <= 0) return;
+    tx.q("UPDATE buckets SET remaining = remaining - ?2 WHERE id = ?1", bucket, t).run();
+    taken.push_back({bucket, t});
+    need -= t;
+  };
+  if (first) {
+    std::optional<int64_t> free;
+    {
+      auto q = tx.q("SELECT remaining - held FROM buckets WHERE id = ?1 AND state = 'available'", *first);
+      if (q.step()) free = q.i64(0);
+    }
+    if (free) take_from(*first, *free);
+  }
+  if (need > 0) {
+    // Read the candidate buckets first (a statement cannot stay open across the updates).
+    std::vector<Slice> candidates;
+    {
+      auto q = tx.q("SELECT id, remaining - held FROM buckets WHERE account_id = ?1 AND state = 'available' "
+                    "AND remaining > held ORDER BY expires_at IS NULL, expires_at, created_at, id",
+                    a.id);
+      int64_t sum = 0;
+      while (sum < need && q.step()) {
+        if (first && q.i64(0) == *first) continue;
+        candidates.push_back({q.i64(0), q.i64(1)});
+        sum += q.i64(1);
+      }
+    }
+    for (const auto& c : candidates) take_from(c.bucket, c.points);
+  }
+  if (need > 0) {
+    if (!allow_debt) throw Error(Status::insufficient, "not enough available points", "points");
+    a.debt = checked_add(a.debt, need, "points");
+  }
+  a.posted = checked_add(a.posted, -amount, "points");
+  return taken;
+}
+
+void record_slices(storage::Tx& tx, const std::string& entry, const std::vector<Slice>& slices) {
+  for (const auto& s : slices) allocate(tx, entry, s.bucket, s.points);
+}
+
+void touch(Account& a, Timestamp at) { a.last_activity_at = std::max(a.last_activity_at.value_or(at), at); }
+
+void check_max_balance(const Program& p, const Account& a, int64_t points, const std::string& field) {
+  if (p.max_balance && a.posted + a.pending + points > *p.max_balance)
+    throw Error(Status::limit,
+                fmt::format("the program's maximum balance of {} points would be exceeded", *p.max_balance), field,
+                {{"max_balance", *p.max_balance}, {"balance", a.posted + a.pending}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// earn
+
+json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"customer_id", "program_id", "points", "idempotency_key", "occurred_at", "reason", "metadata",
+               "pending_days", "expires_at", "type"},
+          path);
+  const int64_t points = i.i64("points", 1, kMaxAmount);
+  const Timestamp occurred = i.opt_time("occurred_at").value_or(now);
+  const auto reason = i.opt_str("reason", 500);
+  const auto metadata = i.opt_object("metadata");
+  const auto pending_days = i.opt_i64("pending_days", 0, 365);
+  const auto expires_override = i.opt_time("expires_at");
+  const std::string type = i.opt_enum("type", {"earn", "bonus"}).value_or("earn");
+  if (metadata && metadata->dump().size() > 16 * 1024) i.fail("metadata", "must be at most 16384 bytes of JSON");
+  const auto key = idem_key(in, "ledger.earn", path);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+
+  Target t = resolve(ctx, tx, i, now);
+  if (!t.program.active) throw Error(Status::unavailable, "the program is not active", i.field("program_id"));
+  Account a = load_account(tx, t.account_id);
+  check_max_balance(t.program, a, points, i.field("points"));
+
+  const int64_t pdays = pending_days.value_or(t.program.pending_days);
+  const std::optional<Timestamp> expires = expires_override ? expires_override : expiry_for(t.program, occurred);
+  if (expires && *expires <= occurred) i.fail("expires_at", "must be after occurred_at");
+  const std::string entry = crypto::new_id("ent");
+  int64_t bucket = 0;
+  if (pdays > 0) {
+    const Timestamp until = occurred + pdays * kMillisPerDay;
+    tx.q("INSERT INTO buckets(account_id, entry_id, original, remaining, state, expires_at, pending_until, created_at) "
+         "VALUES(?1, ?2, ?3, ?3, 'pending', ?4, ?5, ?6)",
+         a.id, entry, points, expires, until, now)
+        .run();
+    bucket = sqlite3_last_insert_rowid(tx.conn().handle());
+    a.pending = checked_add(a.pending, points, "points");
+  } else {
+    bucket = credit_posted(tx, a, entry, points, expires, now);
+  }
+  NewEntry e{type, points, pdays > 0 ? "pending" : "posted", bucket, std::nullopt, std::nullopt, reason,
+             metadata, occurred};
+  insert_entry(tx, ctx.tenant(), a.id, entry, e, now);
+  a.lifetime_earned = checked_add(a.lifetime_earned, points, "points");
+  touch(a, occurred);
+  save_account(tx, a);
+  json out = {{"entry", load_entry(tx, entry)}, {"balance", balance_json(a)}, {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+  return out;
+}
+
+json earn(Ctx& ctx, const json& in) {
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  json out = earn_in_tx(ctx, tx, in, {}, now);
+  tx.commit();
+  return out;
+}
+
+json earn_batch(Ctx& ctx, const json& in) {
+  Input i(in, {"events"});
+  const json& events = i.raw("events");
+  if (!events.is_array() || events.empty() || events.size() > 10'000)
+    i.fail("events", "must be an array of 1 to 10000 earn events");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  json results = json::array();
+  int64_t ok = 0;
+  for (size_t n = 0; n < events.size(); ++n) {
+    tx.savepoint("loy_event");
+    try {
+      json r = earn_in_tx(ctx, tx, events[n], fmt::format("events[{}]", n), now);
+      tx.release("loy_event");
+      r["ok"] = true;
+      results.push_back(std::move(r));
+      ++ok;
+    } catch (const Error& e) {
+      if (e.status() == Status::busy || e.status() == Status::storage || e.status() == Status::nomem) throw;
+      tx.rollback_to("loy_event");
+      results.push_back({{"ok", false}, {"error", error_json(e)}});
+    }
+  }
+  tx.commit();
+  return {{"results", std::move(results)}, {"succeeded", ok}, {"failed", static_cast<int64_t>(events.size()) - ok}};
+}
+
+json adjust(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"});
+  const int64_t points = i.i64("points", -kMaxAmount, kMaxAmount);
+  if (points == 0) i.fail("points", "must not be zero");
+  const std::string reason = i.str("reason", 500);
+  const auto metadata = i.opt_object("metadata");
+  const Timestamp now = ctx.engine.now();
+  const Timestamp occurred = i.opt_time("occurred_at").value_or(now);
+  const auto key = idem_key(in, "ledger.adjust");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+  Target t = resolve(ctx, tx, i, now);
+  Account a = load_account(tx, t.account_id);
+  const std::string entry = crypto::new_id("ent");
+  NewEntry e{"adjust", points, "posted", std::nullopt, std::nullopt, std::nullopt, reason, metadata, occurred};
+  std::vector<Slice> slices;
+  if (points > 0) {
+    check_max_balance(t.program, a, points, "points");
+    e.bucket_id = credit_posted(tx, a, entry, points, expiry_for(t.program, occurred), now);
+  } else {
+    if (!t.program.allow_negative && a.available() < -points)
+      throw Error(Status::insufficient,
+                  fmt::format("cannot debit {} points: {} available", -points, a.available()), "points",
+                  {{"available", a.available()}});
+    slices = consume(tx, a, -points, t.program.allow_negative);
+  }
+  insert_entry(tx, ctx.tenant(), a.id, entry, e, now);
+  record_slices(tx, entry, slices);
+  touch(a, occurred);
+  save_account(tx, a);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "ledger.adjust", entry, now,
+               {{"customer_id", a.customer_id}, {"program_id", a.program_id}, {"points", points}, {"reason", reason}});
+  json out = {{"entry", load_entry(tx, entry)}, {"balance", balance_json(a)}, {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+  tx.commit();
+  return out;
+}
+
+struct EntryRef {
+  int64_t account_id;
+  std::string type;
+  int64_t points;
+  std::string status;
+  std::optional<int64_t> bucket_id;
+};
+
+EntryRef find_entry(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field) {
+  auto q = tx.q("SELECT account_id, type, points, status, bucket_id FROM entries WHERE id = ?1 AND tenant_id = ?2", id,
+                tenant);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no ledger entry '{}'", id), field);
+  return {q.i64(0), q.text(1), q.i64(2), q.text(3), q.opt_i64(4)};
+}
+
+int64_t reversed_total(storage::Tx& tx, const std::string& entry) {
+  auto q = tx.q("SELECT COALESCE(-SUM(points), 0) FROM entries WHERE ref_entry = ?1 AND type = 'reverse'", entry);
+  q.step();
+  return q.i64(0);
+}
+
+json reverse(Ctx& ctx, const json& in) {
+  Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"});
+  const std::string entry_id = i.str("entry_id");
+  const auto points = i.opt_i64("points", 1, kMaxAmount);
+  const auto reason = i.opt_str("reason", 500);
+  const auto metadata = i.opt_object("metadata");
+  const Timestamp now = ctx.engine.now();
+  const Timestamp occurred = i.opt_time("occurred_at").value_or(now);
+  const auto key = idem_key(in, "ledger.reverse");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+  const EntryRef orig = find_entry(tx, ctx.tenant(), entry_id, "entry_id");
+  if (orig.type != "earn" && orig.type != "bonus")
+    throw Error(Status::invalid, fmt::format("only earn and bonus entries can be reversed, not '{}'", orig.type),
+                "entry_id");
+  const int64_t reversible = orig.points - reversed_total(tx, entry_id);
+  if (reversible == 0)
+    throw Error(Status::conflict, "the entry's points have already been reversed", "entry_id", {{"reversible", 0}});
+  const int64_t amount = points.value_or(reversible);
+  if (amount > reversible)
+    throw Error(Status::conflict, fmt::format("only {} of the entry's points remain reversible", reversible), "points",
+                {{"reversible", reversible}});
+  Account a = load_account(tx, orig.account_id);
+  const Program p = load_program(tx, ctx.tenant(), a.program_id);
+  std::string state;
+  {
+    auto q = tx.q("SELECT state FROM buckets WHERE id = ?1", orig.bucket_id.value_or(-1));
+    if (q.step()) state = q.text(0);
+  }
+  const std::string entry = crypto::new_id("ent");
+  NewEntry e{"reverse", -amount, "posted", std::nullopt, entry_id, std::nullopt, reason, metadata, occurred};
+  std::vector<Slice> slices;
+  if (state == "pending") {
+    // Still in its return window: the pending bucket shrinks; nothing posted changes.
+    tx.q("UPDATE buckets SET remaining = remaining - ?2 WHERE id = ?1", *orig.bucket_id, amount).run();
+    e.status = "pending";
+    e.bucket_id = orig.bucket_id;
+    a.pending -= amount;
+  } else {
+    switch (p.return_policy) {
+      case ReturnPolicy::only_pending:
+        throw Error(Status::forbidden,
+                    "the program's return policy only_pending allows reversing pending points only", "entry_id");
+      case ReturnPolicy::within_balance:
+        if (a.available() < amount)
+          throw Error(Status::insufficient,
+                      fmt::format("reversing {} points needs them available; {} are", amount, a.available()), "points",
+                      {{"available", a.available()}});
+        slices = consume(tx, a, amount, false, orig.bucket_id);
+        break;
+      case ReturnPolicy::unlimited: slices = consume(tx, a, amount, true, orig.bucket_id); break;
+    }
+  }
+  insert_entry(tx, ctx.tenant(), a.id, entry, e, now);
+  record_slices(tx, entry, slices);
+  a.lifetime_earned -= amount;
+  save_account(tx, a);
+  json out = {{"entry", load_entry(tx, entry)},
+              {"balance", balance_json(a)},
+              {"reversible_remaining", reversible - amount},
+              {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+  tx.commit();
+  return out;
+}
+
+/// Makes a pending bucket available: its pending entries become posted; debt is paid first.
+void release_bucket(storage::Tx& tx, int64_t bucket, Timestamp now) {
+  int64_t account = 0, remaining = 0;
+  {
+    auto q = tx.q("SELECT account_id, remaining FROM buckets WHERE id = ?1 AND state = 'pending'", bucket);
+    if (!q.step()) return;
+    account = q.i64(0);
+    remaining = q.i64(1);
+  }
+  Account a = load_account(tx, account);
+  tx.q("UPDATE entries SET status = 'posted', posted_at = ?2 WHERE bucket_id = ?1 AND status = 'pending'", bucket, now)
+      .run();
+  const int64_t pay = std::min(a.debt, remaining);
+  a.debt -= pay;
+  tx.q("UPDATE buckets SET state = 'available', remaining = remaining - ?2 WHERE id = ?1", bucket, pay).run();
+  a.pending -= remaining;
+  a.posted += remaining;
+  save_account(tx, a);
+}
+
+json confirm(Ctx& ctx, const json& in) {
+  Input i(in, {"entry_id"});
+  const std::string entry_id = i.str("entry_id");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const EntryRef e = find_entry(tx, ctx.tenant(), entry_id, "entry_id");
+  if (e.type != "earn" && e.type != "bonus")
+    throw Error(Status::invalid, "only earn and bonus entries can be confirmed", "entry_id");
+  if (e.bucket_id) release_bucket(tx, *e.bucket_id, now);
+  json out = {{"entry", load_entry(tx, entry_id)}, {"balance", balance_json(load_account(tx, e.account_id))}};
+  tx.commit();
+  return out;
+}
+
+json balance(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id"});
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  auto t = resolve_existing(ctx, tx, i);
+  if (t) return balance_json(load_account(tx, t->account_id));
+  Account empty;
+  empty.customer_id = i.str("customer_id");
+  empty.program_id = i.has("program_id") ? i.str("program_id") : default_program(tx, ctx.tenant()).id;
+  return balance_json(empty);
+}
+
+constexpr std::string_view kEntryTypes[] = {"earn", "bonus", "adjust", "redeem", "reverse", "refund", "expire",
+                                            "transfer"};
+
+json history(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id", "types", "from", "to", "limit", "cursor"});
+  const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
+  const int64_t before = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : INT64_MAX;
+  const auto from = i.opt_time("from");
+  const auto to = i.opt_time("to");
+  std::optional<std::string> types;
+  if (auto list = i.opt_str_list("types", 16)) {
+    for (size_t n = 0; n < list->size(); ++n)
+      if (std::find(std::begin(kEntryTypes), std::end(kEntryTypes), (*list)[n]) == std::end(kEntryTypes)) {
+        const std::string f = fmt::format("types[{}]", n);
+        throw Error(Status::invalid, fmt::format("{}: unknown entry type '{}'", f, (*list)[n]), f);
+      }
+    types = json(*list).dump();
+  }
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  auto t = resolve_existing(ctx, tx, i);
+  json items = json::array();
+  bool more = false;
+  int64_t last = 0;
+  if (t) {
+    auto q = tx.q(fmt::format("SELECT {} FROM entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN buckets b ON "
+                              "b.id = e.bucket_id AND e.type IN ('earn', 'bonus', 'adjust') WHERE e.account_id = ?1 "
+                              "AND e.seq < ?2 AND (?3 IS NULL OR e.type IN (SELECT value FROM json_each(?3))) "
+                              "AND (?4 IS NULL OR e.occurred_at >= ?4) AND (?5 IS NULL OR e.occurred_at < ?5) "
+                              "ORDER BY e.seq DESC LIMIT ?6",
+                              kEntryCols),
+                  t->account_id, before, types, from, to, limit + 1);
+    while (q.step()) {
+      if (static_cast<int64_t>(items.size()) == limit) {
+        more = true;
+        break;
+      }
+      items.push_back(entry_row(q));
+      last = q.i64(15);
+    }
+  }
+  return {{"items", std::move(items)}, {"next_cursor", more ? json(encode_cursor(last)) : json(nullptr)}};
+}
+
+json entry_get(Ctx& ctx, const json& in) {
+  Input i(in, {"id"});
+  const std::string id = i.str("id");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  find_entry(tx, ctx.tenant(), id, "id");
+  json e = load_entry(tx, id);
+  if (e["type"] == "earn" || e["type"] == "bonus") e["reversed"] = reversed_total(tx, id);
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Holds
+
+struct Hold {
+  std::string id;
+  int64_t account_id;
+  int64_t points;
+  std::string status;
+  Timestamp expires_at;
+};
+
+constexpr const char* kHoldCols =
+    "h.id, a.customer_id, a.program_id, h.points, h.status, h.reason, h.expires_at, h.created_at, h.resolved_at, "
+    "h.entry_id";
+
+json hold_json(storage::Tx& tx, const std::string& id) {
+  auto q = tx.q(fmt::format("SELECT {} FROM holds h JOIN accounts a ON a.id = h.account_id WHERE h.id = ?1", kHoldCols),
+                id);
+  if (!q.step()) throw Error(Status::error, fmt::format("hold {} vanished", id));
+  return {{"id", q.text(0)},
+          {"customer_id", q.text(1)},
+          {"program_id", q.text(2)},
+          {"points", q.i64(3)},
+          {"status", q.text(4)},
+          {"reason", q.is_null(5) ? json(nullptr) : json(q.text(5))},
+          {"expires_at", format_time(q.i64(6))},
+          {"created_at", format_time(q.i64(7))},
+          {"resolved_at", q.is_null(8) ? json(nullptr) : json(format_time(q.i64(8)))},
+          {"entry_id", q.is_null(9) ? json(nullptr) : json(q.text(9))}};
+}
+
+Hold find_hold(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+  auto q = tx.q("SELECT account_id, points, status, expires_at FROM holds WHERE id = ?1 AND tenant_id = ?2", id, tenant);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no hold '{}'", id), "id");
+  return {id, q.i64(0), q.i64(1), q.text(2), q.i64(3)};
+}
+
+/// Hold allocations in spending order.
+std::vector<Slice> hold_slices(storage::Tx& tx, const std::string& hold) {
+  std::vector<Slice> out;
+  auto q = tx.q("SELECT ha.bucket_id, ha.points FROM hold_allocations ha JOIN buckets b ON b.id = ha.bucket_id "
+                "WHERE ha.hold_id = ?1 ORDER BY b.expires_at IS NULL, b.expires_at, b.created_at, b.id",
+                hold);
+  while (q.step()) out.push_back({q.i64(0), q.i64(1)});
+  return out;
+}
+
+/// Releases an active hold's reservation and marks it voided or expired.
+void release_hold(storage::Tx& tx, const Hold& h, const char* status, Timestamp now) {
+  for (const auto& s : hold_slices(tx, h.id))
+    tx.q("UPDATE buckets SET held = held - ?2 WHERE id = ?1", s.bucket, s.points).run();
+  Account a = load_account(tx, h.account_id);
+  a.held -= h.points;
+  save_account(tx, a);
+  tx.q("UPDATE holds SET status = ?2, resolved_at = ?3 WHERE id = ?1", h.id, status, now).run();
+}
+
+json hold_create(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id", "points", "expires_at", "ttl_seconds", "reason", "idempotency_key"});
+  const int64_t points = i.i64("points", 1, kMaxAmount);
+  const auto reason = i.opt_str("reason", 500);
+  const Timestamp now = ctx.engine.now();
+  if (i.has("expires_at") && i.has("ttl_seconds")) i.fail("ttl_seconds", "give expires_at or ttl_seconds, not both");
+  const Timestamp expires = i.has("expires_at") ? i.time("expires_at")
+                                                : now + i.opt_i64("ttl_seconds", 1, 30 * 86'400).value_or(900) * 1000;
+  if (expires <= now) i.fail("expires_at", "must be in the future");
+  const auto key = idem_key(in, "hold.create");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+  Target t = resolve(ctx, tx, i, now);
+  Account a = load_account(tx, t.account_id);
+  if (a.available() < points)
+    throw Error(Status::insufficient, fmt::format("cannot hold {} points: {} available", points, a.available()),
+                "points", {{"available", a.available()}});
+  const std::string id = crypto::new_id("hld");
+  tx.q("INSERT INTO holds(id, tenant_id, account_id, points, status, reason, expires_at, created_at) "
+       "VALUES(?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7)",
+       id, ctx.tenant(), a.id, points, reason, expires, now)
+      .run();
+  std::vector<Slice> candidates;
+  {
+    auto q = tx.q("SELECT id, remaining - held FROM buckets WHERE account_id = ?1 AND state = 'available' "
+                  "AND remaining > held ORDER BY expires_at IS NULL, expires_at, created_at, id",
+                  a.id);
+    int64_t sum = 0;
+    while (sum < points && q.step()) {
+      candidates.push_back({q.i64(0), q.i64(1)});
+      sum += q.i64(1);
+    }
+  }
+  int64_t need = points;
+  for (const auto& c : candidates) {
+    const int64_t take = std::min(need, c.points);
+    tx.q("UPDATE buckets SET held = held + ?2 WHERE id = ?1", c.bucket, take).run();
+    tx.q("INSERT INTO hold_allocations(hold_id, bucket_id, points) VALUES(?1, ?2, ?3)", id, c.bucket, take).run();
+    need -= take;
+  }
+  if (need > 0) throw Error(Status::insufficient, "not enough unreserved points in the account's buckets", "points");
+  a.held += points;
+  save_account(tx, a);
+  json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(a)}, {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+  tx.commit();
+  return out;
+}
+
+json hold_commit(Ctx& ctx, const json& in) {
+  Input i(in, {"id", "points", "reason", "idempotency_key", "metadata"});
+  const std::string id = i.str("id");
+  const auto points = i.opt_i64("points", 1, kMaxAmount);
+  const auto reason = i.opt_str("reason", 500);
+  const auto metadata = i.opt_object("metadata");
+  const Timestamp now = ctx.engine.now();
+  const auto key = idem_key(in, "hold.commit");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+  const Hold h = find_hold(tx, ctx.tenant(), id);
+  if (h.status != "active")
+    throw Error(Status::conflict, fmt::format("the hold is already {}", h.status), "id", {{"status", h.status}});
+  if (now >= h.expires_at) throw Error(Status::conflict, "the hold has expired", "id", {{"status", "expired"}});
+  const int64_t amount = points.value_or(h.points);
+  if (amount > h.points)
+    throw Error(Status::invalid, fmt::format("cannot commit {} points of a {}-point hold", amount, h.points), "points");
+  std::vector<Slice> slices;
+  int64_t need = amount;
+  for (const auto& s : hold_slices(tx, id)) {
+    const int64_t take = std::min(need, s.points);
+    tx.q("UPDATE buckets SET held = held - ?2, remaining = remaining - ?3 WHERE id = ?1", s.bucket, s.points, take)
+        .run();
+    if (take > 0) slices.push_back({s.bucket, take});
+    need -= take;
+  }
+  Account a = load_account(tx, h.account_id);
+  const std::string entry = crypto::new_id("ent");
+  NewEntry e{"redeem", -amount, "posted", std::nullopt, std::nullopt, id, reason, metadata, now};
+  insert_entry(tx, ctx.tenant(), a.id, entry, e, now);
+  record_slices(tx, entry, slices);
+  a.posted -= amount;
+  a.held -= h.points;
+  a.lifetime_redeemed += amount;
+  touch(a, now);
+  save_account(tx, a);
+  tx.q("UPDATE holds SET status = 'committed', resolved_at = ?2, entry_id = ?3 WHERE id = ?1", id, now, entry).run();
+  json out = {{"hold", hold_json(tx, id)},
+              {"entry", load_entry(tx, entry)},
+              {"balance", balance_json(a)},
+              {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+  tx.commit();
+  return out;
+}
+
+json hold_void(Ctx& ctx, const json& in) {
+  Input i(in, {"id"});
+  const std::string id = i.str("id");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const Hold h = find_hold(tx, ctx.tenant(), id);
+  if (h.status == "committed")
+    throw Error(Status::conflict, "the hold is already committed", "id", {{"status", h.status}});
+  if (h.status == "active") release_hold(tx, h, "voided", now);
+  json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(load_account(tx, h.account_id))}};
+  tx.commit();
+  return out;
+}
+
+json hold_get(Ctx& ctx, const json& in) {
+  Input i(in, {"id"});
+  const std::string id = i.str("id");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  find_hold(tx, ctx.tenant(), id);
+  return hold_json(tx, id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Maintenance
+
+/// Posts an expiry of a bucket's unreserved points.
+int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket, Timestamp now) {
+  int64_t account = 0, amount = 0;
+  {
+    auto q = tx.q("SELECT account_id, remaining - held FROM buckets WHERE id = ?1 AND state = 'available'", bucket);
+    if (!q.step()) return 0;
+    account = q.i64(0);
+    amount = q.i64(1);
+  }
+  if (amount <= 0) return 0;
+  Account a = load_account(tx, account);
+  tx.q("UPDATE buckets SET remaining = remaining - ?2 WHERE id = ?1", bucket, amount).run();
+  const std::string entry = crypto::new_id("ent");
+  NewEntry e{"expire", -amount, "posted", bucket, std::nullopt, std::nullopt, std::nullopt, std::nullopt, now};
+  insert_entry(tx, tenant, a.id, entry, e, now);
+  allocate(tx, entry, bucket, amount);
+  a.posted -= amount;
+  save_account(tx, a);
+  return amount;
+}
+
+std::vector<int64_t> ids(storage::Query&& q) {
+  std::vector<int64_t> out;
+  while (q.step()) out.push_back(q.i64(0));
+  return out;
+}
+
+json run_due(Ctx& ctx, const json& in) {
+  Input i(in, {"now"});
+  const Timestamp now = i.opt_time("now").value_or(ctx.engine.now());
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const std::string& tenant = ctx.tenant();
+
+  std::vector<std::string> holds;
+  {
+    auto q = tx.q("SELECT id FROM holds WHERE tenant_id = ?1 AND status = 'active' AND expires_at <= ?2 ORDER BY seq",
+                  tenant, now);
+    while (q.step()) holds.push_back(q.text(0));
+  }
+  for (const auto& h : holds) release_hold(tx, find_hold(tx, tenant, h), "expired", now);
+
+  int64_t released_points = 0;
+  const auto pending = ids(tx.q("SELECT b.id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE "
+                                "a.tenant_id = ?1 AND b.state = 'pending' AND b.pending_until <= ?2 ORDER BY b.id",
+                                tenant, now));
+  for (int64_t b : pending) {
+    auto q = tx.q("SELECT remaining FROM buckets WHERE id = ?1", b);
+    q.step();
+    released_points += q.i64(0);
+  }
+  for (int64_t b : pending) release_bucket(tx, b, now);
+
+  int64_t expired_points = 0;
+  const auto expiring = ids(tx.q("SELECT b.id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE "
+                                 "a.tenant_id = ?1 AND b.state = 'available' AND b.expires_at <= ?2 AND "
+                                 "b.remaining > b.held ORDER BY b.expires_at, b.id",
+                                 tenant, now));
+  for (int64_t b : expiring) expired_points += expire_bucket(tx, tenant, b, now);
+
+  // Inactivity: every unreserved point of an account idle for the program's number of days.
+  const auto inactive = ids(tx.q("SELECT b.id FROM buckets b JOIN accounts a ON a.id = b.account_id JOIN programs p ON "
+                                 "p.id = a.program_id WHERE a.tenant_id = ?1 AND p.expiry_kind = 'inactivity' AND "
+                                 "a.last_activity_at <= ?2 - p.expiry_value * 86400000 AND b.state = 'available' AND "
+                                 "b.remaining > b.held ORDER BY b.id",
+                                 tenant, now));
+  int64_t inactivity_points = 0;
+  for (int64_t b : inactive) inactivity_points += expire_bucket(tx, tenant, b, now);
+
+  json out = {{"now", format_time(now)},
+              {"holds_expired", holds.size()},
+              {"pending_released", pending.size()},
+              {"points_released", released_points},
+              {"buckets_expired", expiring.size() + inactive.size()},
+              {"points_expired", expired_points + inactivity_points}};
+  tx.commit();
+  return out;
+}
+
+json verify(Ctx& ctx, const json& in) {
+  Input i(in, {});
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  json violations = json::array();
+  auto violation = [&](const std::string& customer, const std::string& program, const char* invariant,
+                       int64_t expected, int64_t actual) {
+    violations.push_back({{"customer_id", customer},
+                          {"program_id", program},
+                          {"invariant", invariant},
+                          {"expected", expected},
+                          {"actual", actual}});
+  };
+  int64_t accounts = 0;
+  {
+    auto q = tx.q(
+        "SELECT a.customer_id, a.program_id, a.posted, a.pending, a.held, a.debt, a.lifetime_earned, "
+        "a.lifetime_redeemed, p.allow_negative OR p.return_policy = 'unlimited', "
+        "(SELECT COALESCE(SUM(points), 0) FROM entries WHERE account_id = a.id AND status = 'posted'), "
+        "(SELECT COALESCE(SUM(points), 0) FROM entries WHERE account_id = a.id AND status = 'pending'), "
+        "(SELECT COALESCE(SUM(remaining), 0) FROM buckets WHERE account_id = a.id AND state = 'available'), "
+        "(SELECT COALESCE(SUM(remaining), 0) FROM buckets WHERE account_id = a.id AND state = 'pending'), "
+        "(SELECT COALESCE(SUM(held), 0) FROM buckets WHERE account_id = a.id), "
+        "(SELECT COALESCE(SUM(points), 0) FROM holds WHERE account_id = a.id AND status = 'active'), "
+        "(SELECT COALESCE(SUM(points), 0) FROM entries WHERE account_id = a.id AND type IN ('earn', 'bonus', "
+        "'reverse')), "
+        "(SELECT COALESCE(-SUM(points), 0) FROM entries WHERE account_id = a.id AND type = 'redeem'), "
+        "(SELECT COUNT(*) FROM buckets WHERE account_id = a.id AND (remaining < 0 OR held < 0 OR held > remaining OR "
+        "remaining > original)) "
+        "FROM accounts a JOIN programs p ON p.id = a.program_id WHERE a.tenant_id = ?1 ORDER BY a.id",
+        ctx.tenant());
+    while (q.step()) {
+      ++accounts;
+      const std::string c = q.text(0), p = q.text(1);
+      const int64_t posted = q.i64(2), pending = q.i64(3), held = q.i64(4), debt = q.i64(5);
+      if (q.i64(9) != posted) violation(c, p, "balance equals the sum of posted entries", q.i64(9), posted);
+      if (q.i64(10) != pending) violation(c, p, "pending equals the sum of pending entries", q.i64(10), pending);
+      if (q.i64(11) - debt != posted)
+        violation(c, p, "available bucket remainders minus debt equal the balance", posted, q.i64(11) - debt);
+      if (q.i64(12) != pending) violation(c, p, "pending bucket remainders equal pending", pending, q.i64(12));
+      if (q.i64(13) != held) violation(c, p, "bucket reservations equal held", held, q.i64(13));
+      if (q.i64(14) != held) violation(c, p, "active holds equal held", held, q.i64(14));
+      if (q.i64(15) != q.i64(6)) violation(c, p, "lifetime earned equals earns minus reversals", q.i64(15), q.i64(6));
+      if (q.i64(16) != q.i64(7)) violation(c, p, "lifetime redeemed equals redemptions", q.i64(16), q.i64(7));
+      if (q.i64(17) != 0) violation(c, p, "every bucket has 0 <= held <= remaining <= original", 0, q.i64(17));
+      if (q.i64(8) == 0 && (posted - held < 0 || debt != 0))
+        violation(c, p, "no negative balance unless the program allows it", 0, posted - held);
+    }
+  }
+  {
+    auto q = tx.q("SELECT e.id, a.customer_id, a.program_id, e.points, (SELECT COALESCE(-SUM(points), 0) FROM entries r "
+                  "WHERE r.ref_entry = e.id AND r.type = 'reverse') FROM entries e JOIN accounts a ON a.id = "
+                  "e.account_id WHERE e.tenant_id = ?1 AND e.type IN ('earn', 'bonus') AND e.points < (SELECT "
+                  "COALESCE(-SUM(points), 0) FROM entries r WHERE r.ref_entry = e.id AND r.type = 'reverse')",
+                  ctx.tenant());
+    while (q.step()) violation(q.text(1), q.text(2), "an entry is never reversed beyond its points", q.i64(3), q.i64(4));
+  }
+  {
+    auto q = tx.q("SELECT a.customer_id, a.program_id, h.points, (SELECT COALESCE(SUM(points), 0) FROM hold_allocations "
+                  "WHERE hold_id = h.id) AS alloc FROM holds h JOIN accounts a ON a.id = h.account_id WHERE "
+                  "h.tenant_id = ?1 AND h.status = 'active' AND h.points != alloc",
+                  ctx.tenant());
+    while (q.step()) violation(q.text(0), q.text(1), "a hold's reservations equal its points", q.i64(2), q.i64(3));
+  }
+  return {{"ok", violations.empty()}, {"accounts_checked", accounts}, {"violations", std::move(violations)}};
+}
+
+constexpr OpDef kOps[] = {
+    {"ledger.earn", earn, kScopePos},
+    {"ledger.earn_batch", earn_batch, kScopePos},
+    {"ledger.adjust", adjust, kScopeAdmin},
+    {"ledger.reverse", reverse, kScopePos},
+    {"ledger.confirm", confirm, kScopePos},
+    {"ledger.balance", balance, kScopeRead},
+    {"ledger.history", history, kScopeRead},
+    {"ledger.entry", entry_get, kScopeRead},
+    {"ledger.run_due", run_due, kScopeAdmin},
+    {"ledger.verify", verify, kScopeRead},
+    {"hold.create", hold_create, kScopePos},
+    {"hold.commit", hold_commit, kScopePos},
+    {"hold.void", hold_void, kScopePos},
+    {"hold.get", hold_get, kScopeRead},
+};
+
+}  // namespace
+
+std::span<const OpDef> ledger_ops() { return kOps; }
+
+}  // namespace loyalty::detail

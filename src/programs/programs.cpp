@@ -1,0 +1,293 @@
+#include "programs/programs.hpp"
+
+#include <fmt/format.h>
+
+#include "audit/audit.hpp"
+#include "core/input.hpp"
+#include "core/registry.hpp"
+#include "crypto/crypto.hpp"
+
+namespace loyalty::detail {
+namespace {
+
+ReturnPolicy policy_from(const std::string& s) {
+  if (s == "only_pending") return ReturnPolicy::only_pending;
+  if (s == "unlimited") return ReturnPolicy::unlimited;
+  return ReturnPolicy::within_balance;
+}
+
+const char* expiry_name(ExpiryKind k) {
+  switch (k) {
+    case ExpiryKind::never: return "never";
+    case ExpiryKind::days_after_earn: return "days_after_earn";
+    case ExpiryKind::end_of_month: return "end_of_month";
+    case ExpiryKind::end_of_year: return "end_of_year";
+    case ExpiryKind::inactivity: return "inactivity";
+  }
+  return "never";
+}
+
+ExpiryKind expiry_from(const std::string& s) {
+  if (s == "days_after_earn") return ExpiryKind::days_after_earn;
+  if (s == "end_of_month") return ExpiryKind::end_of_month;
+  if (s == "end_of_year") return ExpiryKind::end_of_year;
+  if (s == "inactivity") return ExpiryKind::inactivity;
+  return ExpiryKind::never;
+}
+
+struct ExpirySpec {
+  ExpiryKind kind;
+  int64_t value;
+};
+
+ExpirySpec read_expiry(const Input& parent) {
+  const json e = *parent.opt_object("expiry");
+  Input i(e, {"policy", "days", "months"}, parent.field("expiry"));
+  const auto policy = i.opt_enum("policy", {"never", "days_after_earn", "end_of_month", "end_of_year", "inactivity"});
+  if (!policy) i.fail("policy", "is required");
+  const ExpiryKind kind = expiry_from(*policy);
+  switch (kind) {
+    case ExpiryKind::never:
+      if (i.has("days") || i.has("months")) i.fail(i.has("days") ? "days" : "months", "is not used by policy 'never'");
+      return {kind, 0};
+    case ExpiryKind::days_after_earn:
+    case ExpiryKind::inactivity:
+      if (i.has("months")) i.fail("months", fmt::format("is not used by policy '{}' (use days)", *policy));
+      return {kind, i.i64("days", 1, 36'500)};
+    case ExpiryKind::end_of_month:
+    case ExpiryKind::end_of_year:
+      if (i.has("days")) i.fail("days", fmt::format("is not used by policy '{}' (use months)", *policy));
+      return {kind, i.i64("months", 0, 1'200)};
+  }
+  return {kind, 0};
+}
+
+json expiry_json(ExpiryKind k, int64_t v) {
+  json e = {{"policy", expiry_name(k)}};
+  if (k == ExpiryKind::days_after_earn || k == ExpiryKind::inactivity) e["days"] = v;
+  if (k == ExpiryKind::end_of_month || k == ExpiryKind::end_of_year) e["months"] = v;
+  return e;
+}
+
+constexpr const char* kCols =
+    "id, name, description, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, "
+    "max_balance, allow_negative, active, created_at, updated_at";
+
+json program_row(storage::Query& q) {
+  return {{"id", q.text(0)},
+          {"name", q.text(1)},
+          {"description", q.text(2)},
+          {"currency", q.text(3)},
+          {"rounding", q.text(4)},
+          {"return_policy", q.text(5)},
+          {"expiry", expiry_json(expiry_from(q.text(6)), q.i64(7))},
+          {"pending_days", q.i64(8)},
+          {"max_balance", q.is_null(9) ? json(nullptr) : json(q.i64(9))},
+          {"allow_negative", q.i64(10) != 0},
+          {"active", q.i64(11) != 0},
+          {"created_at", format_time(q.i64(12))},
+          {"updated_at", format_time(q.i64(13))}};
+}
+
+json load_json(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+  auto q = tx.q(fmt::format("SELECT {} FROM programs WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no program '{}'", id), "id");
+  return program_row(q);
+}
+
+std::string read_currency(const Input& i) {
+  const std::string c = i.str("currency", 3);
+  if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; }))
+    i.fail("currency", "must be an ISO 4217 code of three capital letters, such as EUR");
+  return c;
+}
+
+const std::initializer_list<std::string_view> kRoundings = {"floor", "ceil", "half_up", "half_even"};
+const std::initializer_list<std::string_view> kPolicies = {"only_pending", "within_balance", "unlimited"};
+
+json program_create(Ctx& ctx, const json& in) {
+  Input i(in, {"name", "description", "currency", "rounding", "return_policy", "expiry", "pending_days",
+               "max_balance", "allow_negative", "active"});
+  const std::string name = i.str("name", 200);
+  const std::string description = i.opt_str("description", 2000).value_or("");
+  const std::string currency = read_currency(i);
+  const std::string rounding = i.opt_enum("rounding", kRoundings).value_or("floor");
+  const std::string policy = i.opt_enum("return_policy", kPolicies).value_or("within_balance");
+  const ExpirySpec expiry = i.has("expiry") ? read_expiry(i) : ExpirySpec{ExpiryKind::never, 0};
+  const int64_t pending_days = i.opt_i64("pending_days", 0, 365).value_or(0);
+  const auto max_balance = i.opt_i64("max_balance", 1, kMaxAmount);
+  const bool allow_negative = i.boolean("allow_negative", false);
+  const bool active = i.boolean("active", true);
+  const Timestamp now = ctx.engine.now();
+  const std::string id = crypto::new_id("prg");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  {
+    auto q = tx.q("SELECT 1 FROM programs WHERE tenant_id = ?1 AND name = ?2", ctx.tenant(), name);
+    if (q.step()) throw Error(Status::conflict, fmt::format("a program named '{}' exists", name), "name");
+  }
+  tx.q("INSERT INTO programs(id, tenant_id, name, description, currency, rounding, return_policy, expiry_kind, "
+       "expiry_value, pending_days, max_balance, allow_negative, active, created_at, updated_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+       id, ctx.tenant(), name, description, currency, rounding, policy, expiry_name(expiry.kind), expiry.value,
+       pending_days, max_balance, allow_negative, active, now)
+      .run();
+  json out = load_json(tx, ctx.tenant(), id);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "program.create", id, now, {{"program", out}});
+  tx.commit();
+  return out;
+}
+
+json program_get(Ctx& ctx, const json& in) {
+  Input i(in, {"id"});
+  const std::string id = i.str("id");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  return load_json(tx, ctx.tenant(), id);
+}
+
+json program_list(Ctx& ctx, const json& in) {
+  Input i(in, {"active"});
+  const auto active = i.opt_bool("active");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  auto q = tx.q(fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND (?2 IS NULL OR active = ?2) ORDER BY seq",
+                            kCols),
+                ctx.tenant(), active);
+  json items = json::array();
+  while (q.step()) items.push_back(program_row(q));
+  return {{"items", std::move(items)}};
+}
+
+json program_update(Ctx& ctx, const json& in) {
+  Input i(in, {"id", "name", "description", "rounding", "return_policy", "expiry", "pending_days", "max_balance",
+               "allow_negative"});
+  const std::string id = i.str("id");
+  const auto name = i.opt_str("name", 200);
+  const auto description = i.opt_str("description", 2000);
+  const auto rounding = i.opt_enum("rounding", kRoundings);
+  const auto policy = i.opt_enum("return_policy", kPolicies);
+  std::optional<ExpirySpec> expiry;
+  if (i.has("expiry")) expiry = read_expiry(i);
+  const auto pending_days = i.opt_i64("pending_days", 0, 365);
+  const auto max_balance = i.opt_i64("max_balance", 1, kMaxAmount);
+  const auto allow_negative = i.opt_bool("allow_negative");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const json before = load_json(tx, ctx.tenant(), id);
+  if (name && *name != before["name"]) {
+    auto q = tx.q("SELECT 1 FROM programs WHERE tenant_id = ?1 AND name = ?2", ctx.tenant(), *name);
+    if (q.step()) throw Error(Status::conflict, fmt::format("a program named '{}' exists", *name), "name");
+  }
+  std::optional<std::string> kind;
+  std::optional<int64_t> value;
+  if (expiry) {
+    kind = expiry_name(expiry->kind);
+    value = expiry->value;
+  }
+  tx.q("UPDATE programs SET name = COALESCE(?3, name), description = COALESCE(?4, description), "
+       "rounding = COALESCE(?5, rounding), return_policy = COALESCE(?6, return_policy), "
+       "expiry_kind = COALESCE(?7, expiry_kind), expiry_value = COALESCE(?8, expiry_value), "
+       "pending_days = COALESCE(?9, pending_days), max_balance = CASE WHEN ?10 THEN ?11 ELSE max_balance END, "
+       "allow_negative = COALESCE(?12, allow_negative), updated_at = ?13 WHERE id = ?1 AND tenant_id = ?2",
+       id, ctx.tenant(), name, description, rounding, policy, kind, value, pending_days, i.has("max_balance"),
+       max_balance, allow_negative, now)
+      .run();
+  json after = load_json(tx, ctx.tenant(), id);
+  json changes = json::object();
+  for (const auto& [k, v] : after.items())
+    if (k != "updated_at" && before[k] != v) changes[k] = {{"from", before[k]}, {"to", v}};
+  audit_append(tx, ctx.tenant(), ctx.actor(), "program.update", id, now, {{"changes", changes}});
+  tx.commit();
+  return after;
+}
+
+json set_active(Ctx& ctx, const json& in, bool active) {
+  Input i(in, {"id"});
+  const std::string id = i.str("id");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  load_json(tx, ctx.tenant(), id);
+  tx.q("UPDATE programs SET active = ?3, updated_at = ?4 WHERE id = ?1 AND tenant_id = ?2", id, ctx.tenant(), active,
+       now)
+      .run();
+  audit_append(tx, ctx.tenant(), ctx.actor(), active ? "program.activate" : "program.deactivate", id, now,
+               json::object());
+  json out = load_json(tx, ctx.tenant(), id);
+  tx.commit();
+  return out;
+}
+
+json program_activate(Ctx& ctx, const json& in) { return set_active(ctx, in, true); }
+json program_deactivate(Ctx& ctx, const json& in) { return set_active(ctx, in, false); }
+
+constexpr OpDef kOps[] = {
+    {"program.create", program_create, kScopeAdmin},     {"program.get", program_get, kScopeRead},
+    {"program.list", program_list, kScopeRead},          {"program.update", program_update, kScopeAdmin},
+    {"program.activate", program_activate, kScopeAdmin}, {"program.deactivate", program_deactivate, kScopeAdmin},
+};
+
+Program program_from(storage::Query& q) {
+  // columns: id, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, max_balance,
+  //          allow_negative, active
+  Program p;
+  p.id = q.text(0);
+  p.currency = q.text(1);
+  p.rounding = q.text(2);
+  p.return_policy = policy_from(q.text(3));
+  p.expiry = expiry_from(q.text(4));
+  p.expiry_value = q.i64(5);
+  p.pending_days = q.i64(6);
+  p.max_balance = q.opt_i64(7);
+  p.allow_negative = q.i64(8) != 0;
+  p.active = q.i64(9) != 0;
+  return p;
+}
+
+constexpr const char* kProgramCols =
+    "id, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, max_balance, allow_negative, "
+    "active";
+
+}  // namespace
+
+Program load_program(storage::Tx& tx, const std::string& tenant_id, const std::string& program_id,
+                     const std::string& field) {
+  auto q = tx.q(fmt::format("SELECT {} FROM programs WHERE id = ?1 AND tenant_id = ?2", kProgramCols), program_id,
+                tenant_id);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no program '{}'", program_id), field);
+  return program_from(q);
+}
+
+Program default_program(storage::Tx& tx, const std::string& tenant_id) {
+  auto q = tx.q(fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT 2",
+                            kProgramCols),
+                tenant_id);
+  if (!q.step()) throw Error(Status::not_found, "the tenant has no active program", "program_id");
+  Program p = program_from(q);
+  if (q.step())
+    throw Error(Status::invalid, "program_id is required when the tenant has several active programs", "program_id");
+  return p;
+}
+
+std::optional<Timestamp> expiry_for(const Program& p, Timestamp earned_at) {
+  switch (p.expiry) {
+    case ExpiryKind::never:
+    case ExpiryKind::inactivity: return std::nullopt;
+    case ExpiryKind::days_after_earn: return earned_at + p.expiry_value * kMillisPerDay;
+    case ExpiryKind::end_of_month: {
+      // Expires at the first instant after the end of the month that is `months` after the earn.
+      CivilDate d = add_months(civil_from_timestamp(earned_at), static_cast<int32_t>(p.expiry_value));
+      d.day = 1;
+      return timestamp_from_civil(add_months(d, 1));
+    }
+    case ExpiryKind::end_of_year: {
+      const CivilDate d = add_months(civil_from_timestamp(earned_at), static_cast<int32_t>(p.expiry_value));
+      return timestamp_from_civil(CivilDate{d.year + 1, 1, 1});
+    }
+  }
+  return std::nullopt;
+}
+
+std::span<const OpDef> program_ops() { return kOps; }
+
+}  // namespace loyalty::detail

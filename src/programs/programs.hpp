@@ -1,0 +1,35 @@
+// Loyalty programs: currency, rounding, return policy, expiry policy, pending days, limits.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/engine_state.hpp"
+
+namespace loyalty::detail {
+
+enum class ReturnPolicy { only_pending, within_balance, unlimited };
+enum class ExpiryKind { never, days_after_earn, end_of_month, end_of_year, inactivity };
+
+struct Program {
+  std::string id;
+  std::string currency;
+  std::string rounding;
+  ReturnPolicy return_policy = ReturnPolicy::within_balance;
+  ExpiryKind expiry = ExpiryKind::never;
+  int64_t expiry_value = 0;  // days or months, per kind
+  int64_t pending_days = 0;
+  std::optional<int64_t> max_balance;
+  bool allow_negative = false;
+  bool active = true;
+};
+
+/// Loads a program of the session's tenant; Status::not_found otherwise.
+Program load_program(storage::Tx& tx, const std::string& tenant_id, const std::string& program_id,
+                     const std::string& field = "program_id");
+/// The tenant's only active program, for calls that omit program_id.
+Program default_program(storage::Tx& tx, const std::string& tenant_id);
+/// Bucket expiry for points earned at `earned_at` under the program's policy (nullopt: never).
+std::optional<Timestamp> expiry_for(const Program& p, Timestamp earned_at);
+
+}  // namespace loyalty::detail

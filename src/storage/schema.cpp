@@ -1,0 +1,205 @@
+// Versioned schema migrations for the SQLite backend. Each entry upgrades user_version by one;
+// never edit a shipped migration, append a new one.
+#include <fmt/format.h>
+
+#include "storage/sqlite.hpp"
+
+namespace loyalty::storage {
+namespace {
+
+constexpr const char* kMigrations[] = {
+    // 1: foundation (tenants, keys, programs, customers, accounts, ledger, holds, idempotency, audit)
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE tenants(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  slug TEXT NOT NULL UNIQUE,
+  timezone TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  settings TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+
+CREATE TABLE api_keys(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  prefix TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL,
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_used_at INTEGER);
+CREATE INDEX api_keys_tenant ON api_keys(tenant_id, seq);
+
+CREATE TABLE programs(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  rounding TEXT NOT NULL,
+  return_policy TEXT NOT NULL,
+  expiry_kind TEXT NOT NULL,
+  expiry_value INTEGER NOT NULL,
+  pending_days INTEGER NOT NULL,
+  max_balance INTEGER,
+  allow_negative INTEGER NOT NULL,
+  active INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE(tenant_id, name));
+CREATE INDEX programs_tenant ON programs(tenant_id, seq);
+
+CREATE TABLE customers(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  external_id TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  preferences TEXT NOT NULL,
+  segments TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE(tenant_id, external_id));
+CREATE INDEX customers_tenant ON customers(tenant_id, seq);
+
+CREATE TABLE accounts(
+  id INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL REFERENCES customers(id),
+  program_id TEXT NOT NULL REFERENCES programs(id),
+  posted INTEGER NOT NULL DEFAULT 0,
+  pending INTEGER NOT NULL DEFAULT 0,
+  held INTEGER NOT NULL DEFAULT 0,
+  debt INTEGER NOT NULL DEFAULT 0,
+  lifetime_earned INTEGER NOT NULL DEFAULT 0,
+  lifetime_redeemed INTEGER NOT NULL DEFAULT 0,
+  last_activity_at INTEGER,
+  created_at INTEGER NOT NULL,
+  UNIQUE(customer_id, program_id));
+CREATE INDEX accounts_program ON accounts(program_id, last_activity_at);
+
+CREATE TABLE entries(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  type TEXT NOT NULL,
+  points INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  bucket_id INTEGER,
+  ref_entry TEXT,
+  hold_id TEXT,
+  reason TEXT,
+  metadata TEXT,
+  occurred_at INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  posted_at INTEGER);
+CREATE INDEX entries_account ON entries(account_id, seq);
+CREATE INDEX entries_ref ON entries(ref_entry) WHERE ref_entry IS NOT NULL;
+CREATE INDEX entries_bucket ON entries(bucket_id) WHERE bucket_id IS NOT NULL;
+CREATE TRIGGER entries_immutable BEFORE UPDATE OF id, tenant_id, account_id, type, points, bucket_id, ref_entry,
+  occurred_at, recorded_at ON entries
+BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
+CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
+
+CREATE TABLE buckets(
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  entry_id TEXT NOT NULL,
+  original INTEGER NOT NULL,
+  remaining INTEGER NOT NULL CHECK(remaining >= 0),
+  held INTEGER NOT NULL DEFAULT 0 CHECK(held >= 0 AND held <= remaining),
+  state TEXT NOT NULL,
+  expires_at INTEGER,
+  pending_until INTEGER,
+  created_at INTEGER NOT NULL);
+CREATE INDEX buckets_spend ON buckets(account_id, state, expires_at);
+CREATE INDEX buckets_expiry ON buckets(expires_at) WHERE state = 'available' AND expires_at IS NOT NULL;
+CREATE INDEX buckets_pending ON buckets(pending_until) WHERE state = 'pending';
+
+CREATE TABLE allocations(
+  entry_id TEXT NOT NULL,
+  bucket_id INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  PRIMARY KEY(entry_id, bucket_id)) WITHOUT ROWID;
+
+CREATE TABLE holds(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  points INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  entry_id TEXT);
+CREATE INDEX holds_due ON holds(expires_at) WHERE status = 'active';
+CREATE INDEX holds_account ON holds(account_id, status);
+
+CREATE TABLE hold_allocations(
+  hold_id TEXT NOT NULL,
+  bucket_id INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  PRIMARY KEY(hold_id, bucket_id)) WITHOUT ROWID;
+
+CREATE TABLE idempotency(
+  tenant_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  request TEXT NOT NULL,
+  response TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(tenant_id, key)) WITHOUT ROWID;
+
+CREATE TABLE audit_log(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  chain TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
+CREATE INDEX audit_chain ON audit_log(chain, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
+};
+
+constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+int user_version(Connection& c) {
+  Query q(c, "PRAGMA user_version");
+  return q.step() ? static_cast<int>(q.i64(0)) : 0;
+}
+
+}  // namespace
+
+void migrate(Pool& pool) {
+  for (;;) {
+    Tx tx(pool, TxMode::write);
+    const int v = user_version(tx.conn());
+    if (v > kSchemaVersion)
+      throw Error(Status::storage,
+                  fmt::format("database schema version {} is newer than this library supports ({})", v, kSchemaVersion));
+    if (v == kSchemaVersion) return;
+    tx.conn().exec(kMigrations[v]);
+    tx.conn().exec(fmt::format("PRAGMA user_version={}", v + 1).c_str());
+    tx.commit();
+  }
+}
+
+}  // namespace loyalty::storage

@@ -1,0 +1,164 @@
+// The SQLite backend's building blocks: RAII connection with a prepared-statement cache, a
+// connection pool, and units of work (read snapshot or BEGIN IMMEDIATE write with bounded retry).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "loyalty/core/error.hpp"
+#include "loyalty/storage/options.hpp"
+
+namespace loyalty::storage {
+
+/// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
+/// Status::conflict, everything else -> Status::storage).
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what);
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+struct DbDeleter {
+  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+
+class Connection {
+ public:
+  Connection(const std::string& path, const StorageOptions& opts, bool memory);
+  sqlite3* handle() const noexcept { return db_.get(); }
+  /// Returns the cached prepared statement for this SQL text (prepared on first use).
+  sqlite3_stmt* prepare(std::string_view sql);
+  void exec(const char* sql);
+
+ private:
+  std::unique_ptr<sqlite3, DbDeleter> db_;
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
+};
+
+/// A statement execution: binds on construction, steps, and resets on destruction.
+class Query {
+ public:
+  template <typename... Args>
+  Query(Connection& c, std::string_view sql, const Args&... args) : db_(c.handle()), st_(c.prepare(sql)) {
+    int i = 1;
+    (bind(i++, args), ...);
+  }
+  ~Query();
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  void bind(int i, int64_t v);
+  void bind(int i, int32_t v) { bind(i, static_cast<int64_t>(v)); }
+  void bind(int i, bool v) { bind(i, static_cast<int64_t>(v ? 1 : 0)); }
+  void bind(int i, double v);
+  void bind(int i, std::string_view v);
+  void bind(int i, const std::string& v) { bind(i, std::string_view(v)); }
+  void bind(int i, const char* v) { bind(i, std::string_view(v)); }
+  void bind(int i, std::nullptr_t);
+  template <typename T>
+  void bind(int i, const std::optional<T>& v) {
+    if (v) bind(i, *v); else bind(i, nullptr);
+  }
+
+  /// Steps once: true while a row is available.
+  bool step();
+  /// Steps to completion, for statements without result rows.
+  void run();
+
+  bool is_null(int col) const;
+  int64_t i64(int col) const;
+  double f64(int col) const;
+  std::string text(int col) const;
+  std::optional<int64_t> opt_i64(int col) const;
+  std::optional<std::string> opt_text(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_;
+};
+
+class Pool;
+
+/// A connection checked out of the pool; returned on destruction.
+class Lease {
+ public:
+  Lease(Pool& pool, std::unique_ptr<Connection> c) : pool_(&pool), conn_(std::move(c)) {}
+  Lease(Lease&&) noexcept = default;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease();
+  Connection& operator*() const { return *conn_; }
+  Connection* operator->() const { return conn_.get(); }
+
+ private:
+  Pool* pool_;
+  std::unique_ptr<Connection> conn_;
+};
+
+class Pool {
+ public:
+  explicit Pool(StorageOptions opts);
+  Lease acquire();
+  const StorageOptions& options() const noexcept { return opts_; }
+  /// The filesystem path (empty for in-memory databases).
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  friend class Lease;
+  void release(std::unique_ptr<Connection> c);
+  std::unique_ptr<Connection> open_one();
+
+  StorageOptions opts_;
+  std::string path_;
+  std::string open_name_;
+  bool memory_ = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int32_t open_count_ = 0;
+  std::unique_ptr<Connection> keeper_;  // keeps a named in-memory database alive
+};
+
+enum class TxMode { read, write };
+
+/// A unit of work. Write transactions start with BEGIN IMMEDIATE, retried with backoff until
+/// the busy deadline, then Status::busy. Destruction without commit() rolls back.
+class Tx {
+ public:
+  Tx(Pool& pool, TxMode mode);
+  ~Tx();
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+
+  Connection& conn() { return *lease_; }
+  void commit();
+  /// Savepoints for per-item isolation inside one transaction (batch earn).
+  void savepoint(const char* name);
+  void release(const char* name);
+  void rollback_to(const char* name);
+
+  template <typename... Args>
+  Query q(std::string_view sql, const Args&... args) {
+    return Query(*lease_, sql, args...);
+  }
+
+ private:
+  Lease lease_;
+  bool open_ = false;
+};
+
+/// Parses a storage URI into a filesystem path ("" for in-memory).
+std::string path_from_uri(const std::string& uri, bool& memory);
+
+/// Applies the versioned schema migrations (idempotent; each in its own write transaction).
+void migrate(Pool& pool);
+
+}  // namespace loyalty::storage
