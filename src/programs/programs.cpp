@@ -241,12 +241,13 @@ Program program_from(storage::Query& q) {
   p.max_balance = q.opt_i64(7);
   p.allow_negative = q.i64(8) != 0;
   p.active = q.i64(9) != 0;
+  p.zone = TimeZone::locate(q.text(10));
   return p;
 }
 
 constexpr const char* kProgramCols =
     "id, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, max_balance, allow_negative, "
-    "active";
+    "active, (SELECT timezone FROM tenants WHERE tenants.id = programs.tenant_id)";
 
 }  // namespace
 
@@ -275,14 +276,17 @@ std::optional<Timestamp> expiry_for(const Program& p, Timestamp earned_at) {
     case ExpiryKind::inactivity: return std::nullopt;
     case ExpiryKind::days_after_earn: return earned_at + p.expiry_value * kMillisPerDay;
     case ExpiryKind::end_of_month: {
-      // Expires at the first instant after the end of the month that is `months` after the earn.
-      CivilDate d = add_months(civil_from_timestamp(earned_at), static_cast<int32_t>(p.expiry_value));
+      // Expires at the first local instant after the end of the month `months` after the earn.
+      const TimeZone& tz = p.zone ? *p.zone : *TimeZone::locate("UTC");
+      CivilDate d = add_months(civil_from_timestamp(tz.to_local(earned_at)), static_cast<int32_t>(p.expiry_value));
       d.day = 1;
-      return timestamp_from_civil(add_months(d, 1));
+      return tz.from_local(timestamp_from_civil(add_months(d, 1)));
     }
     case ExpiryKind::end_of_year: {
-      const CivilDate d = add_months(civil_from_timestamp(earned_at), static_cast<int32_t>(p.expiry_value));
-      return timestamp_from_civil(CivilDate{d.year + 1, 1, 1});
+      const TimeZone& tz = p.zone ? *p.zone : *TimeZone::locate("UTC");
+      const CivilDate d =
+          add_months(civil_from_timestamp(tz.to_local(earned_at)), static_cast<int32_t>(p.expiry_value));
+      return tz.from_local(timestamp_from_civil(CivilDate{d.year + 1, 1, 1}));
     }
   }
   return std::nullopt;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/engine_state.hpp"
+#include "loyalty/core/timezone.hpp"
 
 namespace loyalty::detail {
 
@@ -22,6 +23,8 @@ struct Program {
   std::optional<int64_t> max_balance;
   bool allow_negative = false;
   bool active = true;
+  /// The tenant's time zone: calendar expiry (end of month or year) follows local dates.
+  std::shared_ptr<const TimeZone> zone;
 };
 
 /// Loads a program of the session's tenant; Status::not_found otherwise.
@@ -30,6 +33,7 @@ Program load_program(storage::Tx& tx, const std::string& tenant_id, const std::s
 /// The tenant's only active program, for calls that omit program_id.
 Program default_program(storage::Tx& tx, const std::string& tenant_id);
 /// Bucket expiry for points earned at `earned_at` under the program's policy (nullopt: never).
+/// End of month/year is local midnight in the tenant's time zone.
 std::optional<Timestamp> expiry_for(const Program& p, Timestamp earned_at);
 
 }  // namespace loyalty::detail

@@ -1,12 +1,12 @@
 // Tenants (engine admin), API keys and session opening.
 #include <fmt/format.h>
 
-#include <filesystem>
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
+#include "loyalty/core/timezone.hpp"
 #include "tenants/keys.hpp"
 
 namespace loyalty::detail {
@@ -15,12 +15,12 @@ namespace {
 constexpr int64_t kLastUsedResolutionMs = 60'000;
 
 bool valid_timezone(const std::string& tz) {
-  if (tz == "UTC") return true;
-  if (tz.empty() || tz.size() > 64 || tz.front() == '/' || tz.find("..") != std::string::npos) return false;
-  for (char c : tz)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+')) return false;
-  std::error_code ec;
-  return std::filesystem::is_regular_file(std::filesystem::path("/usr/share/zoneinfo") / tz, ec);
+  try {
+    TimeZone::locate(tz);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 bool valid_slug(const std::string& s) {

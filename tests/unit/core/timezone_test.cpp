@@ -1,0 +1,65 @@
+#include <doctest/doctest.h>
+
+#include "fixture.hpp"
+#include "loyalty/core/timezone.hpp"
+
+using loyalty::parse_time;
+using loyalty::TimeZone;
+
+namespace {
+loyalty::Timestamp at(const char* text) { return *parse_time(text); }
+}  // namespace
+
+TEST_CASE("timezone: Berlin switches to summer time at 01:00 UTC on the last Sunday of March") {
+  auto tz = TimeZone::locate("Europe/Berlin");
+  CHECK(tz->offset_seconds(at("2026-03-29T00:59:59Z")) == 3600);
+  CHECK(tz->offset_seconds(at("2026-03-29T01:00:00Z")) == 7200);
+  CHECK(tz->offset_seconds(at("2026-10-25T00:59:59Z")) == 7200);
+  CHECK(tz->offset_seconds(at("2026-10-25T01:00:00Z")) == 3600);
+}
+
+TEST_CASE("timezone: instants after the last listed transition follow the file's POSIX rule") {
+  // 2050-03-13 is the second Sunday of March: New York moves to EDT at 02:00 local (07:00 UTC).
+  auto ny = TimeZone::locate("America/New_York");
+  CHECK(ny->offset_seconds(at("2050-03-13T06:59:59Z")) == -5 * 3600);
+  CHECK(ny->offset_seconds(at("2050-03-13T07:00:00Z")) == -4 * 3600);
+  // Southern hemisphere: Sydney is on daylight time in January, standard time in July.
+  auto syd = TimeZone::locate("Australia/Sydney");
+  CHECK(syd->offset_seconds(at("2060-01-15T00:00:00Z")) == 11 * 3600);
+  CHECK(syd->offset_seconds(at("2060-07-15T00:00:00Z")) == 10 * 3600);
+}
+
+TEST_CASE("timezone: local times in a gap move forward, ambiguous ones take the earlier instant") {
+  auto tz = TimeZone::locate("Europe/Berlin");
+  // 2026-03-29 02:30 local does not exist (clocks jump 02:00 -> 03:00): 03:30 CEST = 01:30 UTC.
+  CHECK(tz->from_local(at("2026-03-29T02:30:00Z")) == at("2026-03-29T01:30:00Z"));
+  // 2026-10-25 02:30 local happens twice; the first is CEST (00:30 UTC).
+  CHECK(tz->from_local(at("2026-10-25T02:30:00Z")) == at("2026-10-25T00:30:00Z"));
+  CHECK(tz->from_local(at("2026-07-01T12:00:00Z")) == at("2026-07-01T10:00:00Z"));
+}
+
+TEST_CASE("timezone: unknown or malicious names are refused") {
+  LOY_REQUIRE_ERROR(TimeZone::locate("Mars/Olympus_Mons"), loyalty::Status::invalid, "timezone");
+  LOY_REQUIRE_ERROR(TimeZone::locate("../../etc/passwd"), loyalty::Status::invalid, "timezone");
+  LOY_REQUIRE_ERROR(TimeZone::locate(""), loyalty::Status::invalid, "timezone");
+  CHECK(TimeZone::locate("UTC")->offset_seconds(0) == 0);
+}
+
+TEST_CASE("timezone: weekday of civil dates, 0 = Sunday") {
+  CHECK(loyalty::weekday({1970, 1, 1}) == 4);
+  CHECK(loyalty::weekday({2026, 11, 24}) == 2);
+  CHECK(loyalty::weekday({1969, 12, 28}) == 0);
+  CHECK(loyalty::weekday({2028, 2, 29}) == 2);
+}
+
+TEST_CASE("ledger: end-of-month expiry is local midnight in the tenant's time zone") {
+  loytest::World w(loyalty::json{{"expiry", {{"policy", "end_of_month"}, {"months", 0}}}});
+  w.admin.call("tenant.update", {{"id", w.tenant["tenant"]["id"]}, {"timezone", "Asia/Tokyo"}});
+  auto c = w.enroll("tz-1");
+  // 2026-03-31T20:00Z is already 1 April 05:00 in Tokyo: the points last until the end of April.
+  auto r = w.earn(c, 10, {{"occurred_at", "2026-03-31T20:00:00Z"}});
+  CHECK(r["entry"]["expires_at"] == "2026-04-30T15:00:00.000Z");
+  // 2026-03-31T10:00Z is 19:00 on 31 March in Tokyo: expires at local midnight into April.
+  r = w.earn(c, 10, {{"occurred_at", "2026-03-31T10:00:00Z"}});
+  CHECK(r["entry"]["expires_at"] == "2026-03-31T15:00:00.000Z");
+}
