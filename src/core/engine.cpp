@@ -39,6 +39,18 @@ void ensure_session_valid(const Ctx& ctx, storage::Tx& tx) {
   if (q.i64(1) == 0) throw Error(Status::forbidden, "the tenant is deactivated");
 }
 
+void revalidate(SessionState& s) {
+  // Writes re-check the key inside their transaction; reads re-check here, at most once per
+  // interval, so a revoked key or deactivated tenant loses read access within that interval.
+  const Timestamp now = s.engine->now();
+  const Timestamp last = s.validated_at.load(std::memory_order_relaxed);
+  if (now >= last && now - last < kRevalidateMs) return;
+  storage::Tx tx(*s.engine->pool, storage::TxMode::read);
+  Ctx ctx{*s.engine, &s};
+  ensure_session_valid(ctx, tx);
+  s.validated_at.store(now, std::memory_order_relaxed);
+}
+
 namespace {
 
 struct Registry {
@@ -78,14 +90,19 @@ Engine Engine::open(EngineOptions options) {
   auto state = std::make_shared<detail::EngineState>();
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->log = std::move(options.log);
+  if (!options.admin_key.empty() && options.admin_key.size() < 16)
+    throw Error(Status::invalid, "admin_key must be at least 16 bytes", "admin_key");
   state->pool = std::make_unique<storage::Pool>(options.storage);
   storage::migrate(*state->pool);
   if (!options.admin_key.empty()) {
-    if (options.admin_key.size() < 16)
-      throw Error(Status::invalid, "admin_key must be at least 16 bytes", "admin_key");
+    // The first credential is recorded; a later open with a different one is refused rather
+    // than silently ignored.
+    const std::string hash = crypto::sha256_hex(options.admin_key);
     storage::Tx tx(*state->pool, storage::TxMode::write);
-    tx.q("INSERT OR IGNORE INTO meta(key, value) VALUES('admin_key_hash', ?1)", crypto::sha256_hex(options.admin_key))
-        .run();
+    tx.q("INSERT OR IGNORE INTO meta(key, value) VALUES('admin_key_hash', ?1)", hash).run();
+    auto q = tx.q("SELECT value FROM meta WHERE key = 'admin_key_hash'");
+    if (!q.step() || !crypto::equal_ct(q.text(0), hash))
+      throw Error(Status::forbidden, "admin_key does not match the credential recorded in this database", "admin_key");
     tx.commit();
   }
   state->emit(LogLevel::info, fmt::format("engine opened on {}", options.storage.uri));
@@ -129,6 +146,7 @@ json Session::call(std::string_view op, const json& input) const {
       throw Error(Status::forbidden,
                   fmt::format("operation '{}' needs the '{}' scope", op, detail::scope_name(def.scope)), "scope");
   }
+  detail::revalidate(*state_);
   detail::Ctx ctx{*state_->engine, state_.get()};
   return def.fn(ctx, input);
 }

@@ -29,7 +29,13 @@ struct SessionState {
   std::string key_id;
   std::string actor;  // "key:<prefix>"
   uint32_t scopes = 0;
+  std::atomic<Timestamp> validated_at{0};  // last time the key and tenant were found valid
 };
+
+/// How long a session's read access may outlive a revocation or deactivation.
+inline constexpr Timestamp kRevalidateMs = 1000;
+/// Re-checks the session's key and tenant when the last check is older than kRevalidateMs.
+void revalidate(SessionState& s);
 
 /// What an operation handler sees.
 struct Ctx {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -184,6 +185,9 @@ std::shared_ptr<const TimeZone> TimeZone::load(const std::string& name) {
       bad(name, "not an IANA time zone name");
   const char* dir = std::getenv("TZDIR");
   const std::string path = fmt::format("{}/{}", dir && *dir ? dir : "/usr/share/zoneinfo", name);
+  // A directory ("Europe") opens as a stream but fails on read with std::ios_base::failure.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) bad(name, "unknown (no tzdata entry)");
   std::ifstream f(path, std::ios::binary);
   if (!f) bad(name, "unknown (no tzdata entry)");
   const std::vector<unsigned char> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -189,7 +189,8 @@ json program_update(Ctx& ctx, const json& in) {
        "expiry_kind = COALESCE(?7, expiry_kind), expiry_value = COALESCE(?8, expiry_value), "
        "pending_days = COALESCE(?9, pending_days), max_balance = CASE WHEN ?10 THEN ?11 ELSE max_balance END, "
        "allow_negative = COALESCE(?12, allow_negative), updated_at = ?13 WHERE id = ?1 AND tenant_id = ?2",
-       id, ctx.tenant(), name, description, rounding, policy, kind, value, pending_days, i.has("max_balance"),
+       id, ctx.tenant(), name, description, rounding, policy, kind, value, pending_days,
+       in.contains("max_balance"),  // present as null removes the limit (Input::has treats null as absent)
        max_balance, allow_negative, now)
       .run();
   json after = load_json(tx, ctx.tenant(), id);

@@ -29,10 +29,29 @@ Connection::Connection(const std::string& path, const StorageOptions& opts, bool
   // Busy waits are handled by Tx's own bounded retry for BEGIN IMMEDIATE; a short handler
   // covers readers meeting a checkpoint.
   sqlite3_busy_timeout(raw, opts.busy_timeout_ms);
-  if (!memory) exec("PRAGMA journal_mode=WAL");
+  if (!memory) enable_wal(opts.busy_timeout_ms);
   exec(opts.synchronous == SyncMode::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
   exec("PRAGMA temp_store=MEMORY");
+}
+
+void Connection::enable_wal(int32_t busy_timeout_ms) {
+  // Switching a new file to WAL takes an exclusive lock, and SQLite fails at once with
+  // SQLITE_BUSY (without calling the busy handler) when another connection is switching it too,
+  // as when several processes open a new database together. Retry until the busy deadline.
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  std::minstd_rand rng(std::random_device{}());  // distinct across processes
+  int backoff_us = 200;
+  for (;;) {
+    const int rc = sqlite3_exec(db_.get(), "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || clock::now() >= deadline)
+      throw_sqlite(db_.get(), rc, "PRAGMA journal_mode=WAL");
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(backoff_us / 2 + static_cast<int>(rng() % static_cast<uint32_t>(backoff_us))));
+    backoff_us = std::min(backoff_us * 2, 20'000);
+  }
 }
 
 sqlite3_stmt* Connection::prepare(std::string_view sql) {
@@ -136,6 +155,7 @@ std::unique_ptr<Connection> Pool::open_one() {
 }
 
 Lease Pool::acquire() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.busy_timeout_ms);
   std::unique_lock lock(mu_);
   for (;;) {
     if (!idle_.empty()) {
@@ -155,7 +175,10 @@ Lease Pool::acquire() {
         throw;
       }
     }
-    cv_.wait(lock);
+    // Every connection is in use: wait, but no longer than the busy deadline.
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_count_ >= opts_.pool_size)
+      throw Error(Status::busy, fmt::format("no database connection became free within {} ms (pool_size {})",
+                                            opts_.busy_timeout_ms, opts_.pool_size));
   }
 }
 

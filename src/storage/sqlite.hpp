@@ -40,6 +40,8 @@ class Connection {
   void exec(const char* sql);
 
  private:
+  void enable_wal(int32_t busy_timeout_ms);
+
   std::unique_ptr<sqlite3, DbDeleter> db_;
   std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
 };

@@ -74,9 +74,9 @@ json tenant_row(storage::Query& q) {
 
 constexpr const char* kTenantCols = "id, name, slug, timezone, active, settings, created_at, updated_at";
 
-json load_tenant(storage::Tx& tx, const std::string& id) {
+json load_tenant(storage::Tx& tx, const std::string& id, const std::string& field = "id") {
   auto q = tx.q(fmt::format("SELECT {} FROM tenants WHERE id = ?1", kTenantCols), id);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no tenant '{}'", id), "id");
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no tenant '{}'", id), field);
   return tenant_row(q);
 }
 
@@ -84,6 +84,10 @@ json tenant_create(Ctx& ctx, const json& in) {
   Input i(in, {"name", "slug", "timezone", "settings", "api_key_name"});
   const std::string name = i.str("name", 200);
   std::string slug = i.opt_str("slug", 63).value_or(slug_from_name(name));
+  if (!i.has("slug") && slug.empty()) {
+    const auto r = crypto::random_bytes(5);
+    slug = "tenant-" + crypto::base32(r.data(), r.size());
+  }
   if (!valid_slug(slug)) i.fail("slug", "must be 1-63 characters of a-z, 0-9 and '-'");
   const std::string tz = i.opt_str("timezone", 64).value_or("UTC");
   if (!valid_timezone(tz)) i.fail("timezone", fmt::format("'{}' is not a known IANA time zone", tz));
@@ -207,7 +211,7 @@ json admin_key_create(Ctx& ctx, const json& in) {
   Input i(in, {"tenant_id", "name", "scopes"});
   const std::string tenant_id = i.str("tenant_id");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
-  load_tenant(tx, tenant_id);
+  load_tenant(tx, tenant_id, "tenant_id");
   json out = new_key_for(ctx, tx, tenant_id, i);
   tx.commit();
   return out;
@@ -240,12 +244,16 @@ json key_revoke(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
+  bool already = false;
   {
     auto q = tx.q("SELECT revoked_at FROM api_keys WHERE id = ?1 AND tenant_id = ?2", id, ctx.tenant());
     if (!q.step()) throw Error(Status::not_found, fmt::format("no API key '{}'", id), "id");
+    already = !q.is_null(0);
   }
-  tx.q("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1", id, now).run();
-  audit_append(tx, ctx.tenant(), ctx.actor(), "api_key.revoke", id, now, json::object());
+  if (!already) {
+    tx.q("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1", id, now).run();
+    audit_append(tx, ctx.tenant(), ctx.actor(), "api_key.revoke", id, now, json::object());
+  }
   auto q = tx.q("SELECT id, prefix, name, scopes, created_at, revoked_at, last_used_at FROM api_keys WHERE id = ?1", id);
   q.step();
   json out = key_row(q);
@@ -343,6 +351,7 @@ std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& e
     last_used = q.opt_i64(6);
   }
   s->actor = "key:" + prefix;
+  s->validated_at.store(now);
   if (!last_used || now - *last_used >= kLastUsedResolutionMs) {
     // last_used_at is kept to a minute's resolution so opening sessions stays read-mostly.
     storage::Tx tx(*engine->pool, storage::TxMode::write);
