@@ -10,6 +10,9 @@
 namespace loyalty::capi {
 
 void set_error(int code, const std::string& message, const std::string& detail_json);
+/// Sets the error to static text (the status string, detail "{}"); allocates nothing, so it is the
+/// fallback when recording the full error fails.
+void set_error_static(int code) noexcept;
 void clear_error();
 
 /// Runs `fn` (returning void), mapping every exception to a status and the thread's last error.
@@ -23,19 +26,25 @@ int guard(Fn&& fn) noexcept {
     try {
       set_error(static_cast<int>(e.status()), e.what(), e.detail().dump());
     } catch (...) {
+      set_error_static(static_cast<int>(e.status()));
     }
     return static_cast<int>(e.status());
   } catch (const std::bad_alloc&) {
-    set_error(LOY_ENOMEM, "out of memory", "{}");
+    set_error_static(LOY_ENOMEM);
     return LOY_ENOMEM;
   } catch (const std::exception& e) {
     try {
       set_error(LOY_ERROR, std::string("internal error: ") + e.what(), "{}");
     } catch (...) {
+      set_error_static(LOY_ERROR);
     }
     return LOY_ERROR;
   } catch (...) {
-    set_error(LOY_ERROR, "internal error: unknown exception", "{}");
+    try {
+      set_error(LOY_ERROR, "internal error: unknown exception", "{}");
+    } catch (...) {
+      set_error_static(LOY_ERROR);
+    }
     return LOY_ERROR;
   }
 }

@@ -53,9 +53,7 @@ void fill(loy_buf* out, const json& result) {
 
 json input(const char* json_text, size_t len) {
   if (!json_text) misuse("json is NULL");
-  return loyalty::json::parse(json_text, json_text + len, nullptr, false).is_discarded()
-             ? throw Error(Status::invalid, "malformed JSON input")
-             : loyalty::json::parse(json_text, json_text + len);
+  return loyalty::parse_json(std::string_view(json_text, len));
 }
 
 void check_out(loy_buf* out) {
@@ -64,18 +62,23 @@ void check_out(loy_buf* out) {
   out->len = 0;
 }
 
+// `out` is emptied first, so it is empty after any failure, including a NULL argument.
 int session_op(loy_session* s, const char* op, const char* js, size_t len, loy_buf* out) {
   return guard([&] {
-    if (!s) misuse("session is NULL");
     check_out(out);
+    if (!s) misuse("session is NULL");
+    if (!op) misuse("op is NULL");
+    if (s->session.closed()) misuse("the engine is closed");  // whatever the input
     fill(out, s->session.call(op, input(js, len)));
   });
 }
 
 int admin_op(loy_admin* a, const char* op, const char* js, size_t len, loy_buf* out) {
   return guard([&] {
-    if (!a) misuse("admin is NULL");
     check_out(out);
+    if (!a) misuse("admin is NULL");
+    if (!op) misuse("op is NULL");
+    if (a->admin.closed()) misuse("the engine is closed");
     fill(out, a->admin.call(op, input(js, len)));
   });
 }
@@ -87,6 +90,11 @@ void set_error(int code, const std::string& message, const std::string& detail_j
   t_error.message = message;
   t_error.detail = detail_json;
   t_error.view = {code, t_error.message.c_str(), t_error.detail.c_str()};
+}
+
+void set_error_static(int code) noexcept {
+  t_error.set = true;
+  t_error.view = {code, loy_status_str(code), "{}"};
 }
 
 void clear_error() { t_error.set = false; }
@@ -203,12 +211,10 @@ int loy_session_open(loy_engine* engine, const char* api_key, size_t key_len, lo
 void loy_session_free(loy_session* session) { std::unique_ptr<loy_session> owned(session); }
 
 int loy_session_call(loy_session* session, const char* op, const char* json, size_t len, loy_buf* out) {
-  if (!op) return guard([] { misuse("op is NULL"); });
   return loyalty::capi::session_op(session, op, json, len, out);
 }
 
 int loy_admin_call(loy_admin* admin, const char* op, const char* json, size_t len, loy_buf* out) {
-  if (!op) return guard([] { misuse("op is NULL"); });
   return loyalty::capi::admin_op(admin, op, json, len, out);
 }
 

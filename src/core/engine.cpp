@@ -152,6 +152,8 @@ json Session::call(std::string_view op, const json& input) const {
 }
 
 const std::string& Session::tenant_id() const { return state_->tenant_id; }
+bool Session::closed() const { return state_->engine->closed.load(); }
+bool Admin::closed() const { return engine_->closed.load(); }
 
 std::vector<std::string> session_operations() {
   std::vector<std::string> out;

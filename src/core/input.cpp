@@ -2,16 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "loyalty/core/engine.hpp"
+
 namespace loyalty::detail {
 
-json parse_json(std::string_view text) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw Error(Status::invalid, fmt::format("malformed JSON at byte {}", e.byte), {},
-                json{{"byte", e.byte}});
-  }
-}
+json parse_json(std::string_view text) { return loyalty::parse_json(text); }
 
 Input::Input(const json& j, std::initializer_list<std::string_view> allowed, std::string path)
     : j_(j), path_(std::move(path)) {
@@ -152,3 +147,24 @@ int64_t decode_cursor(const std::string& cursor, const std::string& field) {
 }
 
 }  // namespace loyalty::detail
+
+namespace loyalty {
+
+using nlohmann::json;
+
+json parse_json(std::string_view text) {
+  // Nesting is bounded so that no input can exhaust the stack when it is copied or serialised.
+  const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
+    if (depth >= kMaxJsonDepth)
+      throw Error(Status::invalid, fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth), {},
+                  json{{"max_depth", kMaxJsonDepth}});
+    return true;
+  };
+  try {
+    return json::parse(text.begin(), text.end(), depth_guard);
+  } catch (const json::parse_error& e) {
+    throw Error(Status::invalid, fmt::format("malformed JSON at byte {}", e.byte), {}, json{{"byte", e.byte}});
+  }
+}
+
+}  // namespace loyalty

@@ -72,6 +72,8 @@ class Admin {
  public:
   /// Runs an engine-level operation ("tenant.create", "tenant.list", ...).
   json call(std::string_view op, const json& input) const;
+  /// True once the engine has been closed.
+  bool closed() const;
   const std::shared_ptr<detail::EngineState>& engine() const { return engine_; }
 
  private:
@@ -85,6 +87,8 @@ class Session {
   /// Runs a tenant-scoped operation ("ledger.earn", "customer.enroll", ...).
   json call(std::string_view op, const json& input) const;
   const std::string& tenant_id() const;
+  /// True once the engine has been closed.
+  bool closed() const;
   const std::shared_ptr<detail::SessionState>& state() const { return state_; }
 
  private:
@@ -92,6 +96,12 @@ class Session {
   explicit Session(std::shared_ptr<detail::SessionState> s) : state_(std::move(s)) {}
   std::shared_ptr<detail::SessionState> state_;
 };
+
+/// Deepest nesting of arrays and objects accepted in a JSON input.
+inline constexpr int kMaxJsonDepth = 64;
+/// Parses UTF-8 JSON input: Status::invalid for malformed text (detail "byte") or nesting deeper
+/// than kMaxJsonDepth. Every surface (C ABI, bindings) parses inputs with it.
+json parse_json(std::string_view text);
 
 /// Names of all session operations, and all admin operations (for docs and bindings).
 std::vector<std::string> session_operations();

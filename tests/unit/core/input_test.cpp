@@ -1,0 +1,129 @@
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "core/input.hpp"
+#include "fixture.hpp"
+
+using namespace loytest;
+using loyalty::detail::decode_cursor;
+using loyalty::detail::encode_cursor;
+using loyalty::detail::Input;
+using loyalty::detail::kMaxAmount;
+
+TEST_CASE("input: unknown fields are refused by name, prefixed by the path") {
+  LOY_REQUIRE_ERROR(Input(json{{"points", 1}, {"bogus", 2}}, {"points"}), Status::invalid, "bogus");
+  LOY_REQUIRE_ERROR(Input(json{{"bogus", 2}}, {"points"}, "events[2]"), Status::invalid, "events[2].bogus");
+  CHECK_NOTHROW(Input(json{{"points", 1}}, {"points", "reason"}));
+}
+
+TEST_CASE("input: the payload must be an object") {
+  LOY_REQUIRE_ERROR(Input(json::array(), {}), Status::invalid, "");
+  LOY_REQUIRE_ERROR(Input(json(5), {}, "events[0]"), Status::invalid, "events[0]");
+  LOY_REQUIRE_ERROR(Input(json(nullptr), {}, "expiry"), Status::invalid, "expiry");
+}
+
+TEST_CASE("input: strings are non-empty, bounded and of string type; null means absent") {
+  const json j = {{"s", "abc"}, {"empty", ""}, {"num", 3}, {"null", nullptr}};
+  Input i(j, {"s", "empty", "num", "null"});
+  CHECK(i.str("s") == "abc");
+  CHECK(i.opt_str("null") == std::nullopt);
+  CHECK_FALSE(i.has("null"));
+  CHECK_FALSE(i.has("missing"));
+  LOY_REQUIRE_ERROR(i.str("s", 2), Status::invalid, "s");
+  LOY_REQUIRE_ERROR(i.str("empty"), Status::invalid, "empty");
+  LOY_REQUIRE_ERROR(i.str("num"), Status::invalid, "num");
+  LOY_REQUIRE_ERROR(i.str("null"), Status::invalid, "null");
+  LOY_REQUIRE_ERROR(i.str("missing"), Status::invalid, "missing");
+}
+
+TEST_CASE("input: integers refuse floats, strings, booleans and out-of-range values") {
+  const json j = {{"f", 1.5},
+                  {"whole_float", 2.0},
+                  {"s", "5"},
+                  {"b", true},
+                  {"big", static_cast<uint64_t>(1) << 63},
+                  {"max_u", std::numeric_limits<uint64_t>::max()},
+                  {"neg", -1},
+                  {"ok", kMaxAmount},
+                  {"over", kMaxAmount + 1}};
+  Input i(j, {"f", "whole_float", "s", "b", "big", "max_u", "neg", "ok", "over"});
+  for (const char* k : {"f", "whole_float", "s", "b", "big", "max_u", "neg", "over"}) {
+    CAPTURE(k);
+    LOY_REQUIRE_ERROR(i.i64(k, 0, kMaxAmount), Status::invalid, k);
+  }
+  CHECK(i.i64("ok", 1, kMaxAmount) == kMaxAmount);
+  CHECK(i.i64("neg", -5, 5) == -1);
+  CHECK(i.opt_i64("missing", 0, 1) == std::nullopt);
+  LOY_REQUIRE_ERROR(i.i64("missing", 0, 1), Status::invalid, "missing");
+}
+
+TEST_CASE("input: booleans, times and objects are type-checked") {
+  const json j = {{"b", 1}, {"t", "2026-02-30T00:00:00Z"}, {"tn", 5}, {"o", json::array()}, {"good", "2026-03-01"}};
+  Input i(j, {"b", "t", "tn", "o", "good"});
+  LOY_REQUIRE_ERROR(i.opt_bool("b"), Status::invalid, "b");
+  CHECK(i.boolean("missing", true) == true);
+  LOY_REQUIRE_ERROR(i.opt_time("t"), Status::invalid, "t");
+  LOY_REQUIRE_ERROR(i.opt_time("tn"), Status::invalid, "tn");
+  LOY_REQUIRE_ERROR(i.opt_object("o"), Status::invalid, "o");
+  CHECK(i.time("good") == kStart - 12 * 3600 * 1000);
+}
+
+TEST_CASE("input: string lists name the offending element") {
+  const json j = {{"notlist", "a"},
+                  {"mixed", json::array({"a", 2})},
+                  {"empty_el", json::array({"a", ""})},
+                  {"long_el", json::array({std::string(257, 'x')})},
+                  {"many", json::array({"a", "b", "c"})}};
+  Input i(j, {"notlist", "mixed", "empty_el", "long_el", "many"}, "p");
+  LOY_REQUIRE_ERROR(i.opt_str_list("notlist"), Status::invalid, "p.notlist");
+  LOY_REQUIRE_ERROR(i.opt_str_list("mixed"), Status::invalid, "p.mixed[1]");
+  LOY_REQUIRE_ERROR(i.opt_str_list("empty_el"), Status::invalid, "p.empty_el[1]");
+  LOY_REQUIRE_ERROR(i.opt_str_list("long_el"), Status::invalid, "p.long_el[0]");
+  LOY_REQUIRE_ERROR(i.opt_str_list("many", 2), Status::invalid, "p.many");
+  CHECK(i.opt_str_list("many", 3)->size() == 3);
+}
+
+TEST_CASE("input: enums accept only the listed words") {
+  const json j = {{"e", "ceil"}, {"bad", "round"}};
+  Input i(j, {"e", "bad"});
+  CHECK(i.opt_enum("e", {"floor", "ceil"}) == "ceil");
+  try {
+    i.opt_enum("bad", {"floor", "ceil"});
+    FAIL("expected an error");
+  } catch (const loyalty::Error& e) {
+    CHECK(e.status() == Status::invalid);
+    CHECK(e.field() == "bad");
+    CHECK(std::string(e.what()).find("floor, ceil") != std::string::npos);
+  }
+}
+
+TEST_CASE("input: malformed JSON text is invalid with the byte offset") {
+  CHECK(loyalty::detail::parse_json(R"({"a": 1})") == json{{"a", 1}});
+  try {
+    loyalty::detail::parse_json(R"({"a": })");
+    FAIL("expected an error");
+  } catch (const loyalty::Error& e) {
+    CHECK(e.status() == Status::invalid);
+    CHECK(e.detail().contains("byte"));
+  }
+}
+
+TEST_CASE("input: cursors round-trip and malformed ones are invalid naming the field") {
+  for (int64_t v : {int64_t{0}, int64_t{1}, int64_t{42}, int64_t{999'999'999'999'999'999}})
+    CHECK(decode_cursor(encode_cursor(v), "cursor") == v);
+  for (const char* bad : {"", "c", "x12", "c12a", "c-1", "c1234567890123456789", " c1"}) {
+    CAPTURE(bad);
+    LOY_REQUIRE_ERROR(decode_cursor(bad, "cursor"), Status::invalid, "cursor");
+  }
+}
+
+TEST_CASE("core: JSON nested deeper than 64 levels is refused as invalid") {
+  std::string deep(65, '[');
+  deep += std::string(65, ']');
+  LOY_REQUIRE_ERROR(loyalty::parse_json(deep), loyalty::Status::invalid, "");
+  std::string ok(64, '[');
+  ok += std::string(64, ']');
+  CHECK_NOTHROW(loyalty::parse_json(ok));
+  LOY_REQUIRE_ERROR(loyalty::parse_json(std::string(100000, '{')), loyalty::Status::invalid, "");
+}
