@@ -1,0 +1,331 @@
+// Ledger benchmarks: durable single-event earn and batch earn, each side by side in the same run
+// with raw SQLite doing the bare minimum for the same work ("insert a row and update a balance"
+// per event) on the same disk, with the same journal mode (WAL) and synchronous setting.
+//
+//   ledger/earn_durable/sync:{full,normal}/libloyalty
+//       One event per transaction through session.call("ledger.earn", {customer_id, points,
+//       idempotency_key}), over a pool of kPoolCustomers customers drawn uniformly at random.
+//   ledger/earn_durable/sync:{full,normal}/raw_sqlite
+//       BEGIN IMMEDIATE; INSERT one entries row; UPDATE one account's balance; COMMIT, over as
+//       many accounts, with prepared statements.
+//   ledger/earn_batch100/sync:normal/accounts:1M/libloyalty
+//       session.call("ledger.earn_batch", {events: [100 x {customer_id, points, idempotency_key}]})
+//       (one transaction per call) against kBatchAccounts customers with one account each.
+//   ledger/earn_batch100/sync:normal/accounts:1M/raw_sqlite
+//       One transaction of 100 x (INSERT entry; UPDATE balance) into a table of kBatchAccounts
+//       accounts.
+//
+// Setup (not timed): the durable pool is enrolled through the API (customer.enroll). The 1M
+// customers of the batch benchmark are NOT enrolled through the API (that would take far longer
+// than the measurement): the engine is opened first so the migrations run, the tenant and the
+// program are created through the API, and then the customers and accounts rows are bulk-inserted
+// with raw SQL in one transaction, matching src/storage/schema.cpp (customers with empty
+// profile/preferences/segments, one zero-balance account each in the program). No audit rows are
+// written for them. Customer ids have the same length as real ones ("cus_" + 26 characters).
+#include <fmt/format.h>
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "loyalty/core/engine.hpp"
+#include "raw_sqlite.hpp"
+
+namespace {
+
+using loyalty::json;
+using loyalty::SyncMode;
+using loybench::RawDb;
+using loybench::RawStmt;
+using loybench::Rng;
+
+constexpr const char* kAdminKey = "benchmark-admin-credential-0123456789";
+constexpr int64_t kPoolCustomers = 1'000;
+constexpr int64_t kBatchAccounts = 1'000'000;
+constexpr int64_t kBatchSize = 100;
+constexpr int64_t kPoints = 10;
+
+const char* mode_name(SyncMode m) { return m == SyncMode::full ? "full" : "normal"; }
+
+std::string db_path(const std::string& name) { return (loybench::work_dir() / name).string(); }
+
+loyalty::Engine open_engine(const std::string& path, SyncMode sync, bool with_admin_key) {
+  loyalty::EngineOptions o;
+  o.storage.uri = path;
+  o.storage.synchronous = sync;
+  if (with_admin_key) o.admin_key = kAdminKey;
+  return loyalty::Engine::open(o);
+}
+
+/// The same-length customer ids used for the bulk-inserted customers ("cus_" + 26 characters).
+std::string bulk_customer_id(int64_t n) { return fmt::format("cus_benchmark{:017d}", n); }
+
+// ---------------------------------------------------------------------------------------------
+// libloyalty environments
+
+struct LoyaltyEnv {
+  loyalty::Engine engine;
+  loyalty::Session session;
+  std::string tenant_id;
+  std::string program_id;
+  std::vector<std::string> customers;  // the durable pool (empty for the bulk environment)
+  Rng rng{42};
+  uint64_t next_key = 0;
+};
+
+/// A database with one tenant and one program created through the API; returns the API key.
+struct Created {
+  std::string api_key, tenant_id, program_id;
+  std::vector<std::string> customers;
+};
+
+Created create_tenant(const std::string& path, int64_t enroll) {
+  // Setup runs with synchronous=NORMAL (quick); the measured engine is reopened on the same file.
+  loyalty::Engine e = open_engine(path, SyncMode::normal, true);
+  const json t = e.admin(kAdminKey).call("tenant.create", {{"name", "Benchmark"}});
+  Created c;
+  c.api_key = t["api_key"]["key"].get<std::string>();
+  c.tenant_id = t["tenant"]["id"].get<std::string>();
+  loyalty::Session s = e.session(c.api_key);
+  c.program_id = s.call("program.create", {{"name", "Main"}, {"currency", "EUR"}})["id"].get<std::string>();
+  for (int64_t n = 0; n < enroll; ++n)
+    c.customers.push_back(s.call("customer.enroll", {{"external_id", fmt::format("c{}", n)}})["id"].get<std::string>());
+  e.close();
+  return c;
+}
+
+std::unique_ptr<LoyaltyEnv> make_env(const std::string& path, SyncMode sync, Created c) {
+  loyalty::Engine e = open_engine(path, sync, false);
+  loyalty::Session s = e.session(c.api_key);
+  return std::unique_ptr<LoyaltyEnv>(new LoyaltyEnv{std::move(e), std::move(s), std::move(c.tenant_id),
+                                                    std::move(c.program_id), std::move(c.customers)});
+}
+
+/// Bulk-inserts `count` customers with one account each in the program (raw SQL, one transaction).
+void bulk_populate(const std::string& path, const std::string& tenant_id, const std::string& program_id,
+                   int64_t count) {
+  RawDb db(path, SyncMode::normal);
+  db.exec("PRAGMA foreign_keys=ON");
+  db.exec("PRAGMA cache_size=-524288");  // 512 MiB for the index builds of this connection only
+  const int64_t now = loybench::now_ms();
+  db.exec("BEGIN IMMEDIATE");
+  {
+    RawStmt cus(db.handle(),
+                "INSERT INTO customers(id, tenant_id, external_id, profile, preferences, segments, created_at, "
+                "updated_at) VALUES(?1, ?2, ?3, '{}', '{}', '[]', ?4, ?4)");
+    RawStmt acc(db.handle(),
+                "INSERT INTO accounts(tenant_id, customer_id, program_id, created_at) VALUES(?1, ?2, ?3, ?4)");
+    for (int64_t n = 0; n < count; ++n) {
+      const std::string id = bulk_customer_id(n);
+      cus.bind(1, id).bind(2, tenant_id).bind(3, fmt::format("ext{:09d}", n)).bind(4, now).run();
+      acc.bind(1, tenant_id).bind(2, id).bind(3, program_id).bind(4, now).run();
+    }
+  }
+  db.exec("COMMIT");
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+LoyaltyEnv& durable_env(SyncMode sync) {
+  static std::unique_ptr<LoyaltyEnv> envs[2];
+  auto& slot = envs[static_cast<int>(sync)];
+  if (!slot) {
+    const std::string path = db_path(fmt::format("loyalty-durable-{}.db", mode_name(sync)));
+    slot = make_env(path, sync, create_tenant(path, kPoolCustomers));
+    loybench::at_teardown([&slot] { slot.reset(); });
+    loybench::at_finish([&slot, sync, path] {
+      const json v = slot->session.call("ledger.verify", json::object());
+      RawDb db(path, SyncMode::normal);
+      loybench::add_note(fmt::format("libloyalty durable ({}): {} entries written; ledger.verify ok={} over {} accounts",
+                                     mode_name(sync), db.scalar("SELECT COUNT(*) FROM entries"), v["ok"].dump(),
+                                     v["accounts_checked"].dump()));
+    });
+  }
+  return *slot;
+}
+
+LoyaltyEnv& batch_env() {
+  static std::unique_ptr<LoyaltyEnv> env;
+  if (!env) {
+    const std::string path = db_path("loyalty-batch-1m.db");
+    Created c = create_tenant(path, 0);
+    bulk_populate(path, c.tenant_id, c.program_id, kBatchAccounts);
+    env = make_env(path, SyncMode::normal, std::move(c));
+    loybench::at_teardown([] { env.reset(); });
+    loybench::at_finish([path] {
+      RawDb db(path, SyncMode::normal);
+      const int64_t accounts = db.scalar("SELECT COUNT(*) FROM accounts");
+      const int64_t entries = db.scalar("SELECT COUNT(*) FROM entries");
+      const int64_t posted = db.scalar("SELECT COALESCE(SUM(posted), 0) FROM accounts");
+      const int64_t sum = db.scalar("SELECT COALESCE(SUM(points), 0) FROM entries");
+      loybench::add_note(fmt::format("libloyalty batch: {} accounts, {} entries written; sum of balances {} {} sum "
+                                     "of entries {}",
+                                     accounts, entries, posted, posted == sum ? "==" : "!=", sum));
+    });
+  }
+  return *env;
+}
+
+// ---------------------------------------------------------------------------------------------
+// raw SQLite environments
+
+struct RawEnv {
+  RawDb db;
+  int64_t accounts;
+  RawStmt begin{db.handle(), "BEGIN IMMEDIATE"};
+  RawStmt commit{db.handle(), "COMMIT"};
+  RawStmt insert{db.handle(), "INSERT INTO entries(account_id, points, created_at) VALUES(?1, ?2, ?3)"};
+  RawStmt update{db.handle(), "UPDATE accounts SET balance = balance + ?2 WHERE id = ?1"};
+  Rng rng{42};
+  RawEnv(const std::string& path, SyncMode sync, int64_t n) : db(path, sync), accounts(n) {}
+};
+
+std::unique_ptr<RawEnv> make_raw(const std::string& path, SyncMode sync, int64_t accounts) {
+  {
+    RawDb setup(path, sync);
+    setup.exec("CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL DEFAULT 0)");
+    setup.exec("CREATE TABLE entries(id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, points INTEGER NOT NULL, "
+               "created_at INTEGER NOT NULL)");
+    setup.exec("BEGIN");
+    RawStmt ins(setup.handle(), "INSERT INTO accounts(id) VALUES(?1)");
+    for (int64_t n = 1; n <= accounts; ++n) ins.bind(1, n).run();
+    setup.exec("COMMIT");
+    setup.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  return std::make_unique<RawEnv>(path, sync, accounts);
+}
+
+void raw_note(const char* what, const std::string& path) {
+  RawDb db(path, SyncMode::normal);
+  const int64_t entries = db.scalar("SELECT COUNT(*) FROM entries");
+  const int64_t bal = db.scalar("SELECT COALESCE(SUM(balance), 0) FROM accounts");
+  const int64_t sum = db.scalar("SELECT COALESCE(SUM(points), 0) FROM entries");
+  loybench::add_note(fmt::format("raw SQLite {}: {} entries written; sum of balances {} {} sum of entries {}", what,
+                                 entries, bal, bal == sum ? "==" : "!=", sum));
+}
+
+RawEnv& raw_durable_env(SyncMode sync) {
+  static std::unique_ptr<RawEnv> envs[2];
+  auto& slot = envs[static_cast<int>(sync)];
+  if (!slot) {
+    const std::string path = db_path(fmt::format("raw-durable-{}.db", mode_name(sync)));
+    slot = make_raw(path, sync, kPoolCustomers);
+    loybench::at_teardown([&slot] { slot.reset(); });
+    loybench::at_finish([path, sync] { raw_note(fmt::format("durable ({})", mode_name(sync)).c_str(), path); });
+  }
+  return *slot;
+}
+
+RawEnv& raw_batch_env() {
+  static std::unique_ptr<RawEnv> env;
+  if (!env) {
+    const std::string path = db_path("raw-batch-1m.db");
+    env = make_raw(path, SyncMode::normal, kBatchAccounts);
+    loybench::at_teardown([] { env.reset(); });
+    loybench::at_finish([path] { raw_note("batch", path); });
+  }
+  return *env;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Benchmarks
+
+void run_guarded(benchmark::State& state, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+void BM_loyalty_durable(benchmark::State& state, SyncMode sync) {
+  run_guarded(state, [&] {
+    LoyaltyEnv& env = durable_env(sync);
+    const auto n = static_cast<uint64_t>(env.customers.size());
+    for (auto _ : state) {
+      const json in = {{"customer_id", env.customers[env.rng.below(n)]},
+                       {"points", kPoints},
+                       {"idempotency_key", fmt::format("durable-{}", env.next_key++)}};
+      json out = env.session.call("ledger.earn", in);
+      benchmark::DoNotOptimize(out);
+    }
+    state.SetItemsProcessed(state.iterations());
+  });
+}
+
+void BM_raw_durable(benchmark::State& state, SyncMode sync) {
+  run_guarded(state, [&] {
+    RawEnv& env = raw_durable_env(sync);
+    const auto n = static_cast<uint64_t>(env.accounts);
+    for (auto _ : state) {
+      const auto account = static_cast<int64_t>(env.rng.below(n)) + 1;
+      env.begin.run();
+      env.insert.bind(1, account).bind(2, kPoints).bind(3, loybench::now_ms()).run();
+      env.update.bind(1, account).bind(2, kPoints).run();
+      env.commit.run();
+    }
+    state.SetItemsProcessed(state.iterations());
+  });
+}
+
+void BM_loyalty_batch(benchmark::State& state) {
+  run_guarded(state, [&] {
+    LoyaltyEnv& env = batch_env();
+    const auto n = static_cast<uint64_t>(kBatchAccounts);
+    for (auto _ : state) {
+      json events = json::array();
+      for (int64_t k = 0; k < kBatchSize; ++k)
+        events.push_back({{"customer_id", bulk_customer_id(static_cast<int64_t>(env.rng.below(n)))},
+                          {"points", kPoints},
+                          {"idempotency_key", fmt::format("batch-{}", env.next_key++)}});
+      json out = env.session.call("ledger.earn_batch", {{"events", std::move(events)}});
+      if (out["succeeded"].get<int64_t>() != kBatchSize) {
+        state.SkipWithError(("earn_batch failed: " + out.dump().substr(0, 400)).c_str());
+        break;
+      }
+      benchmark::DoNotOptimize(out);
+    }
+    state.SetItemsProcessed(state.iterations() * kBatchSize);
+  });
+}
+
+void BM_raw_batch(benchmark::State& state) {
+  run_guarded(state, [&] {
+    RawEnv& env = raw_batch_env();
+    const auto n = static_cast<uint64_t>(env.accounts);
+    for (auto _ : state) {
+      const int64_t now = loybench::now_ms();
+      env.begin.run();
+      for (int64_t k = 0; k < kBatchSize; ++k) {
+        const auto account = static_cast<int64_t>(env.rng.below(n)) + 1;
+        env.insert.bind(1, account).bind(2, kPoints).bind(3, now).run();
+        env.update.bind(1, account).bind(2, kPoints).run();
+      }
+      env.commit.run();
+    }
+    state.SetItemsProcessed(state.iterations() * kBatchSize);
+  });
+}
+
+[[maybe_unused]] const bool kRegistered = [] {
+  using loybench::Goal;
+  for (SyncMode sync : {SyncMode::full, SyncMode::normal}) {
+    const std::string base = fmt::format("ledger/earn_durable/sync:{}/", mode_name(sync));
+    benchmark::RegisterBenchmark((base + "libloyalty").c_str(), BM_loyalty_durable, sync)->UseRealTime();
+    benchmark::RegisterBenchmark((base + "raw_sqlite").c_str(), BM_raw_durable, sync)->UseRealTime();
+    loybench::add_comparison(fmt::format("Durable earn, 1 event/transaction, synchronous={}", mode_name(sync)),
+                             base + "libloyalty", base + "raw_sqlite",
+                             Goal{Goal::Kind::ratio_at_least, 0.70, "ours/raw >= 70%"});
+  }
+  const std::string base = "ledger/earn_batch100/sync:normal/accounts:1M/";
+  benchmark::RegisterBenchmark((base + "libloyalty").c_str(), BM_loyalty_batch)->UseRealTime();
+  benchmark::RegisterBenchmark((base + "raw_sqlite").c_str(), BM_raw_batch)->UseRealTime();
+  loybench::add_comparison("Batch earn, 100 events/transaction, synchronous=NORMAL, 1M accounts", base + "libloyalty",
+                           base + "raw_sqlite",
+                           Goal{Goal::Kind::rate_at_least, 100'000, "ours >= 100,000 events/s"});
+  return true;
+}();
+
+}  // namespace
