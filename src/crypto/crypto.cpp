@@ -37,6 +37,14 @@ std::string new_id(std::string_view prefix) {
   return std::string(prefix) + "_" + base32(bytes.data(), bytes.size());
 }
 
+std::string new_sortable_id(std::string_view prefix, int64_t now_ms) {
+  uint8_t bytes[16];
+  const auto t = static_cast<uint64_t>(now_ms < 0 ? 0 : now_ms);
+  for (int k = 0; k < 6; ++k) bytes[k] = static_cast<uint8_t>(t >> (8 * (5 - k)));
+  if (RAND_bytes(bytes + 6, 10) != 1) throw Error(Status::error, "the system random number generator failed");
+  return std::string(prefix) + "_" + base32(bytes, sizeof bytes);
+}
+
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

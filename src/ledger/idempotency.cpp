@@ -43,8 +43,11 @@ std::optional<IdemKey> idem_key(const json& input, const std::string& operation,
   const std::string field = join(path, "idempotency_key");
   if (!it->is_string() || it->get_ref<const std::string&>().empty() || it->get_ref<const std::string&>().size() > 200)
     throw Error(Status::invalid, field + ": must be a string of 1 to 200 bytes", field);
-  IdemKey k{it->get<std::string>(), operation, input};
-  k.request.erase("idempotency_key");
+  // The request compared on replay: the input without the key, and without null fields (a
+  // field given as null means the same as a field left out).
+  IdemKey k{it->get<std::string>(), operation, json::object()};
+  for (const auto& [name, value] : input.items())
+    if (name != "idempotency_key" && !value.is_null()) k.request[name] = value;
   return k;
 }
 

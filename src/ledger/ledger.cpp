@@ -30,23 +30,37 @@ struct Account {
   int64_t available() const { return posted - held; }
 };
 
-Account load_account(storage::Tx& tx, int64_t id) {
-  auto q = tx.q("SELECT customer_id, program_id, posted, pending, held, debt, lifetime_earned, lifetime_redeemed, "
-                "last_activity_at FROM accounts WHERE id = ?1",
-                id);
-  if (!q.step()) throw Error(Status::error, fmt::format("account {} vanished", id));
+constexpr const char* kAccountCols =
+    "id, customer_id, program_id, posted, pending, held, debt, lifetime_earned, lifetime_redeemed, last_activity_at";
+
+Account account_row(storage::Query& q) {
   Account a;
-  a.id = id;
-  a.customer_id = q.text(0);
-  a.program_id = q.text(1);
-  a.posted = q.i64(2);
-  a.pending = q.i64(3);
-  a.held = q.i64(4);
-  a.debt = q.i64(5);
-  a.lifetime_earned = q.i64(6);
-  a.lifetime_redeemed = q.i64(7);
-  a.last_activity_at = q.opt_i64(8);
+  a.id = q.i64(0);
+  a.customer_id = q.text(1);
+  a.program_id = q.text(2);
+  a.posted = q.i64(3);
+  a.pending = q.i64(4);
+  a.held = q.i64(5);
+  a.debt = q.i64(6);
+  a.lifetime_earned = q.i64(7);
+  a.lifetime_redeemed = q.i64(8);
+  a.last_activity_at = q.opt_i64(9);
   return a;
+}
+
+Account load_account(storage::Tx& tx, int64_t id) {
+  auto q = tx.q(fmt::format("SELECT {} FROM accounts WHERE id = ?1", kAccountCols), id);
+  if (!q.step()) throw Error(Status::error, fmt::format("account {} vanished", id));
+  return account_row(q);
+}
+
+std::optional<Account> find_account(storage::Tx& tx, const std::string& tenant, const std::string& customer,
+                                    const std::string& program) {
+  auto q = tx.q(fmt::format("SELECT {} FROM accounts WHERE customer_id = ?1 AND program_id = ?2 AND tenant_id = ?3",
+                            kAccountCols),
+                customer, program, tenant);
+  if (!q.step()) return std::nullopt;
+  return account_row(q);
 }
 
 void save_account(storage::Tx& tx, const Account& a) {
@@ -69,31 +83,59 @@ json balance_json(const Account& a) {
           {"lifetime_earned", a.lifetime_earned}, {"lifetime_redeemed", a.lifetime_redeemed}};
 }
 
-struct Target {
-  Program program;
-  int64_t account_id;
+/// Programs read within one unit of work (a batch resolves each program once).
+struct ProgramCache {
+  std::vector<Program> programs;
+  std::optional<Program> fallback;  // the tenant's default program
 };
 
-/// Resolves (customer_id, program_id?) of the session's tenant to an account.
-Target resolve(const Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now) {
+const Program& program_for(const Ctx& ctx, storage::Tx& tx, const Input& i, ProgramCache& cache) {
+  if (!i.has("program_id")) {
+    if (!cache.fallback) cache.fallback = default_program(tx, ctx.tenant());
+    return *cache.fallback;
+  }
+  const std::string id = i.str("program_id");
+  for (const auto& p : cache.programs)
+    if (p.id == id) return p;
+  cache.programs.push_back(load_program(tx, ctx.tenant(), id, i.field("program_id")));
+  return cache.programs.back();
+}
+
+struct Target {
+  Program program;
+  Account account;
+};
+
+void settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp now);
+
+/// Resolves (customer_id, program_id?) of the session's tenant to its account, opening the
+/// account on first use, and settles what fell due on it (expired holds and points, pending
+/// points past their return window) so no write ever spends points that have expired.
+Target resolve(const Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now, ProgramCache& cache) {
   const std::string customer = i.str("customer_id");
-  require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
-  Program p = i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id"), i.field("program_id"))
-                                  : default_program(tx, ctx.tenant());
-  const int64_t account = ensure_account(tx, ctx.tenant(), customer, p, now);
-  return {std::move(p), account};
+  const Program& p = program_for(ctx, tx, i, cache);
+  std::optional<Account> a = find_account(tx, ctx.tenant(), customer, p.id);
+  if (!a) {
+    require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
+    a = load_account(tx, ensure_account(tx, ctx.tenant(), customer, p, now));
+  }
+  settle(tx, ctx.tenant(), p, *a, now);
+  return {p, std::move(*a)};
+}
+
+Target resolve(const Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now) {
+  ProgramCache cache;
+  return resolve(ctx, tx, i, now, cache);
 }
 
 /// Finds the existing account (reads never create one).
-std::optional<Target> resolve_existing(const Ctx& ctx, storage::Tx& tx, const Input& i) {
+std::optional<Account> resolve_existing(const Ctx& ctx, storage::Tx& tx, const Input& i) {
   const std::string customer = i.str("customer_id");
-  require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
-  Program p = i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id"), i.field("program_id"))
-                                  : default_program(tx, ctx.tenant());
-  auto q = tx.q("SELECT id FROM accounts WHERE customer_id = ?1 AND program_id = ?2", customer, p.id);
-  if (!q.step()) return std::nullopt;
-  const int64_t id = q.i64(0);
-  return Target{std::move(p), id};
+  ProgramCache cache;
+  const Program& p = program_for(ctx, tx, i, cache);
+  auto a = find_account(tx, ctx.tenant(), customer, p.id);
+  if (!a) require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
+  return a;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,43 +147,92 @@ struct NewEntry {
   std::string status = "posted";
   std::optional<int64_t> bucket_id;
   std::optional<std::string> ref_entry;
+  std::optional<int64_t> ref_points;  // reversals: the points of the original reversed
   std::optional<std::string> hold_id;
   std::optional<std::string> reason;
   std::optional<json> metadata;
   Timestamp occurred_at = 0;
+  // Of the entry's bucket, for credits (reported with the entry).
+  std::optional<Timestamp> expires_at;
+  std::optional<Timestamp> pending_until;
 };
+
+std::string new_entry_id(Timestamp now) { return crypto::new_sortable_id("ent", now); }
+
+json opt_time_json(const std::optional<int64_t>& t) { return t ? json(format_time(*t)) : json(nullptr); }
+template <typename T>
+json opt_json(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+bool is_credit(const std::string& type, int64_t points) {
+  return type == "earn" || type == "bonus" || (type == "adjust" && points > 0);
+}
+
+/// The public form of an entry; the one shape both fresh writes and reads produce.
+json entry_json(const std::string& id, const NewEntry& e, const Account& a, Timestamp recorded,
+                std::optional<Timestamp> posted_at) {
+  json j = {{"id", id},
+            {"type", e.type},
+            {"points", e.points},
+            {"status", e.status},
+            {"customer_id", a.customer_id},
+            {"program_id", a.program_id},
+            {"occurred_at", format_time(e.occurred_at)},
+            {"recorded_at", format_time(recorded)},
+            {"posted_at", opt_time_json(posted_at)},
+            {"reason", opt_json(e.reason)},
+            {"ref_entry_id", opt_json(e.ref_entry)},
+            {"hold_id", opt_json(e.hold_id)},
+            {"metadata", e.metadata ? *e.metadata : json::object()}};
+  if (is_credit(e.type, e.points)) {
+    j["expires_at"] = opt_time_json(e.expires_at);
+    j["pending_until"] = opt_time_json(e.pending_until);
+  }
+  if (e.type == "reverse") j["reversed_points"] = e.ref_points.value_or(-e.points);
+  return j;
+}
 
 void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, const std::string& id,
                   const NewEntry& e, Timestamp now) {
   std::optional<std::string> meta;
   if (e.metadata) meta = e.metadata->dump();
-  tx.q("INSERT INTO entries(id, tenant_id, account_id, type, points, status, bucket_id, ref_entry, hold_id, reason, "
-       "metadata, occurred_at, recorded_at, posted_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-       id, tenant, account, e.type, e.points, e.status, e.bucket_id, e.ref_entry, e.hold_id, e.reason, meta,
-       e.occurred_at, now, e.status == "posted" ? std::optional<int64_t>(now) : std::nullopt)
+  tx.q("INSERT INTO entries(id, tenant_id, account_id, type, points, status, bucket_id, ref_entry, ref_points, "
+       "hold_id, reason, metadata, occurred_at, recorded_at, posted_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+       id, tenant, account, e.type, e.points, e.status, e.bucket_id, e.ref_entry, e.ref_points, e.hold_id, e.reason,
+       meta, e.occurred_at, now, e.status == "posted" ? std::optional<int64_t>(now) : std::nullopt)
       .run();
+}
+
+/// Writes an entry and returns its public form.
+json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, const std::string& id,
+                 const NewEntry& e, Timestamp now) {
+  insert_entry(tx, tenant, a.id, id, e, now);
+  return entry_json(id, e, a, now, e.status == "posted" ? std::optional<Timestamp>(now) : std::nullopt);
 }
 
 constexpr const char* kEntryCols =
     "e.id, e.type, e.points, e.status, a.customer_id, a.program_id, e.occurred_at, e.recorded_at, e.posted_at, "
-    "e.reason, e.ref_entry, e.hold_id, e.metadata, b.expires_at, b.pending_until, e.seq";
+    "e.reason, e.ref_entry, e.hold_id, e.metadata, b.expires_at, b.pending_until, e.seq, e.ref_points";
 
 json entry_row(storage::Query& q) {
-  json e = {{"id", q.text(0)},          {"type", q.text(1)},
-            {"points", q.i64(2)},       {"status", q.text(3)},
-            {"customer_id", q.text(4)}, {"program_id", q.text(5)},
-            {"occurred_at", format_time(q.i64(6))}, {"recorded_at", format_time(q.i64(7))}};
-  e["posted_at"] = q.is_null(8) ? json(nullptr) : json(format_time(q.i64(8)));
-  e["reason"] = q.is_null(9) ? json(nullptr) : json(q.text(9));
-  e["ref_entry_id"] = q.is_null(10) ? json(nullptr) : json(q.text(10));
-  e["hold_id"] = q.is_null(11) ? json(nullptr) : json(q.text(11));
-  e["metadata"] = q.is_null(12) ? json::object() : json::parse(q.text(12));
-  const bool credit = e["type"] == "earn" || e["type"] == "bonus" || (e["type"] == "adjust" && q.i64(2) > 0);
-  if (credit) {
-    e["expires_at"] = q.is_null(13) ? json(nullptr) : json(format_time(q.i64(13)));
-    e["pending_until"] = q.is_null(14) ? json(nullptr) : json(format_time(q.i64(14)));
-  }
-  return e;
+  NewEntry e;
+  e.type = q.text(1);
+  e.points = q.i64(2);
+  e.status = q.text(3);
+  e.occurred_at = q.i64(6);
+  e.reason = q.opt_text(9);
+  e.ref_entry = q.opt_text(10);
+  e.hold_id = q.opt_text(11);
+  if (!q.is_null(12)) e.metadata = json::parse(q.text(12));
+  e.expires_at = q.opt_i64(13);
+  e.pending_until = q.opt_i64(14);
+  e.ref_points = q.opt_i64(16);
+  Account owner;
+  owner.customer_id = q.text(4);
+  owner.program_id = q.text(5);
+  return entry_json(q.text(0), e, owner, q.i64(7), q.opt_i64(8));
 }
 
 json load_entry(storage::Tx& tx, const std::string& id) {
@@ -240,7 +331,8 @@ void check_max_balance(const Program& p, const Account& a, int64_t points, const
 // ---------------------------------------------------------------------------------------------
 // earn
 
-json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now,
+                ProgramCache& programs) {
   Input i(in, {"customer_id", "program_id", "points", "idempotency_key", "occurred_at", "reason", "metadata",
                "pending_days", "expires_at", "type"},
           path);
@@ -256,18 +348,19 @@ json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& pa
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
 
-  Target t = resolve(ctx, tx, i, now);
+  Target t = resolve(ctx, tx, i, now, programs);
   if (!t.program.active) throw Error(Status::unavailable, "the program is not active", i.field("program_id"));
-  Account a = load_account(tx, t.account_id);
+  Account& a = t.account;
   check_max_balance(t.program, a, points, i.field("points"));
 
   const int64_t pdays = pending_days.value_or(t.program.pending_days);
   const std::optional<Timestamp> expires = expires_override ? expires_override : expiry_for(t.program, occurred);
   if (expires && *expires <= occurred) i.fail("expires_at", "must be after occurred_at");
-  const std::string entry = crypto::new_id("ent");
+  const std::string entry = new_entry_id(now);
   int64_t bucket = 0;
+  std::optional<Timestamp> until;
   if (pdays > 0) {
-    const Timestamp until = occurred + pdays * kMillisPerDay;
+    until = occurred + pdays * kMillisPerDay;
     tx.q("INSERT INTO buckets(account_id, entry_id, original, remaining, state, expires_at, pending_until, created_at) "
          "VALUES(?1, ?2, ?3, ?3, 'pending', ?4, ?5, ?6)",
          a.id, entry, points, expires, until, now)
@@ -277,13 +370,13 @@ json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& pa
   } else {
     bucket = credit_posted(tx, a, entry, points, expires, now);
   }
-  NewEntry e{type, points, pdays > 0 ? "pending" : "posted", bucket, std::nullopt, std::nullopt, reason,
-             metadata, occurred};
-  insert_entry(tx, ctx.tenant(), a.id, entry, e, now);
+  NewEntry e{type,     points,   pdays > 0 ? "pending" : "posted", bucket, std::nullopt, std::nullopt,
+             std::nullopt, reason, metadata, occurred, expires, until};
+  json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   a.lifetime_earned = checked_add(a.lifetime_earned, points, "points");
   touch(a, occurred);
   save_account(tx, a);
-  json out = {{"entry", load_entry(tx, entry)}, {"balance", balance_json(a)}, {"replayed", false}};
+  json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
 }
@@ -292,7 +385,8 @@ json earn(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
-  json out = earn_in_tx(ctx, tx, in, {}, now);
+  ProgramCache programs;
+  json out = earn_in_tx(ctx, tx, in, {}, now, programs);
   tx.commit();
   return out;
 }
@@ -307,17 +401,20 @@ json earn_batch(Ctx& ctx, const json& in) {
   ensure_session_valid(ctx, tx);
   json results = json::array();
   int64_t ok = 0;
+  ProgramCache programs;
+  std::string path;
   for (size_t n = 0; n < events.size(); ++n) {
-    tx.savepoint("loy_event");
+    tx.savepoint();
     try {
-      json r = earn_in_tx(ctx, tx, events[n], fmt::format("events[{}]", n), now);
-      tx.release("loy_event");
+      path.assign("events[").append(std::to_string(n)).append("]");
+      json r = earn_in_tx(ctx, tx, events[n], path, now, programs);
+      tx.release();
       r["ok"] = true;
       results.push_back(std::move(r));
       ++ok;
     } catch (const Error& e) {
       if (e.status() == Status::busy || e.status() == Status::storage || e.status() == Status::nomem) throw;
-      tx.rollback_to("loy_event");
+      tx.rollback_to();
       results.push_back({{"ok", false}, {"error", error_json(e)}});
     }
   }
@@ -339,13 +436,15 @@ json adjust(Ctx& ctx, const json& in) {
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
   Target t = resolve(ctx, tx, i, now);
-  Account a = load_account(tx, t.account_id);
-  const std::string entry = crypto::new_id("ent");
-  NewEntry e{"adjust", points, "posted", std::nullopt, std::nullopt, std::nullopt, reason, metadata, occurred};
+  Account& a = t.account;
+  const std::string entry = new_entry_id(now);
+  NewEntry e{"adjust", points, "posted", std::nullopt, std::nullopt, std::nullopt, std::nullopt, reason, metadata,
+             occurred, std::nullopt, std::nullopt};
   std::vector<Slice> slices;
   if (points > 0) {
     check_max_balance(t.program, a, points, "points");
-    e.bucket_id = credit_posted(tx, a, entry, points, expiry_for(t.program, occurred), now);
+    e.expires_at = expiry_for(t.program, occurred);
+    e.bucket_id = credit_posted(tx, a, entry, points, e.expires_at, now);
   } else {
     if (!t.program.allow_negative && a.available() < -points)
       throw Error(Status::insufficient,
@@ -353,13 +452,13 @@ json adjust(Ctx& ctx, const json& in) {
                   {{"available", a.available()}});
     slices = consume(tx, a, -points, t.program.allow_negative);
   }
-  insert_entry(tx, ctx.tenant(), a.id, entry, e, now);
+  json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
   touch(a, occurred);
   save_account(tx, a);
   audit_append(tx, ctx.tenant(), ctx.actor(), "ledger.adjust", entry, now,
                {{"customer_id", a.customer_id}, {"program_id", a.program_id}, {"points", points}, {"reason", reason}});
-  json out = {{"entry", load_entry(tx, entry)}, {"balance", balance_json(a)}, {"replayed", false}};
+  json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   tx.commit();
   return out;
@@ -381,9 +480,30 @@ EntryRef find_entry(storage::Tx& tx, const std::string& tenant, const std::strin
 }
 
 int64_t reversed_total(storage::Tx& tx, const std::string& entry) {
-  auto q = tx.q("SELECT COALESCE(-SUM(points), 0) FROM entries WHERE ref_entry = ?1 AND type = 'reverse'", entry);
+  auto q = tx.q("SELECT COALESCE(SUM(ref_points), 0) FROM entries WHERE ref_entry = ?1 AND type = 'reverse'", entry);
   q.step();
   return q.i64(0);
+}
+
+/// Points of an earn's bucket that expired and that earlier reversals have not yet waived: a
+/// reversal never takes back points the customer already lost to expiry.
+int64_t expired_unwaived(storage::Tx& tx, const std::string& entry, int64_t bucket) {
+  int64_t expired = 0, waived = 0;
+  {
+    auto q = tx.q("SELECT COALESCE(SUM(al.points), 0) FROM allocations al JOIN entries x ON x.id = al.entry_id "
+                  "WHERE al.bucket_id = ?1 AND x.type = 'expire'",
+                  bucket);
+    q.step();
+    expired = q.i64(0);
+  }
+  {
+    auto q = tx.q("SELECT COALESCE(SUM(ref_points + points), 0) FROM entries WHERE ref_entry = ?1 AND "
+                  "type = 'reverse'",
+                  entry);
+    q.step();
+    waived = q.i64(0);
+  }
+  return std::max<int64_t>(0, expired - waived);
 }
 
 json reverse(Ctx& ctx, const json& in) {
@@ -412,13 +532,14 @@ json reverse(Ctx& ctx, const json& in) {
                 {{"reversible", reversible}});
   Account a = load_account(tx, orig.account_id);
   const Program p = load_program(tx, ctx.tenant(), a.program_id);
+  settle(tx, ctx.tenant(), p, a, now);
   std::string state;
   {
     auto q = tx.q("SELECT state FROM buckets WHERE id = ?1", orig.bucket_id.value_or(-1));
     if (q.step()) state = q.text(0);
   }
-  const std::string entry = crypto::new_id("ent");
-  NewEntry e{"reverse", -amount, "posted", std::nullopt, entry_id, std::nullopt, reason, metadata, occurred};
+  const std::string entry = new_entry_id(now);
+  NewEntry e{"reverse", -amount, "posted", std::nullopt, entry_id, amount, std::nullopt, reason, metadata, occurred, std::nullopt, std::nullopt};
   std::vector<Slice> slices;
   if (state == "pending") {
     // Still in its return window: the pending bucket shrinks; nothing posted changes.
@@ -427,25 +548,29 @@ json reverse(Ctx& ctx, const json& in) {
     e.bucket_id = orig.bucket_id;
     a.pending -= amount;
   } else {
+    const int64_t debit = amount - std::min(amount, expired_unwaived(tx, entry_id, orig.bucket_id.value_or(-1)));
+    e.points = -debit;
     switch (p.return_policy) {
       case ReturnPolicy::only_pending:
         throw Error(Status::forbidden,
                     "the program's return policy only_pending allows reversing pending points only", "entry_id");
       case ReturnPolicy::within_balance:
-        if (a.available() < amount)
+        if (a.available() < debit)
           throw Error(Status::insufficient,
-                      fmt::format("reversing {} points needs them available; {} are", amount, a.available()), "points",
+                      fmt::format("reversing {} points needs them available; {} are", debit, a.available()), "points",
                       {{"available", a.available()}});
-        slices = consume(tx, a, amount, false, orig.bucket_id);
+        if (debit > 0) slices = consume(tx, a, debit, false, orig.bucket_id);
         break;
-      case ReturnPolicy::unlimited: slices = consume(tx, a, amount, true, orig.bucket_id); break;
+      case ReturnPolicy::unlimited:
+        if (debit > 0) slices = consume(tx, a, debit, true, orig.bucket_id);
+        break;
     }
   }
-  insert_entry(tx, ctx.tenant(), a.id, entry, e, now);
+  json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
   a.lifetime_earned -= amount;
   save_account(tx, a);
-  json out = {{"entry", load_entry(tx, entry)},
+  json out = {{"entry", std::move(entry_out)},
               {"balance", balance_json(a)},
               {"reversible_remaining", reversible - amount},
               {"replayed", false}};
@@ -493,7 +618,7 @@ json balance(Ctx& ctx, const json& in) {
   Input i(in, {"customer_id", "program_id"});
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   auto t = resolve_existing(ctx, tx, i);
-  if (t) return balance_json(load_account(tx, t->account_id));
+  if (t) return balance_json(*t);
   Account empty;
   empty.customer_id = i.str("customer_id");
   empty.program_id = i.has("program_id") ? i.str("program_id") : default_program(tx, ctx.tenant()).id;
@@ -530,7 +655,7 @@ json history(Ctx& ctx, const json& in) {
                               "AND (?4 IS NULL OR e.occurred_at >= ?4) AND (?5 IS NULL OR e.occurred_at < ?5) "
                               "ORDER BY e.seq DESC LIMIT ?6",
                               kEntryCols),
-                  t->account_id, before, types, from, to, limit + 1);
+                  t->id, before, types, from, to, limit + 1);
     while (q.step()) {
       if (static_cast<int64_t>(items.size()) == limit) {
         more = true;
@@ -618,14 +743,14 @@ json hold_create(Ctx& ctx, const json& in) {
   if (i.has("expires_at") && i.has("ttl_seconds")) i.fail("ttl_seconds", "give expires_at or ttl_seconds, not both");
   const Timestamp expires = i.has("expires_at") ? i.time("expires_at")
                                                 : now + i.opt_i64("ttl_seconds", 1, 30 * 86'400).value_or(900) * 1000;
-  if (expires <= now) i.fail("expires_at", "must be in the future");
   const auto key = idem_key(in, "hold.create");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+  if (expires <= now) i.fail("expires_at", "must be in the future");
   Target t = resolve(ctx, tx, i, now);
-  Account a = load_account(tx, t.account_id);
+  Account& a = t.account;
   if (a.available() < points)
     throw Error(Status::insufficient, fmt::format("cannot hold {} points: {} available", points, a.available()),
                 "points", {{"available", a.available()}});
@@ -690,9 +815,9 @@ json hold_commit(Ctx& ctx, const json& in) {
     need -= take;
   }
   Account a = load_account(tx, h.account_id);
-  const std::string entry = crypto::new_id("ent");
-  NewEntry e{"redeem", -amount, "posted", std::nullopt, std::nullopt, id, reason, metadata, now};
-  insert_entry(tx, ctx.tenant(), a.id, entry, e, now);
+  const std::string entry = new_entry_id(now);
+  NewEntry e{"redeem", -amount, "posted", std::nullopt, std::nullopt, std::nullopt, id, reason, metadata, now, std::nullopt, std::nullopt};
+  json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
   a.posted -= amount;
   a.held -= h.points;
@@ -701,7 +826,7 @@ json hold_commit(Ctx& ctx, const json& in) {
   save_account(tx, a);
   tx.q("UPDATE holds SET status = 'committed', resolved_at = ?2, entry_id = ?3 WHERE id = ?1", id, now, entry).run();
   json out = {{"hold", hold_json(tx, id)},
-              {"entry", load_entry(tx, entry)},
+              {"entry", std::move(entry_out)},
               {"balance", balance_json(a)},
               {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
@@ -718,7 +843,7 @@ json hold_void(Ctx& ctx, const json& in) {
   const Hold h = find_hold(tx, ctx.tenant(), id);
   if (h.status == "committed")
     throw Error(Status::conflict, "the hold is already committed", "id", {{"status", h.status}});
-  if (h.status == "active") release_hold(tx, h, "voided", now);
+  if (h.status == "active") release_hold(tx, h, now >= h.expires_at ? "expired" : "voided", now);
   json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(load_account(tx, h.account_id))}};
   tx.commit();
   return out;
@@ -735,20 +860,27 @@ json hold_get(Ctx& ctx, const json& in) {
 // ---------------------------------------------------------------------------------------------
 // Maintenance
 
-/// Posts an expiry of a bucket's unreserved points.
-int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket, Timestamp now) {
+/// Posts an expiry of a bucket's unreserved points, dated when they expired (`occurred`, or the
+/// bucket's own expiry time).
+int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket, Timestamp now,
+                      std::optional<Timestamp> occurred = std::nullopt) {
   int64_t account = 0, amount = 0;
+  std::optional<Timestamp> expires_at;
   {
-    auto q = tx.q("SELECT account_id, remaining - held FROM buckets WHERE id = ?1 AND state = 'available'", bucket);
+    auto q = tx.q("SELECT account_id, remaining - held, expires_at FROM buckets WHERE id = ?1 AND state = 'available'",
+                  bucket);
     if (!q.step()) return 0;
     account = q.i64(0);
     amount = q.i64(1);
+    expires_at = q.opt_i64(2);
   }
   if (amount <= 0) return 0;
   Account a = load_account(tx, account);
   tx.q("UPDATE buckets SET remaining = remaining - ?2 WHERE id = ?1", bucket, amount).run();
-  const std::string entry = crypto::new_id("ent");
-  NewEntry e{"expire", -amount, "posted", bucket, std::nullopt, std::nullopt, std::nullopt, std::nullopt, now};
+  const std::string entry = new_entry_id(now);
+  const Timestamp when = std::min(now, occurred.value_or(expires_at.value_or(now)));
+  NewEntry e{"expire", -amount, "posted", bucket, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+             when, std::nullopt, std::nullopt};
   insert_entry(tx, tenant, a.id, entry, e, now);
   allocate(tx, entry, bucket, amount);
   a.posted -= amount;
@@ -762,9 +894,54 @@ std::vector<int64_t> ids(storage::Query&& q) {
   return out;
 }
 
+std::vector<std::string> text_ids(storage::Query&& q) {
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+void settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp now) {
+  bool due = false;
+  {
+    auto q = tx.q("SELECT EXISTS(SELECT 1 FROM holds WHERE account_id = ?1 AND status = 'active' AND expires_at <= ?2) "
+                  "OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
+                  "pending_until <= ?2) OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND "
+                  "state = 'available' AND expires_at <= ?2 AND remaining > held)",
+                  a.id, now);
+    due = q.step() && q.i64(0) != 0;
+  }
+  const bool idle = p.expiry == ExpiryKind::inactivity && a.last_activity_at &&
+                    *a.last_activity_at + p.expiry_value * kMillisPerDay <= now;
+  if (!due && !idle) return;
+  for (const auto& h : text_ids(tx.q("SELECT id FROM holds WHERE account_id = ?1 AND status = 'active' AND "
+                                     "expires_at <= ?2 ORDER BY seq",
+                                     a.id, now)))
+    release_hold(tx, find_hold(tx, tenant, h), "expired", now);
+  for (int64_t b : ids(tx.q("SELECT id FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
+                            "pending_until <= ?2 ORDER BY id",
+                            a.id, now)))
+    release_bucket(tx, b, now);
+  for (int64_t b : ids(tx.q("SELECT id FROM buckets WHERE account_id = ?1 AND state = 'available' AND "
+                            "expires_at <= ?2 AND remaining > held ORDER BY expires_at, id",
+                            a.id, now)))
+    expire_bucket(tx, tenant, b, now);
+  if (idle) {
+    const Timestamp when = *a.last_activity_at + p.expiry_value * kMillisPerDay;
+    for (int64_t b :
+         ids(tx.q("SELECT id FROM buckets WHERE account_id = ?1 AND state = 'available' AND remaining > held "
+                  "ORDER BY id",
+                  a.id)))
+      expire_bucket(tx, tenant, b, now, when);
+  }
+  a = load_account(tx, a.id);
+}
+
 json run_due(Ctx& ctx, const json& in) {
   Input i(in, {"now"});
-  const Timestamp now = i.opt_time("now").value_or(ctx.engine.now());
+  const Timestamp clock_now = ctx.engine.now();
+  const Timestamp now = i.opt_time("now").value_or(clock_now);
+  // Catching up to a past instant is allowed; settling the future early is not.
+  if (now > clock_now) i.fail("now", "must not be later than the engine clock's current time");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const std::string& tenant = ctx.tenant();
@@ -802,7 +979,13 @@ json run_due(Ctx& ctx, const json& in) {
                                  "b.remaining > b.held ORDER BY b.id",
                                  tenant, now));
   int64_t inactivity_points = 0;
-  for (int64_t b : inactive) inactivity_points += expire_bucket(tx, tenant, b, now);
+  for (int64_t b : inactive) {
+    auto q = tx.q("SELECT a.last_activity_at + p.expiry_value * 86400000 FROM buckets b JOIN accounts a ON a.id = "
+                  "b.account_id JOIN programs p ON p.id = a.program_id WHERE b.id = ?1",
+                  b);
+    const std::optional<Timestamp> when = q.step() ? q.opt_i64(0) : std::nullopt;
+    inactivity_points += expire_bucket(tx, tenant, b, now, when);
+  }
 
   json out = {{"now", format_time(now)},
               {"holds_expired", holds.size()},
@@ -837,11 +1020,13 @@ json verify(Ctx& ctx, const json& in) {
         "(SELECT COALESCE(SUM(remaining), 0) FROM buckets WHERE account_id = a.id AND state = 'pending'), "
         "(SELECT COALESCE(SUM(held), 0) FROM buckets WHERE account_id = a.id), "
         "(SELECT COALESCE(SUM(points), 0) FROM holds WHERE account_id = a.id AND status = 'active'), "
-        "(SELECT COALESCE(SUM(points), 0) FROM entries WHERE account_id = a.id AND type IN ('earn', 'bonus', "
-        "'reverse')), "
+        "(SELECT COALESCE(SUM(CASE WHEN type = 'reverse' THEN -ref_points ELSE points END), 0) FROM entries "
+        "WHERE account_id = a.id AND type IN ('earn', 'bonus', 'reverse')), "
         "(SELECT COALESCE(-SUM(points), 0) FROM entries WHERE account_id = a.id AND type = 'redeem'), "
         "(SELECT COUNT(*) FROM buckets WHERE account_id = a.id AND (remaining < 0 OR held < 0 OR held > remaining OR "
-        "remaining > original)) "
+        "remaining > original)), "
+        "(SELECT COUNT(*) FROM entries WHERE account_id = a.id AND type = 'reverse' AND (ref_points IS NULL OR "
+        "ref_points <= 0 OR -points > ref_points OR points > 0)) "
         "FROM accounts a JOIN programs p ON p.id = a.program_id WHERE a.tenant_id = ?1 ORDER BY a.id",
         ctx.tenant());
     while (q.step()) {
@@ -855,7 +1040,9 @@ json verify(Ctx& ctx, const json& in) {
       if (q.i64(12) != pending) violation(c, p, "pending bucket remainders equal pending", pending, q.i64(12));
       if (q.i64(13) != held) violation(c, p, "bucket reservations equal held", held, q.i64(13));
       if (q.i64(14) != held) violation(c, p, "active holds equal held", held, q.i64(14));
-      if (q.i64(15) != q.i64(6)) violation(c, p, "lifetime earned equals earns minus reversals", q.i64(15), q.i64(6));
+      if (q.i64(15) != q.i64(6))
+        violation(c, p, "lifetime earned equals earns minus points reversed", q.i64(15), q.i64(6));
+      if (q.i64(18) != 0) violation(c, p, "a reversal debits no more than it reverses", 0, q.i64(18));
       if (q.i64(16) != q.i64(7)) violation(c, p, "lifetime redeemed equals redemptions", q.i64(16), q.i64(7));
       if (q.i64(17) != 0) violation(c, p, "every bucket has 0 <= held <= remaining <= original", 0, q.i64(17));
       if (q.i64(8) == 0 && (posted - held < 0 || debt != 0))
@@ -863,10 +1050,10 @@ json verify(Ctx& ctx, const json& in) {
     }
   }
   {
-    auto q = tx.q("SELECT e.id, a.customer_id, a.program_id, e.points, (SELECT COALESCE(-SUM(points), 0) FROM entries r "
-                  "WHERE r.ref_entry = e.id AND r.type = 'reverse') FROM entries e JOIN accounts a ON a.id = "
-                  "e.account_id WHERE e.tenant_id = ?1 AND e.type IN ('earn', 'bonus') AND e.points < (SELECT "
-                  "COALESCE(-SUM(points), 0) FROM entries r WHERE r.ref_entry = e.id AND r.type = 'reverse')",
+    auto q = tx.q("SELECT e.id, a.customer_id, a.program_id, e.points, (SELECT COALESCE(SUM(ref_points), 0) FROM "
+                  "entries r WHERE r.ref_entry = e.id AND r.type = 'reverse') AS reversed FROM entries e JOIN accounts "
+                  "a ON a.id = e.account_id WHERE e.tenant_id = ?1 AND e.type IN ('earn', 'bonus') AND "
+                  "e.points < reversed",
                   ctx.tenant());
     while (q.step()) violation(q.text(1), q.text(2), "an entry is never reversed beyond its points", q.i64(3), q.i64(4));
   }

@@ -1,5 +1,7 @@
 // Versioned schema migrations for the SQLite backend. Each entry upgrades user_version by one;
-// never edit a shipped migration, append a new one.
+// never edit a shipped migration, append a new one. Tables are append-mostly and rows are
+// never deleted, so plain INTEGER PRIMARY KEY rowids are monotonic (no AUTOINCREMENT, which
+// would rewrite sqlite_sequence on every insert).
 #include <fmt/format.h>
 
 #include "storage/sqlite.hpp"
@@ -13,7 +15,7 @@ constexpr const char* kMigrations[] = {
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 
 CREATE TABLE tenants(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   name TEXT NOT NULL,
   slug TEXT NOT NULL UNIQUE,
@@ -24,7 +26,7 @@ CREATE TABLE tenants(
   updated_at INTEGER NOT NULL);
 
 CREATE TABLE api_keys(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   tenant_id TEXT NOT NULL REFERENCES tenants(id),
   prefix TEXT NOT NULL UNIQUE,
@@ -37,7 +39,7 @@ CREATE TABLE api_keys(
 CREATE INDEX api_keys_tenant ON api_keys(tenant_id, seq);
 
 CREATE TABLE programs(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   tenant_id TEXT NOT NULL REFERENCES tenants(id),
   name TEXT NOT NULL,
@@ -57,7 +59,7 @@ CREATE TABLE programs(
 CREATE INDEX programs_tenant ON programs(tenant_id, seq);
 
 CREATE TABLE customers(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   tenant_id TEXT NOT NULL REFERENCES tenants(id),
   external_id TEXT NOT NULL,
@@ -86,7 +88,7 @@ CREATE TABLE accounts(
 CREATE INDEX accounts_program ON accounts(program_id, last_activity_at);
 
 CREATE TABLE entries(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   tenant_id TEXT NOT NULL,
   account_id INTEGER NOT NULL REFERENCES accounts(id),
@@ -95,6 +97,7 @@ CREATE TABLE entries(
   status TEXT NOT NULL,
   bucket_id INTEGER,
   ref_entry TEXT,
+  ref_points INTEGER,
   hold_id TEXT,
   reason TEXT,
   metadata TEXT,
@@ -103,10 +106,13 @@ CREATE TABLE entries(
   posted_at INTEGER);
 CREATE INDEX entries_account ON entries(account_id, seq);
 CREATE INDEX entries_ref ON entries(ref_entry) WHERE ref_entry IS NOT NULL;
-CREATE INDEX entries_bucket ON entries(bucket_id) WHERE bucket_id IS NOT NULL;
-CREATE TRIGGER entries_immutable BEFORE UPDATE OF id, tenant_id, account_id, type, points, bucket_id, ref_entry,
-  occurred_at, recorded_at ON entries
+CREATE INDEX entries_pending ON entries(bucket_id) WHERE status = 'pending';
+CREATE TRIGGER entries_immutable BEFORE UPDATE OF seq, id, tenant_id, account_id, type, points, bucket_id, ref_entry,
+  ref_points, hold_id, reason, metadata, occurred_at, recorded_at ON entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
+CREATE TRIGGER entries_status BEFORE UPDATE OF status, posted_at ON entries
+  WHEN NOT (OLD.status = 'pending' AND NEW.status = 'posted')
+BEGIN SELECT RAISE(ABORT, 'only a pending entry can become posted'); END;
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
 
@@ -132,7 +138,7 @@ CREATE TABLE allocations(
   PRIMARY KEY(entry_id, bucket_id)) WITHOUT ROWID;
 
 CREATE TABLE holds(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   tenant_id TEXT NOT NULL,
   account_id INTEGER NOT NULL REFERENCES accounts(id),
@@ -162,7 +168,7 @@ CREATE TABLE idempotency(
   PRIMARY KEY(tenant_id, key)) WITHOUT ROWID;
 
 CREATE TABLE audit_log(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   chain TEXT NOT NULL,
   actor TEXT NOT NULL,
   action TEXT NOT NULL,

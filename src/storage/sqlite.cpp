@@ -31,6 +31,8 @@ Connection::Connection(const std::string& path, const StorageOptions& opts, bool
   sqlite3_busy_timeout(raw, opts.busy_timeout_ms);
   if (!memory) enable_wal(opts.busy_timeout_ms);
   exec(opts.synchronous == SyncMode::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  exec(fmt::format("PRAGMA cache_size=-{}", static_cast<int64_t>(opts.cache_mb) * 1024).c_str());
+  if (!memory) exec(fmt::format("PRAGMA wal_autocheckpoint={}", opts.wal_autocheckpoint).c_str());
   exec("PRAGMA foreign_keys=ON");
   exec("PRAGMA temp_store=MEMORY");
 }
@@ -55,7 +57,7 @@ void Connection::enable_wal(int32_t busy_timeout_ms) {
 }
 
 sqlite3_stmt* Connection::prepare(std::string_view sql) {
-  auto it = cache_.find(std::string(sql));
+  auto it = cache_.find(sql);
   if (it != cache_.end()) return it->second.get();
   sqlite3_stmt* st = nullptr;
   int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
@@ -142,6 +144,9 @@ Pool::Pool(StorageOptions opts) : opts_(std::move(opts)) {
   if (opts_.busy_timeout_ms < 0) throw Error(Status::invalid, "busy_timeout_ms must be >= 0", "busy_timeout_ms");
   if (opts_.pool_size < 1 || opts_.pool_size > 64)
     throw Error(Status::invalid, "pool_size must be between 1 and 64", "pool_size");
+  if (opts_.cache_mb < 1 || opts_.cache_mb > 65536)
+    throw Error(Status::invalid, "cache_mb must be between 1 and 65536", "cache_mb");
+  if (opts_.wal_autocheckpoint < 0) throw Error(Status::invalid, "wal_autocheckpoint must be >= 0", "wal_autocheckpoint");
   path_ = path_from_uri(opts_.uri, memory_);
   // One private in-memory database can only be shared through a single connection.
   if (memory_) opts_.pool_size = 1;
@@ -192,7 +197,7 @@ void Pool::release(std::unique_ptr<Connection> c) {
 
 Tx::Tx(Pool& pool, TxMode mode) : lease_(pool.acquire()) {
   if (mode == TxMode::read) {
-    lease_->exec("BEGIN");
+    if (int rc = control("BEGIN"); rc != SQLITE_OK) throw_sqlite(lease_->handle(), rc, "BEGIN");
     open_ = true;
     return;
   }
@@ -202,7 +207,7 @@ Tx::Tx(Pool& pool, TxMode mode) : lease_(pool.acquire()) {
   int backoff_us = 200;
   for (;;) {
     sqlite3_busy_timeout(lease_->handle(), 0);
-    int rc = sqlite3_exec(lease_->handle(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    int rc = control("BEGIN IMMEDIATE");
     sqlite3_busy_timeout(lease_->handle(), pool.options().busy_timeout_ms);
     if (rc == SQLITE_OK) {
       open_ = true;
@@ -217,20 +222,32 @@ Tx::Tx(Pool& pool, TxMode mode) : lease_(pool.acquire()) {
   }
 }
 
+int Tx::control(std::string_view sql) {
+  // Transaction control runs as cached prepared statements (sqlite3_exec would parse each time).
+  sqlite3_stmt* st = lease_->prepare(sql);
+  const int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 Tx::~Tx() {
-  if (open_) sqlite3_exec(lease_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (open_) control("ROLLBACK");
 }
 
 void Tx::commit() {
-  int rc = sqlite3_exec(lease_->handle(), "COMMIT", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) throw_sqlite(lease_->handle(), rc, "COMMIT");
+  if (int rc = control("COMMIT"); rc != SQLITE_OK) throw_sqlite(lease_->handle(), rc, "COMMIT");
   open_ = false;
 }
 
-void Tx::savepoint(const char* name) { lease_->exec(fmt::format("SAVEPOINT {}", name).c_str()); }
-void Tx::release(const char* name) { lease_->exec(fmt::format("RELEASE {}", name).c_str()); }
-void Tx::rollback_to(const char* name) {
-  lease_->exec(fmt::format("ROLLBACK TO {}; RELEASE {}", name, name).c_str());
+void Tx::savepoint() {
+  if (int rc = control("SAVEPOINT loy_item"); rc != SQLITE_OK) throw_sqlite(lease_->handle(), rc, "SAVEPOINT");
+}
+void Tx::release() {
+  if (int rc = control("RELEASE loy_item"); rc != SQLITE_OK) throw_sqlite(lease_->handle(), rc, "RELEASE");
+}
+void Tx::rollback_to() {
+  if (int rc = control("ROLLBACK TO loy_item"); rc != SQLITE_OK) throw_sqlite(lease_->handle(), rc, "ROLLBACK TO");
+  release();
 }
 
 }  // namespace loyalty::storage

@@ -43,7 +43,11 @@ class Connection {
   void enable_wal(int32_t busy_timeout_ms);
 
   std::unique_ptr<sqlite3, DbDeleter> db_;
-  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>, Hash, std::equal_to<>> cache_;
 };
 
 /// A statement execution: binds on construction, steps, and resets on destruction.
@@ -142,10 +146,10 @@ class Tx {
 
   Connection& conn() { return *lease_; }
   void commit();
-  /// Savepoints for per-item isolation inside one transaction (batch earn).
-  void savepoint(const char* name);
-  void release(const char* name);
-  void rollback_to(const char* name);
+  /// A savepoint for per-item isolation inside one transaction (batch earn); not nestable.
+  void savepoint();
+  void release();
+  void rollback_to();
 
   template <typename... Args>
   Query q(std::string_view sql, const Args&... args) {
@@ -153,6 +157,8 @@ class Tx {
   }
 
  private:
+  int control(std::string_view sql);
+
   Lease lease_;
   bool open_ = false;
 };

@@ -26,7 +26,7 @@ inline constexpr loyalty::Timestamp kStart = 1772366400000;
       (void)(expr);                                                                               \
     } catch (const loyalty::Error& loy_e_) {                                                      \
       loy_thrown_ = true;                                                                         \
-      INFO("message: " << loy_e_.what());                                                         \
+      INFO("message: " << std::string(loy_e_.what()));                                            \
       CHECK(loy_e_.status() == (status_));                                                        \
       if (std::string(field_).size()) CHECK(loy_e_.field() == std::string(field_));               \
     }                                                                                             \

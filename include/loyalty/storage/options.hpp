@@ -19,6 +19,11 @@ struct StorageOptions {
   int32_t busy_timeout_ms = 5000;
   /// Connections kept open for concurrent readers and writers (1 for `:memory:`).
   int32_t pool_size = 4;
+  /// Page cache per connection, in MiB (SQLite's own default is 2).
+  int32_t cache_mb = 64;
+  /// WAL pages written before a commit also checkpoints (SQLite's default is 1000). Larger
+  /// values make checkpoints rarer and the WAL file larger; durability is unchanged.
+  int32_t wal_autocheckpoint = 10000;
 };
 
 }  // namespace loyalty

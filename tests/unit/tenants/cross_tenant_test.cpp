@@ -1,0 +1,238 @@
+// Tenancy: a session sees only its tenant. Another tenant's ids behave exactly like ids that
+// do not exist (Status::not_found naming the same field), and nothing changes on either side.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fixture.hpp"
+
+using namespace loytest;
+
+namespace {
+
+struct TenantA {
+  std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, hold, key_id, key;
+};
+
+/// Everything tenant A can observe about its objects.
+json snapshot(const World& w, const TenantA& a) {
+  return {{"program", w.call("program.get", {{"id", a.program}})},
+          {"programs", w.call("program.list", json::object())},
+          {"customer", w.call("customer.get", {{"id", a.customer}})},
+          {"customers", w.call("customer.list", json::object())},
+          {"balance", w.balance(a.customer)},
+          {"history", w.call("ledger.history", {{"customer_id", a.customer}})},
+          {"earn_entry", w.call("ledger.entry", {{"id", a.earn_entry}})},
+          {"pending_entry", w.call("ledger.entry", {{"id", a.pending_entry}})},
+          {"hold", w.call("hold.get", {{"id", a.hold}})},
+          {"keys", w.call("apikey.list", {{"include_revoked", true}})},
+          {"audit", w.call("audit.list", {{"limit", 1000}})}};
+}
+
+json snapshot_b(const loyalty::Session& b, const std::string& customer) {
+  return {{"programs", b.call("program.list", json::object())},
+          {"customers", b.call("customer.list", json::object())},
+          {"balance", b.call("ledger.balance", {{"customer_id", customer}})},
+          {"history", b.call("ledger.history", {{"customer_id", customer}})},
+          {"keys", b.call("apikey.list", {{"include_revoked", true}})},
+          {"audit", b.call("audit.list", {{"limit", 1000}})}};
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
+    s.replace(pos, from.size(), to);
+  return s;
+}
+
+/// The same id shape, but an id that exists nowhere.
+std::string fake_of(const std::string& id) {
+  std::string f = id;
+  f.back() = f.back() == 'z' ? 'y' : 'z';
+  return f;
+}
+
+struct Case {
+  std::string op;
+  json input;
+  std::string field;
+};
+
+}  // namespace
+
+TEST_CASE("tenancy: every operation given another tenant's id is not_found, exactly like an unknown id") {
+  World w;
+  TenantA a;
+  a.program = w.program_id;
+  a.customer =
+      w.call("customer.enroll", {{"external_id", a.external_id}, {"segments", {"vip"}}})["id"].get<std::string>();
+  a.earn_entry = w.earn(a.customer, 100, {{"idempotency_key", "order-1"}})["entry"]["id"].get<std::string>();
+  a.pending_entry = w.earn(a.customer, 40, {{"pending_days", 5}})["entry"]["id"].get<std::string>();
+  a.hold = w.call("hold.create", {{"customer_id", a.customer}, {"points", 30}, {"ttl_seconds", 600}})["hold"]["id"]
+               .get<std::string>();
+  json k = w.call("apikey.create", {{"name", "till"}, {"scopes", {"pos"}}});
+  a.key_id = k["id"].get<std::string>();
+  a.key = k["key"].get<std::string>();
+
+  auto [b, b_program] = w.other_tenant("Tenant B");
+  const std::string b_customer = b.call("customer.enroll", {{"external_id", "b-customer"}})["id"];
+  b.call("ledger.earn", {{"customer_id", b_customer}, {"points", 7}});
+
+  const json before_a = snapshot(w, a);
+  const json before_b = snapshot_b(b, b_customer);
+
+  const std::vector<Case> cases = {
+      {"program.get", {{"id", a.program}}, "id"},
+      {"program.update", {{"id", a.program}, {"name", "Hijacked"}}, "id"},
+      {"program.activate", {{"id", a.program}}, "id"},
+      {"program.deactivate", {{"id", a.program}}, "id"},
+      {"customer.get", {{"id", a.customer}}, "id"},
+      {"customer.get", {{"external_id", a.external_id}}, "external_id"},
+      {"customer.update", {{"id", a.customer}, {"profile", {{"name", "Mallory"}}}}, "id"},
+      {"customer.enroll", {{"external_id", "b-new"}, {"program_ids", {a.program}}}, "program_ids[0]"},
+      {"ledger.earn", {{"customer_id", a.customer}, {"points", 10}}, "customer_id"},
+      {"ledger.earn", {{"customer_id", b_customer}, {"program_id", a.program}, {"points", 10}}, "program_id"},
+      {"ledger.adjust", {{"customer_id", a.customer}, {"points", -10}, {"reason", "x"}}, "customer_id"},
+      {"ledger.adjust",
+       {{"customer_id", b_customer}, {"program_id", a.program}, {"points", 10}, {"reason", "x"}},
+       "program_id"},
+      {"ledger.balance", {{"customer_id", a.customer}}, "customer_id"},
+      {"ledger.balance", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
+      {"ledger.history", {{"customer_id", a.customer}}, "customer_id"},
+      {"ledger.history", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
+      {"ledger.reverse", {{"entry_id", a.earn_entry}}, "entry_id"},
+      {"ledger.reverse", {{"entry_id", a.earn_entry}, {"points", 1}}, "entry_id"},
+      {"ledger.confirm", {{"entry_id", a.pending_entry}}, "entry_id"},
+      {"ledger.entry", {{"id", a.earn_entry}}, "id"},
+      {"hold.create", {{"customer_id", a.customer}, {"points", 1}}, "customer_id"},
+      {"hold.create", {{"customer_id", b_customer}, {"program_id", a.program}, {"points", 1}}, "program_id"},
+      {"hold.commit", {{"id", a.hold}}, "id"},
+      {"hold.commit", {{"id", a.hold}, {"points", 1}}, "id"},
+      {"hold.void", {{"id", a.hold}}, "id"},
+      {"hold.get", {{"id", a.hold}}, "id"},
+      {"apikey.revoke", {{"id", a.key_id}}, "id"},
+  };
+
+  // Ops that take no id of an existing object (checked below for scoping instead).
+  const std::set<std::string> no_foreign_id = {"session.info", "apikey.create", "apikey.list",      "program.create",
+                                               "program.list", "customer.list", "ledger.run_due",   "ledger.verify",
+                                               "audit.list",   "audit.verify",  "ledger.earn_batch"};
+  std::set<std::string> covered;
+  for (const auto& c : cases) covered.insert(c.op);
+  for (const auto& op : loyalty::session_operations()) {
+    CAPTURE(op);
+    CHECK_MESSAGE((covered.count(op) == 1 || no_foreign_id.count(op) == 1),
+                  "a session operation is missing from the cross-tenant matrix");
+  }
+
+  const std::vector<std::string> a_ids = {a.program,       a.customer, a.external_id, a.earn_entry,
+                                          a.pending_entry, a.hold,     a.key_id};
+  for (const auto& c : cases) {
+    CAPTURE(c.op);
+    CAPTURE(c.input.dump());
+    std::string foreign_message;
+    try {
+      b.call(c.op, c.input);
+      FAIL_CHECK("expected not_found");
+    } catch (const loyalty::Error& e) {
+      CHECK(e.status() == Status::not_found);
+      CHECK(e.field() == c.field);
+      foreign_message = e.what();
+    }
+    // The same call with ids that exist nowhere fails identically (existence is not revealed).
+    std::string fake_text = c.input.dump();
+    std::string expected_message = foreign_message;
+    for (const auto& id : a_ids) {
+      fake_text = replace_all(fake_text, id, fake_of(id));
+      expected_message = replace_all(expected_message, id, fake_of(id));
+    }
+    try {
+      b.call(c.op, json::parse(fake_text));
+      FAIL_CHECK("expected not_found for an unknown id");
+    } catch (const loyalty::Error& e) {
+      CHECK(e.status() == Status::not_found);
+      CHECK(e.field() == c.field);
+      CHECK(std::string(e.what()) == expected_message);
+    }
+  }
+
+  // A batch earn for A's customer fails that event with not_found.
+  json batch = b.call("ledger.earn_batch", {{"events", {{{"customer_id", a.customer}, {"points", 5}}}}});
+  CHECK(batch["failed"] == 1);
+  CHECK(batch["results"][0]["error"]["status"] == "not_found");
+  CHECK(batch["results"][0]["error"]["field"] == "events[0].customer_id");
+
+  // Maintenance run by B, even far in the future, touches none of A's holds or pending points.
+  w.clock->set(*loyalty::parse_time("2027-01-01T00:00:00Z"));
+  json due = b.call("ledger.run_due", json::object());
+  CHECK(due["holds_expired"] == 0);
+  CHECK(due["pending_released"] == 0);
+
+  // Idempotency keys are per tenant: B's "order-1" neither replays nor conflicts with A's.
+  json mine = b.call("ledger.earn", {{"customer_id", b_customer}, {"points", 3}, {"idempotency_key", "order-1"}});
+  CHECK(mine["replayed"] == false);
+  CHECK(mine["entry"]["customer_id"] == b_customer);
+
+  // Nothing of A changed, and A's key still opens a session.
+  CHECK(snapshot(w, a) == before_a);
+  CHECK_NOTHROW(w.engine.session(a.key));
+
+  // B is unchanged apart from its own earn above.
+  json after_b = snapshot_b(b, b_customer);
+  CHECK(after_b["balance"]["balance"] == before_b["balance"]["balance"].get<int64_t>() + 3);
+  CHECK(after_b["programs"] == before_b["programs"]);
+  CHECK(after_b["customers"] == before_b["customers"]);
+  CHECK(after_b["keys"] == before_b["keys"]);
+  CHECK(after_b["audit"] == before_b["audit"]);
+  w.require_verified();
+  CHECK(b.call("ledger.verify", json::object())["ok"] == true);
+}
+
+TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing of another") {
+  World w;
+  const std::string a_customer =
+      w.call("customer.enroll", {{"external_id", "shared-ext"}, {"segments", {"vip"}}})["id"];
+  const std::string a_entry = w.earn(a_customer, 100)["entry"]["id"];
+  w.call("ledger.adjust", {{"customer_id", a_customer}, {"points", 5}, {"reason", "goodwill"}});
+  const std::string a_key = w.call("apikey.create", {{"scopes", {"read"}}})["id"];
+
+  auto [b, b_program] = w.other_tenant("Tenant B");
+  // The same external id in another tenant is another customer.
+  const std::string b_customer =
+      b.call("customer.enroll", {{"external_id", "shared-ext"}, {"segments", {"vip"}}})["id"];
+  CHECK(b_customer != a_customer);
+  CHECK(b.call("customer.get", {{"external_id", "shared-ext"}})["id"] == b_customer);
+
+  const std::vector<std::string> a_ids = {w.tenant["tenant"]["id"], w.program_id, a_customer, a_entry, a_key,
+                                          w.tenant["api_key"]["id"]};
+  std::map<std::string, json> results = {
+      {"program.list", b.call("program.list", json::object())},
+      {"customer.list", b.call("customer.list", json::object())},
+      {"customer.list vip", b.call("customer.list", {{"segment", "vip"}})},
+      {"apikey.list", b.call("apikey.list", {{"include_revoked", true}})},
+      {"audit.list", b.call("audit.list", {{"limit", 1000}})},
+      {"audit.list target", b.call("audit.list", {{"target", a_customer}})},
+      {"audit.verify", b.call("audit.verify", json::object())},
+      {"ledger.verify", b.call("ledger.verify", json::object())},
+      {"session.info", b.call("session.info", json::object())},
+  };
+  for (const auto& [name, r] : results) {
+    CAPTURE(name);
+    const std::string text = r.dump();
+    for (const auto& id : a_ids) {
+      CAPTURE(id);
+      CHECK(text.find(id) == std::string::npos);
+    }
+  }
+  CHECK(results["program.list"]["items"].size() == 1);
+  CHECK(results["customer.list"]["items"].size() == 1);
+  CHECK(results["customer.list vip"]["items"].size() == 1);
+  CHECK(results["audit.list target"]["items"].empty());
+  CHECK(results["ledger.verify"]["accounts_checked"] == 1);
+  // B's audit chain has only B's rows: its key's creation, its program and its customer.
+  for (const auto& row : results["audit.list"]["items"]) {
+    CAPTURE(row.dump());
+    CHECK(row["action"] != "ledger.adjust");
+  }
+}
