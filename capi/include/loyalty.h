@@ -127,9 +127,12 @@ typedef struct loy_engine_options {
   const struct loy_sys_clock *clock; /**< injected clock or NULL for the system clock; copied */
   loy_log_fn log;                    /**< log sink or NULL */
   void *log_ctx;                     /**< passed to log */
+  int cache_mb;                      /**< page cache per connection in MiB; default 64 */
+  int wal_autocheckpoint;            /**< WAL pages before a commit checkpoints; default 10000 */
 } loy_engine_options;
 #define LOY_ENGINE_OPTIONS_VERSION 1
-#define LOY_ENGINE_OPTIONS_INIT {LOY_ENGINE_OPTIONS_VERSION, NULL, NULL, LOY_SYNC_FULL, 5000, 4, NULL, NULL, NULL}
+#define LOY_ENGINE_OPTIONS_INIT \
+  {LOY_ENGINE_OPTIONS_VERSION, NULL, NULL, LOY_SYNC_FULL, 5000, 4, NULL, NULL, NULL, 64, 10000}
 
 /**
  * Opens an engine on the database named by opts->uri, creating and migrating it as needed.

@@ -157,6 +157,8 @@ int loy_engine_open(const loy_engine_options* opts, loy_engine** out) {
       o.storage.synchronous = opts->synchronous == LOY_SYNC_FULL ? loyalty::SyncMode::full : loyalty::SyncMode::normal;
       o.storage.busy_timeout_ms = opts->busy_timeout_ms;
       o.storage.pool_size = opts->pool_size;
+      o.storage.cache_mb = opts->cache_mb;
+      o.storage.wal_autocheckpoint = opts->wal_autocheckpoint;
       if (opts->clock) {
         if (opts->clock->version != LOY_SYS_CLOCK_VERSION || !opts->clock->now_ms)
           misuse("invalid loy_sys_clock (version or now_ms)");

@@ -159,6 +159,19 @@ struct NewEntry {
 
 std::string new_entry_id(Timestamp now) { return crypto::new_sortable_id("ent", now); }
 
+/// How far ahead of the engine clock an event may be dated (clock skew between devices).
+constexpr Timestamp kMaxFutureSkewMs = kMillisPerDay;
+
+/// The event time of a write: `occurred_at` when given (not before 1970, not more than a day
+/// ahead of the clock, so no input can push expiry or inactivity out of reach), else now.
+Timestamp event_time(const Input& i, Timestamp now) {
+  const auto t = i.opt_time("occurred_at");
+  if (!t) return now;
+  if (*t < 0) i.fail("occurred_at", "must not be before 1970-01-01");
+  if (*t > now + kMaxFutureSkewMs) i.fail("occurred_at", "must not be more than a day ahead of the engine clock");
+  return *t;
+}
+
 json opt_time_json(const std::optional<int64_t>& t) { return t ? json(format_time(*t)) : json(nullptr); }
 template <typename T>
 json opt_json(const std::optional<T>& v) {
@@ -337,7 +350,7 @@ json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& pa
                "pending_days", "expires_at", "type"},
           path);
   const int64_t points = i.i64("points", 1, kMaxAmount);
-  const Timestamp occurred = i.opt_time("occurred_at").value_or(now);
+  const Timestamp occurred = event_time(i, now);
   const auto reason = i.opt_str("reason", 500);
   const auto metadata = i.opt_object("metadata");
   const auto pending_days = i.opt_i64("pending_days", 0, 365);
@@ -429,7 +442,7 @@ json adjust(Ctx& ctx, const json& in) {
   const std::string reason = i.str("reason", 500);
   const auto metadata = i.opt_object("metadata");
   const Timestamp now = ctx.engine.now();
-  const Timestamp occurred = i.opt_time("occurred_at").value_or(now);
+  const Timestamp occurred = event_time(i, now);
   const auto key = idem_key(in, "ledger.adjust");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
@@ -513,7 +526,7 @@ json reverse(Ctx& ctx, const json& in) {
   const auto reason = i.opt_str("reason", 500);
   const auto metadata = i.opt_object("metadata");
   const Timestamp now = ctx.engine.now();
-  const Timestamp occurred = i.opt_time("occurred_at").value_or(now);
+  const Timestamp occurred = event_time(i, now);
   const auto key = idem_key(in, "ledger.reverse");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
@@ -600,16 +613,21 @@ void release_bucket(storage::Tx& tx, int64_t bucket, Timestamp now) {
 }
 
 json confirm(Ctx& ctx, const json& in) {
-  Input i(in, {"entry_id"});
+  Input i(in, {"entry_id", "idempotency_key"});
   const std::string entry_id = i.str("entry_id");
   const Timestamp now = ctx.engine.now();
+  const auto key = idem_key(in, "ledger.confirm");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
   const EntryRef e = find_entry(tx, ctx.tenant(), entry_id, "entry_id");
   if (e.type != "earn" && e.type != "bonus")
     throw Error(Status::invalid, "only earn and bonus entries can be confirmed", "entry_id");
   if (e.bucket_id) release_bucket(tx, *e.bucket_id, now);
-  json out = {{"entry", load_entry(tx, entry_id)}, {"balance", balance_json(load_account(tx, e.account_id))}};
+  json out = {{"entry", load_entry(tx, entry_id)}, {"balance", balance_json(load_account(tx, e.account_id))},
+              {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   tx.commit();
   return out;
 }
@@ -835,16 +853,21 @@ json hold_commit(Ctx& ctx, const json& in) {
 }
 
 json hold_void(Ctx& ctx, const json& in) {
-  Input i(in, {"id"});
+  Input i(in, {"id", "idempotency_key"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
+  const auto key = idem_key(in, "hold.void");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
   const Hold h = find_hold(tx, ctx.tenant(), id);
   if (h.status == "committed")
     throw Error(Status::conflict, "the hold is already committed", "id", {{"status", h.status}});
   if (h.status == "active") release_hold(tx, h, now >= h.expires_at ? "expired" : "voided", now);
-  json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(load_account(tx, h.account_id))}};
+  json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(load_account(tx, h.account_id))},
+              {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   tx.commit();
   return out;
 }

@@ -178,6 +178,20 @@ json program_update(Ctx& ctx, const json& in) {
     auto q = tx.q("SELECT 1 FROM programs WHERE tenant_id = ?1 AND name = ?2", ctx.tenant(), *name);
     if (q.step()) throw Error(Status::conflict, fmt::format("a program named '{}' exists", *name), "name");
   }
+  // Switching off negative balances while an account is negative would make a legal history
+  // break the ledger's invariant: refuse it until the balances are settled.
+  const bool was_negative_ok = before["allow_negative"] == true || before["return_policy"] == "unlimited";
+  const bool negative_ok = allow_negative.value_or(before["allow_negative"].get<bool>()) ||
+                           policy.value_or(before["return_policy"].get<std::string>()) == "unlimited";
+  if (was_negative_ok && !negative_ok) {
+    auto q = tx.q("SELECT COUNT(*) FROM accounts WHERE program_id = ?1 AND (posted - held < 0 OR debt > 0)", id);
+    q.step();
+    if (q.i64(0) > 0)
+      throw Error(Status::conflict,
+                  fmt::format("{} accounts have a negative balance; negative balances cannot be disallowed yet",
+                              q.i64(0)),
+                  allow_negative ? "allow_negative" : "return_policy", {{"negative_accounts", q.i64(0)}});
+  }
   std::optional<std::string> kind;
   std::optional<int64_t> value;
   if (expiry) {

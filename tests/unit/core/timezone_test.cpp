@@ -56,6 +56,7 @@ TEST_CASE("ledger: end-of-month expiry is local midnight in the tenant's time zo
   loytest::World w(loyalty::json{{"expiry", {{"policy", "end_of_month"}, {"months", 0}}}});
   w.admin.call("tenant.update", {{"id", w.tenant["tenant"]["id"]}, {"timezone", "Asia/Tokyo"}});
   auto c = w.enroll("tz-1");
+  w.clock->set(at("2026-03-31T20:00:00Z"));
   // 2026-03-31T20:00Z is already 1 April 05:00 in Tokyo: the points last until the end of April.
   auto r = w.earn(c, 10, {{"occurred_at", "2026-03-31T20:00:00Z"}});
   CHECK(r["entry"]["expires_at"] == "2026-04-30T15:00:00.000Z");

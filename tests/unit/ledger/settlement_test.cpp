@@ -128,3 +128,41 @@ TEST_CASE("ledger: entry ids are time-ordered") {
     prev = id;
   }
 }
+
+TEST_CASE("ledger: events may not be dated more than a day ahead of the clock or before 1970") {
+  World w;
+  const auto c = w.enroll("c1");
+  LOY_REQUIRE_ERROR(w.earn(c, 1, {{"occurred_at", "9999-01-01T00:00:00Z"}}), Status::invalid, "occurred_at");
+  LOY_REQUIRE_ERROR(w.earn(c, 1, {{"occurred_at", "1969-12-31T23:59:59Z"}}), Status::invalid, "occurred_at");
+  CHECK_NOTHROW(w.earn(c, 1, {{"occurred_at", day(1)}}));
+  CHECK(w.balance(c)["balance"] == 1);
+}
+
+TEST_CASE("programs: negative balances cannot be disallowed while an account is negative") {
+  World w(json{{"return_policy", "unlimited"}});
+  const auto c = w.enroll("c1");
+  const std::string earn = w.earn(c, 100)["entry"]["id"];
+  w.call("ledger.adjust", {{"customer_id", c}, {"points", -100}, {"reason", "spent"}});
+  w.call("ledger.reverse", {{"entry_id", earn}});
+  CHECK(w.balance(c)["balance"] == -100);
+  LOY_REQUIRE_ERROR(w.call("program.update", {{"id", w.program_id}, {"return_policy", "within_balance"}}),
+                    Status::conflict, "return_policy");
+  w.require_verified();
+  w.earn(c, 100);
+  CHECK(w.call("program.update", {{"id", w.program_id}, {"return_policy", "within_balance"}})["return_policy"] ==
+        "within_balance");
+  w.require_verified();
+}
+
+TEST_CASE("ledger: hold.void and ledger.confirm accept idempotency keys") {
+  World w(json{{"pending_days", 3}});
+  const auto c = w.enroll("c1");
+  const std::string e = w.earn(c, 10)["entry"]["id"];
+  json first = w.call("ledger.confirm", {{"entry_id", e}, {"idempotency_key", "cf-1"}});
+  CHECK(first["replayed"] == false);
+  CHECK(w.call("ledger.confirm", {{"entry_id", e}, {"idempotency_key", "cf-1"}})["replayed"] == true);
+  const std::string h = w.call("hold.create", {{"customer_id", c}, {"points", 5}})["hold"]["id"];
+  CHECK(w.call("hold.void", {{"id", h}, {"idempotency_key", "v-1"}})["hold"]["status"] == "voided");
+  CHECK(w.call("hold.void", {{"id", h}, {"idempotency_key", "v-1"}})["replayed"] == true);
+  LOY_REQUIRE_ERROR(w.call("hold.void", {{"id", "hld_other"}, {"idempotency_key", "v-1"}}), Status::conflict, "id");
+}
