@@ -4,6 +4,7 @@
 
 #include "core/input.hpp"
 #include "core/registry.hpp"
+#include "storage/page.hpp"
 #include "crypto/crypto.hpp"
 
 namespace loyalty::detail {
@@ -32,24 +33,15 @@ json list_chain(Ctx& ctx, const std::string& chain, const json& in) {
       "AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR target = ?4) AND (?5 IS NULL OR at >= ?5) "
       "AND (?6 IS NULL OR at < ?6) ORDER BY seq LIMIT ?7",
       chain, after, action, target, from, to, limit + 1);
-  json items = json::array();
-  int64_t last = 0;
-  bool more = false;
-  while (q.step()) {
-    if (static_cast<int64_t>(items.size()) == limit) {
-      more = true;
-      break;
-    }
-    last = q.i64(0);
-    items.push_back({{"seq", q.i64(0)},
-                     {"actor", q.text(1)},
-                     {"action", q.text(2)},
-                     {"target", q.text(3)},
-                     {"at", format_time(q.i64(4))},
-                     {"detail", json::parse(q.text(5))},
-                     {"hash", q.text(6)}});
-  }
-  return {{"items", std::move(items)}, {"next_cursor", more ? json(encode_cursor(last)) : json(nullptr)}};
+  return storage::page(q, limit, 0, [](storage::Query& r) {
+    return json{{"seq", r.i64(0)},
+                {"actor", r.text(1)},
+                {"action", r.text(2)},
+                {"target", r.text(3)},
+                {"at", format_time(r.i64(4))},
+                {"detail", json::parse(r.text(5))},
+                {"hash", r.text(6)}};
+  });
 }
 
 json verify_chain(Ctx& ctx, const std::string& chain, const json& in) {

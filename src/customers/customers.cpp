@@ -5,6 +5,7 @@
 #include "audit/audit.hpp"
 #include "core/input.hpp"
 #include "core/registry.hpp"
+#include "storage/page.hpp"
 #include "crypto/crypto.hpp"
 
 namespace loyalty::detail {
@@ -144,18 +145,7 @@ json customer_list(Ctx& ctx, const json& in) {
                             "(SELECT 1 FROM json_each(customers.segments) WHERE value = ?3)) ORDER BY seq LIMIT ?4",
                             kCols),
                 ctx.tenant(), after, segment, limit + 1);
-  json items = json::array();
-  int64_t last = 0;
-  bool more = false;
-  while (q.step()) {
-    if (static_cast<int64_t>(items.size()) == limit) {
-      more = true;
-      break;
-    }
-    items.push_back(customer_row(q));
-    last = q.i64(7);
-  }
-  return {{"items", std::move(items)}, {"next_cursor", more ? json(encode_cursor(last)) : json(nullptr)}};
+  return storage::page(q, limit, 7, customer_row);
 }
 
 constexpr OpDef kOps[] = {

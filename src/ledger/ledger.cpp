@@ -9,6 +9,7 @@
 #include "customers/customers.hpp"
 #include "ledger/idempotency.hpp"
 #include "programs/programs.hpp"
+#include "storage/page.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -663,10 +664,8 @@ json history(Ctx& ctx, const json& in) {
   }
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   auto t = resolve_existing(ctx, tx, i);
-  json items = json::array();
-  bool more = false;
-  int64_t last = 0;
-  if (t) {
+  if (!t) return {{"items", json::array()}, {"next_cursor", nullptr}};
+  {
     auto q = tx.q(fmt::format("SELECT {} FROM entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN buckets b ON "
                               "b.id = e.bucket_id AND e.type IN ('earn', 'bonus', 'adjust') WHERE e.account_id = ?1 "
                               "AND e.seq < ?2 AND (?3 IS NULL OR e.type IN (SELECT value FROM json_each(?3))) "
@@ -674,16 +673,8 @@ json history(Ctx& ctx, const json& in) {
                               "ORDER BY e.seq DESC LIMIT ?6",
                               kEntryCols),
                   t->id, before, types, from, to, limit + 1);
-    while (q.step()) {
-      if (static_cast<int64_t>(items.size()) == limit) {
-        more = true;
-        break;
-      }
-      items.push_back(entry_row(q));
-      last = q.i64(15);
-    }
+    return storage::page(q, limit, 15, entry_row);
   }
-  return {{"items", std::move(items)}, {"next_cursor", more ? json(encode_cursor(last)) : json(nullptr)}};
 }
 
 json entry_get(Ctx& ctx, const json& in) {

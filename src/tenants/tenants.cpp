@@ -5,6 +5,7 @@
 #include "audit/audit.hpp"
 #include "core/input.hpp"
 #include "core/registry.hpp"
+#include "storage/page.hpp"
 #include "crypto/crypto.hpp"
 #include "loyalty/core/timezone.hpp"
 #include "tenants/keys.hpp"
@@ -130,18 +131,7 @@ json tenant_list(Ctx& ctx, const json& in) {
                             "ORDER BY seq LIMIT ?3",
                             kTenantCols),
                 after, active, limit + 1);
-  json items = json::array();
-  int64_t last = 0;
-  bool more = false;
-  while (q.step()) {
-    if (static_cast<int64_t>(items.size()) == limit) {
-      more = true;
-      break;
-    }
-    items.push_back(tenant_row(q));
-    last = q.i64(8);
-  }
-  return {{"items", std::move(items)}, {"next_cursor", more ? json(encode_cursor(last)) : json(nullptr)}};
+  return storage::page(q, limit, 8, tenant_row);
 }
 
 json tenant_update(Ctx& ctx, const json& in) {
