@@ -10,13 +10,28 @@
  *  - Handles are released with their NULL-safe loy_<type>_free(); children keep their parents
  *    alive, so handles may be freed in any order.
  *
+ * Ownership (see docs/ownership.md):
+ *  - Every pointer passed in (handles aside) is borrowed for the call only; nothing is retained,
+ *    except the ctx of loy_sys_clock and loy_engine_options.log_ctx, which must stay valid until
+ *    the last handle of the engine (engine, admins and sessions) is freed.
+ *  - Handles returned through an out-parameter belong to the caller (loy_<type>_free()); a
+ *    loy_buf filled by a call belongs to the caller (loy_buf_dispose()). On failure the handle
+ *    out-parameter is set to NULL and the loy_buf to {NULL, 0}.
+ *  - const char * results (loy_version_string, loy_features, loy_status_str) are static;
+ *    loy_error_last() is library-owned and thread-local. Never free them.
+ *
  * Threading (see docs/threading.md):
  *  - loy_engine and loy_admin are thread-safe: any thread, concurrently.
  *  - loy_session is used by one thread at a time (sessions are cheap; open one per thread).
  *  - loy_error_last() is thread-local. Results (loy_buf) are owned by the caller and immutable.
+ *  - A handle must not be freed while another thread is calling a function on that same handle.
  *
- * Errors: a NULL required argument gives LOY_EMISUSE before anything runs. Bad input gives
- * LOY_EINVALID with detail_json {"field": "..."} naming the offending field, and changes nothing.
+ * Errors (see docs/errors.md): a NULL required argument gives LOY_EMISUSE before anything runs,
+ * as does any call on an engine (or its admins and sessions) after loy_engine_close(). Bad input
+ * gives LOY_EINVALID with detail_json {"field": "..."} naming the offending field, and changes
+ * nothing. Besides the codes listed per function, any int-returning function can return
+ * LOY_ERROR (internal) and LOY_ENOMEM, and any function that reads or writes the database
+ * LOY_EBUSY (lock or pooled connection not available within busy_timeout_ms) and LOY_ESTORAGE.
  */
 #ifndef LOYALTY_H
 #define LOYALTY_H
@@ -55,9 +70,9 @@ typedef enum loy_status {
   LOY_ELIMIT = -7,       /**< a configured limit would be exceeded */
   LOY_EFORBIDDEN = -8,   /**< wrong credential, missing scope, revoked key, or policy forbids it */
   LOY_EUNAVAILABLE = -9, /**< something needed is deactivated or unreachable */
-  LOY_EBUSY = -10,       /**< the database stayed locked past the configured busy timeout */
+  LOY_EBUSY = -10,       /**< the database (or a pooled connection) stayed busy past busy_timeout_ms */
   LOY_ESTORAGE = -11,    /**< storage failure: I/O, corruption, disk full, newer schema */
-  LOY_EMISUSE = -12,     /**< API misuse: NULL argument, closed engine */
+  LOY_EMISUSE = -12,     /**< API misuse: NULL argument, closed engine, unknown struct version */
   LOY_ENOMEM = -13       /**< out of memory */
 } loy_status;
 
@@ -81,26 +96,30 @@ typedef struct loy_admin loy_admin;     /* thread-safe; loy_admin_open / loy_adm
 typedef struct loy_session loy_session; /* one thread at a time; loy_session_open / loy_session_free */
 
 /* ------------------------------------------------------------------------------------------ */
-/* Library                                                                                    */
+/* Library: none of these functions can fail.                                                */
 
 /** Version as MAJOR*1000000 + MINOR*1000 + PATCH. Thread-safe. @since 0.1 */
 LOY_API int loy_version_number(void);
-/** Version string such as "0.1.0"; static storage. Thread-safe. @since 0.1 */
+/** Version string such as "0.1.0"; static storage, never freed. Thread-safe. @since 0.1 */
 LOY_API const char *loy_version_string(void);
 /** ABI major version (the shared library's SOVERSION). Thread-safe. @since 0.1 */
 LOY_API int loy_abi_version(void);
-/** JSON object of compiled-in features and operation names; static storage. @since 0.1 */
+/** JSON object of compiled-in features and operation names; static storage, never freed.
+ *  Thread-safe. @since 0.1 */
 LOY_API const char *loy_features(void);
-/** Static text for a status code ("not found"); never NULL. Thread-safe. @since 0.1 */
+/** Static text for a status code ("not found"; "unknown status" for unknown codes); never NULL,
+ *  never freed. Thread-safe. @since 0.1 */
 LOY_API const char *loy_status_str(int status);
 /**
  * The last error raised on the calling thread, or NULL when the last call succeeded.
- * The pointer stays valid until the next libloyalty call on this thread. @since 0.1
+ * Library-owned (do not free); valid until this thread's next status-returning libloyalty call
+ * or loy_error_clear(). Thread-safety: thread-local, so read it on the failing thread. @since 0.1
  */
 LOY_API const loy_error *loy_error_last(void);
-/** Clears this thread's last error. @since 0.1 */
+/** Clears this thread's last error. Thread-safety: affects the calling thread only. @since 0.1 */
 LOY_API void loy_error_clear(void);
-/** Releases a buffer's memory and resets it to LOY_BUF_INIT; NULL-safe, idempotent. @since 0.1 */
+/** Frees a buffer filled by the library and resets it to LOY_BUF_INIT; NULL-safe, idempotent.
+ *  Thread-safety: any thread, but not on the same buffer from two threads at once. @since 0.1 */
 LOY_API void loy_buf_dispose(loy_buf *buf);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -108,7 +127,8 @@ LOY_API void loy_buf_dispose(loy_buf *buf);
 
 /** Log levels passed to loy_log_fn. */
 typedef enum loy_log_level { LOY_LOG_DEBUG = 0, LOY_LOG_INFO = 1, LOY_LOG_WARN = 2, LOY_LOG_ERROR = 3 } loy_log_level;
-/** Log sink; may be called from any thread; must not call back into libloyalty. */
+/** Log sink; may be called from any thread, concurrently; must not call back into libloyalty.
+ *  message is valid during the call only; ctx must outlive every handle of the engine. */
 typedef void (*loy_log_fn)(void *ctx, int level, const char *message);
 
 struct loy_sys_clock; /* capi/include/loyalty/sys/clock.h */
@@ -116,19 +136,23 @@ struct loy_sys_clock; /* capi/include/loyalty/sys/clock.h */
 /** PRAGMA synchronous for the SQLite backend. */
 typedef enum loy_sync_mode { LOY_SYNC_FULL = 0, LOY_SYNC_NORMAL = 1 } loy_sync_mode;
 
-/** Options for loy_engine_open. Initialise with LOY_ENGINE_OPTIONS_INIT; fields are only appended. */
+/** Options for loy_engine_open. Initialise with LOY_ENGINE_OPTIONS_INIT; fields are only appended.
+ *  Version 1 is the whole struct below. Strings are copied by loy_engine_open. */
 typedef struct loy_engine_options {
   int version;                       /**< LOY_ENGINE_OPTIONS_VERSION */
   const char *uri;                   /**< "sqlite:///path.db", a path, or ":memory:" (NULL = ":memory:") */
-  const char *admin_key;             /**< engine admin credential, >= 16 bytes, or NULL */
+  const char *admin_key;             /**< engine admin credential, >= 16 bytes, or NULL; must match
+                                          the one recorded in the database (else LOY_EFORBIDDEN) */
   int synchronous;                   /**< loy_sync_mode; default LOY_SYNC_FULL */
-  int busy_timeout_ms;               /**< wait for the write lock before LOY_EBUSY; default 5000 */
-  int pool_size;                     /**< connections kept open; default 4 (1 for :memory:) */
+  int busy_timeout_ms;               /**< >= 0; wait for the write lock, and for a free pooled
+                                          connection, before LOY_EBUSY; default 5000 */
+  int pool_size;                     /**< connections kept open, 1..64; default 4 (1 for :memory:) */
   const struct loy_sys_clock *clock; /**< injected clock or NULL for the system clock; copied */
   loy_log_fn log;                    /**< log sink or NULL */
-  void *log_ctx;                     /**< passed to log */
-  int cache_mb;                      /**< page cache per connection in MiB; default 64 */
-  int wal_autocheckpoint;            /**< WAL pages before a commit checkpoints; default 10000 */
+  void *log_ctx;                     /**< passed to log; must outlive every handle of the engine */
+  int cache_mb;                      /**< page cache per connection in MiB, 1..65536; default 64 */
+  int wal_autocheckpoint;            /**< WAL pages before a commit checkpoints, >= 0 (0 = never);
+                                          default 10000 */
 } loy_engine_options;
 #define LOY_ENGINE_OPTIONS_VERSION 1
 #define LOY_ENGINE_OPTIONS_INIT \
@@ -136,19 +160,29 @@ typedef struct loy_engine_options {
 
 /**
  * Opens an engine on the database named by opts->uri, creating and migrating it as needed.
- * @param opts options (NULL = all defaults: in-memory database); borrowed for the call.
- * @param[out] out receives the engine; release with loy_engine_free().
- * @return LOY_OK; LOY_EINVALID (bad option, field named); LOY_ESTORAGE (cannot open, newer
- *         schema); LOY_EBUSY; LOY_EMISUSE (out NULL or unknown options version).
+ * @param opts options (NULL = all defaults: in-memory database); borrowed for the call (clock
+ *        ctx and log_ctx are kept: they must outlive every handle of the engine).
+ * @param[out] out receives the engine (NULL on failure); the caller releases it with
+ *        loy_engine_free().
+ * @return LOY_OK; LOY_EINVALID (bad option: uri, synchronous, busy_timeout_ms, pool_size,
+ *         cache_mb, wal_autocheckpoint, admin_key shorter than 16 bytes; field named; checked
+ *         before the file is touched); LOY_EFORBIDDEN (admin_key differs from the recorded one,
+ *         field "admin_key"); LOY_ESTORAGE (cannot open, newer schema); LOY_EBUSY; LOY_EMISUSE
+ *         (out NULL, unknown options version, clock with unknown version or NULL now_ms).
  * Thread-safety: any thread. @since 0.1
  */
 LOY_API int loy_engine_open(const loy_engine_options *opts, loy_engine **out);
 /**
- * Closes the engine: later calls on it and on its admins and sessions fail with LOY_EMISUSE.
- * Memory is released when the last handle is freed. Idempotent. @since 0.1
+ * Closes the engine: later calls on it and on its admins and sessions fail with LOY_EMISUSE;
+ * calls in progress finish. Frees nothing: memory and connections are released when the last
+ * handle is freed. Idempotent.
+ * @return LOY_OK; LOY_EMISUSE (engine NULL).
+ * Thread-safety: any thread, also while other threads use the engine. @since 0.1
  */
 LOY_API int loy_engine_close(loy_engine *engine);
-/** Releases the caller's reference; NULL-safe. Sessions opened from it stay usable. @since 0.1 */
+/** Releases the caller's reference; NULL-safe; not twice. Admins and sessions opened from it stay
+ *  usable. Thread-safety: not while another thread is calling a function on this handle.
+ *  @since 0.1 */
 LOY_API void loy_engine_free(loy_engine *engine);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -157,150 +191,238 @@ LOY_API void loy_engine_free(loy_engine *engine);
 /**
  * Authenticates the engine administrator.
  * @param key the admin credential (borrowed); @param key_len its length in bytes.
- * @param[out] out receives the admin handle; release with loy_admin_free().
- * @return LOY_OK; LOY_EFORBIDDEN (wrong or unconfigured credential); LOY_EMISUSE. @since 0.1
+ * @param[out] out receives the admin handle (NULL on failure); the caller releases it with
+ *        loy_admin_free(), in any order relative to the engine.
+ * @return LOY_OK; LOY_EFORBIDDEN (wrong credential, or none recorded in the database);
+ *         LOY_EMISUSE (engine, key or out NULL; closed engine); LOY_EBUSY; LOY_ESTORAGE.
+ * Thread-safety: any thread (the engine is thread-safe). @since 0.1
  */
 LOY_API int loy_admin_open(loy_engine *engine, const char *key, size_t key_len, loy_admin **out);
-/** Releases an admin handle; NULL-safe. @since 0.1 */
+/** Releases an admin handle; NULL-safe; not twice. Thread-safety: not while another thread is
+ *  calling a function on this handle. @since 0.1 */
 LOY_API void loy_admin_free(loy_admin *admin);
 
 /*
  * The admin and session operations below share one shape:
  *   int f(subject, const char *json, size_t len, loy_buf *out)
- * json is an object (borrowed for the call; len bytes, need not be NUL-terminated); out receives
- * the result JSON and must be released with loy_buf_dispose(). On failure out is left empty and
- * nothing has changed. Payload fields are documented in docs/ (tenancy.md, ledger.md).
+ * json is an object (borrowed for the call; len bytes, need not be NUL-terminated); on LOY_OK
+ * out receives the result JSON, owned by the caller and released with loy_buf_dispose(). On
+ * failure out is left empty ({NULL, 0}) and nothing has changed. Payload fields are documented
+ * in docs/ (tenancy.md, ledger.md, audit.md).
+ *
+ * Common errors of every admin operation, besides those listed per function: LOY_EINVALID
+ * (malformed JSON, nesting deeper than 64 levels, not an object, unknown field, wrong type, out
+ * of range; field named); LOY_EMISUSE (admin, json or out NULL; closed engine); LOY_EBUSY;
+ * LOY_ESTORAGE; LOY_ENOMEM; LOY_ERROR. Thread-safety: any thread, concurrently on one admin.
+ *
+ * Common errors of every session operation, besides those listed per function: the same, with
+ * session for admin, plus LOY_EFORBIDDEN when the key lacks the operation's scope (field
+ * "scope"), or when the session's key has been revoked or its tenant deactivated (writes see it
+ * at once, reads within about a second). Thread-safety: one thread at a time per session.
  */
 
-/** Creates a tenant {name, slug?, timezone?, settings?}; the result holds the tenant and its first
- *  admin API key (shown once). LOY_ECONFLICT for a taken slug. @since 0.1 */
+/** Creates a tenant {name, slug?, timezone?, settings?, api_key_name?} -> {tenant, api_key}; the
+ *  result holds its first admin API key (secret shown once). A name without ASCII letters or
+ *  digits gets a generated slug "tenant-xxxxxxxx". Errors: LOY_ECONFLICT (slug taken);
+ *  LOY_EINVALID (slug, timezone, settings section). Common admin errors, ownership and
+ *  thread-safety above. @since 0.1 */
 LOY_API int loy_tenant_create(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Gets a tenant {id}. LOY_ENOTFOUND. @since 0.1 */
+/** Gets a tenant {id}. Errors: LOY_ENOTFOUND (id); LOY_EINVALID. Common admin errors above.
+ *  @since 0.1 */
 LOY_API int loy_tenant_get(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Lists tenants {limit?, cursor?, active?} -> {items, next_cursor}. @since 0.1 */
+/** Lists tenants {limit?, cursor?, active?} -> {items, next_cursor}. Errors: LOY_EINVALID (limit,
+ *  cursor). Common admin errors above. @since 0.1 */
 LOY_API int loy_tenant_list(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Updates {id, name?, timezone?, settings?{branding, loyalty, security, notifications}}. @since 0.1 */
+/** Updates {id, name?, timezone?, settings?{branding, loyalty, security, notifications}}.
+ *  Errors: LOY_ENOTFOUND (id); LOY_EINVALID (timezone, settings section). Common admin errors
+ *  above. @since 0.1 */
 LOY_API int loy_tenant_update(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Deactivates a tenant {id}: no session can open; open sessions fail their next write. @since 0.1 */
+/** Deactivates a tenant {id}: no session can open; open sessions fail their next write (reads
+ *  within about a second). Errors: LOY_ENOTFOUND (id); LOY_EINVALID. Common admin errors above.
+ *  @since 0.1 */
 LOY_API int loy_tenant_deactivate(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Reactivates a tenant {id}. @since 0.1 */
+/** Reactivates a tenant {id}. Errors: LOY_ENOTFOUND (id); LOY_EINVALID. Common admin errors above.
+ *  @since 0.1 */
 LOY_API int loy_tenant_activate(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Creates an API key for a tenant {tenant_id, name?, scopes[]}; the secret is shown once. @since 0.1 */
+/** Creates an API key for a tenant {tenant_id, name?, scopes[]}; the secret is shown once.
+ *  Errors: LOY_ENOTFOUND (tenant_id); LOY_EINVALID (scopes, scopes[n]). Common admin errors
+ *  above. @since 0.1 */
 LOY_API int loy_tenant_apikey_create(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** The engine-level audit chain {limit?, cursor?, action?, target?, from?, to?}. @since 0.1 */
+/** The engine-level audit chain {limit?, cursor?, action?, target?, from?, to?} -> {items,
+ *  next_cursor}. Errors: LOY_EINVALID (limit, cursor, from, to). Common admin errors above.
+ *  @since 0.1 */
 LOY_API int loy_admin_audit_list(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Verifies the engine-level audit chain {} -> {ok, rows_checked, first_bad_seq}. @since 0.1 */
+/** Verifies the engine-level audit chain {} -> {ok, rows_checked, first_bad_seq, reason?}.
+ *  Errors: common admin errors above. @since 0.1 */
 LOY_API int loy_admin_audit_verify(loy_admin *admin, const char *json, size_t len, loy_buf *out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Sessions                                                                                   */
 
 /**
- * Opens a session bound to the tenant owning api_key.
- * @return LOY_OK; LOY_EFORBIDDEN (unknown, malformed or revoked key; deactivated tenant);
- *         LOY_EMISUSE (NULL argument, closed engine). @since 0.1
+ * Opens a session bound to the tenant owning api_key (borrowed; key_len bytes).
+ * @param[out] out receives the session (NULL on failure); the caller releases it with
+ *        loy_session_free(), in any order relative to the engine.
+ * @return LOY_OK; LOY_EFORBIDDEN (malformed, unknown or revoked key; deactivated tenant);
+ *         LOY_EMISUSE (engine, api_key or out NULL; closed engine); LOY_EBUSY (also while
+ *         recording last_used_at); LOY_ESTORAGE.
+ * Thread-safety: any thread (the engine is thread-safe); the new session is then used by one
+ * thread at a time. @since 0.1
  */
 LOY_API int loy_session_open(loy_engine *engine, const char *api_key, size_t key_len, loy_session **out);
-/** Releases a session; NULL-safe. @since 0.1 */
+/** Releases a session; NULL-safe; not twice. Thread-safety: not while another thread is calling
+ *  a function on this session. @since 0.1 */
 LOY_API void loy_session_free(loy_session *session);
-/** {} -> {tenant, key_id, scopes}. Scope: read. @since 0.1 */
+/** {} -> {tenant, key_id, scopes}. Scope: read. Errors: common session errors above. @since 0.1 */
 LOY_API int loy_session_info(loy_session *session, const char *json, size_t len, loy_buf *out);
 
-/** Creates an API key {name?, scopes[]} for the session's tenant. Scope: admin. @since 0.1 */
+/** Creates an API key {name?, scopes[]} for the session's tenant. Scope: admin. Errors:
+ *  LOY_EINVALID (scopes, scopes[n]); common session errors above. @since 0.1 */
 LOY_API int loy_apikey_create(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Lists keys {include_revoked?} (never secrets). Scope: admin. @since 0.1 */
+/** Lists keys {include_revoked?} -> {items} (never secrets). Scope: admin. Errors: common session
+ *  errors above. @since 0.1 */
 LOY_API int loy_apikey_list(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Revokes a key {id}; idempotent. Scope: admin. @since 0.1 */
+/** Revokes a key {id}; idempotent (revoking again writes no audit row). Scope: admin. Errors:
+ *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
 LOY_API int loy_apikey_revoke(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Programs ----------------------------------------------------------------------------------- */
 
 /** Creates {name, currency, description?, rounding?, return_policy?, expiry?, pending_days?,
- *  max_balance?, allow_negative?, active?}. Scope: admin. @since 0.1 */
+ *  max_balance?, allow_negative?, active?}. Scope: admin. Errors: LOY_ECONFLICT (name taken);
+ *  LOY_EINVALID (currency, expiry.*); common session errors above. @since 0.1 */
 LOY_API int loy_program_create(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets {id}. Scope: read. @since 0.1 */
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
 LOY_API int loy_program_get(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Lists {active?} -> {items}. Scope: read. @since 0.1 */
+/** Lists {active?} -> {items}. Scope: read. Errors: common session errors above. @since 0.1 */
 LOY_API int loy_program_list(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Updates {id, ...fields of create except currency and active}. Scope: admin. @since 0.1 */
+/** Updates {id, ...fields of create except currency and active} ("max_balance": null removes the
+ *  limit). Scope: admin. Errors: LOY_ENOTFOUND (id); LOY_ECONFLICT (name taken; or
+ *  allow_negative / return_policy would switch off negative balances while an account is
+ *  negative, detail negative_accounts); common session errors above. @since 0.1 */
 LOY_API int loy_program_update(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Activates {id}. Scope: admin. @since 0.1 */
+/** Activates {id}. Scope: admin. Errors: LOY_ENOTFOUND (id); common session errors above.
+ *  @since 0.1 */
 LOY_API int loy_program_activate(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Deactivates {id}: earning stops; balances, holds and history stay. Scope: admin. @since 0.1 */
+/** Deactivates {id}: earning stops; balances, holds and history stay. Scope: admin. Errors:
+ *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
 LOY_API int loy_program_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Customers ---------------------------------------------------------------------------------- */
 
 /** Enrols {external_id, profile?, preferences?, segments?, program_ids?}; opens an account in each
- *  given (default: every active) program. LOY_ECONFLICT for a known external_id. Scope: pos. @since 0.1 */
+ *  given (default: every active) program. Scope: pos. Errors: LOY_ECONFLICT (external_id known,
+ *  detail id); LOY_ENOTFOUND (program_ids[n]); common session errors above. @since 0.1 */
 LOY_API int loy_customer_enroll(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets {id} or {external_id}. Scope: read. @since 0.1 */
+/** Gets {id} or {external_id}. Scope: read. Errors: LOY_ENOTFOUND (id, external_id);
+ *  LOY_EINVALID (both or neither given); common session errors above. @since 0.1 */
 LOY_API int loy_customer_get(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos. @since 0.1 */
+/** Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos. Errors:
+ *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
 LOY_API int loy_customer_update(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. @since 0.1 */
+/** Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID
+ *  (limit, cursor); common session errors above. @since 0.1 */
 LOY_API int loy_customer_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Ledger ------------------------------------------------------------------------------------- */
+/* Ledger writes first settle what fell due on the account (expired holds and points, pending
+ * points past their window); reads show the ledger as of the last settlement or run_due. */
 
 /** Earns {customer_id, points, program_id?, idempotency_key?, occurred_at?, reason?, metadata?,
- *  pending_days?, expires_at?, type?("earn"|"bonus")} -> {entry, balance, replayed}.
- *  LOY_ECONFLICT for a reused key with another payload (field named); LOY_ELIMIT above
- *  max_balance; LOY_EUNAVAILABLE for an inactive program. Scope: pos. @since 0.1 */
+ *  pending_days?, expires_at?, type?("earn"|"bonus")} -> {entry, balance, replayed}. Scope: pos.
+ *  Errors: LOY_ENOTFOUND (customer_id, program_id; no active program); LOY_EINVALID (several
+ *  active programs and no program_id; occurred_at before 1970 or over a day ahead of the engine
+ *  clock; expires_at not after occurred_at); LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT
+ *  (max_balance); LOY_ECONFLICT (key reused with another payload, field named); common session
+ *  errors above. @since 0.1 */
 LOY_API int loy_ledger_earn(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Earns many {events: [earn...]} in one transaction -> {results: [{ok, ...} | {ok:false, error}],
- *  succeeded, failed}; a failed event changes nothing and does not stop the others. Scope: pos. @since 0.1 */
+/** Earns many {events: [earn...]} (1..10000) in one transaction -> {results: [{ok, ...} |
+ *  {ok:false, error}], succeeded, failed}. LOY_OK even when events failed: each event's own
+ *  error (any of loy_ledger_earn's) is reported in results and rolls back that event only.
+ *  LOY_EBUSY, LOY_ESTORAGE, LOY_ENOMEM and unexpected internal errors (LOY_ERROR) abort the whole
+ *  batch: nothing is committed and the call returns that code. Scope: pos. Errors also:
+ *  LOY_EINVALID (events); common session errors above. @since 0.1 */
 LOY_API int loy_ledger_earn_batch(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Adjusts {customer_id, points (+/-), reason, program_id?, idempotency_key?, occurred_at?,
- *  metadata?}; audited. LOY_EINSUFFICIENT unless the program allows negative balances.
- *  Scope: admin. @since 0.1 */
+ *  metadata?}; audited. Scope: admin. Errors: LOY_EINSUFFICIENT (debit beyond available unless
+ *  the program allows negative balances; detail available); LOY_ELIMIT (max_balance, account
+ *  totals); LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (points 0, occurred_at);
+ *  LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
 LOY_API int loy_ledger_adjust(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Reverses an earn {entry_id, points?, reason?, idempotency_key?, occurred_at?} under the
- *  program's return policy. LOY_ECONFLICT beyond what remains reversible; LOY_EFORBIDDEN
- *  (only_pending, already posted); LOY_EINSUFFICIENT (within_balance). Scope: pos. @since 0.1 */
+/** Reverses an earn {entry_id, points?, reason?, metadata?, idempotency_key?, occurred_at?} under
+ *  the program's return policy; points already lost to expiry are not debited again (the entry's
+ *  reversed_points is the nominal amount, points the debit). Scope: pos. Errors: LOY_ENOTFOUND
+ *  (entry_id); LOY_EINVALID (not an earn/bonus entry; occurred_at); LOY_ECONFLICT (already fully
+ *  reversed, or beyond what remains reversible, detail reversible; idempotency); LOY_EFORBIDDEN
+ *  (only_pending, already posted); LOY_EINSUFFICIENT (within_balance); common session errors
+ *  above. @since 0.1 */
 LOY_API int loy_ledger_reverse(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Confirms a pending earn now {entry_id}; no-op when already posted. Scope: pos. @since 0.1 */
+/** Confirms a pending earn now {entry_id, idempotency_key?} -> {entry, balance, replayed}; no-op
+ *  when already posted. Scope: pos. Errors: LOY_ENOTFOUND (entry_id); LOY_EINVALID (not an
+ *  earn/bonus entry); LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
 LOY_API int loy_ledger_confirm(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** {customer_id, program_id?} -> {balance, available, pending, held, lifetime_earned,
- *  lifetime_redeemed}. Scope: read. @since 0.1 */
+ *  lifetime_redeemed} as of the last settlement. Scope: read. Errors: LOY_ENOTFOUND
+ *  (customer_id, program_id; no active program); LOY_EINVALID (several active programs and no
+ *  program_id); common session errors above. @since 0.1 */
 LOY_API int loy_ledger_balance(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** {customer_id, program_id?, types?, from?, to?, limit?, cursor?} -> {items (newest first),
- *  next_cursor}. Scope: read. @since 0.1 */
+ *  next_cursor}. Scope: read. Errors: LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID
+ *  (types[n], cursor, program_id ambiguous); common session errors above. @since 0.1 */
 LOY_API int loy_ledger_history(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** One entry {id}. Scope: read. @since 0.1 */
+/** One entry {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
+ *  @since 0.1 */
 LOY_API int loy_ledger_entry(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Maintenance {now?}: expires holds, releases pending points, posts expiries (also inactivity).
- *  Scope: admin. @since 0.1 */
+/** Maintenance {now?}: expires holds, releases pending points, posts expiries (also inactivity)
+ *  for every account of the tenant, up to now (default: the engine clock). Scope: admin. Errors:
+ *  LOY_EINVALID (now later than the engine clock, field "now"); common session errors above.
+ *  @since 0.1 */
 LOY_API int loy_ledger_run_due(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Checks every ledger invariant of the tenant {} -> {ok, accounts_checked, violations}.
- *  Scope: read. @since 0.1 */
+ *  Scope: read. Errors: common session errors above. @since 0.1 */
 LOY_API int loy_ledger_verify(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Holds -------------------------------------------------------------------------------------- */
 
 /** Reserves points {customer_id, points, program_id?, expires_at? | ttl_seconds? (default 900),
- *  reason?, idempotency_key?}. LOY_EINSUFFICIENT. Scope: pos. @since 0.1 */
+ *  reason?, idempotency_key?} -> {hold, balance, replayed}; replays even after expires_at.
+ *  Scope: pos. Errors: LOY_EINSUFFICIENT (detail available); LOY_ENOTFOUND (customer_id,
+ *  program_id); LOY_EINVALID (both expires_at and ttl_seconds; expires_at not in the future);
+ *  LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
 LOY_API int loy_hold_create(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Commits {id, points? (<= held; rest released), reason?, idempotency_key?} into a redeem entry.
- *  LOY_ECONFLICT when not active or expired. Scope: pos. @since 0.1 */
+/** Commits {id, points? (<= held; rest released), reason?, metadata?, idempotency_key?} into a
+ *  redeem entry -> {hold, entry, balance, replayed}. Scope: pos. Errors: LOY_ENOTFOUND (id);
+ *  LOY_ECONFLICT (hold not active or at/past expires_at, detail status; idempotency);
+ *  LOY_EINVALID (points above the hold); common session errors above. @since 0.1 */
 LOY_API int loy_hold_commit(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Voids {id}; no-op when already voided or expired; LOY_ECONFLICT when committed. Scope: pos. @since 0.1 */
+/** Voids {id, idempotency_key?} -> {hold, balance, replayed}; an overdue active hold is recorded
+ *  as expired; no-op when already voided or expired. Scope: pos. Errors: LOY_ENOTFOUND (id);
+ *  LOY_ECONFLICT (committed, detail status; idempotency); common session errors above.
+ *  @since 0.1 */
 LOY_API int loy_hold_void(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets {id}. Scope: read. @since 0.1 */
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
 LOY_API int loy_hold_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Audit -------------------------------------------------------------------------------------- */
 
-/** The tenant's audit chain {limit?, cursor?, action?, target?, from?, to?}. Scope: admin. @since 0.1 */
+/** The tenant's audit chain {limit?, cursor?, action?, target?, from?, to?} -> {items,
+ *  next_cursor}. Scope: admin. Errors: LOY_EINVALID (limit, cursor, from, to); common session
+ *  errors above. @since 0.1 */
 LOY_API int loy_audit_list(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Verifies the tenant's hash chain {} -> {ok, rows_checked, first_bad_seq, reason?}. Scope: admin. @since 0.1 */
+/** Verifies the tenant's hash chain {} -> {ok, rows_checked, first_bad_seq, reason?}. Scope: admin.
+ *  Errors: common session errors above. @since 0.1 */
 LOY_API int loy_audit_verify(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Generic dispatch --------------------------------------------------------------------------- */
 
-/** Runs any session operation by name ("ledger.earn"), for bindings and drivers. @since 0.1 */
+/** Runs any session operation by name ("ledger.earn"; op borrowed), for bindings and drivers.
+ *  Errors: LOY_EMISUSE (op NULL); LOY_EINVALID (unknown operation, field "operation"); otherwise
+ *  those of the named operation. Ownership and thread-safety: as the session operations.
+ *  @since 0.1 */
 LOY_API int loy_session_call(loy_session *session, const char *op, const char *json, size_t len, loy_buf *out);
-/** Runs any admin operation by name ("tenant.create"). @since 0.1 */
+/** Runs any admin operation by name ("tenant.create"; op borrowed). Errors: LOY_EMISUSE (op NULL);
+ *  LOY_EINVALID (unknown operation, field "operation"); otherwise those of the named operation.
+ *  Ownership and thread-safety: as the admin operations. @since 0.1 */
 LOY_API int loy_admin_call(loy_admin *admin, const char *op, const char *json, size_t len, loy_buf *out);
 
 #ifdef __cplusplus

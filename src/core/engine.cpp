@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include <string_view>
 #include <unordered_map>
 
@@ -42,13 +44,19 @@ void ensure_session_valid(const Ctx& ctx, storage::Tx& tx) {
 void revalidate(SessionState& s) {
   // Writes re-check the key inside their transaction; reads re-check here, at most once per
   // interval, so a revoked key or deactivated tenant loses read access within that interval.
-  const Timestamp now = s.engine->now();
-  const Timestamp last = s.validated_at.load(std::memory_order_relaxed);
-  if (now >= last && now - last < kRevalidateMs) return;
+  // Re-check once either the engine clock or real time has moved a full interval, so neither a
+  // pinned clock nor a clock that jumps can keep a revoked session reading.
+  const Timestamp clock_now = s.engine->now();
+  const Timestamp real_now = steady_ms();
+  const Timestamp clock_last = s.validated_clock.load(std::memory_order_relaxed);
+  const Timestamp real_last = s.validated_real.load(std::memory_order_relaxed);
+  if (clock_now >= clock_last && clock_now - clock_last < kRevalidateMs && real_now - real_last < kRevalidateMs)
+    return;
   storage::Tx tx(*s.engine->pool, storage::TxMode::read);
   Ctx ctx{*s.engine, &s};
   ensure_session_valid(ctx, tx);
-  s.validated_at.store(now, std::memory_order_relaxed);
+  s.validated_clock.store(clock_now, std::memory_order_relaxed);
+  s.validated_real.store(real_now, std::memory_order_relaxed);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -29,8 +30,15 @@ struct SessionState {
   std::string key_id;
   std::string actor;  // "key:<prefix>"
   uint32_t scopes = 0;
-  std::atomic<Timestamp> validated_at{0};  // last time the key and tenant were found valid
+  std::atomic<Timestamp> validated_clock{0};  // engine time of the last successful key check
+  std::atomic<Timestamp> validated_real{0};   // steady-clock ms of the same check
 };
+
+/// Milliseconds of std::chrono::steady_clock (real elapsed time, never injected).
+inline Timestamp steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 /// How long a session's read access may outlive a revocation or deactivation.
 inline constexpr Timestamp kRevalidateMs = 1000;

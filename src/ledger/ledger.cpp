@@ -953,9 +953,11 @@ void settle(storage::Tx& tx, const std::string& tenant, const Program& p, Accoun
 json run_due(Ctx& ctx, const json& in) {
   Input i(in, {"now"});
   const Timestamp clock_now = ctx.engine.now();
-  const Timestamp now = i.opt_time("now").value_or(clock_now);
-  // Catching up to a past instant is allowed; settling the future early is not.
-  if (now > clock_now) i.fail("now", "must not be later than the engine clock's current time");
+  // `cutoff` selects what is due: catching up to a past instant is allowed, settling the future
+  // early is not. Everything written is stamped with the clock's time.
+  const Timestamp cutoff = i.opt_time("now").value_or(clock_now);
+  if (cutoff > clock_now) i.fail("now", "must not be later than the engine clock's current time");
+  const Timestamp now = clock_now;
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const std::string& tenant = ctx.tenant();
@@ -963,7 +965,7 @@ json run_due(Ctx& ctx, const json& in) {
   std::vector<std::string> holds;
   {
     auto q = tx.q("SELECT id FROM holds WHERE tenant_id = ?1 AND status = 'active' AND expires_at <= ?2 ORDER BY seq",
-                  tenant, now);
+                  tenant, cutoff);
     while (q.step()) holds.push_back(q.text(0));
   }
   for (const auto& h : holds) release_hold(tx, find_hold(tx, tenant, h), "expired", now);
@@ -971,7 +973,7 @@ json run_due(Ctx& ctx, const json& in) {
   int64_t released_points = 0;
   const auto pending = ids(tx.q("SELECT b.id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE "
                                 "a.tenant_id = ?1 AND b.state = 'pending' AND b.pending_until <= ?2 ORDER BY b.id",
-                                tenant, now));
+                                tenant, cutoff));
   for (int64_t b : pending) {
     auto q = tx.q("SELECT remaining FROM buckets WHERE id = ?1", b);
     q.step();
@@ -983,7 +985,7 @@ json run_due(Ctx& ctx, const json& in) {
   const auto expiring = ids(tx.q("SELECT b.id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE "
                                  "a.tenant_id = ?1 AND b.state = 'available' AND b.expires_at <= ?2 AND "
                                  "b.remaining > b.held ORDER BY b.expires_at, b.id",
-                                 tenant, now));
+                                 tenant, cutoff));
   for (int64_t b : expiring) expired_points += expire_bucket(tx, tenant, b, now);
 
   // Inactivity: every unreserved point of an account idle for the program's number of days.
@@ -991,7 +993,7 @@ json run_due(Ctx& ctx, const json& in) {
                                  "p.id = a.program_id WHERE a.tenant_id = ?1 AND p.expiry_kind = 'inactivity' AND "
                                  "a.last_activity_at <= ?2 - p.expiry_value * 86400000 AND b.state = 'available' AND "
                                  "b.remaining > b.held ORDER BY b.id",
-                                 tenant, now));
+                                 tenant, cutoff));
   int64_t inactivity_points = 0;
   for (int64_t b : inactive) {
     auto q = tx.q("SELECT a.last_activity_at + p.expiry_value * 86400000 FROM buckets b JOIN accounts a ON a.id = "
@@ -1001,7 +1003,7 @@ json run_due(Ctx& ctx, const json& in) {
     inactivity_points += expire_bucket(tx, tenant, b, now, when);
   }
 
-  json out = {{"now", format_time(now)},
+  json out = {{"now", format_time(cutoff)},
               {"holds_expired", holds.size()},
               {"pending_released", pending.size()},
               {"points_released", released_points},

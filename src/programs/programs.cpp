@@ -190,7 +190,8 @@ json program_update(Ctx& ctx, const json& in) {
       throw Error(Status::conflict,
                   fmt::format("{} accounts have a negative balance; negative balances cannot be disallowed yet",
                               q.i64(0)),
-                  allow_negative ? "allow_negative" : "return_policy", {{"negative_accounts", q.i64(0)}});
+                  allow_negative && !*allow_negative ? "allow_negative" : "return_policy",
+                  {{"negative_accounts", q.i64(0)}});
   }
   std::optional<std::string> kind;
   std::optional<int64_t> value;

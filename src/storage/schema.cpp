@@ -136,6 +136,7 @@ CREATE TABLE allocations(
   bucket_id INTEGER NOT NULL,
   points INTEGER NOT NULL,
   PRIMARY KEY(entry_id, bucket_id)) WITHOUT ROWID;
+CREATE INDEX allocations_bucket ON allocations(bucket_id);
 
 CREATE TABLE holds(
   seq INTEGER PRIMARY KEY,

@@ -1,6 +1,8 @@
 // Tenants (engine admin), API keys and session opening.
 #include <fmt/format.h>
 
+#include <chrono>
+
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
@@ -341,7 +343,8 @@ std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& e
     last_used = q.opt_i64(6);
   }
   s->actor = "key:" + prefix;
-  s->validated_at.store(now);
+  s->validated_clock.store(now);
+  s->validated_real.store(steady_ms());
   if (!last_used || now - *last_used >= kLastUsedResolutionMs) {
     // last_used_at is kept to a minute's resolution so opening sessions stays read-mostly.
     storage::Tx tx(*engine->pool, storage::TxMode::write);

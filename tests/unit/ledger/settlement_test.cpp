@@ -166,3 +166,20 @@ TEST_CASE("ledger: hold.void and ledger.confirm accept idempotency keys") {
   CHECK(w.call("hold.void", {{"id", h}, {"idempotency_key", "v-1"}})["replayed"] == true);
   LOY_REQUIRE_ERROR(w.call("hold.void", {{"id", "hld_other"}, {"idempotency_key", "v-1"}}), Status::conflict, "id");
 }
+
+TEST_CASE("ledger: run_due with a past cutoff settles what was due then, stamped with the clock's time") {
+  World w(json{{"pending_days", 2}});
+  const auto c = w.enroll("c1");
+  w.earn(c, 10);                               // pending until day 2
+  w.earn(c, 20, {{"occurred_at", day(1)}});    // pending until day 3
+  w.clock->set(kStart + 5 * loyalty::kMillisPerDay);
+  json r = w.call("ledger.run_due", {{"now", day(2)}});
+  CHECK(r["pending_released"] == 1);
+  CHECK(r["points_released"] == 10);
+  json h = w.call("ledger.history", {{"customer_id", c}});
+  // The released earn is the older one; its posted_at is the clock's time, not the cutoff.
+  CHECK(h["items"][1]["status"] == "posted");
+  CHECK(h["items"][1]["posted_at"] == day(5));
+  CHECK(h["items"][0]["status"] == "pending");
+  w.require_verified();
+}

@@ -1,3 +1,5 @@
+#include <chrono>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -223,4 +225,15 @@ TEST_CASE("api keys: malformed, unknown and tampered keys are forbidden") {
     LOY_REQUIRE_ERROR(w.engine.session(bad), Status::forbidden, "");
   }
   CHECK_NOTHROW(w.engine.session(key));
+}
+
+TEST_CASE("api keys: with a frozen engine clock, revocation still reaches reads after real time passes") {
+  World w;
+  const auto c = w.enroll("c1");
+  json k = new_key(w, {"read"});
+  auto s = w.engine.session(k["key"].get<std::string>());
+  CHECK(s.call("ledger.balance", {{"customer_id", c}})["balance"] == 0);
+  w.call("apikey.revoke", {{"id", k["id"]}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(loyalty::detail::kRevalidateMs + 50));
+  LOY_REQUIRE_ERROR(s.call("ledger.balance", {{"customer_id", c}}), Status::forbidden, "");
 }
