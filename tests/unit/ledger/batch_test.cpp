@@ -69,8 +69,8 @@ TEST_CASE("ledger: earn_batch runs in one transaction: later events see earlier 
   CHECK(r["failed"] == 2);
   CHECK(w.balance(c)["balance"] == 100);
   // Every entry of the batch carries the same recording time.
-  for (const auto& e : w.call("ledger.history", {{"customer_id", c}})["items"])
-    CHECK(e["recorded_at"] == "2026-03-01T12:00:00.000Z");
+  const json history = w.call("ledger.history", {{"customer_id", c}});
+  for (const auto& e : history["items"]) CHECK(e["recorded_at"] == "2026-03-01T12:00:00.000Z");
   // The key stored by the batch is replayed by a single earn too.
   CHECK(w.earn(c, 60, {{"idempotency_key", "k1"}})["replayed"] == true);
   w.require_verified();
