@@ -203,7 +203,8 @@ Tx::Tx(Pool& pool, TxMode mode) : lease_(pool.acquire()) {
   }
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(pool.options().busy_timeout_ms);
-  std::minstd_rand rng(static_cast<uint32_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+  // Seeded per transaction from the OS, so writers in different processes do not back off in step.
+  std::minstd_rand rng(std::random_device{}());
   int backoff_us = 200;
   for (;;) {
     sqlite3_busy_timeout(lease_->handle(), 0);

@@ -289,7 +289,7 @@ class Writer {
       // The same key with another amount must be refused, naming the field, and change nothing.
       json changed = a.request;
       const int64_t p = changed["points"];
-      changed["points"] = p > 1 ? p - 1 : p + 1;
+      changed["points"] = p > 0 ? p + 1 : p - 1;  // still valid input on its own
       ++stats_.key_conflicts;
       try {
         json r = session_.call(a.op, changed);
