@@ -21,11 +21,6 @@ constexpr int kProcesses = 3;
 constexpr int kThreadsPerProcess = 2;
 constexpr int kCustomers = 5;
 
-void require_no_failures(const std::vector<std::string>& failures, const std::string& who) {
-  for (size_t i = 0; i < failures.size() && i < 10; ++i) FAIL_CHECK(who << ": " << failures[i]);
-  CHECK_MESSAGE(failures.empty(), who << ": " << failures.size() << " failures");
-}
-
 // --child <db> <api_key> <index> <seed> <ops per thread> <threads> <out file> <customers,...>
 int child_main(int argc, char** argv) {
   if (argc != 10) {

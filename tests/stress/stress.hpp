@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "loyalty/core/engine.hpp"
 
 namespace loystress {
@@ -116,5 +118,11 @@ std::string wait_child(pid_t pid, int* exit_code = nullptr, int* signal = nullpt
 
 std::string join(const std::vector<std::string>& v, char sep);
 std::vector<std::string> split(const std::string& s, char sep);
+
+/// Reports the first ten failures of one worker (thread or child process) and fails if any.
+inline void require_no_failures(const std::vector<std::string>& failures, const std::string& who) {
+  for (size_t i = 0; i < failures.size() && i < 10; ++i) FAIL_CHECK(who << ": " << failures[i]);
+  CHECK_MESSAGE(failures.empty(), who << ": " << failures.size() << " failures");
+}
 
 }  // namespace loystress

@@ -19,11 +19,6 @@ constexpr int kWriters = 8;
 constexpr int kReaders = 2;
 constexpr int kCustomers = 5;
 
-void require_no_failures(const std::vector<std::string>& failures, const std::string& who) {
-  for (size_t i = 0; i < failures.size() && i < 10; ++i) FAIL_CHECK(who << ": " << failures[i]);
-  CHECK_MESSAGE(failures.empty(), who << ": " << failures.size() << " failures");
-}
-
 }  // namespace
 
 TEST_CASE("stress: writer threads on one database file keep the ledger exact") {
