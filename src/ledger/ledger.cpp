@@ -90,16 +90,20 @@ struct ProgramCache {
   std::optional<Program> fallback;  // the tenant's default program
 };
 
+const Program& cached_program(storage::Tx& tx, const std::string& tenant, const std::string& id, ProgramCache& cache,
+                              const std::string& field = "program_id") {
+  for (const auto& p : cache.programs)
+    if (p.id == id) return p;
+  cache.programs.push_back(load_program(tx, tenant, id, field));
+  return cache.programs.back();
+}
+
 const Program& program_for(const Ctx& ctx, storage::Tx& tx, const Input& i, ProgramCache& cache) {
   if (!i.has("program_id")) {
     if (!cache.fallback) cache.fallback = default_program(tx, ctx.tenant());
     return *cache.fallback;
   }
-  const std::string id = i.str("program_id");
-  for (const auto& p : cache.programs)
-    if (p.id == id) return p;
-  cache.programs.push_back(load_program(tx, ctx.tenant(), id, i.field("program_id")));
-  return cache.programs.back();
+  return cached_program(tx, ctx.tenant(), i.str("program_id"), cache, i.field("program_id"));
 }
 
 struct Target {
@@ -107,7 +111,21 @@ struct Target {
   Account account;
 };
 
-void settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp now);
+/// What settling found due and did.
+struct Settled {
+  int64_t holds_expired = 0;
+  int64_t pending_released = 0;
+  int64_t points_released = 0;
+  int64_t buckets_expired = 0;
+  int64_t points_expired = 0;
+};
+
+/// Settles what fell due on the account by `cutoff`, writing with the time `now`.
+Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp cutoff,
+               Timestamp now);
+Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp now) {
+  return settle(tx, tenant, p, a, now, now);
+}
 
 /// Resolves (customer_id, program_id?) of the session's tenant to its account, opening the
 /// account on first use, and settles what fell due on it (expired holds and points, pending
@@ -283,6 +301,23 @@ struct Slice {
   int64_t points;
 };
 
+/// The account's unreserved available points in spending order (nearest expiry first, then
+/// oldest; non-expiring last), as many buckets as cover `need`, leaving out `skip`. Read in full
+/// before any update, since a statement cannot stay open across the updates.
+std::vector<Slice> spendable(storage::Tx& tx, int64_t account, int64_t need, std::optional<int64_t> skip) {
+  std::vector<Slice> out;
+  auto q = tx.q("SELECT id, remaining - held FROM buckets WHERE account_id = ?1 AND state = 'available' "
+                "AND remaining > held ORDER BY expires_at IS NULL, expires_at, created_at, id",
+                account);
+  int64_t sum = 0;
+  while (sum < need && q.step()) {
+    if (skip && q.i64(0) == *skip) continue;
+    out.push_back({q.i64(0), q.i64(1)});
+    sum += q.i64(1);
+  }
+  return out;
+}
+
 /// Takes `amount` points from the account's unheld available buckets, nearest expiry first, then
 /// oldest; non-expiring last. `first` is consumed before the others when given. Points beyond the
 /// buckets become debt only when `allow_debt`.
@@ -306,20 +341,7 @@ std::vector<Slice> consume(storage::Tx& tx, Account& a, int64_t amount, bool all
     if (free) take_from(*first, *free);
   }
   if (need > 0) {
-    // Read the candidate buckets first (a statement cannot stay open across the updates).
-    std::vector<Slice> candidates;
-    {
-      auto q = tx.q("SELECT id, remaining - held FROM buckets WHERE account_id = ?1 AND state = 'available' "
-                    "AND remaining > held ORDER BY expires_at IS NULL, expires_at, created_at, id",
-                    a.id);
-      int64_t sum = 0;
-      while (sum < need && q.step()) {
-        if (first && q.i64(0) == *first) continue;
-        candidates.push_back({q.i64(0), q.i64(1)});
-        sum += q.i64(1);
-      }
-    }
-    for (const auto& c : candidates) take_from(c.bucket, c.points);
+    for (const auto& c : spendable(tx, a.id, need, first)) take_from(c.bucket, c.points);
   }
   if (need > 0) {
     if (!allow_debt) throw Error(Status::insufficient, "not enough available points", "points");
@@ -768,19 +790,8 @@ json hold_create(Ctx& ctx, const json& in) {
        "VALUES(?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7)",
        id, ctx.tenant(), a.id, points, reason, expires, now)
       .run();
-  std::vector<Slice> candidates;
-  {
-    auto q = tx.q("SELECT id, remaining - held FROM buckets WHERE account_id = ?1 AND state = 'available' "
-                  "AND remaining > held ORDER BY expires_at IS NULL, expires_at, created_at, id",
-                  a.id);
-    int64_t sum = 0;
-    while (sum < points && q.step()) {
-      candidates.push_back({q.i64(0), q.i64(1)});
-      sum += q.i64(1);
-    }
-  }
   int64_t need = points;
-  for (const auto& c : candidates) {
+  for (const auto& c : spendable(tx, a.id, points, std::nullopt)) {
     const int64_t take = std::min(need, c.points);
     tx.q("UPDATE buckets SET held = held + ?2 WHERE id = ?1", c.bucket, take).run();
     tx.q("INSERT INTO hold_allocations(hold_id, bucket_id, points) VALUES(?1, ?2, ?3)", id, c.bucket, take).run();
@@ -914,40 +925,60 @@ std::vector<std::string> text_ids(storage::Query&& q) {
   return out;
 }
 
-void settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp now) {
+Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp cutoff,
+               Timestamp now) {
+  Settled done;
   bool due = false;
   {
     auto q = tx.q("SELECT EXISTS(SELECT 1 FROM holds WHERE account_id = ?1 AND status = 'active' AND expires_at <= ?2) "
                   "OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
                   "pending_until <= ?2) OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND "
                   "state = 'available' AND expires_at <= ?2 AND remaining > held)",
-                  a.id, now);
+                  a.id, cutoff);
     due = q.step() && q.i64(0) != 0;
   }
   const bool idle = p.expiry == ExpiryKind::inactivity && a.last_activity_at &&
-                    *a.last_activity_at + p.expiry_value * kMillisPerDay <= now;
-  if (!due && !idle) return;
+                    *a.last_activity_at + p.expiry_value * kMillisPerDay <= cutoff;
+  if (!due && !idle) return done;
   for (const auto& h : text_ids(tx.q("SELECT id FROM holds WHERE account_id = ?1 AND status = 'active' AND "
                                      "expires_at <= ?2 ORDER BY seq",
-                                     a.id, now)))
+                                     a.id, cutoff))) {
     release_hold(tx, find_hold(tx, tenant, h), "expired", now);
-  for (int64_t b : ids(tx.q("SELECT id FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
-                            "pending_until <= ?2 ORDER BY id",
-                            a.id, now)))
-    release_bucket(tx, b, now);
+    ++done.holds_expired;
+  }
+  {
+    std::vector<Slice> pending;  // bucket, points it holds
+    {
+      auto q = tx.q("SELECT id, remaining FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
+                    "pending_until <= ?2 ORDER BY id",
+                    a.id, cutoff);
+      while (q.step()) pending.push_back({q.i64(0), q.i64(1)});
+    }
+    for (const auto& b : pending) {
+      release_bucket(tx, b.bucket, now);
+      ++done.pending_released;
+      done.points_released += b.points;
+    }
+  }
   for (int64_t b : ids(tx.q("SELECT id FROM buckets WHERE account_id = ?1 AND state = 'available' AND "
                             "expires_at <= ?2 AND remaining > held ORDER BY expires_at, id",
-                            a.id, now)))
-    expire_bucket(tx, tenant, b, now);
+                            a.id, cutoff))) {
+    done.points_expired += expire_bucket(tx, tenant, b, now);
+    ++done.buckets_expired;
+  }
   if (idle) {
+    // Inactivity: every unreserved point of an account idle for the program's number of days.
     const Timestamp when = *a.last_activity_at + p.expiry_value * kMillisPerDay;
     for (int64_t b :
          ids(tx.q("SELECT id FROM buckets WHERE account_id = ?1 AND state = 'available' AND remaining > held "
                   "ORDER BY id",
-                  a.id)))
-      expire_bucket(tx, tenant, b, now, when);
+                  a.id))) {
+      done.points_expired += expire_bucket(tx, tenant, b, now, when);
+      ++done.buckets_expired;
+    }
   }
   a = load_account(tx, a.id);
+  return done;
 }
 
 json run_due(Ctx& ctx, const json& in) {
@@ -957,58 +988,37 @@ json run_due(Ctx& ctx, const json& in) {
   // early is not. Everything written is stamped with the clock's time.
   const Timestamp cutoff = i.opt_time("now").value_or(clock_now);
   if (cutoff > clock_now) i.fail("now", "must not be later than the engine clock's current time");
-  const Timestamp now = clock_now;
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const std::string& tenant = ctx.tenant();
 
-  std::vector<std::string> holds;
-  {
-    auto q = tx.q("SELECT id FROM holds WHERE tenant_id = ?1 AND status = 'active' AND expires_at <= ?2 ORDER BY seq",
-                  tenant, cutoff);
-    while (q.step()) holds.push_back(q.text(0));
+  // The tenant's accounts with anything due; each is settled exactly as a write would settle it.
+  const auto accounts = ids(tx.q(
+      "SELECT account_id FROM holds WHERE tenant_id = ?1 AND status = 'active' AND expires_at <= ?2 "
+      "UNION SELECT b.account_id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE a.tenant_id = ?1 AND "
+      "((b.state = 'pending' AND b.pending_until <= ?2) OR "
+      "(b.state = 'available' AND b.expires_at <= ?2 AND b.remaining > b.held)) "
+      "UNION SELECT a.id FROM accounts a JOIN programs p ON p.id = a.program_id WHERE a.tenant_id = ?1 AND "
+      "p.expiry_kind = 'inactivity' AND a.last_activity_at <= ?2 - p.expiry_value * 86400000 AND EXISTS(SELECT 1 "
+      "FROM buckets WHERE account_id = a.id AND state = 'available' AND remaining > held) ORDER BY 1",
+      tenant, cutoff));
+  Settled total;
+  ProgramCache programs;
+  for (int64_t id : accounts) {
+    Account a = load_account(tx, id);
+    const Settled s = settle(tx, tenant, cached_program(tx, tenant, a.program_id, programs), a, cutoff, clock_now);
+    total.holds_expired += s.holds_expired;
+    total.pending_released += s.pending_released;
+    total.points_released += s.points_released;
+    total.buckets_expired += s.buckets_expired;
+    total.points_expired += s.points_expired;
   }
-  for (const auto& h : holds) release_hold(tx, find_hold(tx, tenant, h), "expired", now);
-
-  int64_t released_points = 0;
-  const auto pending = ids(tx.q("SELECT b.id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE "
-                                "a.tenant_id = ?1 AND b.state = 'pending' AND b.pending_until <= ?2 ORDER BY b.id",
-                                tenant, cutoff));
-  for (int64_t b : pending) {
-    auto q = tx.q("SELECT remaining FROM buckets WHERE id = ?1", b);
-    q.step();
-    released_points += q.i64(0);
-  }
-  for (int64_t b : pending) release_bucket(tx, b, now);
-
-  int64_t expired_points = 0;
-  const auto expiring = ids(tx.q("SELECT b.id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE "
-                                 "a.tenant_id = ?1 AND b.state = 'available' AND b.expires_at <= ?2 AND "
-                                 "b.remaining > b.held ORDER BY b.expires_at, b.id",
-                                 tenant, cutoff));
-  for (int64_t b : expiring) expired_points += expire_bucket(tx, tenant, b, now);
-
-  // Inactivity: every unreserved point of an account idle for the program's number of days.
-  const auto inactive = ids(tx.q("SELECT b.id FROM buckets b JOIN accounts a ON a.id = b.account_id JOIN programs p ON "
-                                 "p.id = a.program_id WHERE a.tenant_id = ?1 AND p.expiry_kind = 'inactivity' AND "
-                                 "a.last_activity_at <= ?2 - p.expiry_value * 86400000 AND b.state = 'available' AND "
-                                 "b.remaining > b.held ORDER BY b.id",
-                                 tenant, cutoff));
-  int64_t inactivity_points = 0;
-  for (int64_t b : inactive) {
-    auto q = tx.q("SELECT a.last_activity_at + p.expiry_value * 86400000 FROM buckets b JOIN accounts a ON a.id = "
-                  "b.account_id JOIN programs p ON p.id = a.program_id WHERE b.id = ?1",
-                  b);
-    const std::optional<Timestamp> when = q.step() ? q.opt_i64(0) : std::nullopt;
-    inactivity_points += expire_bucket(tx, tenant, b, now, when);
-  }
-
   json out = {{"now", format_time(cutoff)},
-              {"holds_expired", holds.size()},
-              {"pending_released", pending.size()},
-              {"points_released", released_points},
-              {"buckets_expired", expiring.size() + inactive.size()},
-              {"points_expired", expired_points + inactivity_points}};
+              {"holds_expired", total.holds_expired},
+              {"pending_released", total.pending_released},
+              {"points_released", total.points_released},
+              {"buckets_expired", total.buckets_expired},
+              {"points_expired", total.points_expired}};
   tx.commit();
   return out;
 }
