@@ -8,6 +8,7 @@
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
 #include "ledger/idempotency.hpp"
+#include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
 #include "storage/page.hpp"
 
@@ -79,9 +80,14 @@ int64_t checked_add(int64_t a, int64_t b, const char* field) {
 }
 
 json balance_json(const Account& a) {
-  return {{"customer_id", a.customer_id}, {"program_id", a.program_id},     {"balance", a.posted},
-          {"available", a.available()},   {"pending", a.pending},           {"held", a.held},
-          {"lifetime_earned", a.lifetime_earned}, {"lifetime_redeemed", a.lifetime_redeemed}};
+  return {{"customer_id", a.customer_id},
+          {"program_id", a.program_id},
+          {"balance", a.posted},
+          {"available", a.available()},
+          {"pending", a.pending},
+          {"held", a.held},
+          {"lifetime_earned", a.lifetime_earned},
+          {"lifetime_redeemed", a.lifetime_redeemed}};
 }
 
 /// Programs read within one unit of work (a batch resolves each program once).
@@ -225,8 +231,8 @@ json entry_json(const std::string& id, const NewEntry& e, const Account& a, Time
   return j;
 }
 
-void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, const std::string& id,
-                  const NewEntry& e, Timestamp now) {
+void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, const std::string& id, const NewEntry& e,
+                  Timestamp now) {
   std::optional<std::string> meta;
   if (e.metadata) meta = e.metadata->dump();
   tx.q("INSERT INTO entries(id, tenant_id, account_id, type, points, status, bucket_id, ref_entry, ref_points, "
@@ -238,8 +244,8 @@ void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, c
 }
 
 /// Writes an entry and returns its public form.
-json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, const std::string& id,
-                 const NewEntry& e, Timestamp now) {
+json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, const std::string& id, const NewEntry& e,
+                 Timestamp now) {
   insert_entry(tx, tenant, a.id, id, e, now);
   return entry_json(id, e, a, now, e.status == "posted" ? std::optional<Timestamp>(now) : std::nullopt);
 }
@@ -306,9 +312,10 @@ struct Slice {
 /// before any update, since a statement cannot stay open across the updates.
 std::vector<Slice> spendable(storage::Tx& tx, int64_t account, int64_t need, std::optional<int64_t> skip) {
   std::vector<Slice> out;
-  auto q = tx.q("SELECT id, remaining - held FROM buckets WHERE account_id = ?1 AND state = 'available' "
-                "AND remaining > held ORDER BY expires_at IS NULL, expires_at, created_at, id",
-                account);
+  auto q = tx.q(
+      "SELECT id, remaining - held FROM buckets WHERE account_id = ?1 AND state = 'available' "
+      "AND remaining > held ORDER BY expires_at IS NULL, expires_at, created_at, id",
+      account);
   int64_t sum = 0;
   while (sum < need && q.step()) {
     if (skip && q.i64(0) == *skip) continue;
@@ -369,8 +376,9 @@ void check_max_balance(const Program& p, const Account& a, int64_t points, const
 
 json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now,
                 ProgramCache& programs) {
-  Input i(in, {"customer_id", "program_id", "points", "idempotency_key", "occurred_at", "reason", "metadata",
-               "pending_days", "expires_at", "type"},
+  Input i(in,
+          {"customer_id", "program_id", "points", "idempotency_key", "occurred_at", "reason", "metadata",
+           "pending_days", "expires_at", "type"},
           path);
   const int64_t points = i.i64("points", 1, kMaxAmount);
   const Timestamp occurred = event_time(i, now);
@@ -406,8 +414,10 @@ json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& pa
   } else {
     bucket = credit_posted(tx, a, entry, points, expires, now);
   }
-  NewEntry e{type,     points,   pdays > 0 ? "pending" : "posted", bucket, std::nullopt, std::nullopt,
-             std::nullopt, reason, metadata, occurred, expires, until};
+  NewEntry e{type,         points,       pdays > 0 ? "pending" : "posted",
+             bucket,       std::nullopt, std::nullopt,
+             std::nullopt, reason,       metadata,
+             occurred,     expires,      until};
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   a.lifetime_earned = checked_add(a.lifetime_earned, points, "points");
   touch(a, occurred);
@@ -416,6 +426,15 @@ json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& pa
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
 }
+
+}  // namespace
+
+json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+  ProgramCache programs;
+  return earn_in_tx(ctx, tx, in, path, now, programs);
+}
+
+namespace {
 
 json earn(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
@@ -474,8 +493,8 @@ json adjust(Ctx& ctx, const json& in) {
   Target t = resolve(ctx, tx, i, now);
   Account& a = t.account;
   const std::string entry = new_entry_id(now);
-  NewEntry e{"adjust", points, "posted", std::nullopt, std::nullopt, std::nullopt, std::nullopt, reason, metadata,
-             occurred, std::nullopt, std::nullopt};
+  NewEntry e{"adjust",     points, "posted", std::nullopt, std::nullopt, std::nullopt,
+             std::nullopt, reason, metadata, occurred,     std::nullopt, std::nullopt};
   std::vector<Slice> slices;
   if (points > 0) {
     check_max_balance(t.program, a, points, "points");
@@ -483,9 +502,8 @@ json adjust(Ctx& ctx, const json& in) {
     e.bucket_id = credit_posted(tx, a, entry, points, e.expires_at, now);
   } else {
     if (!t.program.allow_negative && a.available() < -points)
-      throw Error(Status::insufficient,
-                  fmt::format("cannot debit {} points: {} available", -points, a.available()), "points",
-                  {{"available", a.available()}});
+      throw Error(Status::insufficient, fmt::format("cannot debit {} points: {} available", -points, a.available()),
+                  "points", {{"available", a.available()}});
     slices = consume(tx, a, -points, t.program.allow_negative);
   }
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
@@ -526,46 +544,48 @@ int64_t reversed_total(storage::Tx& tx, const std::string& entry) {
 int64_t expired_unwaived(storage::Tx& tx, const std::string& entry, int64_t bucket) {
   int64_t expired = 0, waived = 0;
   {
-    auto q = tx.q("SELECT COALESCE(SUM(al.points), 0) FROM allocations al JOIN entries x ON x.id = al.entry_id "
-                  "WHERE al.bucket_id = ?1 AND x.type = 'expire'",
-                  bucket);
+    auto q = tx.q(
+        "SELECT COALESCE(SUM(al.points), 0) FROM allocations al JOIN entries x ON x.id = al.entry_id "
+        "WHERE al.bucket_id = ?1 AND x.type = 'expire'",
+        bucket);
     q.step();
     expired = q.i64(0);
   }
   {
-    auto q = tx.q("SELECT COALESCE(SUM(ref_points + points), 0) FROM entries WHERE ref_entry = ?1 AND "
-                  "type = 'reverse'",
-                  entry);
+    auto q = tx.q(
+        "SELECT COALESCE(SUM(ref_points + points), 0) FROM entries WHERE ref_entry = ?1 AND "
+        "type = 'reverse'",
+        entry);
     q.step();
     waived = q.i64(0);
   }
   return std::max<int64_t>(0, expired - waived);
 }
 
-json reverse(Ctx& ctx, const json& in) {
-  Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"});
+}  // namespace
+
+json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
   const std::string entry_id = i.str("entry_id");
   const auto points = i.opt_i64("points", 1, kMaxAmount);
   const auto reason = i.opt_str("reason", 500);
   const auto metadata = i.opt_object("metadata");
-  const Timestamp now = ctx.engine.now();
   const Timestamp occurred = event_time(i, now);
-  const auto key = idem_key(in, "ledger.reverse");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
+  const auto key = idem_key(in, "ledger.reverse", path);
   if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  const EntryRef orig = find_entry(tx, ctx.tenant(), entry_id, "entry_id");
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  const EntryRef orig = find_entry(tx, ctx.tenant(), entry_id, i.field("entry_id"));
   if (orig.type != "earn" && orig.type != "bonus")
     throw Error(Status::invalid, fmt::format("only earn and bonus entries can be reversed, not '{}'", orig.type),
-                "entry_id");
+                i.field("entry_id"));
   const int64_t reversible = orig.points - reversed_total(tx, entry_id);
   if (reversible == 0)
-    throw Error(Status::conflict, "the entry's points have already been reversed", "entry_id", {{"reversible", 0}});
+    throw Error(Status::conflict, "the entry's points have already been reversed", i.field("entry_id"),
+                {{"reversible", 0}});
   const int64_t amount = points.value_or(reversible);
   if (amount > reversible)
-    throw Error(Status::conflict, fmt::format("only {} of the entry's points remain reversible", reversible), "points",
-                {{"reversible", reversible}});
+    throw Error(Status::conflict, fmt::format("only {} of the entry's points remain reversible", reversible),
+                i.field("points"), {{"reversible", reversible}});
   Account a = load_account(tx, orig.account_id);
   const Program p = load_program(tx, ctx.tenant(), a.program_id);
   settle(tx, ctx.tenant(), p, a, now);
@@ -575,7 +595,8 @@ json reverse(Ctx& ctx, const json& in) {
     if (q.step()) state = q.text(0);
   }
   const std::string entry = new_entry_id(now);
-  NewEntry e{"reverse", -amount, "posted", std::nullopt, entry_id, amount, std::nullopt, reason, metadata, occurred, std::nullopt, std::nullopt};
+  NewEntry e{"reverse",    -amount, "posted", std::nullopt, entry_id,     amount,
+             std::nullopt, reason,  metadata, occurred,     std::nullopt, std::nullopt};
   std::vector<Slice> slices;
   if (state == "pending") {
     // Still in its return window: the pending bucket shrinks; nothing posted changes.
@@ -588,13 +609,13 @@ json reverse(Ctx& ctx, const json& in) {
     e.points = -debit;
     switch (p.return_policy) {
       case ReturnPolicy::only_pending:
-        throw Error(Status::forbidden,
-                    "the program's return policy only_pending allows reversing pending points only", "entry_id");
+        throw Error(Status::forbidden, "the program's return policy only_pending allows reversing pending points only",
+                    i.field("entry_id"));
       case ReturnPolicy::within_balance:
         if (a.available() < debit)
           throw Error(Status::insufficient,
-                      fmt::format("reversing {} points needs them available; {} are", debit, a.available()), "points",
-                      {{"available", a.available()}});
+                      fmt::format("reversing {} points needs them available; {} are", debit, a.available()),
+                      i.field("points"), {{"available", a.available()}});
         if (debit > 0) slices = consume(tx, a, debit, false, orig.bucket_id);
         break;
       case ReturnPolicy::unlimited:
@@ -611,6 +632,16 @@ json reverse(Ctx& ctx, const json& in) {
               {"reversible_remaining", reversible - amount},
               {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+  return out;
+}
+
+namespace {
+
+json reverse(Ctx& ctx, const json& in) {
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  json out = reverse_in_tx(ctx, tx, in, {}, now);
   tx.commit();
   return out;
 }
@@ -648,7 +679,8 @@ json confirm(Ctx& ctx, const json& in) {
   if (e.type != "earn" && e.type != "bonus")
     throw Error(Status::invalid, "only earn and bonus entries can be confirmed", "entry_id");
   if (e.bucket_id) release_bucket(tx, *e.bucket_id, now);
-  json out = {{"entry", load_entry(tx, entry_id)}, {"balance", balance_json(load_account(tx, e.account_id))},
+  json out = {{"entry", load_entry(tx, entry_id)},
+              {"balance", balance_json(load_account(tx, e.account_id))},
               {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   tx.commit();
@@ -666,8 +698,8 @@ json balance(Ctx& ctx, const json& in) {
   return balance_json(empty);
 }
 
-constexpr std::string_view kEntryTypes[] = {"earn", "bonus", "adjust", "redeem", "reverse", "refund", "expire",
-                                            "transfer"};
+constexpr std::string_view kEntryTypes[] = {"earn",    "bonus",  "adjust", "redeem",
+                                            "reverse", "refund", "expire", "transfer"};
 
 json history(Ctx& ctx, const json& in) {
   Input i(in, {"customer_id", "program_id", "types", "from", "to", "limit", "cursor"});
@@ -725,8 +757,8 @@ constexpr const char* kHoldCols =
     "h.entry_id";
 
 json hold_json(storage::Tx& tx, const std::string& id) {
-  auto q = tx.q(fmt::format("SELECT {} FROM holds h JOIN accounts a ON a.id = h.account_id WHERE h.id = ?1", kHoldCols),
-                id);
+  auto q =
+      tx.q(fmt::format("SELECT {} FROM holds h JOIN accounts a ON a.id = h.account_id WHERE h.id = ?1", kHoldCols), id);
   if (!q.step()) throw Error(Status::error, fmt::format("hold {} vanished", id));
   return {{"id", q.text(0)},
           {"customer_id", q.text(1)},
@@ -741,7 +773,8 @@ json hold_json(storage::Tx& tx, const std::string& id) {
 }
 
 Hold find_hold(storage::Tx& tx, const std::string& tenant, const std::string& id) {
-  auto q = tx.q("SELECT account_id, points, status, expires_at FROM holds WHERE id = ?1 AND tenant_id = ?2", id, tenant);
+  auto q =
+      tx.q("SELECT account_id, points, status, expires_at FROM holds WHERE id = ?1 AND tenant_id = ?2", id, tenant);
   if (!q.step()) throw Error(Status::not_found, fmt::format("no hold '{}'", id), "id");
   return {id, q.i64(0), q.i64(1), q.text(2), q.i64(3)};
 }
@@ -749,9 +782,10 @@ Hold find_hold(storage::Tx& tx, const std::string& tenant, const std::string& id
 /// Hold allocations in spending order.
 std::vector<Slice> hold_slices(storage::Tx& tx, const std::string& hold) {
   std::vector<Slice> out;
-  auto q = tx.q("SELECT ha.bucket_id, ha.points FROM hold_allocations ha JOIN buckets b ON b.id = ha.bucket_id "
-                "WHERE ha.hold_id = ?1 ORDER BY b.expires_at IS NULL, b.expires_at, b.created_at, b.id",
-                hold);
+  auto q = tx.q(
+      "SELECT ha.bucket_id, ha.points FROM hold_allocations ha JOIN buckets b ON b.id = ha.bucket_id "
+      "WHERE ha.hold_id = ?1 ORDER BY b.expires_at IS NULL, b.expires_at, b.created_at, b.id",
+      hold);
   while (q.step()) out.push_back({q.i64(0), q.i64(1)});
   return out;
 }
@@ -772,8 +806,8 @@ json hold_create(Ctx& ctx, const json& in) {
   const auto reason = i.opt_str("reason", 500);
   const Timestamp now = ctx.engine.now();
   if (i.has("expires_at") && i.has("ttl_seconds")) i.fail("ttl_seconds", "give expires_at or ttl_seconds, not both");
-  const Timestamp expires = i.has("expires_at") ? i.time("expires_at")
-                                                : now + i.opt_i64("ttl_seconds", 1, 30 * 86'400).value_or(900) * 1000;
+  const Timestamp expires =
+      i.has("expires_at") ? i.time("expires_at") : now + i.opt_i64("ttl_seconds", 1, 30 * 86'400).value_or(900) * 1000;
   const auto key = idem_key(in, "hold.create");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
@@ -836,7 +870,8 @@ json hold_commit(Ctx& ctx, const json& in) {
   }
   Account a = load_account(tx, h.account_id);
   const std::string entry = new_entry_id(now);
-  NewEntry e{"redeem", -amount, "posted", std::nullopt, std::nullopt, std::nullopt, id, reason, metadata, now, std::nullopt, std::nullopt};
+  NewEntry e{"redeem", -amount, "posted", std::nullopt, std::nullopt, std::nullopt,
+             id,       reason,  metadata, now,          std::nullopt, std::nullopt};
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
   a.posted -= amount;
@@ -845,10 +880,8 @@ json hold_commit(Ctx& ctx, const json& in) {
   touch(a, now);
   save_account(tx, a);
   tx.q("UPDATE holds SET status = 'committed', resolved_at = ?2, entry_id = ?3 WHERE id = ?1", id, now, entry).run();
-  json out = {{"hold", hold_json(tx, id)},
-              {"entry", std::move(entry_out)},
-              {"balance", balance_json(a)},
-              {"replayed", false}};
+  json out = {
+      {"hold", hold_json(tx, id)}, {"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   tx.commit();
   return out;
@@ -867,8 +900,8 @@ json hold_void(Ctx& ctx, const json& in) {
   if (h.status == "committed")
     throw Error(Status::conflict, "the hold is already committed", "id", {{"status", h.status}});
   if (h.status == "active") release_hold(tx, h, now >= h.expires_at ? "expired" : "voided", now);
-  json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(load_account(tx, h.account_id))},
-              {"replayed", false}};
+  json out = {
+      {"hold", hold_json(tx, id)}, {"balance", balance_json(load_account(tx, h.account_id))}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   tx.commit();
   return out;
@@ -904,8 +937,8 @@ int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket
   tx.q("UPDATE buckets SET remaining = remaining - ?2 WHERE id = ?1", bucket, amount).run();
   const std::string entry = new_entry_id(now);
   const Timestamp when = std::min(now, occurred.value_or(expires_at.value_or(now)));
-  NewEntry e{"expire", -amount, "posted", bucket, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-             when, std::nullopt, std::nullopt};
+  NewEntry e{"expire",     -amount,      "posted",     bucket, std::nullopt, std::nullopt,
+             std::nullopt, std::nullopt, std::nullopt, when,   std::nullopt, std::nullopt};
   insert_entry(tx, tenant, a.id, entry, e, now);
   allocate(tx, entry, bucket, amount);
   a.posted -= amount;
@@ -930,11 +963,12 @@ Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Acc
   Settled done;
   bool due = false;
   {
-    auto q = tx.q("SELECT EXISTS(SELECT 1 FROM holds WHERE account_id = ?1 AND status = 'active' AND expires_at <= ?2) "
-                  "OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
-                  "pending_until <= ?2) OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND "
-                  "state = 'available' AND expires_at <= ?2 AND remaining > held)",
-                  a.id, cutoff);
+    auto q = tx.q(
+        "SELECT EXISTS(SELECT 1 FROM holds WHERE account_id = ?1 AND status = 'active' AND expires_at <= ?2) "
+        "OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
+        "pending_until <= ?2) OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND "
+        "state = 'available' AND expires_at <= ?2 AND remaining > held)",
+        a.id, cutoff);
     due = q.step() && q.i64(0) != 0;
   }
   const bool idle = p.expiry == ExpiryKind::inactivity && a.last_activity_at &&
@@ -949,9 +983,10 @@ Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Acc
   {
     std::vector<Slice> pending;  // bucket, points it holds
     {
-      auto q = tx.q("SELECT id, remaining FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
-                    "pending_until <= ?2 ORDER BY id",
-                    a.id, cutoff);
+      auto q = tx.q(
+          "SELECT id, remaining FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
+          "pending_until <= ?2 ORDER BY id",
+          a.id, cutoff);
       while (q.step()) pending.push_back({q.i64(0), q.i64(1)});
     }
     for (const auto& b : pending) {
@@ -993,15 +1028,15 @@ json run_due(Ctx& ctx, const json& in) {
   const std::string& tenant = ctx.tenant();
 
   // The tenant's accounts with anything due; each is settled exactly as a write would settle it.
-  const auto accounts = ids(tx.q(
-      "SELECT account_id FROM holds WHERE tenant_id = ?1 AND status = 'active' AND expires_at <= ?2 "
-      "UNION SELECT b.account_id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE a.tenant_id = ?1 AND "
-      "((b.state = 'pending' AND b.pending_until <= ?2) OR "
-      "(b.state = 'available' AND b.expires_at <= ?2 AND b.remaining > b.held)) "
-      "UNION SELECT a.id FROM accounts a JOIN programs p ON p.id = a.program_id WHERE a.tenant_id = ?1 AND "
-      "p.expiry_kind = 'inactivity' AND a.last_activity_at <= ?2 - p.expiry_value * 86400000 AND EXISTS(SELECT 1 "
-      "FROM buckets WHERE account_id = a.id AND state = 'available' AND remaining > held) ORDER BY 1",
-      tenant, cutoff));
+  const auto accounts = ids(
+      tx.q("SELECT account_id FROM holds WHERE tenant_id = ?1 AND status = 'active' AND expires_at <= ?2 "
+           "UNION SELECT b.account_id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE a.tenant_id = ?1 AND "
+           "((b.state = 'pending' AND b.pending_until <= ?2) OR "
+           "(b.state = 'available' AND b.expires_at <= ?2 AND b.remaining > b.held)) "
+           "UNION SELECT a.id FROM accounts a JOIN programs p ON p.id = a.program_id WHERE a.tenant_id = ?1 AND "
+           "p.expiry_kind = 'inactivity' AND a.last_activity_at <= ?2 - p.expiry_value * 86400000 AND EXISTS(SELECT 1 "
+           "FROM buckets WHERE account_id = a.id AND state = 'available' AND remaining > held) ORDER BY 1",
+           tenant, cutoff));
   Settled total;
   ProgramCache programs;
   for (int64_t id : accounts) {
@@ -1027,8 +1062,8 @@ json verify(Ctx& ctx, const json& in) {
   Input i(in, {});
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   json violations = json::array();
-  auto violation = [&](const std::string& customer, const std::string& program, const char* invariant,
-                       int64_t expected, int64_t actual) {
+  auto violation = [&](const std::string& customer, const std::string& program, const char* invariant, int64_t expected,
+                       int64_t actual) {
     violations.push_back({{"customer_id", customer},
                           {"program_id", program},
                           {"invariant", invariant},
@@ -1076,38 +1111,34 @@ json verify(Ctx& ctx, const json& in) {
     }
   }
   {
-    auto q = tx.q("SELECT e.id, a.customer_id, a.program_id, e.points, (SELECT COALESCE(SUM(ref_points), 0) FROM "
-                  "entries r WHERE r.ref_entry = e.id AND r.type = 'reverse') AS reversed FROM entries e JOIN accounts "
-                  "a ON a.id = e.account_id WHERE e.tenant_id = ?1 AND e.type IN ('earn', 'bonus') AND "
-                  "e.points < reversed",
-                  ctx.tenant());
-    while (q.step()) violation(q.text(1), q.text(2), "an entry is never reversed beyond its points", q.i64(3), q.i64(4));
+    auto q = tx.q(
+        "SELECT e.id, a.customer_id, a.program_id, e.points, (SELECT COALESCE(SUM(ref_points), 0) FROM "
+        "entries r WHERE r.ref_entry = e.id AND r.type = 'reverse') AS reversed FROM entries e JOIN accounts "
+        "a ON a.id = e.account_id WHERE e.tenant_id = ?1 AND e.type IN ('earn', 'bonus') AND "
+        "e.points < reversed",
+        ctx.tenant());
+    while (q.step())
+      violation(q.text(1), q.text(2), "an entry is never reversed beyond its points", q.i64(3), q.i64(4));
   }
   {
-    auto q = tx.q("SELECT a.customer_id, a.program_id, h.points, (SELECT COALESCE(SUM(points), 0) FROM hold_allocations "
-                  "WHERE hold_id = h.id) AS alloc FROM holds h JOIN accounts a ON a.id = h.account_id WHERE "
-                  "h.tenant_id = ?1 AND h.status = 'active' AND h.points != alloc",
-                  ctx.tenant());
+    auto q = tx.q(
+        "SELECT a.customer_id, a.program_id, h.points, (SELECT COALESCE(SUM(points), 0) FROM hold_allocations "
+        "WHERE hold_id = h.id) AS alloc FROM holds h JOIN accounts a ON a.id = h.account_id WHERE "
+        "h.tenant_id = ?1 AND h.status = 'active' AND h.points != alloc",
+        ctx.tenant());
     while (q.step()) violation(q.text(0), q.text(1), "a hold's reservations equal its points", q.i64(2), q.i64(3));
   }
   return {{"ok", violations.empty()}, {"accounts_checked", accounts}, {"violations", std::move(violations)}};
 }
 
 constexpr OpDef kOps[] = {
-    {"ledger.earn", earn, kScopePos},
-    {"ledger.earn_batch", earn_batch, kScopePos},
-    {"ledger.adjust", adjust, kScopeAdmin},
-    {"ledger.reverse", reverse, kScopePos},
-    {"ledger.confirm", confirm, kScopePos},
-    {"ledger.balance", balance, kScopeRead},
-    {"ledger.history", history, kScopeRead},
-    {"ledger.entry", entry_get, kScopeRead},
-    {"ledger.run_due", run_due, kScopeAdmin},
-    {"ledger.verify", verify, kScopeRead},
-    {"hold.create", hold_create, kScopePos},
-    {"hold.commit", hold_commit, kScopePos},
-    {"hold.void", hold_void, kScopePos},
-    {"hold.get", hold_get, kScopeRead},
+    {"ledger.earn", earn, kScopePos},         {"ledger.earn_batch", earn_batch, kScopePos},
+    {"ledger.adjust", adjust, kScopeAdmin},   {"ledger.reverse", reverse, kScopePos},
+    {"ledger.confirm", confirm, kScopePos},   {"ledger.balance", balance, kScopeRead},
+    {"ledger.history", history, kScopeRead},  {"ledger.entry", entry_get, kScopeRead},
+    {"ledger.run_due", run_due, kScopeAdmin}, {"ledger.verify", verify, kScopeRead},
+    {"hold.create", hold_create, kScopePos},  {"hold.commit", hold_commit, kScopePos},
+    {"hold.void", hold_void, kScopePos},      {"hold.get", hold_get, kScopeRead},
 };
 
 }  // namespace

@@ -1,0 +1,26 @@
+// The ledger's internal API for modules above it (rules, rewards, locations): posting inside a
+// unit of work the caller owns. The caller opens the write transaction, calls
+// ensure_session_valid, handles its own idempotency key (or passes one in `in`), and commits.
+#pragma once
+
+#include <string>
+
+#include "core/engine_state.hpp"
+
+namespace loyalty::detail {
+
+/// Posts an earn inside `tx`. `in` has the fields of the `ledger.earn` operation
+/// (customer_id, program_id?, points, type? "earn"|"bonus", occurred_at?, reason?, metadata?,
+/// pending_days?, expires_at?, idempotency_key?); errors name fields under `path`. Settles the
+/// account first, opens it if needed. Returns what `ledger.earn` returns: {entry, balance,
+/// replayed}. Throws loyalty::Error; the caller's transaction is then to be rolled back.
+json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
+
+/// Reverses an earlier earn or bonus entry (fully, or `points` of it) under the program's return
+/// policy inside `tx`. `in` has the fields of `ledger.reverse` (entry_id, points?, reason?,
+/// occurred_at?, metadata?, idempotency_key?). Returns what `ledger.reverse` returns: {entry,
+/// balance, reversible_remaining, replayed}. Throws loyalty::Error (conflict once nothing is
+/// left to reverse).
+json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
+
+}  // namespace loyalty::detail
