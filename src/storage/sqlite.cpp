@@ -5,6 +5,8 @@
 #include <random>
 #include <thread>
 
+#include <unistd.h>
+
 namespace loyalty::storage {
 
 void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
@@ -12,10 +14,14 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
   const std::string msg = fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (primary) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: throw Error(Status::busy, msg);
-    case SQLITE_CONSTRAINT: throw Error(Status::conflict, msg);
-    case SQLITE_NOMEM: throw Error(Status::nomem, msg);
-    default: throw Error(Status::storage, msg, {}, nlohmann::json{{"sqlite_code", rc}});
+    case SQLITE_LOCKED:
+      throw Error(Status::busy, msg);
+    case SQLITE_CONSTRAINT:
+      throw Error(Status::conflict, msg);
+    case SQLITE_NOMEM:
+      throw Error(Status::nomem, msg);
+    default:
+      throw Error(Status::storage, msg, {}, nlohmann::json{{"sqlite_code", rc}});
   }
 }
 
@@ -37,21 +43,37 @@ Connection::Connection(const std::string& path, const StorageOptions& opts, bool
   exec("PRAGMA temp_store=MEMORY");
 }
 
+namespace {
+
+/// The jitter source of busy backoff: per thread, seeded from the OS once per thread and process
+/// (a forked child reseeds), so writers in different processes do not back off in step. Seeding
+/// per transaction cost a read of the OS entropy source on every write.
+std::minstd_rand& backoff_rng() {
+  thread_local std::minstd_rand rng;
+  thread_local pid_t seeded_for = 0;
+  if (seeded_for != ::getpid()) {
+    rng.seed(std::random_device{}());
+    seeded_for = ::getpid();
+  }
+  return rng;
+}
+
+}  // namespace
+
 void Connection::enable_wal(int32_t busy_timeout_ms) {
   // Switching a new file to WAL takes an exclusive lock, and SQLite fails at once with
   // SQLITE_BUSY (without calling the busy handler) when another connection is switching it too,
   // as when several processes open a new database together. Retry until the busy deadline.
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(busy_timeout_ms);
-  std::minstd_rand rng(std::random_device{}());  // distinct across processes
   int backoff_us = 200;
   for (;;) {
     const int rc = sqlite3_exec(db_.get(), "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK) return;
     if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || clock::now() >= deadline)
       throw_sqlite(db_.get(), rc, "PRAGMA journal_mode=WAL");
-    std::this_thread::sleep_for(
-        std::chrono::microseconds(backoff_us / 2 + static_cast<int>(rng() % static_cast<uint32_t>(backoff_us))));
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        backoff_us / 2 + static_cast<int>(backoff_rng()() % static_cast<uint32_t>(backoff_us))));
     backoff_us = std::min(backoff_us * 2, 20'000);
   }
 }
@@ -60,8 +82,8 @@ sqlite3_stmt* Connection::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return it->second.get();
   sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
-                              nullptr);
+  int rc =
+      sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr);
   if (rc != SQLITE_OK) throw_sqlite(db_.get(), rc, fmt::format("prepare '{}'", sql.substr(0, 60)));
   auto* out = st;
   cache_.emplace(std::string(sql), std::unique_ptr<sqlite3_stmt, StmtDeleter>(st));
@@ -146,7 +168,8 @@ Pool::Pool(StorageOptions opts) : opts_(std::move(opts)) {
     throw Error(Status::invalid, "pool_size must be between 1 and 64", "pool_size");
   if (opts_.cache_mb < 1 || opts_.cache_mb > 65536)
     throw Error(Status::invalid, "cache_mb must be between 1 and 65536", "cache_mb");
-  if (opts_.wal_autocheckpoint < 0) throw Error(Status::invalid, "wal_autocheckpoint must be >= 0", "wal_autocheckpoint");
+  if (opts_.wal_autocheckpoint < 0)
+    throw Error(Status::invalid, "wal_autocheckpoint must be >= 0", "wal_autocheckpoint");
   path_ = path_from_uri(opts_.uri, memory_);
   // One private in-memory database can only be shared through a single connection.
   if (memory_) opts_.pool_size = 1;
@@ -203,8 +226,6 @@ Tx::Tx(Pool& pool, TxMode mode) : lease_(pool.acquire()) {
   }
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(pool.options().busy_timeout_ms);
-  // Seeded per transaction from the OS, so writers in different processes do not back off in step.
-  std::minstd_rand rng(std::random_device{}());
   int backoff_us = 200;
   for (;;) {
     sqlite3_busy_timeout(lease_->handle(), 0);
@@ -214,11 +235,13 @@ Tx::Tx(Pool& pool, TxMode mode) : lease_(pool.acquire()) {
       open_ = true;
       return;
     }
-    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) throw_sqlite(lease_->handle(), rc, "BEGIN IMMEDIATE");
+    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+      throw_sqlite(lease_->handle(), rc, "BEGIN IMMEDIATE");
     if (clock::now() >= deadline)
       throw Error(Status::busy, fmt::format("database is locked by another writer for more than {} ms",
                                             pool.options().busy_timeout_ms));
-    std::this_thread::sleep_for(std::chrono::microseconds(backoff_us / 2 + static_cast<int>(rng() % static_cast<uint32_t>(backoff_us))));
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        backoff_us / 2 + static_cast<int>(backoff_rng()() % static_cast<uint32_t>(backoff_us))));
     backoff_us = std::min(backoff_us * 2, 20'000);
   }
 }

@@ -72,7 +72,10 @@ class Query {
   void bind(int i, std::nullptr_t);
   template <typename T>
   void bind(int i, const std::optional<T>& v) {
-    if (v) bind(i, *v); else bind(i, nullptr);
+    if (v)
+      bind(i, *v);
+    else
+      bind(i, nullptr);
   }
 
   /// Steps once: true while a row is available.
@@ -166,7 +169,11 @@ class Tx {
 /// Parses a storage URI into a filesystem path ("" for in-memory).
 std::string path_from_uri(const std::string& uri, bool& memory);
 
-/// Applies the versioned schema migrations (idempotent; each in its own write transaction).
-void migrate(Pool& pool);
+/// The schema version this library writes (the number of migrations).
+int schema_version();
+/// Applies the versioned schema migrations up to `target` (the latest when negative; tests use
+/// older targets to build databases of earlier releases). Idempotent; each migration runs in its
+/// own write transaction.
+void migrate(Pool& pool, int target = -1);
 
 }  // namespace loyalty::storage
