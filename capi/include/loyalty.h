@@ -403,6 +403,21 @@ LOY_API int loy_hold_void(loy_session *session, const char *json, size_t len, lo
 /** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
 LOY_API int loy_hold_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 
+/* Events ------------------------------------------------------------------------------------- */
+
+/** Reads the tenant's event outbox after a cursor -> {events: [{cursor, id, type, customer_id,
+ *  at, data}], next}. `after` is NULL (from the first event) or a NUL-terminated `cursor` of an
+ *  event (or the `next` of an earlier poll) the host has processed; `limit` is 1..1000, 0 for
+ *  the default (100). Events appear in commit order, each once per position, only when the
+ *  change that caused them committed; delivery is at least once (the host keeps its cursor
+ *  after processing, and de-duplicates by `id`). `next` is the cursor of the last event
+ *  returned, or `after` itself (null at the start) when there are none yet. The same operation
+ *  is `events.poll` {after?, limit?, types?} through loy_session_call. Types: points.earned,
+ *  points.adjusted, points.reversed, points.expired, points.redeemed (see docs/events.md).
+ *  Scope: read. Errors: LOY_EINVALID (after is not a cursor, limit above 1000); common session
+ *  errors above. Thread-safety: as every session call. @since 0.1 */
+LOY_API int loy_events_poll(loy_session *session, const char *after, size_t limit, loy_buf *out);
+
 /* Audit -------------------------------------------------------------------------------------- */
 
 /** The tenant's audit chain {limit?, cursor?, action?, target?, from?, to?} -> {items,

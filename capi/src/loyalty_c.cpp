@@ -129,9 +129,7 @@ const char* loy_status_str(int status) {
   return loyalty::status_str(static_cast<loyalty::Status>(status));
 }
 
-const loy_error* loy_error_last(void) {
-  return loyalty::capi::t_error.set ? &loyalty::capi::t_error.view : nullptr;
-}
+const loy_error* loy_error_last(void) { return loyalty::capi::t_error.set ? &loyalty::capi::t_error.view : nullptr; }
 
 void loy_error_clear(void) { loyalty::capi::clear_error(); }
 
@@ -265,5 +263,17 @@ LOY_SESSION_OP(loy_hold_void, "hold.void")
 LOY_SESSION_OP(loy_hold_get, "hold.get")
 LOY_SESSION_OP(loy_audit_list, "audit.list")
 LOY_SESSION_OP(loy_audit_verify, "audit.verify")
+
+int loy_events_poll(loy_session* s, const char* after, size_t limit, loy_buf* out) {
+  return loyalty::capi::guard([&] {
+    loyalty::capi::check_out(out);
+    if (!s) loyalty::capi::misuse("session is NULL");
+    if (s->session.closed()) loyalty::capi::misuse("the engine is closed");
+    nlohmann::json in = nlohmann::json::object();
+    if (after) in["after"] = after;
+    if (limit > 0) in["limit"] = limit;
+    loyalty::capi::fill(out, s->session.call("events.poll", in));
+  });
+}
 
 }  // extern "C"

@@ -7,6 +7,7 @@
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
+#include "events/events.hpp"
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
@@ -250,6 +251,18 @@ json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, c
   return entry_json(id, e, a, now, e.status == "posted" ? std::optional<Timestamp>(now) : std::nullopt);
 }
 
+/// The outbox event of a ledger entry, with the balance after it (`a` already updated).
+void entry_event(storage::Tx& tx, const std::string& tenant, std::string_view type, const Account& a,
+                 const std::string& id, const NewEntry& e, Timestamp now) {
+  emit_event(tx, tenant, type, a.customer_id, now,
+             {{"entry_id", id},
+              {"program_id", a.program_id},
+              {"entry_type", e.type},
+              {"points", e.points},
+              {"status", e.status},
+              {"balance", balance_json(a)}});
+}
+
 constexpr const char* kEntryCols =
     "e.id, e.type, e.points, e.status, a.customer_id, a.program_id, e.occurred_at, e.recorded_at, e.posted_at, "
     "e.reason, e.ref_entry, e.hold_id, e.metadata, b.expires_at, b.pending_until, e.seq, e.ref_points";
@@ -422,6 +435,7 @@ json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& pa
   a.lifetime_earned = checked_add(a.lifetime_earned, points, "points");
   touch(a, occurred);
   save_account(tx, a);
+  entry_event(tx, ctx.tenant(), "points.earned", a, entry, e, now);
   json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
@@ -510,6 +524,7 @@ json adjust(Ctx& ctx, const json& in) {
   record_slices(tx, entry, slices);
   touch(a, occurred);
   save_account(tx, a);
+  entry_event(tx, ctx.tenant(), "points.adjusted", a, entry, e, now);
   audit_append(tx, ctx.tenant(), ctx.actor(), "ledger.adjust", entry, now,
                {{"customer_id", a.customer_id}, {"program_id", a.program_id}, {"points", points}, {"reason", reason}});
   json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
@@ -627,6 +642,7 @@ json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string&
   record_slices(tx, entry, slices);
   a.lifetime_earned -= amount;
   save_account(tx, a);
+  entry_event(tx, ctx.tenant(), "points.reversed", a, entry, e, now);
   json out = {{"entry", std::move(entry_out)},
               {"balance", balance_json(a)},
               {"reversible_remaining", reversible - amount},
@@ -880,6 +896,7 @@ json hold_commit(Ctx& ctx, const json& in) {
   touch(a, now);
   save_account(tx, a);
   tx.q("UPDATE holds SET status = 'committed', resolved_at = ?2, entry_id = ?3 WHERE id = ?1", id, now, entry).run();
+  entry_event(tx, ctx.tenant(), "points.redeemed", a, entry, e, now);
   json out = {
       {"hold", hold_json(tx, id)}, {"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
@@ -943,6 +960,7 @@ int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket
   allocate(tx, entry, bucket, amount);
   a.posted -= amount;
   save_account(tx, a);
+  entry_event(tx, tenant, "points.expired", a, entry, e, now);
   return amount;
 }
 

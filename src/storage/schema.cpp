@@ -206,6 +206,22 @@ CREATE UNIQUE INDEX idempotency_key ON idempotency(tenant_id, key);
 DROP INDEX accounts_program;
 CREATE INDEX accounts_program ON accounts(program_id);
 )sql",
+    // 3: events (the outbox; rowids follow commit order because writers are serialised)
+    R"sql(
+CREATE TABLE events(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE INDEX events_tenant ON events(tenant_id, seq);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

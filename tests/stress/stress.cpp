@@ -77,6 +77,7 @@ void WriterStats::merge(const WriterStats& o) {
   for (const auto& [k, v] : o.rejected) rejected[k] += v;
   for (const auto& [k, v] : o.effect) effect[k] += v;
   acked.insert(acked.end(), o.acked.begin(), o.acked.end());
+  entries.insert(entries.end(), o.entries.begin(), o.entries.end());
   failures.insert(failures.end(), o.failures.begin(), o.failures.end());
 }
 
@@ -85,7 +86,8 @@ json WriterStats::to_json() const {
   for (const auto& x : acked) a.push_back({{"op", x.op}, {"request", x.request}, {"response", x.response}});
   return {{"ops", ops},           {"busy", busy},       {"ok", ok},
           {"rejected", rejected}, {"replays", replays}, {"key_conflicts", key_conflicts},
-          {"effect", effect},     {"acked", a},         {"failures", failures}};
+          {"effect", effect},     {"acked", a},         {"failures", failures},
+          {"entries", entries}};
 }
 
 WriterStats WriterStats::from_json(const json& j) {
@@ -98,6 +100,7 @@ WriterStats WriterStats::from_json(const json& j) {
   s.rejected = j.at("rejected").get<std::map<std::string, int64_t>>();
   s.effect = j.at("effect").get<std::map<std::string, int64_t>>();
   s.failures = j.at("failures").get<std::vector<std::string>>();
+  s.entries = j.at("entries").get<std::vector<std::string>>();
   for (const auto& x : j.at("acked")) s.acked.push_back({x.at("op"), x.at("request"), x.at("response")});
   return s;
 }
@@ -366,6 +369,7 @@ class Writer {
                                     in["points"].dump());
       }
       stats_.effect[e["customer_id"].get<std::string>()] += pts;
+      stats_.entries.push_back(e["id"].get<std::string>());
     }
     if (in.contains("idempotency_key")) {
       if (!out.contains("replayed"))
@@ -509,6 +513,23 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
   if (!cur.empty()) out.push_back(cur);
   return out;
+}
+
+std::vector<std::thread> start_writers(const loyalty::Engine& engine, const Setup& setup, uint64_t seed, int64_t ops,
+                                       const std::string& prefix, loyalty::ManualClock* clock, SharedPools& pools,
+                                       std::vector<WriterStats>& stats) {
+  std::vector<std::thread> writers;
+  for (size_t w = 0; w < stats.size(); ++w)
+    writers.emplace_back([&engine, &setup, &pools, &stats, seed, ops, prefix, clock, w] {
+      try {
+        const loyalty::Session s = engine.session(setup.api_key);
+        WriterConfig cfg{seed * 31 + w, ops, prefix + std::to_string(w), setup.customers, clock};
+        run_writer(s, cfg, pools, stats[w]);
+      } catch (const std::exception& e) {
+        stats[w].failures.push_back(std::string("writer setup: ") + e.what());
+      }
+    });
+  return writers;
 }
 
 }  // namespace loystress

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,7 @@ struct WriterStats {
   int64_t key_conflicts = 0;              // acknowledged keys re-sent with another amount (must be refused)
   std::map<std::string, int64_t> effect;  // customer -> sum of acknowledged entry points
   std::vector<Acked> acked;
+  std::vector<std::string> entries;  // ids of the entries of acknowledged fresh writes
   std::vector<std::string> failures;
 
   void merge(const WriterStats& o);
@@ -90,6 +92,12 @@ struct WriterConfig {
 
 /// Runs `cfg.ops` random ledger operations through `session`, recording into `stats`.
 void run_writer(const loyalty::Session& session, const WriterConfig& cfg, SharedPools& pools, WriterStats& stats);
+
+/// Starts one writer thread per element of `stats`, each with its own session of `engine`
+/// running `ops` operations with seed `seed * 31 + n` and key prefix `<prefix><n>`.
+std::vector<std::thread> start_writers(const loyalty::Engine& engine, const Setup& setup, uint64_t seed, int64_t ops,
+                                       const std::string& prefix, loyalty::ManualClock* clock, SharedPools& pools,
+                                       std::vector<WriterStats>& stats);
 
 struct ReaderStats {
   int64_t balances = 0;

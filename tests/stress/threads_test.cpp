@@ -50,18 +50,8 @@ TEST_CASE("stress: writer threads on one database file keep the ledger exact") {
         reader_stats[r].failures.push_back(std::string("reader setup: ") + e.what());
       }
     });
-  std::vector<std::thread> writers;
-  for (int w = 0; w < kWriters; ++w)
-    writers.emplace_back([&, w] {
-      try {
-        const loyalty::Session s = engine.session(setup.api_key);
-        WriterConfig cfg{seed * 31 + static_cast<uint64_t>(w), ops_per_writer, "t" + std::to_string(w), setup.customers,
-                         clock.get()};
-        run_writer(s, cfg, pools, writer_stats[w]);
-      } catch (const std::exception& e) {
-        writer_stats[w].failures.push_back(std::string("writer setup: ") + e.what());
-      }
-    });
+  std::vector<std::thread> writers =
+      start_writers(engine, setup, seed, ops_per_writer, "t", clock.get(), pools, writer_stats);
   for (auto& t : writers) t.join();
   stop = true;
   for (auto& t : readers) t.join();

@@ -54,30 +54,47 @@ TEST_CASE("storage: migration 2 keeps idempotency records of a version-1 databas
 
 TEST_CASE("storage: a replay after the upgrade returns the result stored before it") {
   TempDir dir;
-  const std::string uri = "sqlite://" + dir.db();
   json first;
   std::string key, customer;
   {
-    World w(json::object(), uri);
+    World w(json::object(), "sqlite://" + dir.db("latest.db"));
     customer = w.enroll("c1");
     key = w.tenant["api_key"]["key"].get<std::string>();
     first = w.earn(customer, 40, {{"idempotency_key", "order-1"}});
   }
-  // Rewind the file to version 1 by hand: the same rows in the version-1 table layout.
+  // A version-1 file holding the same rows: every version-1 table filled from the latest file.
+  {
+    loyalty::StorageOptions o;
+    o.uri = "sqlite://" + dir.db("v1.db");
+    loyalty::storage::Pool pool(o);
+    loyalty::storage::migrate(pool, 1);
+  }
   sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(dir.db().c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
-                       "CREATE TABLE idem_v1(tenant_id TEXT NOT NULL, key TEXT NOT NULL, operation TEXT NOT NULL, "
-                       "request TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL, "
-                       "PRIMARY KEY(tenant_id, key)) WITHOUT ROWID;"
-                       "INSERT INTO idem_v1 SELECT tenant_id, key, operation, request, response, created_at "
-                       "FROM idempotency; DROP TABLE idempotency; ALTER TABLE idem_v1 RENAME TO idempotency;"
-                       "DROP INDEX accounts_program; CREATE INDEX accounts_program ON accounts(program_id, "
-                       "last_activity_at); PRAGMA user_version = 1;",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_open(dir.db("v1.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, ("ATTACH '" + dir.db("latest.db") + "' AS src").c_str(), nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  std::vector<std::pair<std::string, std::string>> copies;  // table, its version-1 columns
+  {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db,
+                               "SELECT m.name, group_concat(p.name, ', ') FROM main.sqlite_schema m, "
+                               "pragma_table_info(m.name) p WHERE m.type = 'table' GROUP BY m.name",
+                               -1, &st, nullptr) == SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+      copies.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                          reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+  }
+  REQUIRE(copies.size() > 10);
+  for (const auto& [table, cols] : copies) {
+    CAPTURE(table);
+    const std::string sql = "INSERT INTO main." + table + "(" + cols + ") SELECT " + cols + " FROM src." + table;
+    REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
   sqlite3_close(db);
+
   loyalty::EngineOptions o;
-  o.storage.uri = uri;
+  o.storage.uri = "sqlite://" + dir.db("v1.db");
   loyalty::Engine e = loyalty::Engine::open(o);
   loyalty::Session s = e.session(key);
   json replay = s.call("ledger.earn", {{"customer_id", customer}, {"points", 40}, {"idempotency_key", "order-1"}});
@@ -87,4 +104,5 @@ TEST_CASE("storage: a replay after the upgrade returns the result stored before 
   LOY_REQUIRE_ERROR(s.call("ledger.earn", {{"customer_id", customer}, {"points", 41}, {"idempotency_key", "order-1"}}),
                     Status::conflict, "points");
   CHECK(s.call("ledger.balance", {{"customer_id", customer}})["available"] == 40);
+  CHECK(s.call("ledger.verify", json::object())["ok"] == true);
 }

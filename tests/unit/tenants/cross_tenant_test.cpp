@@ -115,9 +115,9 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
   };
 
   // Ops that take no id of an existing object (checked below for scoping instead).
-  const std::set<std::string> no_foreign_id = {"session.info", "apikey.create", "apikey.list",      "program.create",
-                                               "program.list", "customer.list", "ledger.run_due",   "ledger.verify",
-                                               "audit.list",   "audit.verify",  "ledger.earn_batch"};
+  const std::set<std::string> no_foreign_id = {"session.info", "apikey.create", "apikey.list",       "program.create",
+                                               "program.list", "customer.list", "ledger.run_due",    "ledger.verify",
+                                               "audit.list",   "audit.verify",  "ledger.earn_batch", "events.poll"};
   std::set<std::string> covered;
   for (const auto& c : cases) covered.insert(c.op);
   for (const auto& op : loyalty::session_operations()) {
@@ -206,7 +206,9 @@ TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing o
 
   const std::vector<std::string> a_ids = {w.tenant["tenant"]["id"], w.program_id, a_customer, a_entry, a_key,
                                           w.tenant["api_key"]["id"]};
+  const std::string b_entry = b.call("ledger.earn", {{"customer_id", b_customer}, {"points", 7}})["entry"]["id"];
   std::map<std::string, json> results = {
+      {"events.poll", b.call("events.poll", json::object())},
       {"program.list", b.call("program.list", json::object())},
       {"customer.list", b.call("customer.list", json::object())},
       {"customer.list vip", b.call("customer.list", {{"segment", "vip"}})},
@@ -230,6 +232,10 @@ TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing o
   CHECK(results["customer.list vip"]["items"].size() == 1);
   CHECK(results["audit.list target"]["items"].empty());
   CHECK(results["ledger.verify"]["accounts_checked"] == 1);
+  // B's outbox holds B's one earn; A's holds A's earn and adjustment.
+  REQUIRE(results["events.poll"]["events"].size() == 1);
+  CHECK(results["events.poll"]["events"][0]["data"]["entry_id"] == b_entry);
+  CHECK(w.call("events.poll", json::object())["events"].size() == 2);
   // B's audit chain has only B's rows: its key's creation, its program and its customer.
   for (const auto& row : results["audit.list"]["items"]) {
     CAPTURE(row.dump());
