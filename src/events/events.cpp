@@ -1,6 +1,7 @@
-// The event outbox. Writers are serialised by the database's write lock (BEGIN IMMEDIATE), so
-// rowids are assigned in commit order: a reader that has seen sequence n has seen every event
-// committed before it, and a cursor over `seq` never skips a committed event.
+// The event outbox. Writers are serialised by the database's write lock (BEGIN IMMEDIATE), and
+// each event's per-tenant sequence is one more than the tenant's largest, assigned inside the
+// transaction: sequences follow commit order, so a reader that has seen sequence n has seen
+// every event committed before it, and a cursor over `seq` never skips a committed event.
 #include "events/events.hpp"
 
 #include <fmt/format.h>
@@ -14,8 +15,9 @@ namespace loyalty::detail {
 std::string emit_event(storage::Tx& tx, const std::string& tenant, std::string_view type, const std::string& subject,
                        Timestamp at, nlohmann::json data) {
   std::string id = crypto::new_sortable_id("evt", at);
-  tx.q("INSERT INTO events(id, tenant_id, type, subject, data, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)", id, tenant,
-       std::string(type), subject, data.dump(), at)
+  tx.q("INSERT INTO events(tenant_id, seq, id, type, subject, data, created_at) VALUES(?2, (SELECT "
+       "COALESCE(MAX(seq), 0) + 1 FROM events WHERE tenant_id = ?2), ?1, ?3, ?4, ?5, ?6)",
+       id, tenant, std::string(type), subject, data.dump(), at)
       .run();
   return id;
 }

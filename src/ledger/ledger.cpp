@@ -251,7 +251,8 @@ json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, c
   return entry_json(id, e, a, now, e.status == "posted" ? std::optional<Timestamp>(now) : std::nullopt);
 }
 
-/// The outbox event of a ledger entry, with the balance after it (`a` already updated).
+/// The outbox event of a ledger entry, with the balance after it (`a` already updated). Kept
+/// small: the outbox appends one row per change, and small rows fill its pages before a split.
 void entry_event(storage::Tx& tx, const std::string& tenant, std::string_view type, const Account& a,
                  const std::string& id, const NewEntry& e, Timestamp now) {
   emit_event(tx, tenant, type, a.customer_id, now,
@@ -260,7 +261,8 @@ void entry_event(storage::Tx& tx, const std::string& tenant, std::string_view ty
               {"entry_type", e.type},
               {"points", e.points},
               {"status", e.status},
-              {"balance", balance_json(a)}});
+              {"balance", a.posted},
+              {"available", a.available()}});
 }
 
 constexpr const char* kEntryCols =

@@ -206,17 +206,19 @@ CREATE UNIQUE INDEX idempotency_key ON idempotency(tenant_id, key);
 DROP INDEX accounts_program;
 CREATE INDEX accounts_program ON accounts(program_id);
 )sql",
-    // 3: events (the outbox; rowids follow commit order because writers are serialised)
+    // 3: events (the outbox). One b-tree clustered by (tenant, sequence): an event appends to its
+    // tenant's range, one page per commit. Sequences are per tenant and follow commit order
+    // because writers are serialised. Event ids are random and looked up by nobody: no index.
     R"sql(
 CREATE TABLE events(
-  seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
   tenant_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL,
   type TEXT NOT NULL,
   subject TEXT NOT NULL,
   data TEXT NOT NULL,
-  created_at INTEGER NOT NULL);
-CREATE INDEX events_tenant ON events(tenant_id, seq);
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(tenant_id, seq)) WITHOUT ROWID;
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events

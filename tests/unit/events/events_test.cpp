@@ -55,12 +55,14 @@ TEST_CASE("events: each ledger change writes one event with its entry and the ba
   CHECK(e["data"]["entry_type"] == "earn");
   CHECK(e["data"]["points"] == 100);
   CHECK(e["data"]["status"] == "posted");
-  CHECK(e["data"]["balance"] == earned["balance"]);
+  CHECK(e["data"]["balance"] == earned["balance"]["balance"]);
+  CHECK(e["data"]["available"] == earned["balance"]["available"]);
   CHECK(events[2]["data"]["points"] == -20);
   CHECK(events[3]["data"]["points"] == -30);
   // 100 - 10 - 20 - 30 = 40 points expire after 30 days; the event carries the zero balance.
   CHECK(events[4]["data"]["points"] == -40);
-  CHECK(events[4]["data"]["balance"]["balance"] == 0);
+  CHECK(events[4]["data"]["balance"] == 0);
+  CHECK(events[3]["data"]["available"] == 40);
   CHECK(events[4]["at"] == format_time(kStart + 31 * kMillisPerDay));
   // Ids are distinct; cursors grow.
   for (size_t n = 1; n < events.size(); ++n) {
@@ -88,7 +90,7 @@ TEST_CASE("events: refused writes, failed batch events and replays write no even
   CHECK(events[0]["data"]["points"] == 100);
   CHECK(events[1]["data"]["points"] == 10);
   CHECK(events[2]["data"]["points"] == 20);
-  CHECK(events[2]["data"]["balance"]["balance"] == 130);
+  CHECK(events[2]["data"]["balance"] == 130);
 }
 
 TEST_CASE("events: polling pages with a cursor, an empty poll keeps the cursor, types filter") {
