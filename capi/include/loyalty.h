@@ -370,6 +370,14 @@ LOY_API int loy_ledger_balance(loy_session *session, const char *json, size_t le
  *  next_cursor}. Scope: read. Errors: LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID
  *  (types[n], cursor, program_id ambiguous); common session errors above. @since 0.1 */
 LOY_API int loy_ledger_history(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Points that will expire in (after, before), for reminders: {before, after? (default now),
+ *  customer_id?, program_id? (with customer_id), limit? (1..1000, default 100), cursor?} ->
+ *  {items: [{customer_id, program_id, entry_id, points, expires_at}], next_cursor}. One item per
+ *  bucket with unreserved points, nearest expiry first; the whole tenant when customer_id is
+ *  omitted. Scope: read. Errors: LOY_EINVALID (before not after `after`, cursor, limit,
+ *  program_id without customer_id); LOY_ENOTFOUND (customer_id, program_id); common session
+ *  errors above. @since 0.1 */
+LOY_API int loy_ledger_expiring(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** One entry {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
  *  @since 0.1 */
 LOY_API int loy_ledger_entry(loy_session *session, const char *json, size_t len, loy_buf *out);

@@ -749,6 +749,74 @@ json history(Ctx& ctx, const json& in) {
   }
 }
 
+/// The cursor of `ledger.expiring`: the (expires_at, bucket) of the last item, "x<ms>.<id>".
+std::string expiring_cursor(Timestamp expires_at, int64_t bucket) { return fmt::format("x{}.{}", expires_at, bucket); }
+
+std::pair<Timestamp, int64_t> parse_expiring_cursor(const Input& i) {
+  const std::string c = i.str("cursor", 64);
+  Timestamp t = 0;
+  int64_t b = 0;
+  const auto dot = c.find('.');
+  auto digits = [](std::string_view v, int64_t& out) {
+    if (v.empty() || v.size() > 18) return false;
+    out = 0;
+    for (char ch : v) {
+      if (ch < '0' || ch > '9') return false;
+      out = out * 10 + (ch - '0');
+    }
+    return true;
+  };
+  if (c.size() < 4 || c[0] != 'x' || dot == std::string::npos || !digits(std::string_view(c).substr(1, dot - 1), t) ||
+      !digits(std::string_view(c).substr(dot + 1), b))
+    i.fail("cursor", "malformed cursor");
+  return {t, b};
+}
+
+/// Points that will expire in (after, before): for reminders ("120 points expire on 31 March").
+/// One item per bucket, nearest expiry first; tenant-wide, or one customer's.
+json expiring(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id", "before", "after", "limit", "cursor"});
+  const Timestamp before = i.time("before");
+  const Timestamp after = i.opt_time("after").value_or(ctx.engine.now());
+  if (before <= after) i.fail("before", "must be later than 'after' (default: the engine clock's now)");
+  const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
+  Timestamp from_t = after;
+  int64_t from_b = INT64_MAX;  // first page: every bucket with expires_at > after
+  if (i.has("cursor")) std::tie(from_t, from_b) = parse_expiring_cursor(i);
+  if (i.has("program_id") && !i.has("customer_id")) i.fail("program_id", "needs customer_id");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  std::optional<int64_t> account;
+  if (i.has("customer_id")) {
+    auto a = resolve_existing(ctx, tx, i);
+    if (!a) return {{"items", json::array()}, {"next_cursor", nullptr}};
+    account = a->id;
+  }
+  auto q = tx.q(
+      "SELECT b.id, b.expires_at, b.remaining - b.held, b.entry_id, a.customer_id, a.program_id FROM buckets b "
+      "JOIN accounts a ON a.id = b.account_id WHERE b.state = 'available' AND b.expires_at IS NOT NULL AND "
+      "b.expires_at < ?1 AND (b.expires_at > ?2 OR (b.expires_at = ?2 AND b.id > ?3)) AND b.remaining > b.held AND "
+      "a.tenant_id = ?4 AND (?5 IS NULL OR b.account_id = ?5) ORDER BY b.expires_at, b.id LIMIT ?6",
+      before, from_t, from_b, ctx.tenant(), account, limit + 1);
+  json items = json::array();
+  std::string next;
+  int64_t last_bucket = 0;
+  Timestamp last_expiry = 0;
+  while (q.step()) {
+    if (static_cast<int64_t>(items.size()) == limit) {
+      next = expiring_cursor(last_expiry, last_bucket);
+      break;
+    }
+    last_bucket = q.i64(0);
+    last_expiry = q.i64(1);
+    items.push_back({{"expires_at", format_time(last_expiry)},
+                     {"points", q.i64(2)},
+                     {"entry_id", q.text(3)},
+                     {"customer_id", q.text(4)},
+                     {"program_id", q.text(5)}});
+  }
+  return {{"items", std::move(items)}, {"next_cursor", next.empty() ? json(nullptr) : json(next)}};
+}
+
 json entry_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
@@ -1152,13 +1220,14 @@ json verify(Ctx& ctx, const json& in) {
 }
 
 constexpr OpDef kOps[] = {
-    {"ledger.earn", earn, kScopePos},         {"ledger.earn_batch", earn_batch, kScopePos},
-    {"ledger.adjust", adjust, kScopeAdmin},   {"ledger.reverse", reverse, kScopePos},
-    {"ledger.confirm", confirm, kScopePos},   {"ledger.balance", balance, kScopeRead},
-    {"ledger.history", history, kScopeRead},  {"ledger.entry", entry_get, kScopeRead},
-    {"ledger.run_due", run_due, kScopeAdmin}, {"ledger.verify", verify, kScopeRead},
-    {"hold.create", hold_create, kScopePos},  {"hold.commit", hold_commit, kScopePos},
-    {"hold.void", hold_void, kScopePos},      {"hold.get", hold_get, kScopeRead},
+    {"ledger.earn", earn, kScopePos},        {"ledger.earn_batch", earn_batch, kScopePos},
+    {"ledger.adjust", adjust, kScopeAdmin},  {"ledger.reverse", reverse, kScopePos},
+    {"ledger.confirm", confirm, kScopePos},  {"ledger.balance", balance, kScopeRead},
+    {"ledger.history", history, kScopeRead}, {"ledger.expiring", expiring, kScopeRead},
+    {"ledger.entry", entry_get, kScopeRead}, {"ledger.run_due", run_due, kScopeAdmin},
+    {"ledger.verify", verify, kScopeRead},   {"hold.create", hold_create, kScopePos},
+    {"hold.commit", hold_commit, kScopePos}, {"hold.void", hold_void, kScopePos},
+    {"hold.get", hold_get, kScopeRead},
 };
 
 }  // namespace

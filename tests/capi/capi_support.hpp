@@ -113,6 +113,7 @@ inline const Op<loy_session> kSessionOps[] = {
     {"ledger.confirm", loy_ledger_confirm},
     {"ledger.balance", loy_ledger_balance},
     {"ledger.history", loy_ledger_history},
+    {"ledger.expiring", loy_ledger_expiring},
     {"ledger.entry", loy_ledger_entry},
     {"ledger.run_due", loy_ledger_run_due},
     {"ledger.verify", loy_ledger_verify},

@@ -101,6 +101,10 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"ledger.balance", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
       {"ledger.history", {{"customer_id", a.customer}}, "customer_id"},
       {"ledger.history", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
+      {"ledger.expiring", {{"customer_id", a.customer}, {"before", "2030-01-01T00:00:00Z"}}, "customer_id"},
+      {"ledger.expiring",
+       {{"customer_id", b_customer}, {"program_id", a.program}, {"before", "2030-01-01T00:00:00Z"}},
+       "program_id"},
       {"ledger.reverse", {{"entry_id", a.earn_entry}}, "entry_id"},
       {"ledger.reverse", {{"entry_id", a.earn_entry}, {"points", 1}}, "entry_id"},
       {"ledger.confirm", {{"entry_id", a.pending_entry}}, "entry_id"},
@@ -209,6 +213,7 @@ TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing o
   const std::string b_entry = b.call("ledger.earn", {{"customer_id", b_customer}, {"points", 7}})["entry"]["id"];
   std::map<std::string, json> results = {
       {"events.poll", b.call("events.poll", json::object())},
+      {"ledger.expiring", b.call("ledger.expiring", {{"before", "2099-01-01T00:00:00Z"}})},
       {"program.list", b.call("program.list", json::object())},
       {"customer.list", b.call("customer.list", json::object())},
       {"customer.list vip", b.call("customer.list", {{"segment", "vip"}})},
