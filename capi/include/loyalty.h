@@ -357,6 +357,21 @@ LOY_API int loy_ledger_adjust(loy_session *session, const char *json, size_t len
  *  (only_pending, already posted); LOY_EINSUFFICIENT (within_balance); common session errors
  *  above. @since 0.1 */
 LOY_API int loy_ledger_reverse(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Spends points {customer_id, points, program_id?, reason?, metadata?, occurred_at?,
+ *  idempotency_key?} into a redeem entry, taking the bucket nearest to expiry first ->
+ *  {entry, balance, replayed}. Never makes a balance negative. Scope: pos. Errors:
+ *  LOY_EINSUFFICIENT (detail available); LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID
+ *  (points); LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
+LOY_API int loy_ledger_redeem(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Refunds a redeem entry {entry_id, points? (default: all that remains), reason?, metadata?,
+ *  occurred_at?, idempotency_key?} -> {entry, balance, refundable_remaining, expired_on_refund,
+ *  replayed}: the points go back into the buckets they came from with their original expiry
+ *  (latest expiry first); points of buckets that expired meanwhile expire at once
+ *  (expired_on_refund). Works for redeem entries of ledger.redeem and of hold.commit. Scope: pos.
+ *  Errors: LOY_ENOTFOUND (entry_id); LOY_EINVALID (not a redeem entry); LOY_ECONFLICT (nothing
+ *  or less left to refund, detail refundable; idempotency); common session errors above.
+ *  @since 0.1 */
+LOY_API int loy_ledger_refund(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Confirms a pending earn now {entry_id, idempotency_key?} -> {entry, balance, replayed}; no-op
  *  when already posted. Scope: pos. Errors: LOY_ENOTFOUND (entry_id); LOY_EINVALID (not an
  *  earn/bonus entry); LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
@@ -421,7 +436,8 @@ LOY_API int loy_hold_get(loy_session *session, const char *json, size_t len, loy
  *  after processing, and de-duplicates by `id`). `next` is the cursor of the last event
  *  returned, or `after` itself (null at the start) when there are none yet. The same operation
  *  is `events.poll` {after?, limit?, types?} through loy_session_call. Types: points.earned,
- *  points.adjusted, points.reversed, points.expired, points.redeemed (see docs/events.md).
+ *  points.adjusted, points.reversed, points.expired, points.redeemed, points.refunded (see
+ *  docs/events.md).
  *  Scope: read. Errors: LOY_EINVALID (after is not a cursor, limit above 1000); common session
  *  errors above. Thread-safety: as every session call. @since 0.1 */
 LOY_API int loy_events_poll(loy_session *session, const char *after, size_t limit, loy_buf *out);

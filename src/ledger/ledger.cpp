@@ -389,8 +389,8 @@ void check_max_balance(const Program& p, const Account& a, int64_t points, const
 // ---------------------------------------------------------------------------------------------
 // earn
 
-json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now,
-                ProgramCache& programs) {
+json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now,
+              ProgramCache& programs) {
   Input i(in,
           {"customer_id", "program_id", "points", "idempotency_key", "occurred_at", "reason", "metadata",
            "pending_days", "expires_at", "type"},
@@ -447,20 +447,10 @@ json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& pa
 
 json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
   ProgramCache programs;
-  return earn_in_tx(ctx, tx, in, path, now, programs);
+  return earn_one(ctx, tx, in, path, now, programs);
 }
 
 namespace {
-
-json earn(Ctx& ctx, const json& in) {
-  const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  ProgramCache programs;
-  json out = earn_in_tx(ctx, tx, in, {}, now, programs);
-  tx.commit();
-  return out;
-}
 
 json earn_batch(Ctx& ctx, const json& in) {
   Input i(in, {"events"});
@@ -478,7 +468,7 @@ json earn_batch(Ctx& ctx, const json& in) {
     tx.savepoint();
     try {
       path.assign("events[").append(std::to_string(n)).append("]");
-      json r = earn_in_tx(ctx, tx, events[n], path, now, programs);
+      json r = earn_one(ctx, tx, events[n], path, now, programs);
       tx.release();
       r["ok"] = true;
       results.push_back(std::move(r));
@@ -579,30 +569,61 @@ int64_t expired_unwaived(storage::Tx& tx, const std::string& entry, int64_t buck
   return std::max<int64_t>(0, expired - waived);
 }
 
+/// The input of a correction of an earlier entry (reverse, refund), read through `i`, with the
+/// stored result when its idempotency key replays.
+struct Correction {
+  std::string entry_id;
+  std::optional<int64_t> points;
+  std::optional<std::string> reason;
+  std::optional<json> metadata;
+  Timestamp occurred = 0;
+  std::optional<IdemKey> key;
+  EntryRef orig;
+  std::optional<json> replay;
+};
+
+Correction read_correction(const Ctx& ctx, storage::Tx& tx, const Input& i, const json& in, const std::string& path,
+                           const char* op, Timestamp now) {
+  Correction c;
+  c.entry_id = i.str("entry_id");
+  c.points = i.opt_i64("points", 1, kMaxAmount);
+  c.reason = i.opt_str("reason", 500);
+  c.metadata = i.opt_object("metadata");
+  c.occurred = event_time(i, now);
+  c.key = idem_key(in, op, path);
+  if (c.key) {
+    c.replay = idem_lookup(tx, ctx.tenant(), *c.key, path);
+    if (c.replay) return c;
+  }
+  c.orig = find_entry(tx, ctx.tenant(), c.entry_id, i.field("entry_id"));
+  return c;
+}
+
+/// The points a correction takes: `points`, or all that is `left` by default. Status::conflict
+/// (detail `<what>: left`) when nothing, or less than asked, is left.
+int64_t correction_amount(const Input& i, std::optional<int64_t> points, int64_t left, const char* what,
+                          const char* noun) {
+  if (left == 0)
+    throw Error(Status::conflict, fmt::format("{} are no longer {}", noun, what), i.field("entry_id"), {{what, 0}});
+  const int64_t amount = points.value_or(left);
+  if (amount > left)
+    throw Error(Status::conflict, fmt::format("only {} of {} remain {}", left, noun, what), i.field("points"),
+                {{what, left}});
+  return amount;
+}
+
 }  // namespace
 
 json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
   Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
-  const std::string entry_id = i.str("entry_id");
-  const auto points = i.opt_i64("points", 1, kMaxAmount);
-  const auto reason = i.opt_str("reason", 500);
-  const auto metadata = i.opt_object("metadata");
-  const Timestamp occurred = event_time(i, now);
-  const auto key = idem_key(in, "ledger.reverse", path);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
-  const EntryRef orig = find_entry(tx, ctx.tenant(), entry_id, i.field("entry_id"));
+  Correction c = read_correction(ctx, tx, i, in, path, "ledger.reverse", now);
+  if (c.replay) return *c.replay;
+  const auto& [entry_id, points, reason, metadata, occurred, key, orig, replay] = c;
   if (orig.type != "earn" && orig.type != "bonus")
     throw Error(Status::invalid, fmt::format("only earn and bonus entries can be reversed, not '{}'", orig.type),
                 i.field("entry_id"));
   const int64_t reversible = orig.points - reversed_total(tx, entry_id);
-  if (reversible == 0)
-    throw Error(Status::conflict, "the entry's points have already been reversed", i.field("entry_id"),
-                {{"reversible", 0}});
-  const int64_t amount = points.value_or(reversible);
-  if (amount > reversible)
-    throw Error(Status::conflict, fmt::format("only {} of the entry's points remain reversible", reversible),
-                i.field("points"), {{"reversible", reversible}});
+  const int64_t amount = correction_amount(i, points, reversible, "reversible", "the entry's points");
   Account a = load_account(tx, orig.account_id);
   const Program p = load_program(tx, ctx.tenant(), a.program_id);
   settle(tx, ctx.tenant(), p, a, now);
@@ -653,16 +674,104 @@ json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string&
   return out;
 }
 
-namespace {
+namespace {}  // namespace
 
-json reverse(Ctx& ctx, const json& in) {
-  const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  json out = reverse_in_tx(ctx, tx, in, {}, now);
-  tx.commit();
+// ---------------------------------------------------------------------------------------------
+// redeem and refund
+
+json redeem_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"customer_id", "program_id", "points", "reason", "metadata", "idempotency_key", "occurred_at"}, path);
+  const int64_t points = i.i64("points", 1, kMaxAmount);
+  const auto reason = i.opt_str("reason", 500);
+  const auto metadata = i.opt_object("metadata");
+  const Timestamp occurred = event_time(i, now);
+  const auto key = idem_key(in, "ledger.redeem", path);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  Target t = resolve(ctx, tx, i, now);
+  Account& a = t.account;
+  if (a.available() < points)
+    throw Error(Status::insufficient, fmt::format("cannot redeem {} points: {} available", points, a.available()),
+                i.field("points"), {{"available", a.available()}});
+  const std::string entry = new_entry_id(now);
+  NewEntry e{"redeem",     -points, "posted", std::nullopt, std::nullopt, std::nullopt,
+             std::nullopt, reason,  metadata, occurred,     std::nullopt, std::nullopt};
+  const std::vector<Slice> slices = consume(tx, a, points, false);
+  json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
+  record_slices(tx, entry, slices);
+  a.lifetime_redeemed = checked_add(a.lifetime_redeemed, points, "points");
+  touch(a, occurred);
+  save_account(tx, a);
+  entry_event(tx, ctx.tenant(), "points.redeemed", a, entry, e, now);
+  json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
 }
+
+json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
+  Correction c = read_correction(ctx, tx, i, in, path, "ledger.refund", now);
+  if (c.replay) return *c.replay;
+  const auto& [entry_id, points, reason, metadata, occurred, key, orig, replay] = c;
+  if (orig.type != "redeem")
+    throw Error(Status::invalid, fmt::format("only redeem entries can be refunded, not '{}'", orig.type),
+                i.field("entry_id"));
+  int64_t refunded = 0;
+  {
+    auto q = tx.q("SELECT COALESCE(SUM(points), 0) FROM entries WHERE ref_entry = ?1 AND type = 'refund'", entry_id);
+    q.step();
+    refunded = q.i64(0);
+  }
+  const int64_t refundable = -orig.points - refunded;
+  const int64_t amount = correction_amount(i, points, refundable, "refundable", "the redemption's points");
+  Account a = load_account(tx, orig.account_id);
+  const Program p = load_program(tx, ctx.tenant(), a.program_id);
+  settle(tx, ctx.tenant(), p, a, now);
+  // Back into the buckets the redemption took them from, with their original expiry: last in
+  // spending order first (the latest expiry), less what earlier refunds already put back.
+  std::vector<Slice> slices;
+  {
+    auto q = tx.q(
+        "SELECT al.bucket_id, al.points - COALESCE((SELECT SUM(r.points) FROM allocations r JOIN entries x ON "
+        "x.id = r.entry_id WHERE x.ref_entry = ?1 AND x.type = 'refund' AND r.bucket_id = al.bucket_id), 0) "
+        "FROM allocations al JOIN buckets b ON b.id = al.bucket_id WHERE al.entry_id = ?1 "
+        "ORDER BY b.expires_at IS NULL DESC, b.expires_at DESC, b.created_at DESC, b.id DESC",
+        entry_id);
+    int64_t need = amount;
+    while (need > 0 && q.step()) {
+      const int64_t take = std::min(need, q.i64(1));
+      if (take <= 0) continue;
+      slices.push_back({q.i64(0), take});
+      need -= take;
+    }
+    // Redemptions never create debt, so their allocations cover every point.
+    if (need > 0)
+      throw Error(Status::error, fmt::format("redemption {} has no allocation for {} points", entry_id, need));
+  }
+  for (const auto& sl : slices)
+    tx.q("UPDATE buckets SET remaining = remaining + ?2 WHERE id = ?1", sl.bucket, sl.points).run();
+  const std::string entry = new_entry_id(now);
+  NewEntry e{"refund",     amount, "posted", std::nullopt, entry_id,     amount,
+             std::nullopt, reason, metadata, occurred,     std::nullopt, std::nullopt};
+  a.posted = checked_add(a.posted, amount, "points");
+  a.lifetime_redeemed -= amount;
+  json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
+  record_slices(tx, entry, slices);
+  touch(a, occurred);
+  save_account(tx, a);
+  entry_event(tx, ctx.tenant(), "points.refunded", a, entry, e, now);
+  // Points put back into buckets that have expired since expire now, as they would have.
+  const Settled late = settle(tx, ctx.tenant(), p, a, now);
+  json out = {{"entry", std::move(entry_out)},
+              {"balance", balance_json(a)},
+              {"refundable_remaining", refundable - amount},
+              {"expired_on_refund", late.points_expired},
+              {"replayed", false}};
+  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+  return out;
+}
+
+namespace {
 
 /// Makes a pending bucket available: its pending entries become posted; debt is paid first.
 void release_bucket(storage::Tx& tx, int64_t bucket, Timestamp now) {
@@ -1171,7 +1280,7 @@ json verify(Ctx& ctx, const json& in) {
         "(SELECT COALESCE(SUM(points), 0) FROM holds WHERE account_id = a.id AND status = 'active'), "
         "(SELECT COALESCE(SUM(CASE WHEN type = 'reverse' THEN -ref_points ELSE points END), 0) FROM entries "
         "WHERE account_id = a.id AND type IN ('earn', 'bonus', 'reverse')), "
-        "(SELECT COALESCE(-SUM(points), 0) FROM entries WHERE account_id = a.id AND type = 'redeem'), "
+        "(SELECT COALESCE(-SUM(points), 0) FROM entries WHERE account_id = a.id AND type IN ('redeem', 'refund')), "
         "(SELECT COUNT(*) FROM buckets WHERE account_id = a.id AND (remaining < 0 OR held < 0 OR held > remaining OR "
         "remaining > original)), "
         "(SELECT COUNT(*) FROM entries WHERE account_id = a.id AND type = 'reverse' AND (ref_points IS NULL OR "
@@ -1192,7 +1301,8 @@ json verify(Ctx& ctx, const json& in) {
       if (q.i64(15) != q.i64(6))
         violation(c, p, "lifetime earned equals earns minus points reversed", q.i64(15), q.i64(6));
       if (q.i64(18) != 0) violation(c, p, "a reversal debits no more than it reverses", 0, q.i64(18));
-      if (q.i64(16) != q.i64(7)) violation(c, p, "lifetime redeemed equals redemptions", q.i64(16), q.i64(7));
+      if (q.i64(16) != q.i64(7))
+        violation(c, p, "lifetime redeemed equals redemptions minus refunds", q.i64(16), q.i64(7));
       if (q.i64(17) != 0) violation(c, p, "every bucket has 0 <= held <= remaining <= original", 0, q.i64(17));
       if (q.i64(8) == 0 && (posted - held < 0 || debt != 0))
         violation(c, p, "no negative balance unless the program allows it", 0, posted - held);
@@ -1210,6 +1320,15 @@ json verify(Ctx& ctx, const json& in) {
   }
   {
     auto q = tx.q(
+        "SELECT a.customer_id, a.program_id, -e.points, (SELECT COALESCE(SUM(r.points), 0) FROM entries r WHERE "
+        "r.ref_entry = e.id AND r.type = 'refund') AS refunded FROM entries e JOIN accounts a ON a.id = "
+        "e.account_id WHERE e.tenant_id = ?1 AND e.type = 'redeem' AND -e.points < refunded",
+        ctx.tenant());
+    while (q.step())
+      violation(q.text(0), q.text(1), "a redemption is never refunded beyond its points", q.i64(2), q.i64(3));
+  }
+  {
+    auto q = tx.q(
         "SELECT a.customer_id, a.program_id, h.points, (SELECT COALESCE(SUM(points), 0) FROM hold_allocations "
         "WHERE hold_id = h.id) AS alloc FROM holds h JOIN accounts a ON a.id = h.account_id WHERE "
         "h.tenant_id = ?1 AND h.status = 'active' AND h.points != alloc",
@@ -1219,14 +1338,34 @@ json verify(Ctx& ctx, const json& in) {
   return {{"ok", violations.empty()}, {"accounts_checked", accounts}, {"violations", std::move(violations)}};
 }
 
+/// An operation that is one ledger write in its own unit of work.
+template <json (*InTx)(Ctx&, storage::Tx&, const json&, const std::string&, Timestamp)>
+json write_op(Ctx& ctx, const json& in) {
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  json out = InTx(ctx, tx, in, {}, now);
+  tx.commit();
+  return out;
+}
+
 constexpr OpDef kOps[] = {
-    {"ledger.earn", earn, kScopePos},        {"ledger.earn_batch", earn_batch, kScopePos},
-    {"ledger.adjust", adjust, kScopeAdmin},  {"ledger.reverse", reverse, kScopePos},
-    {"ledger.confirm", confirm, kScopePos},  {"ledger.balance", balance, kScopeRead},
-    {"ledger.history", history, kScopeRead}, {"ledger.expiring", expiring, kScopeRead},
-    {"ledger.entry", entry_get, kScopeRead}, {"ledger.run_due", run_due, kScopeAdmin},
-    {"ledger.verify", verify, kScopeRead},   {"hold.create", hold_create, kScopePos},
-    {"hold.commit", hold_commit, kScopePos}, {"hold.void", hold_void, kScopePos},
+    {"ledger.earn", write_op<earn_in_tx>, kScopePos},
+    {"ledger.earn_batch", earn_batch, kScopePos},
+    {"ledger.adjust", adjust, kScopeAdmin},
+    {"ledger.redeem", write_op<redeem_in_tx>, kScopePos},
+    {"ledger.refund", write_op<refund_in_tx>, kScopePos},
+    {"ledger.reverse", write_op<reverse_in_tx>, kScopePos},
+    {"ledger.confirm", confirm, kScopePos},
+    {"ledger.balance", balance, kScopeRead},
+    {"ledger.history", history, kScopeRead},
+    {"ledger.expiring", expiring, kScopeRead},
+    {"ledger.entry", entry_get, kScopeRead},
+    {"ledger.run_due", run_due, kScopeAdmin},
+    {"ledger.verify", verify, kScopeRead},
+    {"hold.create", hold_create, kScopePos},
+    {"hold.commit", hold_commit, kScopePos},
+    {"hold.void", hold_void, kScopePos},
     {"hold.get", hold_get, kScopeRead},
 };
 

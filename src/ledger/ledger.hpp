@@ -23,4 +23,17 @@ json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& pa
 /// left to reverse).
 json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
 
+/// Spends points inside `tx` (nearest expiry first) into a `redeem` entry. `in` has the fields of
+/// `ledger.redeem` (customer_id, program_id?, points, reason?, metadata?, occurred_at?,
+/// idempotency_key?). Returns {entry, balance, replayed}. Throws Status::insufficient when fewer
+/// points are available (never goes negative, whatever the program allows).
+json redeem_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
+
+/// Refunds a `redeem` entry (fully, or `points` of it) inside `tx`: the points go back into the
+/// buckets they came from, with their original expiry (points whose bucket has expired since
+/// expire at once). `in` has the fields of `ledger.refund` (entry_id, points?, reason?,
+/// metadata?, occurred_at?, idempotency_key?). Returns {entry, balance, refundable_remaining,
+/// expired_on_refund, replayed}; Status::conflict once nothing is left to refund.
+json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
+
 }  // namespace loyalty::detail

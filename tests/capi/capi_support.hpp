@@ -110,6 +110,8 @@ inline const Op<loy_session> kSessionOps[] = {
     {"ledger.earn_batch", loy_ledger_earn_batch},
     {"ledger.adjust", loy_ledger_adjust},
     {"ledger.reverse", loy_ledger_reverse},
+    {"ledger.redeem", loy_ledger_redeem},
+    {"ledger.refund", loy_ledger_refund},
     {"ledger.confirm", loy_ledger_confirm},
     {"ledger.balance", loy_ledger_balance},
     {"ledger.history", loy_ledger_history},

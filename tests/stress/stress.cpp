@@ -120,7 +120,19 @@ std::string WriterStats::summary() const {
 
 namespace {
 
-enum class Kind { earn, adjust_credit, adjust_debit, reverse, hold_create, hold_commit, hold_void, replay, run_due };
+enum class Kind {
+  earn,
+  adjust_credit,
+  adjust_debit,
+  reverse,
+  hold_create,
+  hold_commit,
+  hold_void,
+  replay,
+  run_due,
+  redeem,
+  refund
+};
 
 struct Weighted {
   Kind kind;
@@ -129,7 +141,8 @@ struct Weighted {
 
 constexpr Weighted kMix[] = {{Kind::earn, 28},     {Kind::adjust_credit, 5}, {Kind::adjust_debit, 10},
                              {Kind::reverse, 14},  {Kind::hold_create, 12},  {Kind::hold_commit, 9},
-                             {Kind::hold_void, 6}, {Kind::replay, 14},       {Kind::run_due, 2}};
+                             {Kind::hold_void, 6}, {Kind::replay, 14},       {Kind::run_due, 2},
+                             {Kind::redeem, 6},    {Kind::refund, 4}};
 
 Kind pick_kind(std::mt19937_64& rng) {
   int total = 0;
@@ -214,7 +227,38 @@ class Writer {
       case Kind::run_due:
         (void)write("ledger.run_due", json::object(), {}, nullptr);
         return;
+      case Kind::redeem: {
+        json in = {{"customer_id", customer()}, {"points", uniform(rng_, 1, 120)}};
+        if (chance(rng_, 70)) in["idempotency_key"] = key(n);
+        remember_redeem(write("ledger.redeem", in, {Status::insufficient}, -in["points"].get<int64_t>()));
+        return;
+      }
+      case Kind::refund:
+        return refund(n);
     }
+  }
+
+  void remember_redeem(const json& out) {
+    if (out.is_null()) return;
+    std::lock_guard lock(pools_.mu);
+    pools_.redeems.push_back(out["entry"]["id"]);
+    if (pools_.redeems.size() > 300) pools_.redeems.erase(pools_.redeems.begin());
+  }
+
+  void refund(int64_t n) {
+    std::string target;
+    {
+      std::lock_guard lock(pools_.mu);
+      if (!pools_.redeems.empty())
+        target = pools_.redeems[static_cast<size_t>(uniform(rng_, 0, static_cast<int64_t>(pools_.redeems.size()) - 1))];
+    }
+    if (target.empty()) return earn(n);
+    json in = {{"entry_id", target}};
+    if (chance(rng_, 60)) in["idempotency_key"] = key(n);
+    if (chance(rng_, 50)) in["points"] = uniform(rng_, 1, 40);
+    json out = write("ledger.refund", in, {Status::conflict}, in.contains("points") ? in["points"] : json(nullptr));
+    if (!out.is_null() && out["expired_on_refund"] != 0)
+      stats_.failures.push_back("ledger.refund: points expired in a program without expiry: " + out.dump());
   }
 
   void earn(int64_t n) {
@@ -269,7 +313,7 @@ class Writer {
       json in = {{"id", id}};
       if (chance(rng_, 60)) in["idempotency_key"] = key(n);
       if (chance(rng_, 40)) in["points"] = uniform(rng_, 1, points);  // a partial commit
-      write("hold.commit", in, {Status::conflict}, nullptr);
+      remember_redeem(write("hold.commit", in, {Status::conflict}, nullptr));
     } else {
       write("hold.void", {{"id", id}}, {Status::conflict}, nullptr);
     }
@@ -362,6 +406,7 @@ class Writer {
       const int64_t pts = e["points"];
       if (expect_points.is_number() && pts != expect_points.get<int64_t>())
         stats_.failures.push_back(what + ": entry points " + std::to_string(pts) + " != requested");
+      if (op == "ledger.refund" && pts <= 0) stats_.failures.push_back(what + ": a refund of no points: " + e.dump());
       if (op == "ledger.reverse" || op == "hold.commit") {
         if (pts >= 0) stats_.failures.push_back(what + ": a debit with non-negative points: " + e.dump());
         if (in.contains("points") && pts != -in["points"].get<int64_t>())

@@ -77,6 +77,7 @@ struct WriterStats {
 struct SharedPools {
   std::mutex mu;
   std::vector<std::string> earns;
+  std::vector<std::string> redeems;                    // redeem entries (ledger.redeem, hold.commit) to refund
   std::vector<std::pair<std::string, int64_t>> holds;  // active (or recently resolved) holds and their points
   std::vector<Acked> acked;
 };

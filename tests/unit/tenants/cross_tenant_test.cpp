@@ -13,7 +13,7 @@ using namespace loytest;
 namespace {
 
 struct TenantA {
-  std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, hold, key_id, key;
+  std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, redeem_entry, hold, key_id, key;
 };
 
 /// Everything tenant A can observe about its objects.
@@ -26,6 +26,7 @@ json snapshot(const World& w, const TenantA& a) {
           {"history", w.call("ledger.history", {{"customer_id", a.customer}})},
           {"earn_entry", w.call("ledger.entry", {{"id", a.earn_entry}})},
           {"pending_entry", w.call("ledger.entry", {{"id", a.pending_entry}})},
+          {"redeem_entry", w.call("ledger.entry", {{"id", a.redeem_entry}})},
           {"hold", w.call("hold.get", {{"id", a.hold}})},
           {"keys", w.call("apikey.list", {{"include_revoked", true}})},
           {"audit", w.call("audit.list", {{"limit", 1000}})}};
@@ -69,6 +70,8 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       w.call("customer.enroll", {{"external_id", a.external_id}, {"segments", {"vip"}}})["id"].get<std::string>();
   a.earn_entry = w.earn(a.customer, 100, {{"idempotency_key", "order-1"}})["entry"]["id"].get<std::string>();
   a.pending_entry = w.earn(a.customer, 40, {{"pending_days", 5}})["entry"]["id"].get<std::string>();
+  a.redeem_entry =
+      w.call("ledger.redeem", {{"customer_id", a.customer}, {"points", 5}})["entry"]["id"].get<std::string>();
   a.hold = w.call("hold.create", {{"customer_id", a.customer}, {"points", 30}, {"ttl_seconds", 600}})["hold"]["id"]
                .get<std::string>();
   json k = w.call("apikey.create", {{"name", "till"}, {"scopes", {"pos"}}});
@@ -98,6 +101,9 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
        {{"customer_id", b_customer}, {"program_id", a.program}, {"points", 10}, {"reason", "x"}},
        "program_id"},
       {"ledger.balance", {{"customer_id", a.customer}}, "customer_id"},
+      {"ledger.redeem", {{"customer_id", a.customer}, {"points", 1}}, "customer_id"},
+      {"ledger.redeem", {{"customer_id", b_customer}, {"program_id", a.program}, {"points", 1}}, "program_id"},
+      {"ledger.refund", {{"entry_id", a.redeem_entry}}, "entry_id"},
       {"ledger.balance", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
       {"ledger.history", {{"customer_id", a.customer}}, "customer_id"},
       {"ledger.history", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
@@ -130,8 +136,8 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
                   "a session operation is missing from the cross-tenant matrix");
   }
 
-  const std::vector<std::string> a_ids = {a.program,       a.customer, a.external_id, a.earn_entry,
-                                          a.pending_entry, a.hold,     a.key_id};
+  const std::vector<std::string> a_ids = {a.program,       a.customer,     a.external_id, a.earn_entry,
+                                          a.pending_entry, a.redeem_entry, a.hold,        a.key_id};
   for (const auto& c : cases) {
     CAPTURE(c.op);
     CAPTURE(c.input.dump());
