@@ -426,6 +426,51 @@ LOY_API int loy_hold_void(loy_session *session, const char *json, size_t len, lo
 /** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
 LOY_API int loy_hold_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 
+/* Tiers -------------------------------------------------------------------------------------- */
+
+/** Sets the program's tier qualification policy {program_id?, metric? ("points" | "spend" |
+ *  "visits", default points), window: {kind: "lifetime" | "calendar_year" | "rolling_months" |
+ *  "anniversary", months? (rolling_months, 1..120)}, downgrade? ("one_level" | "reevaluate"),
+ *  grace_days? (0..365), notice_days? (0..365)} -> policy. Windows use the tenant's time zone.
+ *  Audited. Scope: admin. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (program_id); common
+ *  session errors above. @since 0.1 */
+LOY_API int loy_tier_policy_set(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets the policy {program_id?}. Scope: read. Errors: LOY_ENOTFOUND (program_id, also when the
+ *  program has no policy); common session errors above. @since 0.1 */
+LOY_API int loy_tier_policy_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Creates a tier {program_id?, name, rank (1..100, unique), threshold (>= 0; rising with rank
+ *  among tiers that qualification grants), benefits? (object; earn_multiplier a number > 0 and
+ *  <= 100, three decimals at most), icon_url?, invitation_only?} -> tier. Audited. Scope: admin.
+ *  Errors: LOY_EINVALID (field named, e.g. threshold out of order); LOY_ECONFLICT (rank, name);
+ *  LOY_ENOTFOUND (program_id); common session errors above. @since 0.1 */
+LOY_API int loy_tier_create(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets a tier {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
+ *  @since 0.1 */
+LOY_API int loy_tier_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists a program's tiers by rank {program_id?} -> {items}. Scope: read. Errors: LOY_ENOTFOUND
+ *  (program_id); common session errors above. @since 0.1 */
+LOY_API int loy_tier_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Updates a tier {id, name?, threshold?, benefits?, icon_url?, invitation_only?} (rank is fixed)
+ *  -> tier. Audited. Scope: admin. Errors: as loy_tier_create; LOY_ENOTFOUND (id). @since 0.1 */
+LOY_API int loy_tier_update(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Assigns a tier by hand {customer_id, program_id?, tier_id (null ends a manual assignment and
+ *  lets qualification decide), until? (future), reason} -> status. A manual tier is a floor
+ *  until `until`; invitation-only tiers are only ever assigned this way. Audited. Scope: admin.
+ *  Errors: LOY_ENOTFOUND (customer_id, program_id, tier_id); LOY_EINVALID (reason, until);
+ *  common session errors above. @since 0.1 */
+LOY_API int loy_tier_assign(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** The customer's tier and progress {customer_id, program_id?} -> {tier (with since, manual,
+ *  manual_until) | null, tier_progress: {metric, value, window_start, window_end, next: {id,
+ *  name, threshold, missing} | null}}; ledger.balance carries the same two fields for programs
+ *  with a policy. Scope: read. Errors: LOY_ENOTFOUND (customer_id, program_id, no policy); common
+ *  session errors above. @since 0.1 */
+LOY_API int loy_tier_status(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** The customer's tier changes, oldest first {customer_id, program_id?, limit?, cursor?} ->
+ *  {items: [{from_tier_id, to_tier_id, reason, metric, at}], next_cursor}. Scope: read. Errors:
+ *  LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (limit, cursor); common session errors
+ *  above. @since 0.1 */
+LOY_API int loy_tier_history(loy_session *session, const char *json, size_t len, loy_buf *out);
+
 /* Events ------------------------------------------------------------------------------------- */
 
 /** Reads the tenant's event outbox after a cursor -> {events: [{cursor, id, type, customer_id,

@@ -10,6 +10,7 @@
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "tenants/keys.hpp"
+#include "tiers/tiers.hpp"
 
 namespace loyalty {
 namespace detail {
@@ -66,8 +67,9 @@ struct Registry {
   std::unordered_map<std::string_view, const OpDef*> admin;
 
   Registry() {
-    for (auto table :
-         {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops(), event_ops()})
+    install_tier_hooks();  // before any operation runs: the ledger calls into tiers through them
+    for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops(),
+                       event_ops(), tier_ops()})
       for (const auto& op : table) session.emplace(op.name, &op);
     for (auto table : {tenant_admin_ops(), audit_admin_ops()})
       for (const auto& op : table) admin.emplace(op.name, &op);

@@ -15,5 +15,6 @@ std::span<const OpDef> ledger_ops();
 std::span<const OpDef> audit_session_ops();
 std::span<const OpDef> audit_admin_ops();
 std::span<const OpDef> event_ops();
+std::span<const OpDef> tier_ops();
 
 }  // namespace loyalty::detail

@@ -52,20 +52,21 @@ std::optional<IdemKey> idem_key(const json& input, const std::string& operation,
 }
 
 std::optional<json> idem_lookup(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const std::string& path) {
-  auto q = tx.q("SELECT operation, request, response FROM idempotency WHERE tenant_id = ?1 AND key = ?2", tenant, k.key);
+  auto q =
+      tx.q("SELECT operation, request, response FROM idempotency WHERE tenant_id = ?1 AND key = ?2", tenant, k.key);
   if (!q.step()) return std::nullopt;
   const std::string field_key = join(path, "idempotency_key");
   if (q.text(0) != k.operation)
-    throw Error(Status::conflict,
-                fmt::format("idempotency key '{}' was used for operation '{}', not '{}'", k.key, q.text(0), k.operation),
-                field_key, {{"operation", q.text(0)}});
+    throw Error(
+        Status::conflict,
+        fmt::format("idempotency key '{}' was used for operation '{}', not '{}'", k.key, q.text(0), k.operation),
+        field_key, {{"operation", q.text(0)}});
   const json stored = json::parse(q.text(1));
   const std::string diff = first_difference(stored, k.request);
   if (!diff.empty()) {
     const std::string field = join(path, diff);
-    throw Error(Status::conflict,
-                fmt::format("idempotency key '{}' was used with a different '{}'", k.key, field), field,
-                {{"idempotency_key", k.key}});
+    throw Error(Status::conflict, fmt::format("idempotency key '{}' was used with a different '{}'", k.key, field),
+                field, {{"idempotency_key", k.key}});
   }
   json response = json::parse(q.text(2));
   response["replayed"] = true;
@@ -73,7 +74,8 @@ std::optional<json> idem_lookup(storage::Tx& tx, const std::string& tenant, cons
 }
 
 void idem_store(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const json& response, int64_t now) {
-  tx.q("INSERT INTO idempotency(tenant_id, key, operation, request, response, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+  tx.q("INSERT INTO idempotency(tenant_id, key, operation, request, response, created_at) VALUES(?1, ?2, ?3, ?4, ?5, "
+       "?6)",
        tenant, k.key, k.operation, k.request.dump(), response.dump(), now)
       .run();
 }

@@ -20,7 +20,8 @@ struct IdemKey {
 };
 
 /// Reads `idempotency_key` from `input` (validated: 1-200 bytes) under `path`.
-std::optional<IdemKey> idem_key(const nlohmann::json& input, const std::string& operation, const std::string& path = {});
+std::optional<IdemKey> idem_key(const nlohmann::json& input, const std::string& operation,
+                                const std::string& path = {});
 /// Returns the stored response for a replay, nullopt for a fresh key; throws conflict on mismatch.
 std::optional<nlohmann::json> idem_lookup(storage::Tx& tx, const std::string& tenant, const IdemKey& k,
                                           const std::string& path = {});

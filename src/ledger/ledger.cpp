@@ -2,18 +2,33 @@
 // under the program's return policy, maintenance (run_due) and invariant verification.
 #include <fmt/format.h>
 
+#include <mutex>
+
 #include "audit/audit.hpp"
 #include "core/input.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
 #include "events/events.hpp"
+#include "ledger/hooks.hpp"
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {
+namespace {
+
+/// Installed once by the engine before any operation runs; read-only afterwards.
+LedgerHooks g_hooks;
+std::once_flag g_hooks_once;
+
+}  // namespace
+
+void set_ledger_hooks(const LedgerHooks& hooks) {
+  std::call_once(g_hooks_once, [&] { g_hooks = hooks; });
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -30,11 +45,13 @@ struct Account {
   int64_t lifetime_earned = 0;
   int64_t lifetime_redeemed = 0;
   std::optional<int64_t> last_activity_at;
+  Timestamp opened_at = 0;
   int64_t available() const { return posted - held; }
 };
 
 constexpr const char* kAccountCols =
-    "id, customer_id, program_id, posted, pending, held, debt, lifetime_earned, lifetime_redeemed, last_activity_at";
+    "id, customer_id, program_id, posted, pending, held, debt, lifetime_earned, lifetime_redeemed, last_activity_at, "
+    "created_at";
 
 Account account_row(storage::Query& q) {
   Account a;
@@ -48,6 +65,7 @@ Account account_row(storage::Query& q) {
   a.lifetime_earned = q.i64(7);
   a.lifetime_redeemed = q.i64(8);
   a.last_activity_at = q.opt_i64(9);
+  a.opened_at = q.i64(10);
   return a;
 }
 
@@ -251,6 +269,13 @@ json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, c
   return entry_json(id, e, a, now, e.status == "posted" ? std::optional<Timestamp>(now) : std::nullopt);
 }
 
+/// Tells the installed hook (tiers) that the account's qualifying points changed.
+void points_changed(Ctx& ctx, storage::Tx& tx, const Account& a, int64_t points, Timestamp occurred, const char* cause,
+                    Timestamp now) {
+  if (!g_hooks.on_points || points == 0) return;
+  g_hooks.on_points(ctx, tx, {{a.id, a.customer_id, a.program_id, a.opened_at}, points, occurred, cause}, now);
+}
+
 /// The outbox event of a ledger entry, with the balance after it (`a` already updated). Kept
 /// small: the outbox appends one row per change, and small rows fill its pages before a split.
 void entry_event(storage::Tx& tx, const std::string& tenant, std::string_view type, const Account& a,
@@ -438,12 +463,24 @@ json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path
   touch(a, occurred);
   save_account(tx, a);
   entry_event(tx, ctx.tenant(), "points.earned", a, entry, e, now);
+  points_changed(ctx, tx, a, points, occurred, type == "bonus" ? "bonus" : "earn", now);
   json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
 }
 
 }  // namespace
+
+std::optional<AccountRef> find_account_ref(const Ctx& ctx, storage::Tx& tx, const Input& i) {
+  auto a = resolve_existing(ctx, tx, i);
+  if (!a) return std::nullopt;
+  return AccountRef{a->id, a->customer_id, a->program_id, a->opened_at};
+}
+
+AccountRef open_account_ref(Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now) {
+  const Target t = resolve(ctx, tx, i, now);
+  return {t.account.id, t.account.customer_id, t.account.program_id, t.account.opened_at};
+}
 
 json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
   ProgramCache programs;
@@ -666,6 +703,7 @@ json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string&
   a.lifetime_earned -= amount;
   save_account(tx, a);
   entry_event(tx, ctx.tenant(), "points.reversed", a, entry, e, now);
+  points_changed(ctx, tx, a, -amount, occurred, "reverse", now);
   json out = {{"entry", std::move(entry_out)},
               {"balance", balance_json(a)},
               {"reversible_remaining", reversible - amount},
@@ -818,11 +856,19 @@ json balance(Ctx& ctx, const json& in) {
   Input i(in, {"customer_id", "program_id"});
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   auto t = resolve_existing(ctx, tx, i);
-  if (t) return balance_json(*t);
-  Account empty;
-  empty.customer_id = i.str("customer_id");
-  empty.program_id = i.has("program_id") ? i.str("program_id") : default_program(tx, ctx.tenant()).id;
-  return balance_json(empty);
+  Account a;
+  if (t) {
+    a = std::move(*t);
+  } else {
+    a.customer_id = i.str("customer_id");
+    a.program_id = i.has("program_id") ? i.str("program_id") : default_program(tx, ctx.tenant()).id;
+  }
+  json out = balance_json(a);
+  if (g_hooks.decorate_balance) {
+    const AccountRef ref{a.id, a.customer_id, a.program_id, a.opened_at};
+    g_hooks.decorate_balance(ctx, tx, a.id ? &ref : nullptr, a.program_id, out, ctx.engine.now());
+  }
+  return out;
 }
 
 constexpr std::string_view kEntryTypes[] = {"earn",    "bonus",  "adjust", "redeem",

@@ -3,11 +3,23 @@
 // ensure_session_valid, handles its own idempotency key (or passes one in `in`), and commits.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/engine_state.hpp"
+#include "core/input.hpp"
+#include "ledger/hooks.hpp"
 
 namespace loyalty::detail {
+
+/// The account of `customer_id` (and `program_id`, or the tenant's default program) read from
+/// `i`; nullopt when the customer has no account in that program yet (reads never create one).
+/// Status::not_found naming the field for an unknown customer or program.
+std::optional<AccountRef> find_account_ref(const Ctx& ctx, storage::Tx& tx, const Input& i);
+
+/// The same account inside a write transaction, opened if the customer has none in the program
+/// yet (and settled, as before any write).
+AccountRef open_account_ref(Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now);
 
 /// Posts an earn inside `tx`. `in` has the fields of the `ledger.earn` operation
 /// (customer_id, program_id?, points, type? "earn"|"bonus", occurred_at?, reason?, metadata?,

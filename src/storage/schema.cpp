@@ -224,6 +224,68 @@ BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
 )sql",
+    // 4: tiers (definitions, the program's qualification policy, qualifying activity per account
+    // and local day, each account's current tier, tier history)
+    R"sql(
+CREATE TABLE tier_policies(
+  program_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  window_kind TEXT NOT NULL,
+  window_months INTEGER NOT NULL,
+  downgrade TEXT NOT NULL,
+  grace_days INTEGER NOT NULL,
+  notice_days INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE tiers(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  program_id TEXT NOT NULL REFERENCES programs(id),
+  name TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  threshold INTEGER NOT NULL,
+  benefits TEXT NOT NULL,
+  icon_url TEXT,
+  invitation_only INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE(program_id, rank),
+  UNIQUE(program_id, name));
+
+CREATE TABLE tier_activity(
+  account_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  points INTEGER NOT NULL DEFAULT 0,
+  spend INTEGER NOT NULL DEFAULT 0,
+  visits INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(account_id, day)) WITHOUT ROWID;
+
+CREATE TABLE account_tiers(
+  account_id INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  tier_id TEXT,
+  since INTEGER NOT NULL,
+  manual INTEGER NOT NULL DEFAULT 0,
+  manual_until INTEGER,
+  window_end INTEGER,
+  grace_until INTEGER,
+  noticed_at INTEGER,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX account_tiers_due ON account_tiers(window_end) WHERE window_end IS NOT NULL;
+
+CREATE TABLE tier_history(
+  seq INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  account_id INTEGER NOT NULL,
+  from_tier TEXT,
+  to_tier TEXT,
+  reason TEXT NOT NULL,
+  metric INTEGER NOT NULL,
+  at INTEGER NOT NULL);
+CREATE INDEX tier_history_account ON tier_history(account_id, seq);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -13,7 +13,8 @@ using namespace loytest;
 namespace {
 
 struct TenantA {
-  std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, redeem_entry, hold, key_id, key;
+  std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, redeem_entry, hold, key_id, key,
+                                 tier;
 };
 
 /// Everything tenant A can observe about its objects.
@@ -28,6 +29,8 @@ json snapshot(const World& w, const TenantA& a) {
           {"pending_entry", w.call("ledger.entry", {{"id", a.pending_entry}})},
           {"redeem_entry", w.call("ledger.entry", {{"id", a.redeem_entry}})},
           {"hold", w.call("hold.get", {{"id", a.hold}})},
+          {"tier", w.call("tier.get", {{"id", a.tier}})},
+          {"tier_status", w.call("tier.status", {{"customer_id", a.customer}})},
           {"keys", w.call("apikey.list", {{"include_revoked", true}})},
           {"audit", w.call("audit.list", {{"limit", 1000}})}};
 }
@@ -70,6 +73,8 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       w.call("customer.enroll", {{"external_id", a.external_id}, {"segments", {"vip"}}})["id"].get<std::string>();
   a.earn_entry = w.earn(a.customer, 100, {{"idempotency_key", "order-1"}})["entry"]["id"].get<std::string>();
   a.pending_entry = w.earn(a.customer, 40, {{"pending_days", 5}})["entry"]["id"].get<std::string>();
+  w.call("tier.policy.set", {{"window", {{"kind", "lifetime"}}}});
+  a.tier = w.call("tier.create", {{"name", "Silver"}, {"rank", 1}, {"threshold", 50}})["id"].get<std::string>();
   a.redeem_entry =
       w.call("ledger.redeem", {{"customer_id", a.customer}, {"points", 5}})["entry"]["id"].get<std::string>();
   a.hold = w.call("hold.create", {{"customer_id", a.customer}, {"points", 30}, {"ttl_seconds", 600}})["hold"]["id"]
@@ -104,6 +109,15 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"ledger.redeem", {{"customer_id", a.customer}, {"points", 1}}, "customer_id"},
       {"ledger.redeem", {{"customer_id", b_customer}, {"program_id", a.program}, {"points", 1}}, "program_id"},
       {"ledger.refund", {{"entry_id", a.redeem_entry}}, "entry_id"},
+      {"tier.policy.set", {{"program_id", a.program}, {"window", {{"kind", "lifetime"}}}}, "program_id"},
+      {"tier.policy.get", {{"program_id", a.program}}, "program_id"},
+      {"tier.create", {{"program_id", a.program}, {"name", "T"}, {"rank", 9}, {"threshold", 1}}, "program_id"},
+      {"tier.get", {{"id", a.tier}}, "id"},
+      {"tier.list", {{"program_id", a.program}}, "program_id"},
+      {"tier.update", {{"id", a.tier}, {"name", "Hijacked"}}, "id"},
+      {"tier.assign", {{"customer_id", a.customer}, {"tier_id", nullptr}, {"reason", "x"}}, "customer_id"},
+      {"tier.status", {{"customer_id", a.customer}}, "customer_id"},
+      {"tier.history", {{"customer_id", a.customer}}, "customer_id"},
       {"ledger.balance", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
       {"ledger.history", {{"customer_id", a.customer}}, "customer_id"},
       {"ledger.history", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
@@ -136,8 +150,8 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
                   "a session operation is missing from the cross-tenant matrix");
   }
 
-  const std::vector<std::string> a_ids = {a.program,       a.customer,     a.external_id, a.earn_entry,
-                                          a.pending_entry, a.redeem_entry, a.hold,        a.key_id};
+  const std::vector<std::string> a_ids = {a.program,      a.customer, a.external_id, a.earn_entry, a.pending_entry,
+                                          a.redeem_entry, a.hold,     a.key_id,      a.tier};
   for (const auto& c : cases) {
     CAPTURE(c.op);
     CAPTURE(c.input.dump());

@@ -1,0 +1,42 @@
+// Extension points of the ledger for modules above it (tiers): the ledger calls them inside its
+// own units of work, so they run in the same transaction as the change. The engine (the
+// composition root) installs them once when it is constructed; the ledger includes no header of
+// the modules that implement them, keeping dependencies pointing one way.
+#pragma once
+
+#include <string>
+
+#include "core/engine_state.hpp"
+
+namespace loyalty::detail {
+
+/// An account as other modules see it.
+struct AccountRef {
+  int64_t id = 0;
+  std::string customer_id;
+  std::string program_id;
+  Timestamp opened_at = 0;
+};
+
+/// A change of an account's qualifying points: +points of an earn or bonus, -points of a
+/// reversal (the reversed points, also when they had expired).
+struct PointsChange {
+  AccountRef account;
+  int64_t points = 0;
+  Timestamp occurred_at = 0;
+  const char* cause = "";  // "earn", "bonus" or "reverse"
+};
+
+struct LedgerHooks {
+  /// After the change is written, in its transaction; may throw (the write then fails).
+  void (*on_points)(Ctx&, storage::Tx&, const PointsChange&, Timestamp now) = nullptr;
+  /// Adds fields to the answer of `ledger.balance` (read transaction); `account` is null for a
+  /// customer without an account in `program_id` yet.
+  void (*decorate_balance)(Ctx&, storage::Tx&, const AccountRef* account, const std::string& program_id, json& balance,
+                           Timestamp now) = nullptr;
+};
+
+/// Installs the hooks (idempotent; called by the engine before any operation runs).
+void set_ledger_hooks(const LedgerHooks& hooks);
+
+}  // namespace loyalty::detail

@@ -1,0 +1,551 @@
+// Tiers: definitions per program, the program's qualification policy (metric and window),
+// qualifying activity per account and local day, upgrades inside the transaction that earns,
+// manual and invitation-only assignment, history, status and progress.
+#include "tiers/tiers.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "audit/audit.hpp"
+#include "core/input.hpp"
+#include "core/registry.hpp"
+#include "crypto/crypto.hpp"
+#include "events/events.hpp"
+#include "ledger/hooks.hpp"
+#include "ledger/ledger.hpp"
+#include "programs/programs.hpp"
+#include "storage/page.hpp"
+
+namespace loyalty::detail {
+namespace {
+
+const std::initializer_list<std::string_view> kMetrics = {"points", "spend", "visits"};
+const std::initializer_list<std::string_view> kWindows = {"lifetime", "calendar_year", "rolling_months", "anniversary"};
+const std::initializer_list<std::string_view> kDowngrades = {"one_level", "reevaluate"};
+constexpr int64_t kMaxRank = 100;
+constexpr size_t kMaxBenefitsBytes = 4096;
+
+struct Policy {
+  std::string program_id;
+  std::string metric;
+  std::string window;
+  int64_t months = 0;
+  std::string downgrade;
+  int64_t grace_days = 0;
+  int64_t notice_days = 0;
+};
+
+json policy_json(const Policy& p) {
+  json w = {{"kind", p.window}};
+  if (p.window == "rolling_months") w["months"] = p.months;
+  return {{"program_id", p.program_id}, {"metric", p.metric},         {"window", w},
+          {"downgrade", p.downgrade},   {"grace_days", p.grace_days}, {"notice_days", p.notice_days}};
+}
+
+std::optional<Policy> load_policy(storage::Tx& tx, const std::string& tenant, const std::string& program) {
+  auto q = tx.q(
+      "SELECT metric, window_kind, window_months, downgrade, grace_days, notice_days FROM tier_policies WHERE "
+      "program_id = ?1 AND tenant_id = ?2",
+      program, tenant);
+  if (!q.step()) return std::nullopt;
+  return Policy{program, q.text(0), q.text(1), q.i64(2), q.text(3), q.i64(4), q.i64(5)};
+}
+
+struct Tier {
+  std::string id;
+  std::string name;
+  int64_t rank = 0;
+  int64_t threshold = 0;
+  json benefits;
+  std::optional<std::string> icon_url;
+  bool invitation_only = false;
+};
+
+constexpr const char* kTierCols = "id, name, rank, threshold, benefits, icon_url, invitation_only, program_id";
+
+Tier tier_row(storage::Query& q) {
+  return {q.text(0), q.text(1), q.i64(2), q.i64(3), json::parse(q.text(4)), q.opt_text(5), q.i64(6) != 0};
+}
+
+json tier_json(const Tier& t, const std::string& program) {
+  return {{"id", t.id},
+          {"program_id", program},
+          {"name", t.name},
+          {"rank", t.rank},
+          {"threshold", t.threshold},
+          {"benefits", t.benefits},
+          {"icon_url", t.icon_url ? json(*t.icon_url) : json(nullptr)},
+          {"invitation_only", t.invitation_only}};
+}
+
+/// The program's tiers, lowest rank first.
+std::vector<Tier> load_tiers(storage::Tx& tx, const std::string& program) {
+  std::vector<Tier> out;
+  auto q = tx.q(fmt::format("SELECT {} FROM tiers WHERE program_id = ?1 ORDER BY rank", kTierCols), program);
+  while (q.step()) out.push_back(tier_row(q));
+  return out;
+}
+
+const Tier* find_tier(const std::vector<Tier>& tiers, const std::optional<std::string>& id) {
+  if (!id) return nullptr;
+  for (const auto& t : tiers)
+    if (t.id == *id) return &t;
+  return nullptr;
+}
+
+/// The highest tier qualification grants for `value` (invitation-only tiers are never granted).
+const Tier* qualified(const std::vector<Tier>& tiers, int64_t value) {
+  const Tier* best = nullptr;
+  for (const auto& t : tiers)
+    if (!t.invitation_only && t.threshold <= value) best = &t;
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Windows, in local days of the tenant's time zone
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+int64_t local_day(const TimeZone& z, Timestamp t) { return floor_div(z.to_local(t), kMillisPerDay); }
+Timestamp day_start(const TimeZone& z, int64_t day) { return z.from_local(day * kMillisPerDay); }
+int64_t day_of(const CivilDate& d) { return timestamp_from_civil(d) / kMillisPerDay; }
+CivilDate civil_of(int64_t day) { return civil_from_timestamp(day * kMillisPerDay); }
+
+/// [start, end) in local days; nullopt bounds are open (lifetime).
+struct Window {
+  std::optional<int64_t> start;
+  std::optional<int64_t> end;
+};
+
+Window window_at(const Policy& p, const TimeZone& z, Timestamp opened_at, Timestamp now) {
+  const int64_t today = local_day(z, now);
+  const CivilDate c = civil_of(today);
+  if (p.window == "calendar_year") return {day_of({c.year, 1, 1}), day_of({c.year + 1, 1, 1})};
+  if (p.window == "rolling_months") return {day_of(add_months(c, -static_cast<int32_t>(p.months))) + 1, today + 1};
+  if (p.window == "anniversary") {
+    // Anniversaries of the day the account was opened; 29 February falls on 28 February in
+    // other years (add_months clamps).
+    const CivilDate o = civil_of(local_day(z, opened_at));
+    auto anniversary = [&](int32_t year) { return day_of(add_months(o, 12 * (year - o.year))); };
+    int32_t y = c.year;
+    if (anniversary(y) > today) --y;
+    return {anniversary(y), anniversary(y + 1)};
+  }
+  return {};
+}
+
+const char* metric_column(const std::string& metric) {
+  if (metric == "spend") return "spend";
+  if (metric == "visits") return "visits";
+  return "points";
+}
+
+int64_t metric_value(storage::Tx& tx, int64_t account, const Policy& p, const Window& w) {
+  auto q = tx.q(fmt::format("SELECT COALESCE(SUM({}), 0) FROM tier_activity WHERE account_id = ?1 AND day >= ?2 "
+                            "AND day < ?3",
+                            metric_column(p.metric)),
+                account, w.start.value_or(INT64_MIN), w.end.value_or(INT64_MAX));
+  q.step();
+  return q.i64(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Account state
+
+struct State {
+  std::optional<std::string> tier_id;
+  Timestamp since = 0;
+  bool manual = false;
+  std::optional<Timestamp> manual_until;
+};
+
+State load_state(storage::Tx& tx, int64_t account) {
+  State s;
+  auto q = tx.q("SELECT tier_id, since, manual, manual_until FROM account_tiers WHERE account_id = ?1", account);
+  if (q.step()) s = {q.opt_text(0), q.i64(1), q.i64(2) != 0, q.opt_i64(3)};
+  return s;
+}
+
+/// A manual assignment still in force keeps its tier as a floor.
+bool manual_in_force(const State& s, Timestamp now) { return s.manual && (!s.manual_until || *s.manual_until > now); }
+
+struct Change {
+  const AccountRef& account;
+  const Tier* from;
+  const Tier* to;
+  std::string reason;  // qualified, reevaluated, assigned
+  int64_t metric = 0;
+  bool manual = false;
+  std::optional<Timestamp> manual_until;
+};
+
+void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now) {
+  const std::optional<std::string> to = c.to ? std::optional<std::string>(c.to->id) : std::nullopt;
+  tx.q("INSERT INTO account_tiers(account_id, tenant_id, tier_id, since, manual, manual_until, updated_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?4) ON CONFLICT(account_id) DO UPDATE SET tier_id = excluded.tier_id, "
+       "since = excluded.since, manual = excluded.manual, manual_until = excluded.manual_until, "
+       "grace_until = NULL, noticed_at = NULL, updated_at = excluded.updated_at",
+       c.account.id, ctx.tenant(), to, now, c.manual, c.manual_until)
+      .run();
+  if ((c.from ? c.from->id : "") == (c.to ? c.to->id : "")) return;  // only the manual flag changed
+  const std::optional<std::string> from = c.from ? std::optional<std::string>(c.from->id) : std::nullopt;
+  tx.q("INSERT INTO tier_history(tenant_id, account_id, from_tier, to_tier, reason, metric, at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+       ctx.tenant(), c.account.id, from, to, c.reason, c.metric, now)
+      .run();
+  auto brief = [](const Tier* t) { return t ? json{{"id", t->id}, {"name", t->name}, {"rank", t->rank}} : json(); };
+  emit_event(tx, ctx.tenant(), "tier.changed", c.account.customer_id, now,
+             {{"program_id", c.account.program_id},
+              {"from", brief(c.from)},
+              {"to", brief(c.to)},
+              {"reason", c.reason},
+              {"metric", c.metric}});
+}
+
+/// Re-evaluates the account after its metric changed: upgrades at once; downgrades only when
+/// `allow_downgrade` (a reversal under the `reevaluate` setting), never below a manual
+/// assignment in force or away from an invitation-only tier.
+void evaluate(Ctx& ctx, storage::Tx& tx, const Policy& p, const AccountRef& account, const TimeZone& zone,
+              bool allow_downgrade, Timestamp now) {
+  const std::vector<Tier> tiers = load_tiers(tx, account.program_id);
+  if (tiers.empty()) return;
+  const int64_t value = metric_value(tx, account.id, p, window_at(p, zone, account.opened_at, now));
+  const Tier* q = qualified(tiers, value);
+  const State s = load_state(tx, account.id);
+  const Tier* cur = find_tier(tiers, s.tier_id);
+  if (q && (!cur || q->rank > cur->rank)) {
+    apply(ctx, tx, {account, cur, q, "qualified", value, false, std::nullopt}, now);
+  } else if (allow_downgrade && cur && !cur->invitation_only && !manual_in_force(s, now) &&
+             (!q || q->rank < cur->rank)) {
+    apply(ctx, tx, {account, cur, q, "reevaluated", value, false, std::nullopt}, now);
+  }
+}
+
+void on_points(Ctx& ctx, storage::Tx& tx, const PointsChange& c, Timestamp now) {
+  const auto p = load_policy(tx, ctx.tenant(), c.account.program_id);
+  if (!p || p->metric != "points") return;
+  const Program program = load_program(tx, ctx.tenant(), c.account.program_id);
+  tx.q("INSERT INTO tier_activity(account_id, day, points) VALUES(?1, ?2, ?3) ON CONFLICT(account_id, day) DO "
+       "UPDATE SET points = points + excluded.points",
+       c.account.id, local_day(*program.zone, c.occurred_at), c.points)
+      .run();
+  evaluate(ctx, tx, *p, c.account, *program.zone, c.points < 0 && p->downgrade == "reevaluate", now);
+}
+
+/// {tier, tier_progress} of an account (both null-valued for a customer without an account).
+json status_json(storage::Tx& tx, const Policy& p, const std::vector<Tier>& tiers, const Program& program,
+                 const std::optional<AccountRef>& account, Timestamp now) {
+  State s;
+  int64_t value = 0;
+  Window w;
+  if (account) {
+    s = load_state(tx, account->id);
+    w = window_at(p, *program.zone, account->opened_at, now);
+    value = metric_value(tx, account->id, p, w);
+  } else {
+    w = window_at(p, *program.zone, now, now);
+  }
+  const Tier* cur = find_tier(tiers, s.tier_id);
+  json tier = nullptr;
+  if (cur) {
+    tier = tier_json(*cur, program.id);
+    tier["since"] = format_time(s.since);
+    tier["manual"] = s.manual;
+    tier["manual_until"] = s.manual_until ? json(format_time(*s.manual_until)) : json(nullptr);
+  }
+  json next = nullptr;
+  for (const auto& t : tiers)
+    if (!t.invitation_only && (!cur || t.rank > cur->rank) && t.threshold > value) {
+      next = {{"id", t.id}, {"name", t.name}, {"threshold", t.threshold}, {"missing", t.threshold - value}};
+      break;
+    }
+  auto bound = [&](const std::optional<int64_t>& d) {
+    return d ? json(format_time(day_start(*program.zone, *d))) : json(nullptr);
+  };
+  return {{"tier", tier},
+          {"tier_progress",
+           {{"metric", p.metric},
+            {"value", value},
+            {"window_start", bound(w.start)},
+            {"window_end", bound(w.end)},
+            {"next", next}}}};
+}
+
+void decorate_balance(Ctx& ctx, storage::Tx& tx, const AccountRef* ref, const std::string& program_id, json& balance,
+                      Timestamp now) {
+  const auto p = load_policy(tx, ctx.tenant(), program_id);
+  if (!p) return;
+  const Program program = load_program(tx, ctx.tenant(), program_id);
+  std::optional<AccountRef> account;
+  if (ref) account = *ref;
+  json st = status_json(tx, *p, load_tiers(tx, program_id), program, account, now);
+  balance["tier"] = std::move(st["tier"]);
+  balance["tier_progress"] = std::move(st["tier_progress"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+const Program& program_of(const Ctx& ctx, storage::Tx& tx, const Input& i, std::optional<Program>& slot) {
+  slot = i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id"), i.field("program_id"))
+                             : default_program(tx, ctx.tenant());
+  return *slot;
+}
+
+json policy_set(Ctx& ctx, const json& in) {
+  Input i(in, {"program_id", "metric", "window", "downgrade", "grace_days", "notice_days"});
+  Policy p;
+  p.metric = i.opt_enum("metric", kMetrics).value_or("points");
+  const auto window = i.opt_object("window");
+  if (!window) i.fail("window", "is required: {kind, months?}");
+  Input w(*window, {"kind", "months"}, i.field("window"));
+  const auto kind = w.opt_enum("kind", kWindows);
+  if (!kind) w.fail("kind", "is required");
+  p.window = *kind;
+  if (p.window == "rolling_months")
+    p.months = w.i64("months", 1, 120);
+  else if (w.has("months"))
+    w.fail("months", fmt::format("is only used by kind 'rolling_months', not '{}'", p.window));
+  p.downgrade = i.opt_enum("downgrade", kDowngrades).value_or("one_level");
+  p.grace_days = i.opt_i64("grace_days", 0, 365).value_or(0);
+  p.notice_days = i.opt_i64("notice_days", 0, 365).value_or(0);
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  std::optional<Program> slot;
+  p.program_id = program_of(ctx, tx, i, slot).id;
+  tx.q("INSERT INTO tier_policies(program_id, tenant_id, metric, window_kind, window_months, downgrade, grace_days, "
+       "notice_days, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(program_id) DO UPDATE SET "
+       "metric = excluded.metric, window_kind = excluded.window_kind, window_months = excluded.window_months, "
+       "downgrade = excluded.downgrade, grace_days = excluded.grace_days, notice_days = excluded.notice_days, "
+       "updated_at = excluded.updated_at",
+       p.program_id, ctx.tenant(), p.metric, p.window, p.months, p.downgrade, p.grace_days, p.notice_days, now)
+      .run();
+  json out = policy_json(p);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "tier.policy.set", p.program_id, now, {{"policy", out}});
+  tx.commit();
+  return out;
+}
+
+json policy_get(Ctx& ctx, const json& in) {
+  Input i(in, {"program_id"});
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  std::optional<Program> slot;
+  const Program& program = program_of(ctx, tx, i, slot);
+  const auto p = load_policy(tx, ctx.tenant(), program.id);
+  if (!p) throw Error(Status::not_found, "the program has no tier policy", "program_id");
+  return policy_json(*p);
+}
+
+/// Benefits: a JSON object; `earn_multiplier`, when present, a number > 0 and <= 100 with at
+/// most three decimals (rules multiply earned points by it).
+json read_benefits(const Input& i) {
+  const json b = i.opt_object("benefits").value_or(json::object());
+  if (b.dump().size() > kMaxBenefitsBytes) i.fail("benefits", "must be at most 4096 bytes of JSON");
+  if (b.contains("earn_multiplier")) {
+    const json& m = b["earn_multiplier"];
+    const std::string f = i.field("benefits") + ".earn_multiplier";
+    if (!m.is_number()) throw Error(Status::invalid, f + ": must be a number", f);
+    const double v = m.get<double>();
+    const double milli = v * 1000;
+    if (!(v > 0 && v <= 100) || milli != static_cast<double>(static_cast<int64_t>(milli + 0.5)))
+      throw Error(Status::invalid, f + ": must be > 0 and <= 100 with at most three decimals", f);
+  }
+  return b;
+}
+
+/// Thresholds of tiers that qualification grants must rise with rank.
+void check_ladder(const std::vector<Tier>& tiers, const std::string& field) {
+  const Tier* prev = nullptr;
+  for (const auto& t : tiers) {
+    if (t.invitation_only) continue;
+    if (prev && t.threshold <= prev->threshold)
+      throw Error(Status::invalid,
+                  fmt::format("thresholds must rise with rank: tier '{}' (rank {}) needs more than {} of tier '{}'",
+                              t.name, t.rank, prev->threshold, prev->name),
+                  field);
+    prev = &t;
+  }
+}
+
+Tier load_tier(storage::Tx& tx, const std::string& tenant, const std::string& id, std::string& program) {
+  auto q = tx.q(fmt::format("SELECT {} FROM tiers WHERE id = ?1 AND tenant_id = ?2", kTierCols), id, tenant);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no tier '{}'", id), "id");
+  program = q.text(7);
+  return tier_row(q);
+}
+
+json tier_create(Ctx& ctx, const json& in) {
+  Input i(in, {"program_id", "name", "rank", "threshold", "benefits", "icon_url", "invitation_only"});
+  Tier t;
+  t.name = i.str("name", 100);
+  t.rank = i.i64("rank", 1, kMaxRank);
+  t.threshold = i.i64("threshold", 0, kMaxAmount);
+  t.benefits = read_benefits(i);
+  t.icon_url = i.opt_str("icon_url", 2000);
+  t.invitation_only = i.boolean("invitation_only", false);
+  t.id = crypto::new_id("tir");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  std::optional<Program> slot;
+  const std::string program = program_of(ctx, tx, i, slot).id;
+  std::vector<Tier> tiers = load_tiers(tx, program);
+  for (const auto& o : tiers) {
+    if (o.rank == t.rank) throw Error(Status::conflict, fmt::format("tier '{}' has rank {}", o.name, t.rank), "rank");
+    if (o.name == t.name) throw Error(Status::conflict, fmt::format("a tier named '{}' exists", t.name), "name");
+  }
+  tiers.push_back(t);
+  std::sort(tiers.begin(), tiers.end(), [](const Tier& a, const Tier& b) { return a.rank < b.rank; });
+  check_ladder(tiers, "threshold");
+  tx.q("INSERT INTO tiers(id, tenant_id, program_id, name, rank, threshold, benefits, icon_url, invitation_only, "
+       "created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+       t.id, ctx.tenant(), program, t.name, t.rank, t.threshold, t.benefits.dump(), t.icon_url, t.invitation_only, now)
+      .run();
+  json out = tier_json(t, program);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "tier.create", t.id, now, {{"tier", out}});
+  tx.commit();
+  return out;
+}
+
+json tier_get(Ctx& ctx, const json& in) {
+  Input i(in, {"id"});
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  std::string program;
+  const Tier t = load_tier(tx, ctx.tenant(), i.str("id"), program);
+  return tier_json(t, program);
+}
+
+json tier_list(Ctx& ctx, const json& in) {
+  Input i(in, {"program_id"});
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  std::optional<Program> slot;
+  const std::string program = program_of(ctx, tx, i, slot).id;
+  json items = json::array();
+  for (const auto& t : load_tiers(tx, program)) items.push_back(tier_json(t, program));
+  return {{"items", std::move(items)}};
+}
+
+json tier_update(Ctx& ctx, const json& in) {
+  Input i(in, {"id", "name", "threshold", "benefits", "icon_url", "invitation_only"});
+  const std::string id = i.str("id");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  std::string program;
+  Tier t = load_tier(tx, ctx.tenant(), id, program);
+  if (i.has("name")) t.name = i.str("name", 100);
+  if (i.has("threshold")) t.threshold = i.i64("threshold", 0, kMaxAmount);
+  if (i.has("benefits")) t.benefits = read_benefits(i);
+  if (i.has("icon_url")) t.icon_url = i.opt_str("icon_url", 2000);
+  if (i.has("invitation_only")) t.invitation_only = i.boolean("invitation_only", false);
+  std::vector<Tier> tiers = load_tiers(tx, program);
+  for (auto& o : tiers) {
+    if (o.id == id) {
+      o = t;
+    } else if (o.name == t.name) {
+      throw Error(Status::conflict, fmt::format("a tier named '{}' exists", t.name), "name");
+    }
+  }
+  check_ladder(tiers, i.has("threshold") ? "threshold" : "invitation_only");
+  tx.q("UPDATE tiers SET name = ?2, threshold = ?3, benefits = ?4, icon_url = ?5, invitation_only = ?6, "
+       "updated_at = ?7 WHERE id = ?1",
+       id, t.name, t.threshold, t.benefits.dump(), t.icon_url, t.invitation_only, now)
+      .run();
+  json out = tier_json(t, program);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "tier.update", id, now, {{"tier", out}});
+  tx.commit();
+  return out;
+}
+
+json tier_assign(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id", "tier_id", "until", "reason"});
+  const std::string reason = i.str("reason", 500);
+  const auto until = i.opt_time("until");
+  const Timestamp now = ctx.engine.now();
+  if (until && *until <= now) i.fail("until", "must be in the future");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  if (!in.contains("tier_id")) i.fail("tier_id", "is required (null ends a manual assignment)");
+  const AccountRef account = open_account_ref(ctx, tx, i, now);
+  const std::vector<Tier> tiers = load_tiers(tx, account.program_id);
+  const auto p = load_policy(tx, ctx.tenant(), account.program_id);
+  int64_t value = 0;
+  if (p) {
+    const Program program = load_program(tx, ctx.tenant(), account.program_id);
+    value = metric_value(tx, account.id, *p, window_at(*p, *program.zone, account.opened_at, now));
+  }
+  const State s = load_state(tx, account.id);
+  if (in["tier_id"].is_null()) {
+    // The assignment ends: qualification decides again, from the current window.
+    if (until) i.fail("until", "is only used with a tier_id");
+    apply(ctx, tx,
+          {account, find_tier(tiers, s.tier_id), p ? qualified(tiers, value) : nullptr, "assignment ended", value,
+           false, std::nullopt},
+          now);
+  } else {
+    const Tier* to = find_tier(tiers, i.str("tier_id"));
+    if (!to) throw Error(Status::not_found, fmt::format("no tier '{}' in the program", i.str("tier_id")), "tier_id");
+    apply(ctx, tx, {account, find_tier(tiers, s.tier_id), to, "assigned", value, true, until}, now);
+  }
+  const State after = load_state(tx, account.id);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "tier.assign", account.customer_id, now,
+               {{"program_id", account.program_id},
+                {"tier_id", after.tier_id ? json(*after.tier_id) : json(nullptr)},
+                {"until", until ? json(format_time(*until)) : json(nullptr)},
+                {"reason", reason}});
+  const Tier* now_tier = find_tier(tiers, after.tier_id);
+  json out = p ? status_json(tx, *p, tiers, load_program(tx, ctx.tenant(), account.program_id), account, now)
+               : json{{"tier", now_tier ? tier_json(*now_tier, account.program_id) : json(nullptr)}};
+  tx.commit();
+  return out;
+}
+
+json tier_status(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id"});
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  const auto account = find_account_ref(ctx, tx, i);
+  std::optional<Program> slot;
+  const Program& program = program_of(ctx, tx, i, slot);
+  const auto p = load_policy(tx, ctx.tenant(), program.id);
+  if (!p) throw Error(Status::not_found, "the program has no tier policy", "program_id");
+  return status_json(tx, *p, load_tiers(tx, program.id), program, account, now);
+}
+
+json tier_history(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id", "limit", "cursor"});
+  const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
+  const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  const auto account = find_account_ref(ctx, tx, i);
+  if (!account) return {{"items", json::array()}, {"next_cursor", nullptr}};
+  auto q = tx.q(
+      "SELECT seq, from_tier, to_tier, reason, metric, at FROM tier_history WHERE account_id = ?1 AND seq > ?2 "
+      "ORDER BY seq LIMIT ?3",
+      account->id, after, limit + 1);
+  return storage::page(q, limit, 0, [](storage::Query& r) {
+    return json{{"from_tier_id", r.is_null(1) ? json(nullptr) : json(r.text(1))},
+                {"to_tier_id", r.is_null(2) ? json(nullptr) : json(r.text(2))},
+                {"reason", r.text(3)},
+                {"metric", r.i64(4)},
+                {"at", format_time(r.i64(5))}};
+  });
+}
+
+constexpr OpDef kOps[] = {
+    {"tier.policy.set", policy_set, kScopeAdmin}, {"tier.policy.get", policy_get, kScopeRead},
+    {"tier.create", tier_create, kScopeAdmin},    {"tier.get", tier_get, kScopeRead},
+    {"tier.list", tier_list, kScopeRead},         {"tier.update", tier_update, kScopeAdmin},
+    {"tier.assign", tier_assign, kScopeAdmin},    {"tier.status", tier_status, kScopeRead},
+    {"tier.history", tier_history, kScopeRead},
+};
+
+}  // namespace
+
+std::span<const OpDef> tier_ops() { return kOps; }
+
+void install_tier_hooks() { set_ledger_hooks({on_points, decorate_balance}); }
+
+}  // namespace loyalty::detail

@@ -1,0 +1,253 @@
+// Tiers: definitions, the qualification policy, upgrades inside the earn, reversals, manual and
+// invitation-only assignment, windows in the tenant's time zone, status and history.
+#include <string>
+
+#include "fixture.hpp"
+
+using namespace loytest;
+using loyalty::format_time;
+using loyalty::kMillisPerDay;
+using loyalty::parse_time;
+
+namespace {
+
+struct Ladder {
+  std::string silver, gold, vip;
+};
+
+/// Silver at 100 points, gold at 500, and an invitation-only VIP tier above them.
+Ladder ladder(const World& w, json policy = {{"window", {{"kind", "lifetime"}}}}) {
+  w.call("tier.policy.set", policy);
+  Ladder l;
+  l.silver = w.call("tier.create", {{"name", "Silver"}, {"rank", 1}, {"threshold", 100}})["id"];
+  l.gold = w.call("tier.create", {{"name", "Gold"},
+                                  {"rank", 2},
+                                  {"threshold", 500},
+                                  {"benefits", {{"earn_multiplier", 1.5}, {"lounge", true}}},
+                                  {"icon_url", "https://example.com/gold.png"}})["id"];
+  l.vip = w.call("tier.create", {{"name", "VIP"}, {"rank", 3}, {"threshold", 0}, {"invitation_only", true}})["id"];
+  return l;
+}
+
+json status(const World& w, const std::string& c) { return w.call("tier.status", {{"customer_id", c}}); }
+
+std::string tier_of(const World& w, const std::string& c) {
+  const json t = status(w, c)["tier"];
+  return t.is_null() ? std::string() : t["id"].get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("tiers: an earn that crosses a threshold upgrades in the same transaction") {
+  World w;
+  const Ladder l = ladder(w);
+  const auto c = w.enroll("c1");
+  w.earn(c, 60);
+  CHECK(tier_of(w, c).empty());
+  json s = status(w, c);
+  CHECK(s["tier_progress"]["value"] == 60);
+  CHECK(s["tier_progress"]["next"]["id"] == l.silver);
+  CHECK(s["tier_progress"]["next"]["missing"] == 40);
+  CHECK(s["tier_progress"]["window_end"].is_null());  // lifetime
+
+  w.earn(c, 40);
+  CHECK(tier_of(w, c) == l.silver);
+  w.clock->advance(1000);
+  w.earn(c, 450);  // 550: straight past gold's 500
+  s = status(w, c);
+  CHECK(s["tier"]["id"] == l.gold);
+  CHECK(s["tier"]["name"] == "Gold");
+  CHECK(s["tier"]["benefits"]["earn_multiplier"] == 1.5);
+  CHECK(s["tier"]["since"] == format_time(kStart + 1000));
+  CHECK(s["tier"]["manual"] == false);
+  CHECK(s["tier_progress"]["next"].is_null());  // VIP is invitation-only
+
+  // The balance answer carries the tier and the progress.
+  json b = w.balance(c);
+  CHECK(b["balance"] == 550);
+  CHECK(b["tier"]["id"] == l.gold);
+  CHECK(b["tier_progress"]["value"] == 550);
+
+  json h = w.call("tier.history", {{"customer_id", c}});
+  REQUIRE(h["items"].size() == 2);
+  CHECK(h["items"][0]["from_tier_id"].is_null());
+  CHECK(h["items"][0]["to_tier_id"] == l.silver);
+  CHECK(h["items"][0]["reason"] == "qualified");
+  CHECK(h["items"][0]["metric"] == 100);
+  CHECK(h["items"][1]["from_tier_id"] == l.silver);
+  CHECK(h["items"][1]["to_tier_id"] == l.gold);
+
+  json ev = w.call("events.poll", {{"types", {"tier.changed"}}});
+  REQUIRE(ev["events"].size() == 2);
+  CHECK(ev["events"][1]["customer_id"] == c);
+  CHECK(ev["events"][1]["data"]["from"]["id"] == l.silver);
+  CHECK(ev["events"][1]["data"]["to"]["id"] == l.gold);
+  w.require_verified();
+}
+
+TEST_CASE("tiers: programs without a tier policy keep the plain balance answer") {
+  World w;
+  const auto c = w.enroll("c1");
+  w.earn(c, 1000);
+  json b = w.balance(c);
+  CHECK_FALSE(b.contains("tier"));
+  CHECK_FALSE(b.contains("tier_progress"));
+  LOY_REQUIRE_ERROR(w.call("tier.status", {{"customer_id", c}}), Status::not_found, "program_id");
+  LOY_REQUIRE_ERROR(w.call("tier.policy.get", json::object()), Status::not_found, "program_id");
+}
+
+TEST_CASE("tiers: a reversal lowers the metric; it downgrades mid-window only under reevaluate") {
+  SUBCASE("one_level: the tier stays until the window ends") {
+    World w;
+    const Ladder l = ladder(w, {{"window", {{"kind", "calendar_year"}}}, {"downgrade", "one_level"}});
+    const auto c = w.enroll("c1");
+    const json e = w.earn(c, 120);
+    CHECK(tier_of(w, c) == l.silver);
+    w.call("ledger.reverse", {{"entry_id", e["entry"]["id"]}, {"points", 50}});
+    CHECK(tier_of(w, c) == l.silver);
+    CHECK(status(w, c)["tier_progress"]["value"] == 70);
+  }
+  SUBCASE("reevaluate: the reversal re-qualifies at once") {
+    World w;
+    const Ladder l = ladder(w, {{"window", {{"kind", "calendar_year"}}}, {"downgrade", "reevaluate"}});
+    const auto c = w.enroll("c1");
+    const json e = w.earn(c, 520);
+    CHECK(tier_of(w, c) == l.gold);
+    w.call("ledger.reverse", {{"entry_id", e["entry"]["id"]}, {"points", 100}});
+    CHECK(tier_of(w, c) == l.silver);
+    w.call("ledger.reverse", {{"entry_id", e["entry"]["id"]}, {"points", 400}});
+    CHECK(tier_of(w, c).empty());
+    json h = w.call("tier.history", {{"customer_id", c}});
+    CHECK(h["items"].back()["reason"] == "reevaluated");
+    CHECK(h["items"].back()["to_tier_id"].is_null());
+  }
+}
+
+TEST_CASE("tiers: manual assignment, invitation-only tiers and the end of an assignment") {
+  World w;
+  const Ladder l = ladder(w, {{"window", {{"kind", "lifetime"}}}, {"downgrade", "reevaluate"}});
+  const auto c = w.enroll("c1");
+  // Qualification never grants an invitation-only tier, whatever the metric.
+  w.earn(c, 5000);
+  CHECK(tier_of(w, c) == l.gold);
+
+  const auto d = w.enroll("d1");
+  json a = w.call("tier.assign", {{"customer_id", d},
+                                  {"tier_id", l.vip},
+                                  {"until", format_time(kStart + 30 * kMillisPerDay)},
+                                  {"reason", "board member"}});
+  CHECK(a["tier"]["id"] == l.vip);
+  CHECK(a["tier"]["manual"] == true);
+  CHECK(a["tier"]["manual_until"] == format_time(kStart + 30 * kMillisPerDay));
+  // Earning and reversing never remove an invitation-only tier.
+  const json e = w.earn(d, 600);
+  CHECK(tier_of(w, d) == l.vip);
+  w.call("ledger.reverse", {{"entry_id", e["entry"]["id"]}});
+  CHECK(tier_of(w, d) == l.vip);
+
+  // A manual silver is a floor: qualification may raise it, a reversal may not lower it.
+  const auto f = w.enroll("f1");
+  w.call("tier.assign", {{"customer_id", f}, {"tier_id", l.silver}, {"reason", "goodwill"}});
+  const json fe = w.earn(f, 30);
+  w.call("ledger.reverse", {{"entry_id", fe["entry"]["id"]}});
+  CHECK(tier_of(w, f) == l.silver);
+  w.earn(f, 600);
+  CHECK(tier_of(w, f) == l.gold);
+
+  // Ending an assignment lets qualification decide from the current window.
+  json ended = w.call("tier.assign", {{"customer_id", d}, {"tier_id", nullptr}, {"reason", "term over"}});
+  CHECK(ended["tier"].is_null());
+  CHECK(w.call("tier.history", {{"customer_id", d}})["items"].back()["reason"] == "assignment ended");
+  json audit = w.call("audit.list", {{"action", "tier.assign"}});
+  CHECK(audit["items"].size() == 3);
+}
+
+TEST_CASE("tiers: bad definitions and policies are refused and change nothing") {
+  World w;
+  const Ladder l = ladder(w);
+  LOY_REQUIRE_ERROR(w.call("tier.create", {{"name", "Bronze"}, {"rank", 1}, {"threshold", 10}}), Status::conflict,
+                    "rank");
+  LOY_REQUIRE_ERROR(w.call("tier.create", {{"name", "Gold"}, {"rank", 4}, {"threshold", 900}}), Status::conflict,
+                    "name");
+  // Between silver (100) and gold (500) in rank, a threshold must be between them too.
+  LOY_REQUIRE_ERROR(w.call("tier.create", {{"name", "Platinum"}, {"rank", 4}, {"threshold", 400}}), Status::invalid,
+                    "threshold");
+  LOY_REQUIRE_ERROR(w.call("tier.update", {{"id", l.silver}, {"threshold", 500}}), Status::invalid, "threshold");
+  LOY_REQUIRE_ERROR(w.call("tier.create", {{"name", "X"}, {"rank", 0}, {"threshold", 1}}), Status::invalid, "rank");
+  LOY_REQUIRE_ERROR(w.call("tier.create", {{"name", "X"}, {"rank", 5}, {"threshold", -1}}), Status::invalid,
+                    "threshold");
+  LOY_REQUIRE_ERROR(
+      w.call("tier.create", {{"name", "X"}, {"rank", 5}, {"threshold", 9000}, {"benefits", {{"earn_multiplier", 0}}}}),
+      Status::invalid, "benefits.earn_multiplier");
+  LOY_REQUIRE_ERROR(w.call("tier.create",
+                           {{"name", "X"}, {"rank", 5}, {"threshold", 9000}, {"benefits", {{"earn_multiplier", "2"}}}}),
+                    Status::invalid, "benefits.earn_multiplier");
+  LOY_REQUIRE_ERROR(
+      w.call("tier.create",
+             {{"name", "X"}, {"rank", 5}, {"threshold", 9000}, {"benefits", {{"earn_multiplier", 1.2345}}}}),
+      Status::invalid, "benefits.earn_multiplier");
+  LOY_REQUIRE_ERROR(w.call("tier.policy.set", json::object()), Status::invalid, "window");
+  LOY_REQUIRE_ERROR(w.call("tier.policy.set", {{"window", {{"kind", "weekly"}}}}), Status::invalid, "window.kind");
+  LOY_REQUIRE_ERROR(w.call("tier.policy.set", {{"window", {{"kind", "rolling_months"}}}}), Status::invalid,
+                    "window.months");
+  LOY_REQUIRE_ERROR(w.call("tier.policy.set", {{"window", {{"kind", "lifetime"}, {"months", 3}}}}), Status::invalid,
+                    "window.months");
+  LOY_REQUIRE_ERROR(w.call("tier.policy.set", {{"window", {{"kind", "lifetime"}}}, {"metric", "karma"}}),
+                    Status::invalid, "metric");
+  LOY_REQUIRE_ERROR(w.call("tier.policy.set", {{"window", {{"kind", "lifetime"}}}, {"grace_days", 400}}),
+                    Status::invalid, "grace_days");
+  const auto c = w.enroll("c1");
+  LOY_REQUIRE_ERROR(w.call("tier.assign", {{"customer_id", c}, {"tier_id", "tir_nope"}, {"reason", "x"}}),
+                    Status::not_found, "tier_id");
+  LOY_REQUIRE_ERROR(w.call("tier.assign", {{"customer_id", c}, {"reason", "x"}}), Status::invalid, "tier_id");
+  LOY_REQUIRE_ERROR(
+      w.call("tier.assign",
+             {{"customer_id", c}, {"tier_id", l.gold}, {"reason", "x"}, {"until", format_time(kStart - 1)}}),
+      Status::invalid, "until");
+  CHECK(w.call("tier.list", json::object())["items"].size() == 3);
+  CHECK(w.call("tier.get", {{"id", l.silver}})["threshold"] == 100);
+  CHECK(w.call("tier.policy.get", json::object())["window"]["kind"] == "lifetime");
+  CHECK(tier_of(w, c).empty());
+}
+
+TEST_CASE("tiers: calendar years follow the tenant's time zone") {
+  World w;
+  w.admin.call("tenant.update", {{"id", w.tenant["tenant"]["id"]}, {"timezone", "America/New_York"}});
+  const Ladder l = ladder(w, {{"window", {{"kind", "calendar_year"}}}});
+  const auto c = w.enroll("c1");
+  // 23:30 on 31 December in New York is already 1 January in UTC: it counts in the old year.
+  w.clock->set(*parse_time("2026-12-31T23:30:00-05:00"));
+  w.earn(c, 150);
+  json s = status(w, c);
+  CHECK(s["tier"]["id"] == l.silver);
+  CHECK(s["tier_progress"]["window_start"] == "2026-01-01T05:00:00.000Z");
+  CHECK(s["tier_progress"]["window_end"] == "2027-01-01T05:00:00.000Z");
+  CHECK(s["tier_progress"]["value"] == 150);
+  // After local midnight the new year's window is empty; the tier stays (downgrades come with
+  // the window-end run, never mid-window).
+  w.clock->set(*parse_time("2027-01-01T00:30:00-05:00"));
+  s = status(w, c);
+  CHECK(s["tier_progress"]["value"] == 0);
+  CHECK(s["tier_progress"]["window_end"] == "2028-01-01T05:00:00.000Z");
+  CHECK(s["tier"]["id"] == l.silver);
+}
+
+TEST_CASE("tiers: rolling and anniversary windows, including a 29 February enrolment") {
+  World w;
+  ladder(w, {{"window", {{"kind", "anniversary"}}}});
+  w.clock->set(*parse_time("2028-02-29T10:00:00Z"));
+  const auto c = w.enroll("leap");
+  w.earn(c, 10);  // opens the account on 29 February 2028
+  w.clock->set(*parse_time("2029-03-10T00:00:00Z"));
+  json s = status(w, c);
+  CHECK(s["tier_progress"]["window_start"] == "2029-02-28T00:00:00.000Z");
+  CHECK(s["tier_progress"]["window_end"] == "2030-02-28T00:00:00.000Z");
+  CHECK(s["tier_progress"]["value"] == 0);
+
+  w.call("tier.policy.set", {{"window", {{"kind", "rolling_months"}, {"months", 12}}}});
+  s = status(w, c);
+  CHECK(s["tier_progress"]["window_start"] == "2028-03-11T00:00:00.000Z");
+  CHECK(s["tier_progress"]["window_end"] == "2029-03-11T00:00:00.000Z");
+  w.call("tier.policy.set", {{"window", {{"kind", "rolling_months"}, {"months", 13}}}});
+  CHECK(status(w, c)["tier_progress"]["value"] == 10);
+}
