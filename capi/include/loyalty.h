@@ -397,7 +397,11 @@ LOY_API int loy_ledger_expiring(loy_session *session, const char *json, size_t l
  *  @since 0.1 */
 LOY_API int loy_ledger_entry(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Maintenance {now?}: expires holds, releases pending points, posts expiries (also inactivity)
- *  for every account of the tenant, up to now (default: the engine clock). Scope: admin. Errors:
+ *  for every account of the tenant, up to now (default: the engine clock), then reviews tiers
+ *  (window-end downgrades, grace periods, downgrade notices, ended manual assignments; see
+ *  docs/tiers.md) in the same transaction -> {now, holds_expired, pending_released,
+ *  points_released, buckets_expired, points_expired, tiers_downgraded, tier_grace_started,
+ *  tier_notices, tier_assignments_expired}. Scope: admin. Errors:
  *  LOY_EINVALID (now later than the engine clock, field "now"); common session errors above.
  *  @since 0.1 */
 LOY_API int loy_ledger_run_due(loy_session *session, const char *json, size_t len, loy_buf *out);

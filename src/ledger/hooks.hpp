@@ -34,6 +34,9 @@ struct LedgerHooks {
   /// customer without an account in `program_id` yet.
   void (*decorate_balance)(Ctx&, storage::Tx&, const AccountRef* account, const std::string& program_id, json& balance,
                            Timestamp now) = nullptr;
+  /// Runs the module's maintenance inside `ledger.run_due`'s transaction, after the ledger's own:
+  /// what fell due by `cutoff`, written with the time `now`. Adds its counts to `out`.
+  void (*run_due)(Ctx&, storage::Tx&, Timestamp cutoff, Timestamp now, json& out) = nullptr;
 };
 
 /// Installs the hooks (idempotent; called by the engine before any operation runs).

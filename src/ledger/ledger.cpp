@@ -1297,6 +1297,7 @@ json run_due(Ctx& ctx, const json& in) {
               {"points_released", total.points_released},
               {"buckets_expired", total.buckets_expired},
               {"points_expired", total.points_expired}};
+  if (g_hooks.run_due) g_hooks.run_due(ctx, tx, cutoff, clock_now, out);
   tx.commit();
   return out;
 }

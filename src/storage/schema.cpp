@@ -265,6 +265,9 @@ CREATE TABLE tier_activity(
 CREATE TABLE account_tiers(
   account_id INTEGER PRIMARY KEY,
   tenant_id TEXT NOT NULL,
+  program_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
   tier_id TEXT,
   since INTEGER NOT NULL,
   manual INTEGER NOT NULL DEFAULT 0,
@@ -273,7 +276,7 @@ CREATE TABLE account_tiers(
   grace_until INTEGER,
   noticed_at INTEGER,
   updated_at INTEGER NOT NULL);
-CREATE INDEX account_tiers_due ON account_tiers(window_end) WHERE window_end IS NOT NULL;
+CREATE INDEX account_tiers_due ON account_tiers(program_id, window_end);
 
 CREATE TABLE tier_history(
   seq INTEGER PRIMARY KEY,

@@ -180,13 +180,31 @@ struct Change {
   std::optional<Timestamp> manual_until;
 };
 
+/// When the window that contains `at` ends and the tier is reviewed (nullopt for lifetime);
+/// rolling windows are reviewed at the end of every local month.
+std::optional<Timestamp> review_at(const Policy& p, const TimeZone& z, Timestamp opened_at, Timestamp at) {
+  if (p.window == "lifetime") return std::nullopt;
+  if (p.window == "rolling_months") {
+    const CivilDate c = civil_of(local_day(z, at));
+    return day_start(z, day_of(add_months({c.year, c.month, 1}, 1)));
+  }
+  return day_start(z, *window_at(p, z, opened_at, at).end);
+}
+
 void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now) {
   const std::optional<std::string> to = c.to ? std::optional<std::string>(c.to->id) : std::nullopt;
-  tx.q("INSERT INTO account_tiers(account_id, tenant_id, tier_id, since, manual, manual_until, updated_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?4) ON CONFLICT(account_id) DO UPDATE SET tier_id = excluded.tier_id, "
-       "since = excluded.since, manual = excluded.manual, manual_until = excluded.manual_until, "
-       "grace_until = NULL, noticed_at = NULL, updated_at = excluded.updated_at",
-       c.account.id, ctx.tenant(), to, now, c.manual, c.manual_until)
+  std::optional<Timestamp> review;
+  if (const auto p = load_policy(tx, ctx.tenant(), c.account.program_id)) {
+    const Program program = load_program(tx, ctx.tenant(), c.account.program_id);
+    review = review_at(*p, *program.zone, c.account.opened_at, now);
+  }
+  tx.q("INSERT INTO account_tiers(account_id, tenant_id, program_id, customer_id, opened_at, tier_id, since, manual, "
+       "manual_until, window_end, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?7) "
+       "ON CONFLICT(account_id) DO UPDATE SET tier_id = excluded.tier_id, since = excluded.since, manual = "
+       "excluded.manual, manual_until = excluded.manual_until, window_end = excluded.window_end, grace_until = NULL, "
+       "noticed_at = NULL, updated_at = excluded.updated_at",
+       c.account.id, ctx.tenant(), c.account.program_id, c.account.customer_id, c.account.opened_at, to, now, c.manual,
+       c.manual_until, review)
       .run();
   if ((c.from ? c.from->id : "") == (c.to ? c.to->id : "")) return;  // only the manual flag changed
   const std::optional<std::string> from = c.from ? std::optional<std::string>(c.from->id) : std::nullopt;
@@ -215,7 +233,12 @@ void evaluate(Ctx& ctx, storage::Tx& tx, const Policy& p, const AccountRef& acco
   const State s = load_state(tx, account.id);
   const Tier* cur = find_tier(tiers, s.tier_id);
   if (q && (!cur || q->rank > cur->rank)) {
-    apply(ctx, tx, {account, cur, q, "qualified", value, false, std::nullopt}, now);
+    // A manual assignment stays the floor under the higher tier until it ends.
+    const bool keep = manual_in_force(s, now);
+    apply(ctx, tx, {account, cur, q, "qualified", value, keep, keep ? s.manual_until : std::nullopt}, now);
+  } else if (q && cur && q->rank == cur->rank) {
+    // Qualified again for the current tier: a grace period running out is no longer needed.
+    tx.q("UPDATE account_tiers SET grace_until = NULL WHERE account_id = ?1", account.id).run();
   } else if (allow_downgrade && cur && !cur->invitation_only && !manual_in_force(s, now) &&
              (!q || q->rank < cur->rank)) {
     apply(ctx, tx, {account, cur, q, "reevaluated", value, false, std::nullopt}, now);
@@ -534,6 +557,127 @@ json tier_history(Ctx& ctx, const json& in) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Maintenance (inside ledger.run_due)
+
+/// Where a downgrade lands: one level below `cur` among the tiers qualification grants, or the
+/// tier the metric supports (`reevaluate`).
+const Tier* downgrade_target(const Policy& p, const std::vector<Tier>& tiers, const Tier& cur, const Tier* q) {
+  if (p.downgrade == "reevaluate") return q;
+  const Tier* below = nullptr;
+  for (const auto& t : tiers)
+    if (!t.invitation_only && t.rank < cur.rank) below = &t;
+  return below;
+}
+
+struct DueRow {
+  AccountRef account;
+  State state;
+  std::optional<Timestamp> window_end, grace_until, noticed_at;
+};
+
+struct DueCounts {
+  int64_t downgraded = 0, grace_started = 0, notices = 0, assignments_expired = 0;
+};
+
+void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& zone, const std::vector<Tier>& tiers,
+                    DueRow r, Timestamp cutoff, Timestamp now, DueCounts& n) {
+  const AccountRef& a = r.account;
+  auto current_value = [&] { return metric_value(tx, a.id, p, window_at(p, zone, a.opened_at, cutoff)); };
+  // A manual assignment that ran out: qualification decides from the current window.
+  if (r.state.manual && r.state.manual_until && *r.state.manual_until <= cutoff) {
+    const int64_t v = current_value();
+    apply(ctx, tx,
+          {a, find_tier(tiers, r.state.tier_id), qualified(tiers, v), "assignment expired", v, false, std::nullopt},
+          now);
+    ++n.assignments_expired;
+    return;  // apply set a fresh review time
+  }
+  const Tier* cur = find_tier(tiers, r.state.tier_id);
+  const bool locked = !cur || cur->invitation_only || manual_in_force(r.state, cutoff);
+  // The grace period ended without requalifying.
+  if (r.grace_until && *r.grace_until <= cutoff) {
+    const int64_t v = current_value();
+    const Tier* q = qualified(tiers, v);
+    if (!locked && (!q || q->rank < cur->rank)) {
+      apply(ctx, tx, {a, cur, downgrade_target(p, tiers, *cur, q), "downgraded", v, false, std::nullopt}, now);
+      ++n.downgraded;
+      return;
+    }
+    tx.q("UPDATE account_tiers SET grace_until = NULL WHERE account_id = ?1", a.id).run();
+  }
+  // Windows that ended: each is judged on its own metric (a host that ran run_due late catches up).
+  for (int guard = 0; r.window_end && *r.window_end <= cutoff && guard < 1000; ++guard) {
+    const Timestamp ended = *r.window_end;
+    const int64_t v = metric_value(tx, a.id, p, window_at(p, zone, a.opened_at, ended - 1));
+    const Tier* q = qualified(tiers, v);
+    r.window_end = review_at(p, zone, a.opened_at, ended);
+    tx.q("UPDATE account_tiers SET window_end = ?2, noticed_at = NULL WHERE account_id = ?1", a.id, r.window_end).run();
+    if (locked || (q && q->rank >= cur->rank)) continue;
+    if (p.grace_days > 0) {
+      tx.q("UPDATE account_tiers SET grace_until = ?2 WHERE account_id = ?1", a.id,
+           ended + p.grace_days * kMillisPerDay)
+          .run();
+      ++n.grace_started;
+      return;
+    }
+    apply(ctx, tx, {a, cur, downgrade_target(p, tiers, *cur, q), "downgraded", v, false, std::nullopt}, now);
+    ++n.downgraded;
+    return;
+  }
+  // The notice ahead of a window end that would downgrade.
+  if (!locked && p.notice_days > 0 && !r.noticed_at && r.window_end &&
+      *r.window_end - p.notice_days * kMillisPerDay <= cutoff) {
+    const int64_t v = current_value();
+    const Tier* q = qualified(tiers, v);
+    if (!q || q->rank < cur->rank) {
+      emit_event(tx, ctx.tenant(), "tier.downgrade_warning", a.customer_id, now,
+                 {{"program_id", a.program_id},
+                  {"tier", {{"id", cur->id}, {"name", cur->name}, {"rank", cur->rank}}},
+                  {"window_end", format_time(*r.window_end)},
+                  {"metric", v},
+                  {"threshold", cur->threshold},
+                  {"missing", cur->threshold - v}});
+      tx.q("UPDATE account_tiers SET noticed_at = ?2 WHERE account_id = ?1", a.id, now).run();
+      ++n.notices;
+    }
+  }
+}
+
+void run_due(Ctx& ctx, storage::Tx& tx, Timestamp cutoff, Timestamp now, json& out) {
+  std::vector<Policy> policies;
+  {
+    auto q = tx.q("SELECT program_id FROM tier_policies WHERE tenant_id = ?1 ORDER BY program_id", ctx.tenant());
+    std::vector<std::string> ids;
+    while (q.step()) ids.push_back(q.text(0));
+    for (const auto& id : ids) policies.push_back(*load_policy(tx, ctx.tenant(), id));
+  }
+  DueCounts n;
+  for (const Policy& p : policies) {
+    const Program program = load_program(tx, ctx.tenant(), p.program_id);
+    const std::vector<Tier> tiers = load_tiers(tx, p.program_id);
+    std::vector<DueRow> rows;
+    {
+      auto q = tx.q(
+          "SELECT account_id, customer_id, opened_at, tier_id, since, manual, manual_until, window_end, grace_until, "
+          "noticed_at FROM account_tiers WHERE program_id = ?1 AND (window_end <= ?2 OR manual_until <= ?3 OR "
+          "grace_until <= ?3) ORDER BY account_id",
+          p.program_id, cutoff + p.notice_days * kMillisPerDay, cutoff);
+      while (q.step())
+        rows.push_back({{q.i64(0), q.text(1), p.program_id, q.i64(2)},
+                        {q.opt_text(3), q.i64(4), q.i64(5) != 0, q.opt_i64(6)},
+                        q.opt_i64(7),
+                        q.opt_i64(8),
+                        q.opt_i64(9)});
+    }
+    for (auto& r : rows) review_account(ctx, tx, p, *program.zone, tiers, std::move(r), cutoff, now, n);
+  }
+  out["tiers_downgraded"] = n.downgraded;
+  out["tier_grace_started"] = n.grace_started;
+  out["tier_notices"] = n.notices;
+  out["tier_assignments_expired"] = n.assignments_expired;
+}
+
 constexpr OpDef kOps[] = {
     {"tier.policy.set", policy_set, kScopeAdmin}, {"tier.policy.get", policy_get, kScopeRead},
     {"tier.create", tier_create, kScopeAdmin},    {"tier.get", tier_get, kScopeRead},
@@ -546,6 +690,6 @@ constexpr OpDef kOps[] = {
 
 std::span<const OpDef> tier_ops() { return kOps; }
 
-void install_tier_hooks() { set_ledger_hooks({on_points, decorate_balance}); }
+void install_tier_hooks() { set_ledger_hooks({on_points, decorate_balance, run_due}); }
 
 }  // namespace loyalty::detail

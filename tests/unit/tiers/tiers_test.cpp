@@ -251,3 +251,118 @@ TEST_CASE("tiers: rolling and anniversary windows, including a 29 February enrol
   w.call("tier.policy.set", {{"window", {{"kind", "rolling_months"}, {"months", 13}}}});
   CHECK(status(w, c)["tier_progress"]["value"] == 10);
 }
+
+TEST_CASE("tiers: run_due downgrades at the end of the window, one level or to the re-evaluated tier") {
+  for (const std::string mode : {"one_level", "reevaluate"}) {
+    CAPTURE(mode);
+    World w;
+    const Ladder l = ladder(w, {{"window", {{"kind", "calendar_year"}}}, {"downgrade", mode}});
+    const auto c = w.enroll("c1");
+    w.clock->set(*parse_time("2026-06-01T12:00:00Z"));
+    w.earn(c, 600);
+    CHECK(tier_of(w, c) == l.gold);
+    // The 2026 window ends: 600 points keep gold for 2027.
+    w.clock->set(*parse_time("2027-01-01T01:00:00Z"));
+    json due = w.call("ledger.run_due", json::object());
+    CHECK(due["tiers_downgraded"] == 0);
+    CHECK(tier_of(w, c) == l.gold);
+    CHECK(status(w, c)["tier_progress"]["value"] == 0);
+    // 2027 brings only 50 points: at its end, gold goes.
+    w.clock->set(*parse_time("2027-07-01T12:00:00Z"));
+    w.earn(c, 50);
+    w.clock->set(*parse_time("2027-12-31T23:00:00Z"));
+    CHECK(w.call("ledger.run_due", json::object())["tiers_downgraded"] == 0);  // not yet
+    w.clock->set(*parse_time("2028-01-01T00:00:00Z"));
+    due = w.call("ledger.run_due", json::object());
+    CHECK(due["tiers_downgraded"] == 1);
+    CHECK(tier_of(w, c) == (mode == "one_level" ? l.silver : std::string()));
+    json h = w.call("tier.history", {{"customer_id", c}});
+    CHECK(h["items"].back()["reason"] == "downgraded");
+    CHECK(h["items"].back()["metric"] == 50);
+    // Running it again changes nothing.
+    CHECK(w.call("ledger.run_due", json::object())["tiers_downgraded"] == 0);
+  }
+}
+
+TEST_CASE("tiers: a grace period keeps the tier; requalifying in it cancels the downgrade") {
+  World w;
+  const Ladder l = ladder(w, {{"window", {{"kind", "calendar_year"}}}, {"grace_days", 30}});
+  const auto c = w.enroll("c1");
+  const auto d = w.enroll("d1");
+  w.clock->set(*parse_time("2026-06-01T12:00:00Z"));
+  w.earn(c, 600);
+  w.earn(d, 600);
+  w.clock->set(*parse_time("2027-01-01T00:00:00Z"));
+  json due = w.call("ledger.run_due", json::object());
+  CHECK(due["tier_grace_started"] == 0);  // 2026 qualified both for gold
+  w.clock->set(*parse_time("2028-01-01T00:00:00Z"));
+  due = w.call("ledger.run_due", json::object());
+  CHECK(due["tier_grace_started"] == 2);
+  CHECK(due["tiers_downgraded"] == 0);
+  CHECK(tier_of(w, c) == l.gold);
+  // c requalifies for gold within the grace period; d does not.
+  w.clock->set(*parse_time("2028-01-15T00:00:00Z"));
+  w.earn(c, 500);
+  w.clock->set(*parse_time("2028-01-31T00:00:01Z"));
+  due = w.call("ledger.run_due", json::object());
+  CHECK(due["tiers_downgraded"] == 1);
+  CHECK(tier_of(w, c) == l.gold);
+  CHECK(tier_of(w, d) == l.silver);
+}
+
+TEST_CASE("tiers: a notice before the window end warns once when the tier would be lost") {
+  World w;
+  const Ladder l = ladder(w, {{"window", {{"kind", "calendar_year"}}}, {"notice_days", 14}});
+  const auto c = w.enroll("c1");
+  const auto d = w.enroll("d1");
+  w.clock->set(*parse_time("2026-06-01T12:00:00Z"));
+  w.earn(c, 600);
+  w.earn(d, 600);
+  w.clock->set(*parse_time("2027-02-01T00:00:00Z"));
+  w.earn(d, 520);  // d keeps gold in 2027
+  w.call("ledger.run_due", json::object());
+  w.clock->set(*parse_time("2027-12-10T00:00:00Z"));
+  CHECK(w.call("ledger.run_due", json::object())["tier_notices"] == 0);  // 21 days before
+  w.clock->set(*parse_time("2027-12-18T00:00:00Z"));
+  CHECK(w.call("ledger.run_due", json::object())["tier_notices"] == 1);
+  CHECK(w.call("ledger.run_due", json::object())["tier_notices"] == 0);
+  json ev = w.call("events.poll", {{"types", {"tier.downgrade_warning"}}});
+  REQUIRE(ev["events"].size() == 1);
+  CHECK(ev["events"][0]["customer_id"] == c);
+  CHECK(ev["events"][0]["data"]["tier"]["id"] == l.gold);
+  CHECK(ev["events"][0]["data"]["window_end"] == "2028-01-01T00:00:00.000Z");
+  CHECK(ev["events"][0]["data"]["missing"] == 500);
+}
+
+TEST_CASE("tiers: a manual assignment ends at its date and qualification takes over") {
+  World w;
+  const Ladder l = ladder(w, {{"window", {{"kind", "calendar_year"}}}});
+  const auto c = w.enroll("c1");
+  w.earn(c, 150);
+  w.call(
+      "tier.assign",
+      {{"customer_id", c}, {"tier_id", l.vip}, {"until", format_time(kStart + 10 * kMillisPerDay)}, {"reason", "x"}});
+  CHECK(tier_of(w, c) == l.vip);
+  w.clock->advance(9 * kMillisPerDay);
+  CHECK(w.call("ledger.run_due", json::object())["tier_assignments_expired"] == 0);
+  w.clock->advance(2 * kMillisPerDay);
+  CHECK(w.call("ledger.run_due", json::object())["tier_assignments_expired"] == 1);
+  CHECK(tier_of(w, c) == l.silver);
+  CHECK(status(w, c)["tier"]["manual"] == false);
+  CHECK(w.call("tier.history", {{"customer_id", c}})["items"].back()["reason"] == "assignment expired");
+}
+
+TEST_CASE("tiers: run_due run late judges every window that ended on its own metric") {
+  World w;
+  const Ladder l = ladder(w, {{"window", {{"kind", "calendar_year"}}}, {"downgrade", "one_level"}});
+  const auto c = w.enroll("c1");
+  w.clock->set(*parse_time("2026-06-01T12:00:00Z"));
+  w.earn(c, 600);
+  w.clock->set(*parse_time("2027-06-01T12:00:00Z"));
+  w.earn(c, 550);  // 2027 qualifies for gold again
+  // Nobody ran run_due for two years; the 2026 and 2027 windows kept gold, 2028 (empty) loses it.
+  w.clock->set(*parse_time("2029-03-01T00:00:00Z"));
+  json due = w.call("ledger.run_due", json::object());
+  CHECK(due["tiers_downgraded"] == 1);
+  CHECK(tier_of(w, c) == l.silver);
+}
