@@ -32,17 +32,22 @@
 
 #include "bench_support.hpp"
 #include "loyalty/core/engine.hpp"
+#include "population.hpp"
 #include "raw_sqlite.hpp"
 
 namespace {
 
 using loyalty::json;
 using loyalty::SyncMode;
+using loybench::bulk_customer_id;
+using loybench::bulk_populate;
+using loybench::create_tenant;
+using loybench::Created;
+using loybench::open_engine;
 using loybench::RawDb;
 using loybench::RawStmt;
 using loybench::Rng;
 
-constexpr const char* kAdminKey = "benchmark-admin-credential-0123456789";
 constexpr int64_t kPoolCustomers = 1'000;
 constexpr int64_t kBatchAccounts = 1'000'000;
 constexpr int64_t kBatchSize = 100;
@@ -51,17 +56,6 @@ constexpr int64_t kPoints = 10;
 const char* mode_name(SyncMode m) { return m == SyncMode::full ? "full" : "normal"; }
 
 std::string db_path(const std::string& name) { return (loybench::work_dir() / name).string(); }
-
-loyalty::Engine open_engine(const std::string& path, SyncMode sync, bool with_admin_key) {
-  loyalty::EngineOptions o;
-  o.storage.uri = path;
-  o.storage.synchronous = sync;
-  if (with_admin_key) o.admin_key = kAdminKey;
-  return loyalty::Engine::open(o);
-}
-
-/// The same-length customer ids used for the bulk-inserted customers ("cus_" + 26 characters).
-std::string bulk_customer_id(int64_t n) { return fmt::format("cus_benchmark{:017d}", n); }
 
 // ---------------------------------------------------------------------------------------------
 // libloyalty environments
@@ -76,56 +70,11 @@ struct LoyaltyEnv {
   uint64_t next_key = 0;
 };
 
-/// A database with one tenant and one program created through the API; returns the API key.
-struct Created {
-  std::string api_key, tenant_id, program_id;
-  std::vector<std::string> customers;
-};
-
-Created create_tenant(const std::string& path, int64_t enroll) {
-  // Setup runs with synchronous=NORMAL (quick); the measured engine is reopened on the same file.
-  loyalty::Engine e = open_engine(path, SyncMode::normal, true);
-  const json t = e.admin(kAdminKey).call("tenant.create", {{"name", "Benchmark"}});
-  Created c;
-  c.api_key = t["api_key"]["key"].get<std::string>();
-  c.tenant_id = t["tenant"]["id"].get<std::string>();
-  loyalty::Session s = e.session(c.api_key);
-  c.program_id = s.call("program.create", {{"name", "Main"}, {"currency", "EUR"}})["id"].get<std::string>();
-  for (int64_t n = 0; n < enroll; ++n)
-    c.customers.push_back(s.call("customer.enroll", {{"external_id", fmt::format("c{}", n)}})["id"].get<std::string>());
-  e.close();
-  return c;
-}
-
 std::unique_ptr<LoyaltyEnv> make_env(const std::string& path, SyncMode sync, Created c) {
   loyalty::Engine e = open_engine(path, sync, false);
   loyalty::Session s = e.session(c.api_key);
   return std::unique_ptr<LoyaltyEnv>(new LoyaltyEnv{std::move(e), std::move(s), std::move(c.tenant_id),
                                                     std::move(c.program_id), std::move(c.customers)});
-}
-
-/// Bulk-inserts `count` customers with one account each in the program (raw SQL, one transaction).
-void bulk_populate(const std::string& path, const std::string& tenant_id, const std::string& program_id,
-                   int64_t count) {
-  RawDb db(path, SyncMode::normal);
-  db.exec("PRAGMA foreign_keys=ON");
-  db.exec("PRAGMA cache_size=-524288");  // 512 MiB for the index builds of this connection only
-  const int64_t now = loybench::now_ms();
-  db.exec("BEGIN IMMEDIATE");
-  {
-    RawStmt cus(db.handle(),
-                "INSERT INTO customers(id, tenant_id, external_id, profile, preferences, segments, created_at, "
-                "updated_at) VALUES(?1, ?2, ?3, '{}', '{}', '[]', ?4, ?4)");
-    RawStmt acc(db.handle(),
-                "INSERT INTO accounts(tenant_id, customer_id, program_id, created_at) VALUES(?1, ?2, ?3, ?4)");
-    for (int64_t n = 0; n < count; ++n) {
-      const std::string id = bulk_customer_id(n);
-      cus.bind(1, id).bind(2, tenant_id).bind(3, fmt::format("ext{:09d}", n)).bind(4, now).run();
-      acc.bind(1, tenant_id).bind(2, id).bind(3, program_id).bind(4, now).run();
-    }
-  }
-  db.exec("COMMIT");
-  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 LoyaltyEnv& durable_env(SyncMode sync) {
@@ -138,9 +87,9 @@ LoyaltyEnv& durable_env(SyncMode sync) {
     loybench::at_finish([&slot, sync, path] {
       const json v = slot->session.call("ledger.verify", json::object());
       RawDb db(path, SyncMode::normal);
-      loybench::add_note(fmt::format("libloyalty durable ({}): {} entries written; ledger.verify ok={} over {} accounts",
-                                     mode_name(sync), db.scalar("SELECT COUNT(*) FROM entries"), v["ok"].dump(),
-                                     v["accounts_checked"].dump()));
+      loybench::add_note(fmt::format(
+          "libloyalty durable ({}): {} entries written; ledger.verify ok={} over {} accounts", mode_name(sync),
+          db.scalar("SELECT COUNT(*) FROM entries"), v["ok"].dump(), v["accounts_checked"].dump()));
     });
   }
   return *slot;
@@ -151,7 +100,7 @@ LoyaltyEnv& batch_env() {
   if (!env) {
     const std::string path = db_path("loyalty-batch-1m.db");
     Created c = create_tenant(path, 0);
-    bulk_populate(path, c.tenant_id, c.program_id, kBatchAccounts);
+    bulk_populate(path, c.tenant_id, c.program_id, kBatchAccounts, loybench::now_ms());
     env = make_env(path, SyncMode::normal, std::move(c));
     loybench::at_teardown([] { env.reset(); });
     loybench::at_finish([path] {
@@ -160,9 +109,10 @@ LoyaltyEnv& batch_env() {
       const int64_t entries = db.scalar("SELECT COUNT(*) FROM entries");
       const int64_t posted = db.scalar("SELECT COALESCE(SUM(posted), 0) FROM accounts");
       const int64_t sum = db.scalar("SELECT COALESCE(SUM(points), 0) FROM entries");
-      loybench::add_note(fmt::format("libloyalty batch: {} accounts, {} entries written; sum of balances {} {} sum "
-                                     "of entries {}",
-                                     accounts, entries, posted, posted == sum ? "==" : "!=", sum));
+      loybench::add_note(
+          fmt::format("libloyalty batch: {} accounts, {} entries written; sum of balances {} {} sum "
+                      "of entries {}",
+                      accounts, entries, posted, posted == sum ? "==" : "!=", sum));
     });
   }
   return *env;
@@ -186,8 +136,9 @@ std::unique_ptr<RawEnv> make_raw(const std::string& path, SyncMode sync, int64_t
   {
     RawDb setup(path, sync);
     setup.exec("CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL DEFAULT 0)");
-    setup.exec("CREATE TABLE entries(id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, points INTEGER NOT NULL, "
-               "created_at INTEGER NOT NULL)");
+    setup.exec(
+        "CREATE TABLE entries(id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, points INTEGER NOT NULL, "
+        "created_at INTEGER NOT NULL)");
     setup.exec("BEGIN");
     RawStmt ins(setup.handle(), "INSERT INTO accounts(id) VALUES(?1)");
     for (int64_t n = 1; n <= accounts; ++n) ins.bind(1, n).run();
@@ -323,8 +274,7 @@ void BM_raw_batch(benchmark::State& state) {
   benchmark::RegisterBenchmark((base + "libloyalty").c_str(), BM_loyalty_batch)->UseRealTime();
   benchmark::RegisterBenchmark((base + "raw_sqlite").c_str(), BM_raw_batch)->UseRealTime();
   loybench::add_comparison("Batch earn, 100 events/transaction, synchronous=NORMAL, 1M accounts", base + "libloyalty",
-                           base + "raw_sqlite",
-                           Goal{Goal::Kind::rate_at_least, 100'000, "ours >= 100,000 events/s"});
+                           base + "raw_sqlite", Goal{Goal::Kind::rate_at_least, 100'000, "ours >= 100,000 events/s"});
   return true;
 }();
 

@@ -191,13 +191,9 @@ std::optional<Timestamp> review_at(const Policy& p, const TimeZone& z, Timestamp
   return day_start(z, *window_at(p, z, opened_at, at).end);
 }
 
-void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now) {
+/// Records a tier change (or a change of the manual flag) with the account's next review time.
+void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now, std::optional<Timestamp> review) {
   const std::optional<std::string> to = c.to ? std::optional<std::string>(c.to->id) : std::nullopt;
-  std::optional<Timestamp> review;
-  if (const auto p = load_policy(tx, ctx.tenant(), c.account.program_id)) {
-    const Program program = load_program(tx, ctx.tenant(), c.account.program_id);
-    review = review_at(*p, *program.zone, c.account.opened_at, now);
-  }
   tx.q("INSERT INTO account_tiers(account_id, tenant_id, program_id, customer_id, opened_at, tier_id, since, manual, "
        "manual_until, window_end, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?7) "
        "ON CONFLICT(account_id) DO UPDATE SET tier_id = excluded.tier_id, since = excluded.since, manual = "
@@ -221,6 +217,16 @@ void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now) {
               {"metric", c.metric}});
 }
 
+/// The same, for callers without the policy at hand.
+void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now) {
+  std::optional<Timestamp> review;
+  if (const auto p = load_policy(tx, ctx.tenant(), c.account.program_id)) {
+    const Program program = load_program(tx, ctx.tenant(), c.account.program_id);
+    review = review_at(*p, *program.zone, c.account.opened_at, now);
+  }
+  apply(ctx, tx, c, now, review);
+}
+
 /// Re-evaluates the account after its metric changed: upgrades at once; downgrades only when
 /// `allow_downgrade` (a reversal under the `reevaluate` setting), never below a manual
 /// assignment in force or away from an invitation-only tier.
@@ -235,13 +241,15 @@ void evaluate(Ctx& ctx, storage::Tx& tx, const Policy& p, const AccountRef& acco
   if (q && (!cur || q->rank > cur->rank)) {
     // A manual assignment stays the floor under the higher tier until it ends.
     const bool keep = manual_in_force(s, now);
-    apply(ctx, tx, {account, cur, q, "qualified", value, keep, keep ? s.manual_until : std::nullopt}, now);
+    apply(ctx, tx, {account, cur, q, "qualified", value, keep, keep ? s.manual_until : std::nullopt}, now,
+          review_at(p, zone, account.opened_at, now));
   } else if (q && cur && q->rank == cur->rank) {
     // Qualified again for the current tier: a grace period running out is no longer needed.
     tx.q("UPDATE account_tiers SET grace_until = NULL WHERE account_id = ?1", account.id).run();
   } else if (allow_downgrade && cur && !cur->invitation_only && !manual_in_force(s, now) &&
              (!q || q->rank < cur->rank)) {
-    apply(ctx, tx, {account, cur, q, "reevaluated", value, false, std::nullopt}, now);
+    apply(ctx, tx, {account, cur, q, "reevaluated", value, false, std::nullopt}, now,
+          review_at(p, zone, account.opened_at, now));
   }
 }
 
@@ -589,7 +597,7 @@ void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& 
     const int64_t v = current_value();
     apply(ctx, tx,
           {a, find_tier(tiers, r.state.tier_id), qualified(tiers, v), "assignment expired", v, false, std::nullopt},
-          now);
+          now, review_at(p, zone, a.opened_at, now));
     ++n.assignments_expired;
     return;  // apply set a fresh review time
   }
@@ -600,7 +608,8 @@ void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& 
     const int64_t v = current_value();
     const Tier* q = qualified(tiers, v);
     if (!locked && (!q || q->rank < cur->rank)) {
-      apply(ctx, tx, {a, cur, downgrade_target(p, tiers, *cur, q), "downgraded", v, false, std::nullopt}, now);
+      apply(ctx, tx, {a, cur, downgrade_target(p, tiers, *cur, q), "downgraded", v, false, std::nullopt}, now,
+            review_at(p, zone, a.opened_at, now));
       ++n.downgraded;
       return;
     }
@@ -621,7 +630,8 @@ void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& 
       ++n.grace_started;
       return;
     }
-    apply(ctx, tx, {a, cur, downgrade_target(p, tiers, *cur, q), "downgraded", v, false, std::nullopt}, now);
+    apply(ctx, tx, {a, cur, downgrade_target(p, tiers, *cur, q), "downgraded", v, false, std::nullopt}, now,
+          review_at(p, zone, a.opened_at, now));
     ++n.downgraded;
     return;
   }
