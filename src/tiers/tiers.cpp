@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
@@ -253,15 +254,23 @@ void evaluate(Ctx& ctx, storage::Tx& tx, const Policy& p, const AccountRef& acco
   }
 }
 
-void on_points(Ctx& ctx, storage::Tx& tx, const PointsChange& c, Timestamp now) {
-  const auto p = load_policy(tx, ctx.tenant(), c.account.program_id);
-  if (!p || p->metric != "points") return;
-  const Program program = load_program(tx, ctx.tenant(), c.account.program_id);
-  tx.q("INSERT INTO tier_activity(account_id, day, points) VALUES(?1, ?2, ?3) ON CONFLICT(account_id, day) DO "
-       "UPDATE SET points = points + excluded.points",
-       c.account.id, local_day(*program.zone, c.occurred_at), c.points)
+void record(Ctx& ctx, storage::Tx& tx, const AccountRef& account, const std::string& metric, int64_t amount,
+            Timestamp occurred_at, Timestamp now) {
+  if (amount == 0) return;
+  const auto p = load_policy(tx, ctx.tenant(), account.program_id);
+  if (!p || p->metric != metric) return;
+  const Program program = load_program(tx, ctx.tenant(), account.program_id);
+  const char* col = metric_column(metric);
+  tx.q(fmt::format("INSERT INTO tier_activity(account_id, day, {0}) VALUES(?1, ?2, ?3) ON CONFLICT(account_id, day) "
+                   "DO UPDATE SET {0} = {0} + excluded.{0}",
+                   col),
+       account.id, local_day(*program.zone, occurred_at), amount)
       .run();
-  evaluate(ctx, tx, *p, c.account, *program.zone, c.points < 0 && p->downgrade == "reevaluate", now);
+  evaluate(ctx, tx, *p, account, *program.zone, amount < 0 && p->downgrade == "reevaluate", now);
+}
+
+void on_points(Ctx& ctx, storage::Tx& tx, const PointsChange& c, Timestamp now) {
+  record(ctx, tx, c.account, "points", c.points, c.occurred_at, now);
 }
 
 /// {tier, tier_progress} of an account (both null-valued for a customer without an account).
@@ -699,6 +708,25 @@ constexpr OpDef kOps[] = {
 }  // namespace
 
 std::span<const OpDef> tier_ops() { return kOps; }
+
+void record_tier_activity(Ctx& ctx, storage::Tx& tx, const AccountRef& account, const char* metric, int64_t amount,
+                          Timestamp occurred_at, Timestamp now) {
+  const std::string m = metric;
+  if (m != "spend" && m != "visits") throw Error(Status::error, fmt::format("unknown tier metric '{}'", m));
+  record(ctx, tx, account, m, amount, occurred_at, now);
+}
+
+std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account) {
+  const State s = load_state(tx, account.id);
+  if (!s.tier_id) return std::nullopt;
+  auto q = tx.q(fmt::format("SELECT {} FROM tiers WHERE id = ?1", kTierCols), *s.tier_id);
+  if (!q.step()) return std::nullopt;
+  const Tier t = tier_row(q);
+  TierFacts f{t.id, t.name, t.rank, 1000};
+  if (t.benefits.contains("earn_multiplier"))
+    f.earn_multiplier_milli = std::llround(t.benefits["earn_multiplier"].get<double>() * 1000);
+  return f;
+}
 
 void install_tier_hooks() { set_ledger_hooks({on_points, decorate_balance, run_due}); }
 
