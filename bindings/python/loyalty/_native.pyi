@@ -31,6 +31,9 @@ def ms_to_datetime(ms: int) -> Any:
 def datetime_to_ms(dt: Any) -> int:
     """An aware datetime to UTC milliseconds (floored); InvalidError when naive."""
 
+def _raise_status(code: int, message: str, field: str) -> None:
+    """Raises the exception of a status through the C++ translation path (tests only)."""
+
 def _repeat_call(session: Session, op: str, input: Optional[Dict[str, Any]], n: int) -> int:
     """Runs the same call n times in C++; returns the total nanoseconds (benchmarks only)."""
 

@@ -659,6 +659,15 @@ PYBIND11_MODULE(_native, m) {
            })
       .def_property_readonly("closed", [](const SessionHandle& h) { return !h.session || h.session->closed(); });
 
+  // For tests: throws a loyalty::Error with this status inside the same released-GIL wrapper the
+  // engine calls use, so every status's translation can be checked (also those no operation
+  // returns yet).
+  m.def("_raise_status", [](int code, const std::string& message, const std::string& field) {
+    run_released([&] {
+      throw loyalty::Error(static_cast<Status>(code), message, field);
+    }).raise_if_failed();
+  });
+
   // For benchmarks/python: the same call repeated n times in C++ (no Python in the loop), so the
   // Python overhead per call can be measured against the C++ cost in one process. Returns the
   // total nanoseconds.
