@@ -110,18 +110,6 @@ class _Handle:
         self.close()
 
 
-def _merge(input: Optional[Mapping[str, Any]], fields: Dict[str, Any]) -> Any:
-    if not fields:
-        if input is None or type(input) is dict or not isinstance(input, Mapping):
-            return input  # the native layer refuses anything but a dict, naming the problem
-        return dict(input)
-    if input is None:
-        return fields
-    merged = dict(input)
-    merged.update(fields)
-    return merged
-
-
 class Engine(_Handle):
     """An engine: one database plus its configuration. Thread-safe: share it between threads.
 
@@ -245,7 +233,7 @@ class Admin(_Handle):
         The input is a dict and/or keyword fields (keywords win). Datetimes in the input must
         be timezone-aware. Raises a :class:`loyalty.Error` subclass on failure.
         """
-        return self._h.call(op, _merge(input, fields))  # type: ignore[no-any-return]
+        return self._h.call(op, input, **fields)  # type: ignore[no-any-return]
 
     def call_json(self, op: str, input: Union[str, bytes]) -> bytes:
         """Runs an operation on JSON text and returns the result as JSON text (UTF-8 bytes)."""
@@ -300,7 +288,7 @@ class Session(_Handle):
         The input is a dict and/or keyword fields (keywords win). Datetimes in the input must
         be timezone-aware. Raises a :class:`loyalty.Error` subclass on failure.
         """
-        return self._h.call(op, _merge(input, fields))  # type: ignore[no-any-return]
+        return self._h.call(op, input, **fields)  # type: ignore[no-any-return]
 
     def call_json(self, op: str, input: Union[str, bytes]) -> bytes:
         """Runs an operation on JSON text and returns the result as JSON text (UTF-8 bytes)."""
@@ -318,7 +306,7 @@ def _dynamic_namespace(handle: Any, prefix: str, ops: FrozenSet[str]) -> Namespa
     if prefix.startswith("_") or not any(o.startswith(prefix + ".") for o in ops):
         raise AttributeError(f"{type(handle).__name__} has no attribute or operation namespace '{prefix}'")
     cls = type(f"{prefix.capitalize()}Ops", (Namespace,), {"PREFIX": prefix, "__doc__": f"``{prefix}.*`` operations."})
-    ns = cls(handle.call, handle._known_op)
+    ns = cls(handle._h.call, handle._known_op)
     handle.__dict__[prefix] = ns
     return ns
 

@@ -34,6 +34,9 @@ def datetime_to_ms(dt: Any) -> int:
 def _raise_status(code: int, message: str, field: str) -> None:
     """Raises the exception of a status through the C++ translation path (tests only)."""
 
+def _convert(input: Optional[Dict[str, Any]], times: bool) -> Dict[str, Any]:
+    """A dict through the input and result conversions, without the engine (tests, benchmarks)."""
+
 def _repeat_call(session: Session, op: str, input: Optional[Dict[str, Any]], n: int) -> int:
     """Runs the same call n times in C++; returns the total nanoseconds (benchmarks only)."""
 
@@ -70,7 +73,7 @@ class Engine:
 class Admin:
     """The native admin handle."""
 
-    def call(self, op: str, input: Optional[Dict[str, Any]]) -> Dict[str, Any]: ...
+    def call(self, op: str, input: Optional[Any] = None, /, **fields: Any) -> Dict[str, Any]: ...
     def call_json(self, op: str, text: str) -> bytes: ...
     def close(self) -> None: ...
     @property
@@ -79,7 +82,7 @@ class Admin:
 class Session:
     """The native session handle."""
 
-    def call(self, op: str, input: Optional[Dict[str, Any]]) -> Dict[str, Any]: ...
+    def call(self, op: str, input: Optional[Any] = None, /, **fields: Any) -> Dict[str, Any]: ...
     def call_json(self, op: str, text: str) -> bytes: ...
     @property
     def tenant_id(self) -> str: ...

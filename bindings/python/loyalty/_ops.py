@@ -207,7 +207,9 @@ class namespace(Generic[T]):  # noqa: N801 (a descriptor used like a declaration
     def __get__(self, obj: Optional[object], owner: type) -> Any:
         if obj is None:
             return self
-        ns = self.cls(obj.call, obj._known_op)  # type: ignore[attr-defined]
+        # The native handle's call: a generated method is a functools.partial over it, with no
+        # Python frame between the caller and the native module.
+        ns = self.cls(obj._h.call, obj._known_op)  # type: ignore[attr-defined]
         obj.__dict__[self.attr] = ns  # cached per handle
         return ns
 

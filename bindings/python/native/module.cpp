@@ -21,6 +21,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -228,16 +229,32 @@ void to_json_into(PyObject* o, json& out, int depth) {
   }
 }
 
-/// Converts an operation input (None or a dict) to JSON; raises InvalidError naming the field.
-json input_to_json(py::handle input) {
+/// collections.abc.Mapping, set at module init.
+PyObject* g_mapping_type = nullptr;
+
+/// Converts an operation input (None, a dict or another Mapping) plus keyword fields (a dict or
+/// null; they win over the input's keys) to a JSON object; raises InvalidError naming the field.
+json input_to_json(py::handle input, PyObject* fields = nullptr) {
   json out = json::object();
-  if (input.is_none()) return out;
-  if (!PyDict_Check(input.ptr())) {
-    ConvertError e{Status::invalid, "the input must be a dict (a JSON object)"};
-    raise_convert(e);
+  py::object owned;
+  PyObject* in = input.ptr();
+  if (in != nullptr && in != Py_None && !PyDict_Check(in)) {
+    const int is_mapping = g_mapping_type ? PyObject_IsInstance(in, g_mapping_type) : 0;
+    if (is_mapping < 0) throw py::error_already_set();
+    if (!is_mapping) {
+      ConvertError e{Status::invalid, "the input must be a dict (a JSON object)"};
+      raise_convert(e);
+    }
+    owned = py::dict(py::reinterpret_borrow<py::object>(in));
+    in = owned.ptr();
   }
   try {
-    to_json_into(input.ptr(), out, 1);
+    if (in != nullptr && in != Py_None) to_json_into(in, out, 1);
+    if (fields != nullptr && PyDict_GET_SIZE(fields) > 0) {
+      json extra;
+      to_json_into(fields, extra, 1);
+      for (auto& [k, v] : extra.items()) out[k] = std::move(v);
+    }
   } catch (ConvertError& e) {
     raise_convert(e);
   }
@@ -253,6 +270,27 @@ py::object string_to_py(const std::string& s) {
   PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
   if (!o) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(o);
+}
+
+/// Result keys as Python strings: interned and cached (the engine's keys are a small set), so
+/// converting a result neither allocates nor hashes its keys. Borrowed reference; GIL held.
+PyObject* key_to_py(const std::string& k) {
+  static std::unordered_map<std::string, PyObject*>* cache = new std::unordered_map<std::string, PyObject*>();
+  constexpr size_t kMaxCachedKeys = 4096;
+  constexpr size_t kMaxCachedKeyLength = 64;
+  auto it = cache->find(k);
+  if (it != cache->end()) return it->second;
+  PyObject* o = PyUnicode_DecodeUTF8(k.data(), static_cast<Py_ssize_t>(k.size()), "surrogateescape");
+  if (!o) throw py::error_already_set();
+  PyUnicode_InternInPlace(&o);
+  if (cache->size() >= kMaxCachedKeys || k.size() > kMaxCachedKeyLength) {
+    // Not cached: hand the reference to a temporary owner that outlives the SetItem call.
+    static thread_local py::object spare;
+    spare = py::reinterpret_steal<py::object>(o);
+    return o;
+  }
+  cache->emplace(k, o);  // owned by the cache for the life of the process
+  return o;
 }
 
 py::object to_py(const json& j, bool times) {
@@ -271,7 +309,12 @@ py::object to_py(const json& j, bool times) {
       return out;
     }
     case json::value_t::object: {
-      py::dict out;
+#if PY_VERSION_HEX < 0x030D0000
+      auto out = py::reinterpret_steal<py::object>(_PyDict_NewPresized(static_cast<Py_ssize_t>(j.size())));
+#else
+      auto out = py::reinterpret_steal<py::object>(PyDict_New());
+#endif
+      if (!out) throw py::error_already_set();
       for (const auto& [k, v] : j.items()) {
         py::object value;
         if (times && v.is_string() && time_key(k) && engine_time_format(v.get_ref<const std::string&>())) {
@@ -280,7 +323,7 @@ py::object to_py(const json& j, bool times) {
         } else {
           value = to_py(v, times);
         }
-        if (PyDict_SetItem(out.ptr(), string_to_py(k).ptr(), value.ptr()) != 0) throw py::error_already_set();
+        if (PyDict_SetItem(out.ptr(), key_to_py(k), value.ptr()) != 0) throw py::error_already_set();
       }
       return out;
     }
@@ -503,19 +546,19 @@ std::shared_ptr<EngineHandle> engine_open(const std::string& uri, const std::str
   return h;
 }
 
-py::object admin_call(AdminHandle& h, const std::string& op, py::handle input) {
+py::object admin_call(AdminHandle& h, const std::string& op, py::handle input, const py::kwargs& fields) {
   if (!h.admin) misuse("the admin handle is closed");
-  json in = input_to_json(input);
+  json in = input_to_json(input, fields.ptr());
   const loyalty::Admin a = *h.admin;  // a copy: close() on another thread cannot free it under us
   json out;
   run_released([&] { out = a.call(op, in); }).raise_if_failed();
   return to_py(out, h.times);
 }
 
-py::object session_call(SessionHandle& h, const std::string& op, py::handle input) {
+py::object session_call(SessionHandle& h, const std::string& op, py::handle input, const py::kwargs& fields) {
   if (!h.session) misuse("the session is closed");
   InUse guard(h);
-  json in = input_to_json(input);
+  json in = input_to_json(input, fields.ptr());
   const loyalty::Session s = *h.session;
   json out;
   run_released([&] { out = s.call(op, in); }).raise_if_failed();
@@ -538,6 +581,7 @@ PYBIND11_MODULE(_native, m) {
   if (!PyDateTimeAPI) throw py::error_already_set();
 
   m.attr("__version__") = LOY_PY_VERSION;
+  g_mapping_type = py::object(py::module_::import("collections.abc").attr("Mapping")).release().ptr();
 
   m.def(
       "_set_error_classes",
@@ -628,7 +672,7 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("closed", [](const EngineHandle& h) { return !h.engine || h.engine->closed(); });
 
   py::class_<AdminHandle, std::shared_ptr<AdminHandle>>(m, "Admin")
-      .def("call", &admin_call, py::arg("op"), py::arg("input"))
+      .def("call", &admin_call, py::arg("op"), py::arg("input") = py::none(), py::pos_only())
       .def("call_json",
            [](AdminHandle& h, const std::string& op, const std::string& text) {
              if (!h.admin) misuse("the admin handle is closed");
@@ -639,7 +683,7 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("closed", [](const AdminHandle& h) { return !h.admin || h.admin->closed(); });
 
   py::class_<SessionHandle, std::shared_ptr<SessionHandle>>(m, "Session")
-      .def("call", &session_call, py::arg("op"), py::arg("input"))
+      .def("call", &session_call, py::arg("op"), py::arg("input") = py::none(), py::pos_only())
       .def("call_json",
            [](SessionHandle& h, const std::string& op, const std::string& text) {
              if (!h.session) misuse("the session is closed");
@@ -667,6 +711,10 @@ PYBIND11_MODULE(_native, m) {
       throw loyalty::Error(static_cast<Status>(code), message, field);
     }).raise_if_failed();
   });
+
+  // For tests and benchmarks: a dict through the input conversion and back through the result
+  // conversion, without the engine.
+  m.def("_convert", [](py::handle input, bool times) { return to_py(input_to_json(input), times); });
 
   // For benchmarks/python: the same call repeated n times in C++ (no Python in the loop), so the
   // Python overhead per call can be measured against the C++ cost in one process. Returns the
