@@ -54,6 +54,14 @@ def overhead(s: loyalty.Session, cid: str, calls: int, reps: int) -> None:
     def cxx() -> float:
         return _native._repeat_call(h, "ledger.balance", inp, calls) / calls
 
+    def cxx_interleaved() -> float:
+        # Each call timed inside C++, but called one at a time from a Python loop: the engine
+        # work under the same cache conditions as the Python calls, without the binding.
+        rc, total = _native._repeat_call, 0
+        for _ in range(calls):
+            total += rc(h, "ledger.balance", inp, 1)
+        return total / calls
+
     def typed() -> float:
         f = s.ledger.balance
         t0 = time.perf_counter_ns()
@@ -73,7 +81,8 @@ def overhead(s: loyalty.Session, cid: str, calls: int, reps: int) -> None:
             h.call("ledger.balance", inp)
         return (time.perf_counter_ns() - t0) / calls
 
-    variants = {"C++ Session::call loop": cxx, "Python session.ledger.balance(customer_id=)": typed,
+    variants = {"C++ Session::call loop": cxx, "C++ Session::call, one per Python iteration": cxx_interleaved,
+                "Python session.ledger.balance(customer_id=)": typed,
                 "Python session.call(op, dict)": generic, "Python native handle .call(op, dict)": native}
     results: Dict[str, List[float]] = {k: [] for k in variants}
     for f in variants.values():  # warm up
@@ -82,10 +91,22 @@ def overhead(s: loyalty.Session, cid: str, calls: int, reps: int) -> None:
         for name, f in variants.items():
             results[name].append(f())
     base = statistics.median(results["C++ Session::call loop"])
+    inter = statistics.median(results["C++ Session::call, one per Python iteration"])
     print(f"\nBalance read, ns per call, median (min-max) of {reps} repetitions x {calls} calls:")
+    print(f"  {'variant':46} {'ns/call':>8}            {'- C++ loop':>10} {'- C++ interleaved':>18}")
     for name, xs in results.items():
-        extra = "" if name.startswith("C++") else f"   overhead {statistics.median(xs) - base:6.0f} ns"
+        m = statistics.median(xs)
+        extra = "" if name.startswith("C++") else f"   {m - base:10.0f} {m - inter:18.0f}"
         print(f"  {name:46} {fmt(xs)}{extra}")
+    # The binding alone, without the engine: input and result conversion of a balance result.
+    res = s.ledger.balance(customer_id=cid)
+    conv = []
+    for _ in range(reps):
+        t0 = time.perf_counter_ns()
+        for _ in range(calls):
+            _native._convert(res, True)
+        conv.append((time.perf_counter_ns() - t0) / calls)
+    print(f"  {'(no engine) _convert(balance result) round trip':46} {fmt(conv)}")
 
 
 def scaling(engine: loyalty.Engine, key: str, cid: str, seconds: float) -> None:

@@ -21,7 +21,6 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -272,27 +271,6 @@ py::object string_to_py(const std::string& s) {
   return py::reinterpret_steal<py::object>(o);
 }
 
-/// Result keys as Python strings: interned and cached (the engine's keys are a small set), so
-/// converting a result neither allocates nor hashes its keys. Borrowed reference; GIL held.
-PyObject* key_to_py(const std::string& k) {
-  static std::unordered_map<std::string, PyObject*>* cache = new std::unordered_map<std::string, PyObject*>();
-  constexpr size_t kMaxCachedKeys = 4096;
-  constexpr size_t kMaxCachedKeyLength = 64;
-  auto it = cache->find(k);
-  if (it != cache->end()) return it->second;
-  PyObject* o = PyUnicode_DecodeUTF8(k.data(), static_cast<Py_ssize_t>(k.size()), "surrogateescape");
-  if (!o) throw py::error_already_set();
-  PyUnicode_InternInPlace(&o);
-  if (cache->size() >= kMaxCachedKeys || k.size() > kMaxCachedKeyLength) {
-    // Not cached: hand the reference to a temporary owner that outlives the SetItem call.
-    static thread_local py::object spare;
-    spare = py::reinterpret_steal<py::object>(o);
-    return o;
-  }
-  cache->emplace(k, o);  // owned by the cache for the life of the process
-  return o;
-}
-
 py::object to_py(const json& j, bool times) {
   switch (j.type()) {
     case json::value_t::null: return py::none();
@@ -323,7 +301,7 @@ py::object to_py(const json& j, bool times) {
         } else {
           value = to_py(v, times);
         }
-        if (PyDict_SetItem(out.ptr(), key_to_py(k), value.ptr()) != 0) throw py::error_already_set();
+        if (PyDict_SetItem(out.ptr(), string_to_py(k).ptr(), value.ptr()) != 0) throw py::error_already_set();
       }
       return out;
     }
