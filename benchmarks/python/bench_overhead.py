@@ -8,7 +8,8 @@
    Repetitions alternate between the variants; figures are medians (min-max) in ns per call,
    overhead = Python median - C++ median.
 2. Scaling: 1, 2 and 4 threads, one session each, reading balances for a fixed time; calls per
-   second in all. With the GIL held the figure could not grow with threads.
+   second in all, from Python and (the machine's ceiling) from C++ loops in the same threads.
+   With the GIL held during engine calls the Python figure could not grow with threads.
 
 Usage: python benchmarks/python/bench_overhead.py [--calls N] [--reps R] [--seconds S]
 (after `pip install ./bindings/python`, e.g. with build/pyenv/bin/python).
@@ -110,35 +111,43 @@ def overhead(s: loyalty.Session, cid: str, calls: int, reps: int) -> None:
 
 
 def scaling(engine: loyalty.Engine, key: str, cid: str, seconds: float) -> None:
-    print(f"\nBalance reads from N threads (one session each), {seconds:.0f} s per point:")
-    base = None
-    for n in (1, 2, 4):
-        counts = [0] * n
-        stop = threading.Event()
-        ready = threading.Barrier(n + 1)
+    print(f"\nBalance reads from N threads (one session each), {seconds:.0f} s per point; calls/s in all")
+    print("(Python: a Python loop of session.ledger.balance; C++: each thread runs Session::call in a")
+    print(" C++ loop of 500 calls at a time, the ceiling this machine allows without Python):")
+    for label, chunk in (("Python", 0), ("C++   ", 500)):
+        base = None
+        for n in (1, 2, 4):
+            counts = [0] * n
+            stop = threading.Event()
+            ready = threading.Barrier(n + 1)
 
-        def work(i: int) -> None:
-            with engine.session(key) as mine:
-                f = mine.ledger.balance
-                ready.wait()
-                c = 0
-                while not stop.is_set():
-                    f(customer_id=cid)
-                    c += 1
-                counts[i] = c
+            def work(i: int) -> None:
+                with engine.session(key) as mine:
+                    f = mine.ledger.balance
+                    inp = {"customer_id": cid}
+                    ready.wait()
+                    c = 0
+                    while not stop.is_set():
+                        if chunk:
+                            _native._repeat_call(mine._h, "ledger.balance", inp, chunk)
+                            c += chunk
+                        else:
+                            f(customer_id=cid)
+                            c += 1
+                    counts[i] = c
 
-        ts = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-        for t in ts:
-            t.start()
-        ready.wait()
-        t0 = time.perf_counter()
-        time.sleep(seconds)
-        stop.set()
-        for t in ts:
-            t.join()
-        rate = sum(counts) / (time.perf_counter() - t0)
-        base = base or rate
-        print(f"  {n} thread(s): {rate:10.0f} calls/s   x{rate / base:.2f}")
+            ts = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+            for t in ts:
+                t.start()
+            ready.wait()
+            t0 = time.perf_counter()
+            time.sleep(seconds)
+            stop.set()
+            for t in ts:
+                t.join()
+            rate = sum(counts) / (time.perf_counter() - t0)
+            base = base or rate
+            print(f"  {label} {n} thread(s): {rate:10.0f} calls/s   x{rate / base:.2f}")
 
 
 def main() -> None:
