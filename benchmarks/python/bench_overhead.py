@@ -110,11 +110,11 @@ def overhead(s: loyalty.Session, cid: str, calls: int, reps: int) -> None:
     print(f"  {'(no engine) _convert(balance result) round trip':46} {fmt(conv)}")
 
 
-def scaling(engine: loyalty.Engine, key: str, cid: str, seconds: float) -> None:
-    print(f"\nBalance reads from N threads (one session each), {seconds:.0f} s per point; calls/s in all")
-    print("(Python: a Python loop of session.ledger.balance; C++: each thread runs Session::call in a")
-    print(" C++ loop of 500 calls at a time, the ceiling this machine allows without Python):")
-    for label, chunk in (("Python", 0), ("C++   ", 500)):
+def scaling(engine: loyalty.Engine, key: str, cid: str, seconds: float, op: str, inp: Dict[str, object]) -> None:
+    print(f"\n{op} {inp} from N threads (one session each), {seconds:.0f} s per point; calls/s in all")
+    print(f"(Python: a Python loop of session.call; C++: each thread runs Session::call in a")
+    print(" C++ loop of 200 calls at a time, the ceiling this machine allows without Python):")
+    for label, chunk in (("Python", 0), ("C++   ", 200)):
         base = None
         for n in (1, 2, 4):
             counts = [0] * n
@@ -123,16 +123,15 @@ def scaling(engine: loyalty.Engine, key: str, cid: str, seconds: float) -> None:
 
             def work(i: int) -> None:
                 with engine.session(key) as mine:
-                    f = mine.ledger.balance
-                    inp = {"customer_id": cid}
+                    f = mine.call
                     ready.wait()
                     c = 0
                     while not stop.is_set():
                         if chunk:
-                            _native._repeat_call(mine._h, "ledger.balance", inp, chunk)
+                            _native._repeat_call(mine._h, op, inp, chunk)
                             c += chunk
                         else:
-                            f(customer_id=cid)
+                            f(op, inp)
                             c += 1
                     counts[i] = c
 
@@ -161,7 +160,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         engine, key, s, cid = setup(os.path.join(d, "bench.db"), pool_size=4)
         overhead(s, cid, args.calls, args.reps)
-        scaling(engine, key, cid, args.seconds)
+        scaling(engine, key, cid, args.seconds, "ledger.balance", {"customer_id": cid})
         engine.close()
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
