@@ -112,9 +112,9 @@ py::object ms_to_datetime(Timestamp t) {
   const int s = static_cast<int>(in_day / 1000 % 60);
   const int mi = static_cast<int>(in_day / 60'000 % 60);
   const int h = static_cast<int>(in_day / 3'600'000);
-  PyObject* dt = PyDateTimeAPI->DateTime_FromDateAndTime(c.year, static_cast<int>(c.month), static_cast<int>(c.day), h,
-                                                         mi, s, ms * 1000, PyDateTime_TimeZone_UTC,
-                                                         PyDateTimeAPI->DateTimeType);
+  PyObject* dt =
+      PyDateTimeAPI->DateTime_FromDateAndTime(c.year, static_cast<int>(c.month), static_cast<int>(c.day), h, mi, s,
+                                              ms * 1000, PyDateTime_TimeZone_UTC, PyDateTimeAPI->DateTimeType);
   if (!dt) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(dt);
 }
@@ -273,13 +273,18 @@ py::object string_to_py(const std::string& s) {
 
 py::object to_py(const json& j, bool times) {
   switch (j.type()) {
-    case json::value_t::null: return py::none();
-    case json::value_t::boolean: return py::bool_(j.get<bool>());
-    case json::value_t::number_integer: return py::reinterpret_steal<py::object>(PyLong_FromLongLong(j.get<int64_t>()));
+    case json::value_t::null:
+      return py::none();
+    case json::value_t::boolean:
+      return py::bool_(j.get<bool>());
+    case json::value_t::number_integer:
+      return py::reinterpret_steal<py::object>(PyLong_FromLongLong(j.get<int64_t>()));
     case json::value_t::number_unsigned:
       return py::reinterpret_steal<py::object>(PyLong_FromUnsignedLongLong(j.get<uint64_t>()));
-    case json::value_t::number_float: return py::float_(j.get<double>());
-    case json::value_t::string: return string_to_py(j.get_ref<const std::string&>());
+    case json::value_t::number_float:
+      return py::float_(j.get<double>());
+    case json::value_t::string:
+      return string_to_py(j.get_ref<const std::string&>());
     case json::value_t::array: {
       py::list out(j.size());
       size_t i = 0;
@@ -306,7 +311,8 @@ py::object to_py(const json& j, bool times) {
       return out;
     }
     case json::value_t::binary:
-    case json::value_t::discarded: break;
+    case json::value_t::discarded:
+      break;
   }
   return py::none();
 }
@@ -323,7 +329,7 @@ void raise_error(Status status, const std::string& message, const std::string& f
   }
   // The classes take (message, code, status, field, detail); see loyalty/_errors.py.
   py::object exc = py::reinterpret_borrow<py::object>(cls)(string_to_py(message), static_cast<int>(status),
-                                                          loyalty::status_name(status), field_obj, detail_obj);
+                                                           loyalty::status_name(status), field_obj, detail_obj);
   PyErr_SetObject(cls, exc.ptr());
   throw py::error_already_set();
 }
@@ -426,10 +432,14 @@ class PyClock final : public loyalty::Clock {
 
 const char* level_name(loyalty::LogLevel l) {
   switch (l) {
-    case loyalty::LogLevel::debug: return "debug";
-    case loyalty::LogLevel::info: return "info";
-    case loyalty::LogLevel::warn: return "warn";
-    case loyalty::LogLevel::error: return "error";
+    case loyalty::LogLevel::debug:
+      return "debug";
+    case loyalty::LogLevel::info:
+      return "info";
+    case loyalty::LogLevel::warn:
+      return "warn";
+    case loyalty::LogLevel::error:
+      return "error";
   }
   return "info";
 }
@@ -464,8 +474,9 @@ class InUse {
  public:
   explicit InUse(SessionHandle& h) : h_(h) {
     if (h_.busy.exchange(true, std::memory_order_acquire))
-      misuse("the session is in use by another thread (a session is used by one thread at a time; open one "
-             "session per thread)");
+      misuse(
+          "the session is in use by another thread (a session is used by one thread at a time; open one "
+          "session per thread)");
   }
   ~InUse() { h_.busy.store(false, std::memory_order_release); }
   InUse(const InUse&) = delete;
@@ -483,7 +494,8 @@ loyalty::SyncMode sync_mode(const std::string& s) {
 
 std::shared_ptr<EngineHandle> engine_open(const std::string& uri, const std::string& admin_key, py::object clock,
                                           const std::string& synchronous, int32_t busy_timeout_ms, int32_t pool_size,
-                                          int32_t cache_mb, int32_t wal_autocheckpoint, py::object log, bool datetimes) {
+                                          int32_t cache_mb, int32_t wal_autocheckpoint, py::object log,
+                                          bool datetimes) {
   loyalty::EngineOptions o;
   o.storage.uri = uri;
   o.storage.synchronous = sync_mode(synchronous);
@@ -609,7 +621,8 @@ PYBIND11_MODULE(_native, m) {
       "An aware datetime to UTC milliseconds (floored); InvalidError (a ValueError) when naive.");
 
   py::class_<ManualClockHandle>(m, "ManualClock", "A clock that moves only when told to (thread-safe).")
-      .def(py::init([](int64_t start_ms) { return ManualClockHandle{std::make_shared<loyalty::ManualClock>(start_ms)}; }),
+      .def(py::init(
+               [](int64_t start_ms) { return ManualClockHandle{std::make_shared<loyalty::ManualClock>(start_ms)}; }),
            py::arg("start_ms"))
       .def("now_ms", [](const ManualClockHandle& c) { return c.clock->now(); })
       .def("set_ms", [](const ManualClockHandle& c, int64_t t) { c.clock->set(t); })
@@ -685,9 +698,7 @@ PYBIND11_MODULE(_native, m) {
   // engine calls use, so every status's translation can be checked (also those no operation
   // returns yet).
   m.def("_raise_status", [](int code, const std::string& message, const std::string& field) {
-    run_released([&] {
-      throw loyalty::Error(static_cast<Status>(code), message, field);
-    }).raise_if_failed();
+    run_released([&] { throw loyalty::Error(static_cast<Status>(code), message, field); }).raise_if_failed();
   });
 
   // For tests and benchmarks: a dict through the input conversion and back through the result
