@@ -13,12 +13,14 @@ from ._ops import (
     ApiKeyOps,
     AuditOps,
     CustomerOps,
+    EventOps,
     HoldOps,
     LedgerOps,
     Namespace,
     ProgramOps,
     SessionInfoOps,
     TenantOps,
+    TierOps,
     namespace,
 )
 
@@ -262,6 +264,8 @@ class Session(_Handle):
     customer = namespace(CustomerOps)
     ledger = namespace(LedgerOps)
     hold = namespace(HoldOps)
+    events = namespace(EventOps)
+    tier = namespace(TierOps)
     audit = namespace(AuditOps)
 
     def __init__(self, handle: Any) -> None:

@@ -138,7 +138,10 @@ class LedgerOps(Namespace):
     balance = op("ledger.balance", "A customer's balance, available, pending, held and debt.")
     history = op("ledger.history", "A customer's ledger entries, newest first, with a cursor.")
     entry = op("ledger.entry", "One ledger entry by id.")
-    run_due = op("ledger.run_due", "Expires holds and buckets and releases pending points that fell due.")
+    redeem = op("ledger.redeem", "Spends points (nearest expiry first) into a redeem entry; never below zero.")
+    refund = op("ledger.refund", "Refunds (part of) a redeem entry into its buckets with their original expiry.")
+    expiring = op("ledger.expiring", "Unreserved points expiring before a date (tenant-wide or one customer).")
+    run_due = op("ledger.run_due", "Expires holds and buckets, releases pending points, reviews tiers.")
     verify = op("ledger.verify", "Checks the ledger invariants of the tenant; {'ok': True} when they hold.")
 
 
@@ -150,6 +153,28 @@ class HoldOps(Namespace):
     commit = op("hold.commit", "Commits a hold (all or part of it) into a redeem entry.")
     void = op("hold.void", "Voids a hold: its points become available again.")
     get = op("hold.get", "One hold by id.")
+
+
+class EventOps(Namespace):
+    """``events.*``: the outbox of domain events, read with a cursor."""
+
+    PREFIX = "events"
+    poll = op("events.poll", "Events after a cursor (after, limit, types) in commit order; `next` is the new cursor.")
+
+
+class TierOps(Namespace):
+    """``tier.*``: tiers, the qualification policy, status and history."""
+
+    PREFIX = "tier"
+    policy_set = op("tier.policy.set", "Sets the program's qualification policy (metric, window, downgrade, grace).")
+    policy_get = op("tier.policy.get", "The program's qualification policy.")
+    create = op("tier.create", "Creates a tier (name, rank, threshold, benefits, invitation_only).")
+    get = op("tier.get", "One tier by id.")
+    list = op("tier.list", "The program's tiers by rank.")
+    update = op("tier.update", "Changes a tier (name, threshold, benefits, icon_url, invitation_only).")
+    assign = op("tier.assign", "Assigns a tier by hand until a date (tier_id null ends the assignment).")
+    status = op("tier.status", "A customer's tier and progress to the next one.")
+    history = op("tier.history", "A customer's tier changes, oldest first, with a cursor.")
 
 
 class AuditOps(Namespace):
