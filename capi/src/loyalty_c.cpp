@@ -129,9 +129,7 @@ const char* loy_status_str(int status) {
   return loyalty::status_str(static_cast<loyalty::Status>(status));
 }
 
-const loy_error* loy_error_last(void) {
-  return loyalty::capi::t_error.set ? &loyalty::capi::t_error.view : nullptr;
-}
+const loy_error* loy_error_last(void) { return loyalty::capi::t_error.set ? &loyalty::capi::t_error.view : nullptr; }
 
 void loy_error_clear(void) { loyalty::capi::clear_error(); }
 
@@ -265,5 +263,14 @@ LOY_SESSION_OP(loy_hold_void, "hold.void")
 LOY_SESSION_OP(loy_hold_get, "hold.get")
 LOY_SESSION_OP(loy_audit_list, "audit.list")
 LOY_SESSION_OP(loy_audit_verify, "audit.verify")
+LOY_SESSION_OP(loy_rule_create, "rule.create")
+LOY_SESSION_OP(loy_rule_get, "rule.get")
+LOY_SESSION_OP(loy_rule_list, "rule.list")
+LOY_SESSION_OP(loy_rule_update, "rule.update")
+LOY_SESSION_OP(loy_rule_activate, "rule.activate")
+LOY_SESSION_OP(loy_rule_deactivate, "rule.deactivate")
+LOY_SESSION_OP(loy_purchase_submit, "purchase.submit")
+LOY_SESSION_OP(loy_purchase_dry_run, "purchase.dry_run")
+LOY_SESSION_OP(loy_purchase_return, "purchase.return")
 
 }  // extern "C"

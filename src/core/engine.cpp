@@ -66,7 +66,7 @@ struct Registry {
   std::unordered_map<std::string_view, const OpDef*> admin;
 
   Registry() {
-    for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops()})
+    for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops(), rule_ops()})
       for (const auto& op : table) session.emplace(op.name, &op);
     for (auto table : {tenant_admin_ops(), audit_admin_ops()})
       for (const auto& op : table) admin.emplace(op.name, &op);

@@ -14,5 +14,6 @@ std::span<const OpDef> customer_ops();
 std::span<const OpDef> ledger_ops();
 std::span<const OpDef> audit_session_ops();
 std::span<const OpDef> audit_admin_ops();
+std::span<const OpDef> rule_ops();
 
 }  // namespace loyalty::detail
