@@ -608,7 +608,9 @@ json compile_rule(const json& body, const std::string& path, Plan& plan, Compile
 /// Parametric slots were recorded as -(1000 + i) (visits), -(2000 + i) (spend), -(3000 + i)
 /// (attributes); now that the lists are complete they become real slots.
 void finish(Plan& plan) {
+  plan.used.assign(static_cast<size_t>(plan.slot_count()), 0);
   for (auto& n : plan.nodes) {
+    if (n.kind == NodeKind::item_leaf && (n.slot == kSku || n.slot == kCategory)) plan.uses_item_strings = true;
     if (n.kind != NodeKind::leaf || n.slot > -1000) continue;
     const int32_t s = -n.slot;
     if (s >= 3000)
@@ -617,6 +619,13 @@ void finish(Plan& plan) {
       n.slot = plan.spend_slot(static_cast<size_t>(s - 2000));
     else
       n.slot = plan.visit_slot(static_cast<size_t>(s - 1000));
+  }
+  for (const auto& n : plan.nodes) {
+    if (n.kind != NodeKind::leaf || n.slot < 0) continue;
+    plan.used[static_cast<size_t>(n.slot)] = 1;
+    if ((n.slot >= kWeekday && n.slot <= kTime) || (n.slot >= kBirthday && n.slot <= kIsBirthdayMonth) ||
+        n.slot == kDaysSinceLast)
+      plan.uses_local_time = true;
   }
 }
 

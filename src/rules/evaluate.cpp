@@ -141,16 +141,28 @@ bool compare_int(const Plan& p, const Node& n, int64_t x) {
   }
 }
 
+/// `sym` is the value's symbol (-1: a string no rule mentions), or kUninterned: compare the text.
+constexpr int32_t kUninterned = -2;
+
+bool str_in(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
+  if (sym == kUninterned) {
+    for (uint32_t k = 0; k < n.count; ++k)
+      if (p.strings[static_cast<size_t>(p.syms[n.first + k])] == s) return true;
+    return false;
+  }
+  return sym_in(p, n, sym);
+}
+
 bool compare_str(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
   switch (n.op) {
     case Op::eq:
-      return sym >= 0 && sym == n.sym;
+      return sym == kUninterned ? p.strings[static_cast<size_t>(n.sym)] == s : (sym >= 0 && sym == n.sym);
     case Op::ne:
-      return sym != n.sym || sym < 0;
+      return sym == kUninterned ? p.strings[static_cast<size_t>(n.sym)] != s : (sym != n.sym || sym < 0);
     case Op::in:
-      return sym_in(p, n, sym);
+      return str_in(p, n, sym, s);
     case Op::not_in:
-      return !sym_in(p, n, sym);
+      return !str_in(p, n, sym, s);
     case Op::starts_with:
       return s.starts_with(p.strings[static_cast<size_t>(n.sym)]);
     case Op::contains:
@@ -194,9 +206,9 @@ bool item_leaf(const Ctx& c, const Node& n, size_t idx) {
   if (n.op == Op::exists) return n.a == 1;  // item fields always exist
   switch (n.slot) {
     case kSku:
-      return compare_str(c.plan, n, c.out.item_syms[2 * idx], it.sku);
+      return compare_str(c.plan, n, kUninterned, it.sku);
     case kCategory:
-      return compare_str(c.plan, n, c.out.item_syms[2 * idx + 1], it.category);
+      return compare_str(c.plan, n, kUninterned, it.category);
     case kQuantity:
       return compare_int(c.plan, n, it.quantity);
     case kUnitPrice:
@@ -330,61 +342,63 @@ void set_list(const Plan& p, Evaluation& e, FactValue& v, std::span<const std::s
 }
 
 void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
+  // Only the facts some condition reads are computed (Plan::used).
   e.frame.assign(static_cast<size_t>(p.slot_count()), FactValue{});
   e.list_syms.clear();
   auto& f = e.frame;
+  const auto used = [&](int32_t slot) { return p.used[static_cast<size_t>(slot)] != 0; };
   set_int(f[kAmount], ev.amount);
-  if (!ev.currency.empty()) set_str(p, f[kCurrency], ev.currency);
-  if (!ev.channel.empty()) set_str(p, f[kChannel], ev.channel);
+  if (!ev.currency.empty() && used(kCurrency)) set_str(p, f[kCurrency], ev.currency);
+  if (!ev.channel.empty() && used(kChannel)) set_str(p, f[kChannel], ev.channel);
   if (!ev.location_id.empty()) {
-    set_str(p, f[kLocationId], ev.location_id);
-    set_str(p, f[kPlaceLocation], ev.location_id);
+    if (used(kLocationId)) set_str(p, f[kLocationId], ev.location_id);
+    if (used(kPlaceLocation)) set_str(p, f[kPlaceLocation], ev.location_id);
   }
-  int64_t count = 0;
-  e.item_syms.clear();
-  for (const auto& it : ev.items) {
-    count += it.quantity;
-    e.item_syms.push_back(p.symbol(it.sku));
-    e.item_syms.push_back(p.symbol(it.category));
+  // Item strings are compared as text (a few short comparisons beat hashing every item).
+  if (used(kItemCount)) {
+    int64_t count = 0;
+    for (const auto& it : ev.items) count += it.quantity;
+    set_int(f[kItemCount], count);
   }
-  set_int(f[kItemCount], count);
-  if (ev.tier) set_str(p, f[kTier], *ev.tier);
-  set_list(p, e, f[kSegments], ev.segments);
-  set_list(p, e, f[kPlaceInside], ev.inside);
+  if (ev.tier && used(kTier)) set_str(p, f[kTier], *ev.tier);
+  if (used(kSegments)) set_list(p, e, f[kSegments], ev.segments);
+  if (used(kPlaceInside)) set_list(p, e, f[kPlaceInside], ev.inside);
   if (ev.tier_multiplier) set_int(f[kTierMultiplier], *ev.tier_multiplier, Type::decimal);
   if (ev.distance_m) set_int(f[kDistance], *ev.distance_m);
-  const Timestamp local = p.zone ? p.zone->to_local(ev.at) : ev.at;
-  const CivilDate d = civil_from_timestamp(local);
-  const int64_t ms_of_day = ((local % kMillisPerDay) + kMillisPerDay) % kMillisPerDay;
-  const uint32_t wd = weekday(d);
-  set_int(f[kWeekday], wd == 0 ? 7 : wd);
-  set_int(f[kHour], ms_of_day / 3'600'000);
-  set_int(f[kMinute], (ms_of_day / 60'000) % 60);
-  set_int(f[kDate], timestamp_from_civil(d) / kMillisPerDay, Type::date);
-  set_int(f[kMonth], d.month);
-  set_int(f[kDay], d.day);
-  set_int(f[kTime], ms_of_day / 60'000, Type::time);
-  if (ev.birthday) {
-    const CivilDate& b = *ev.birthday;
-    if (b.year != 0) set_int(f[kBirthday], timestamp_from_civil(b) / kMillisPerDay, Type::date);
-    // 29 February is celebrated on 28 February in years without one.
-    uint32_t bday = b.day;
-    if (b.month == 2 && b.day == 29 && days_in_month(d.year, 2) == 28) bday = 28;
-    f[kIsBirthday].present = true;
-    f[kIsBirthday].type = Type::boolean;
-    f[kIsBirthday].i = (b.month == d.month && bday == d.day) ? 1 : 0;
-    f[kIsBirthdayMonth].present = true;
-    f[kIsBirthdayMonth].type = Type::boolean;
-    f[kIsBirthdayMonth].i = b.month == d.month ? 1 : 0;
-  }
   f[kFirstPurchase].present = true;
   f[kFirstPurchase].type = Type::boolean;
   f[kFirstPurchase].i = ev.prior_purchases == 0 ? 1 : 0;
-  if (ev.last_purchase_at) {
-    const Timestamp last_local = p.zone ? p.zone->to_local(*ev.last_purchase_at) : *ev.last_purchase_at;
-    const int64_t days = timestamp_from_civil(d) / kMillisPerDay -
-                         timestamp_from_civil(civil_from_timestamp(last_local)) / kMillisPerDay;
-    set_int(f[kDaysSinceLast], days);
+  if (p.uses_local_time) {
+    const Timestamp local = p.zone ? p.zone->to_local(ev.at) : ev.at;
+    const CivilDate d = civil_from_timestamp(local);
+    const int64_t ms_of_day = ((local % kMillisPerDay) + kMillisPerDay) % kMillisPerDay;
+    const uint32_t wd = weekday(d);
+    set_int(f[kWeekday], wd == 0 ? 7 : wd);
+    set_int(f[kHour], ms_of_day / 3'600'000);
+    set_int(f[kMinute], (ms_of_day / 60'000) % 60);
+    set_int(f[kDate], timestamp_from_civil(d) / kMillisPerDay, Type::date);
+    set_int(f[kMonth], d.month);
+    set_int(f[kDay], d.day);
+    set_int(f[kTime], ms_of_day / 60'000, Type::time);
+    if (ev.birthday) {
+      const CivilDate& b = *ev.birthday;
+      if (b.year != 0) set_int(f[kBirthday], timestamp_from_civil(b) / kMillisPerDay, Type::date);
+      // 29 February is celebrated on 28 February in years without one.
+      uint32_t bday = b.day;
+      if (b.month == 2 && b.day == 29 && days_in_month(d.year, 2) == 28) bday = 28;
+      f[kIsBirthday].present = true;
+      f[kIsBirthday].type = Type::boolean;
+      f[kIsBirthday].i = (b.month == d.month && bday == d.day) ? 1 : 0;
+      f[kIsBirthdayMonth].present = true;
+      f[kIsBirthdayMonth].type = Type::boolean;
+      f[kIsBirthdayMonth].i = b.month == d.month ? 1 : 0;
+    }
+    if (ev.last_purchase_at) {
+      const Timestamp last_local = p.zone ? p.zone->to_local(*ev.last_purchase_at) : *ev.last_purchase_at;
+      const int64_t days = timestamp_from_civil(d) / kMillisPerDay -
+                           timestamp_from_civil(civil_from_timestamp(last_local)) / kMillisPerDay;
+      set_int(f[kDaysSinceLast], days);
+    }
   }
   for (size_t k = 0; k < p.attributes.size(); ++k) {
     if (!ev.attributes || !ev.attributes->is_object()) break;

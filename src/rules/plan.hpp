@@ -190,7 +190,10 @@ struct Plan {
   std::vector<int64_t> spend_days;      // customer.spend over N days -> slots after visits
   Rounding rounding = Rounding::floor;
   std::shared_ptr<const TimeZone> zone;
-  bool uses_history = false;  // first purchase / days since last purchase
+  bool uses_history = false;       // first purchase / days since last purchase
+  std::vector<uint8_t> used;       // per frame slot: some condition reads it (others are not computed)
+  bool uses_item_strings = false;  // some item condition compares sku or category
+  bool uses_local_time = false;    // time facts or birthdays
 
   int32_t slot_count() const {
     return kFixedSlots + static_cast<int32_t>(attributes.size() + visit_days.size() + spend_days.size());
