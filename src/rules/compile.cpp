@@ -610,7 +610,6 @@ json compile_rule(const json& body, const std::string& path, Plan& plan, Compile
 void finish(Plan& plan) {
   plan.used.assign(static_cast<size_t>(plan.slot_count()), 0);
   for (auto& n : plan.nodes) {
-    if (n.kind == NodeKind::item_leaf && (n.slot == kSku || n.slot == kCategory)) plan.uses_item_strings = true;
     if (n.kind != NodeKind::leaf || n.slot > -1000) continue;
     const int32_t s = -n.slot;
     if (s >= 3000)

@@ -190,10 +190,9 @@ struct Plan {
   std::vector<int64_t> spend_days;      // customer.spend over N days -> slots after visits
   Rounding rounding = Rounding::floor;
   std::shared_ptr<const TimeZone> zone;
-  bool uses_history = false;       // first purchase / days since last purchase
-  std::vector<uint8_t> used;       // per frame slot: some condition reads it (others are not computed)
-  bool uses_item_strings = false;  // some item condition compares sku or category
-  bool uses_local_time = false;    // time facts or birthdays
+  bool uses_history = false;     // first purchase / days since last purchase
+  std::vector<uint8_t> used;     // per frame slot: some condition reads it (others are not computed)
+  bool uses_local_time = false;  // time facts or birthdays
 
   int32_t slot_count() const {
     return kFixedSlots + static_cast<int32_t>(attributes.size() + visit_days.size() + spend_days.size());
@@ -285,8 +284,7 @@ struct Evaluation {
   std::vector<RuleResult> rules;  // by plan rule index
   std::vector<FactValue> frame;
   std::vector<int32_t> list_syms;
-  std::vector<int32_t> holders;    // per group: the rule holding it
-  std::vector<int32_t> item_syms;  // per item: sku, category symbols
+  std::vector<int32_t> holders;  // per group: the rule holding it
   int64_t total = 0;
   int64_t cap = -1;  // the per-transaction cap applied (-1: none)
   int32_t cap_rule = -1;
