@@ -501,6 +501,59 @@ LOY_API int loy_audit_list(loy_session *session, const char *json, size_t len, l
  *  Errors: common session errors above. @since 0.1 */
 LOY_API int loy_audit_verify(loy_session *session, const char *json, size_t len, loy_buf *out);
 
+/* Rules and purchases --------------------------------------------------------------------- */
+/* The rules language (conditions, actions, stacking, limits) is documented in docs/rules.md with
+ * its JSON Schema docs/schema/rule.schema.json. Every function below takes and returns UTF-8 JSON
+ * (input borrowed for the call; `out` released with loy_buf_dispose), sets loy_error_last() on
+ * failure, and may be called by one thread at a time per session (the engine is thread-safe). */
+
+/** Creates a rule {program_id?, name, description?, type?, conditions?, actions, priority?,
+ *  active?, start?, end?, location_based?, group?, group_mode?, stop_processing?, limits?}
+ *  -> the rule with id and version 1; audited. Scope: admin. Errors: LOY_EINVALID naming the JSON
+ *  path of the offending field (e.g. "conditions.all[2].operator"; "group_mode" when another rule
+ *  gives the group another mode); LOY_ENOTFOUND (program_id); common session errors above.
+ *  @since 0.2 */
+LOY_API int loy_rule_create(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets {id, version?} (an earlier version's body when version is given). Scope: read. Errors:
+ *  LOY_ENOTFOUND (id, version); common session errors above. @since 0.2 */
+LOY_API int loy_rule_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists {program_id?, active?, limit?, cursor?} -> {items (creation order), next_cursor}.
+ *  Scope: read. Errors: LOY_EINVALID (limit, cursor); common session errors above. @since 0.2 */
+LOY_API int loy_rule_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Updates {id, any rule field; null removes an optional one} -> the rule with version + 1 (the
+ *  earlier version stays readable); audited. Scope: admin. Errors: LOY_ENOTFOUND (id);
+ *  LOY_EINVALID (as loy_rule_create; program_id and active cannot change here); common session
+ *  errors above. @since 0.2 */
+LOY_API int loy_rule_update(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Activates {id} -> the rule; audited. Scope: admin. Errors: LOY_ENOTFOUND (id); common session
+ *  errors above. @since 0.2 */
+LOY_API int loy_rule_activate(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Deactivates {id} -> the rule; audited. Scope: admin. Errors: LOY_ENOTFOUND (id); common
+ *  session errors above. @since 0.2 */
+LOY_API int loy_rule_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Submits a purchase {order_id (the idempotency key), customer_id, program_id?, amount? (minor
+ *  units; default the items' total), currency?, channel?, location_id?, items? [{sku, category?,
+ *  quantity, unit_price}], occurred_at?, place? {inside?, distance_m?}, customer? {tier?,
+ *  tier_multiplier?, attributes?, segments?, birthday?}, metadata?} -> {purchase, points, entry,
+ *  balance, explain, replayed}: the rules' points are earned in one transaction with the limit
+ *  counters. Scope: pos. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (customer_id,
+ *  program_id); LOY_ECONFLICT (order_id reused with another payload, the differing field named);
+ *  LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT (max_balance); common session errors above.
+ *  @since 0.2 */
+LOY_API int loy_purchase_submit(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional) without
+ *  writing -> {purchase, points, explain, dry_run: true}. Scope: read. Errors: as
+ *  loy_purchase_submit but never LOY_ECONFLICT. @since 0.2 */
+LOY_API int loy_purchase_dry_run(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Returns {order_id, items? [{sku, quantity}] (default: everything left), return_id? (idempotency
+ *  key), reason?, occurred_at?} -> {points_reversed, points_reversed_total, fully_returned, entry,
+ *  balance, replayed}: reverses the order's points in proportion to the value returned, once.
+ *  Scope: pos. Errors: LOY_ENOTFOUND (order_id); LOY_ECONFLICT (more than remains returnable,
+ *  items[n].quantity; order already fully returned; return_id reused with another payload);
+ *  LOY_EINSUFFICIENT / LOY_EFORBIDDEN (the program's return policy); common session errors
+ *  above. @since 0.2 */
+LOY_API int loy_purchase_return(loy_session *session, const char *json, size_t len, loy_buf *out);
+
 /* Generic dispatch --------------------------------------------------------------------------- */
 
 /** Runs any session operation by name ("ledger.earn"; op borrowed), for bindings and drivers.

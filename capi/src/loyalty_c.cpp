@@ -275,6 +275,15 @@ LOY_SESSION_OP(loy_tier_status, "tier.status")
 LOY_SESSION_OP(loy_tier_history, "tier.history")
 LOY_SESSION_OP(loy_audit_list, "audit.list")
 LOY_SESSION_OP(loy_audit_verify, "audit.verify")
+LOY_SESSION_OP(loy_rule_create, "rule.create")
+LOY_SESSION_OP(loy_rule_get, "rule.get")
+LOY_SESSION_OP(loy_rule_list, "rule.list")
+LOY_SESSION_OP(loy_rule_update, "rule.update")
+LOY_SESSION_OP(loy_rule_activate, "rule.activate")
+LOY_SESSION_OP(loy_rule_deactivate, "rule.deactivate")
+LOY_SESSION_OP(loy_purchase_submit, "purchase.submit")
+LOY_SESSION_OP(loy_purchase_dry_run, "purchase.dry_run")
+LOY_SESSION_OP(loy_purchase_return, "purchase.return")
 
 int loy_events_poll(loy_session* s, const char* after, size_t limit, loy_buf* out) {
   return loyalty::capi::guard([&] {

@@ -16,5 +16,6 @@ std::span<const OpDef> audit_session_ops();
 std::span<const OpDef> audit_admin_ops();
 std::span<const OpDef> event_ops();
 std::span<const OpDef> tier_ops();
+std::span<const OpDef> rule_ops();
 
 }  // namespace loyalty::detail

@@ -5,8 +5,8 @@
 #include "audit/audit.hpp"
 #include "core/input.hpp"
 #include "core/registry.hpp"
-#include "storage/page.hpp"
 #include "crypto/crypto.hpp"
+#include "storage/page.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -161,6 +161,13 @@ void require_customer(storage::Tx& tx, const std::string& tenant_id, const std::
                       const std::string& field) {
   auto q = tx.q("SELECT 1 FROM customers WHERE id = ?1 AND tenant_id = ?2", customer_id, tenant_id);
   if (!q.step()) throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
+}
+
+json customer_facts(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
+                    const std::string& field) {
+  auto q = tx.q("SELECT segments, profile FROM customers WHERE id = ?1 AND tenant_id = ?2", customer_id, tenant_id);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
+  return {{"segments", json::parse(q.text(0))}, {"profile", json::parse(q.text(1))}};
 }
 
 int64_t ensure_account(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,

@@ -13,6 +13,10 @@ void require_customer(storage::Tx& tx, const std::string& tenant_id, const std::
                       const std::string& field = "customer_id");
 /// Returns the account id of (customer, program), creating the account if the customer has
 /// none yet in that program (programs created after enrolment).
+/// The customer's rule facts {segments: [...], profile: {...}} (Status::not_found naming `field`
+/// for another tenant's or an unknown customer). Used by the rules engine.
+nlohmann::json customer_facts(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
+                              const std::string& field = "customer_id");
 int64_t ensure_account(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
                        const Program& program, Timestamp now);
 

@@ -289,6 +289,90 @@ CREATE TABLE tier_history(
   at INTEGER NOT NULL);
 CREATE INDEX tier_history_account ON tier_history(account_id, seq);
 )sql",
+    // 5: rules (src/rules/): rules with their versions, the per-program rules generation that
+    // invalidates compiled plans, stateful limit counters, and purchases with their items,
+    // the rule versions they used and their returns.
+    R"sql(
+CREATE TABLE rules(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  program_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  active INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX rules_program ON rules(program_id, seq);
+CREATE INDEX rules_tenant ON rules(tenant_id, seq);
+CREATE TABLE rule_versions(
+  rule_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(rule_id, version)) WITHOUT ROWID;
+CREATE TABLE rule_generations(
+  program_id TEXT PRIMARY KEY,
+  generation INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE rule_counters(
+  rule_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  period TEXT NOT NULL,
+  period_key INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  PRIMARY KEY(rule_id, customer_id, period, period_key)) WITHOUT ROWID;
+CREATE TABLE rule_awards(
+  rule_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  last_award_at INTEGER NOT NULL,
+  PRIMARY KEY(rule_id, customer_id)) WITHOUT ROWID;
+CREATE TABLE rule_budgets(
+  rule_id TEXT PRIMARY KEY,
+  issued INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE purchases(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  program_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  points INTEGER NOT NULL,
+  entry_id TEXT,
+  items_total INTEGER NOT NULL,
+  has_items INTEGER NOT NULL,
+  reversed_points INTEGER NOT NULL DEFAULT 0,
+  returned_value INTEGER NOT NULL DEFAULT 0,
+  fully_returned INTEGER NOT NULL DEFAULT 0,
+  request TEXT NOT NULL,
+  result TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE(tenant_id, order_id));
+CREATE INDEX purchases_customer ON purchases(customer_id, program_id, occurred_at);
+CREATE TABLE purchase_items(
+  purchase_id TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  sku TEXT NOT NULL,
+  quantity INTEGER NOT NULL,
+  unit_price INTEGER NOT NULL,
+  returned INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(purchase_id, line)) WITHOUT ROWID;
+CREATE TABLE purchase_rules(
+  purchase_id TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  rule_version INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  PRIMARY KEY(purchase_id, rule_id)) WITHOUT ROWID;
+CREATE TABLE purchase_returns(
+  purchase_id TEXT NOT NULL,
+  return_id TEXT NOT NULL,
+  request TEXT NOT NULL,
+  result TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(purchase_id, return_id)) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

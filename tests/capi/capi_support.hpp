@@ -134,6 +134,15 @@ inline const Op<loy_session> kSessionOps[] = {
     {"tier.history", loy_tier_history},
     {"audit.list", loy_audit_list},
     {"audit.verify", loy_audit_verify},
+    {"rule.create", loy_rule_create},
+    {"rule.get", loy_rule_get},
+    {"rule.list", loy_rule_list},
+    {"rule.update", loy_rule_update},
+    {"rule.activate", loy_rule_activate},
+    {"rule.deactivate", loy_rule_deactivate},
+    {"purchase.submit", loy_purchase_submit},
+    {"purchase.dry_run", loy_purchase_dry_run},
+    {"purchase.return", loy_purchase_return},
 };
 
 /// Every admin operation of loyalty.h with its dispatch name.

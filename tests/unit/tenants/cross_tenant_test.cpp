@@ -79,6 +79,9 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       w.call("ledger.redeem", {{"customer_id", a.customer}, {"points", 5}})["entry"]["id"].get<std::string>();
   a.hold = w.call("hold.create", {{"customer_id", a.customer}, {"points", 30}, {"ttl_seconds", 600}})["hold"]["id"]
                .get<std::string>();
+  const std::string a_rule =
+      w.call("rule.create", {{"name", "Base"}, {"actions", {{{"type", "fixed"}, {"points", 5}}}}})["id"];
+  w.call("purchase.submit", {{"order_id", "a-order-1"}, {"customer_id", a.customer}, {"amount", 100}});
   json k = w.call("apikey.create", {{"name", "till"}, {"scopes", {"pos"}}});
   a.key_id = k["id"].get<std::string>();
   a.key = k["key"].get<std::string>();
@@ -136,12 +139,23 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"hold.void", {{"id", a.hold}}, "id"},
       {"hold.get", {{"id", a.hold}}, "id"},
       {"apikey.revoke", {{"id", a.key_id}}, "id"},
+      {"rule.create",
+       {{"program_id", a.program}, {"name", "x"}, {"actions", {{{"type", "fixed"}, {"points", 1}}}}},
+       "program_id"},
+      {"rule.get", {{"id", a_rule}}, "id"},
+      {"rule.update", {{"id", a_rule}, {"name", "Hijacked"}}, "id"},
+      {"rule.activate", {{"id", a_rule}}, "id"},
+      {"rule.deactivate", {{"id", a_rule}}, "id"},
+      {"purchase.submit", {{"order_id", "b-1"}, {"customer_id", a.customer}, {"amount", 100}}, "customer_id"},
+      {"purchase.dry_run", {{"customer_id", a.customer}, {"amount", 100}}, "customer_id"},
+      {"purchase.return", {{"order_id", "a-order-1"}}, "order_id"},
   };
 
   // Ops that take no id of an existing object (checked below for scoping instead).
   const std::set<std::string> no_foreign_id = {"session.info", "apikey.create", "apikey.list",       "program.create",
                                                "program.list", "customer.list", "ledger.run_due",    "ledger.verify",
-                                               "audit.list",   "audit.verify",  "ledger.earn_batch", "events.poll"};
+                                               "audit.list",   "audit.verify",  "ledger.earn_batch", "events.poll",
+                                               "rule.list"};
   std::set<std::string> covered;
   for (const auto& c : cases) covered.insert(c.op);
   for (const auto& op : loyalty::session_operations()) {
@@ -151,7 +165,8 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
   }
 
   const std::vector<std::string> a_ids = {a.program,      a.customer, a.external_id, a.earn_entry, a.pending_entry,
-                                          a.redeem_entry, a.hold,     a.key_id,      a.tier};
+                                          a.redeem_entry, a.hold,     a.key_id,      a.tier,       a_rule,
+                                          "a-order-1"};
   for (const auto& c : cases) {
     CAPTURE(c.op);
     CAPTURE(c.input.dump());

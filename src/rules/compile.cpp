@@ -1,0 +1,671 @@
+// Rule JSON: validation (errors name the JSON path of the offending field) and compilation into
+// the flattened evaluation plan. One walker does both: validate_rule runs it on a scratch plan.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/input.hpp"
+#include "rules/plan.hpp"
+
+namespace loyalty::rules {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& message) {
+  throw Error(Status::invalid, fmt::format("{} {}", path.empty() ? "rule" : path, message), path);
+}
+
+std::string join(const std::string& base, std::string_view key) {
+  return base.empty() ? std::string(key) : fmt::format("{}.{}", base, key);
+}
+std::string index(const std::string& base, size_t n) { return fmt::format("{}[{}]", base, n); }
+
+struct FactDef {
+  std::string_view name;
+  int32_t slot;
+  Type type;
+};
+
+constexpr FactDef kFacts[] = {
+    {"purchase.amount", kAmount, Type::integer},
+    {"purchase.currency", kCurrency, Type::string},
+    {"purchase.channel", kChannel, Type::string},
+    {"purchase.location_id", kLocationId, Type::string},
+    {"purchase.item_count", kItemCount, Type::integer},
+    {"customer.tier", kTier, Type::string},
+    {"customer.segments", kSegments, Type::strings},
+    {"customer.birthday", kBirthday, Type::date},
+    {"customer.is_birthday", kIsBirthday, Type::boolean},
+    {"customer.is_birthday_month", kIsBirthdayMonth, Type::boolean},
+    {"customer.first_purchase", kFirstPurchase, Type::boolean},
+    {"customer.days_since_last_purchase", kDaysSinceLast, Type::integer},
+    {"customer.tier_multiplier", kTierMultiplier, Type::decimal},
+    {"time.weekday", kWeekday, Type::integer},
+    {"time.hour", kHour, Type::integer},
+    {"time.minute", kMinute, Type::integer},
+    {"time.date", kDate, Type::date},
+    {"time.month", kMonth, Type::integer},
+    {"time.day", kDay, Type::integer},
+    {"time.time", kTime, Type::time},
+    {"place.location_id", kPlaceLocation, Type::string},
+    {"place.inside", kPlaceInside, Type::strings},
+    {"place.distance_m", kDistance, Type::integer},
+};
+
+constexpr FactDef kItemFacts[] = {
+    {"item.sku", kSku, Type::string},
+    {"item.category", kCategory, Type::string},
+    {"item.quantity", kQuantity, Type::integer},
+    {"item.unit_price", kUnitPrice, Type::integer},
+    {"item.amount", kLineAmount, Type::integer},
+};
+
+struct OpName {
+  std::string_view name;
+  Op op;
+};
+constexpr OpName kOps[] = {
+    {"eq", Op::eq},
+    {"ne", Op::ne},
+    {"lt", Op::lt},
+    {"lte", Op::lte},
+    {"gt", Op::gt},
+    {"gte", Op::gte},
+    {"in", Op::in},
+    {"not_in", Op::not_in},
+    {"between", Op::between},
+    {"contains", Op::contains},
+    {"contains_any", Op::contains_any},
+    {"contains_all", Op::contains_all},
+    {"starts_with", Op::starts_with},
+    {"exists", Op::exists},
+};
+
+bool allowed(Type t, Op op) {
+  if (op == Op::exists) return true;
+  switch (t) {
+    case Type::integer:
+    case Type::date:
+    case Type::time:
+    case Type::decimal:
+      return op == Op::eq || op == Op::ne || op == Op::lt || op == Op::lte || op == Op::gt || op == Op::gte ||
+             op == Op::in || op == Op::not_in || op == Op::between;
+    case Type::string:
+      return op == Op::eq || op == Op::ne || op == Op::in || op == Op::not_in || op == Op::starts_with ||
+             op == Op::contains;
+    case Type::strings:
+      return op == Op::contains || op == Op::contains_any || op == Op::contains_all;
+    case Type::boolean:
+      return op == Op::eq || op == Op::ne;
+    case Type::any:
+      return true;
+  }
+  return false;
+}
+
+const char* type_name(Type t) {
+  switch (t) {
+    case Type::integer:
+      return "integer";
+    case Type::string:
+      return "string";
+    case Type::strings:
+      return "list of strings";
+    case Type::boolean:
+      return "boolean";
+    case Type::date:
+      return "date";
+    case Type::time:
+      return "time of day";
+    case Type::decimal:
+      return "decimal";
+    case Type::any:
+      return "attribute";
+  }
+  return "?";
+}
+
+std::optional<int64_t> parse_decimal_text(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  size_t pos = 0;
+  int64_t whole = 0;
+  bool digits = false;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+    whole = whole * 10 + (s[pos++] - '0');
+    digits = true;
+    if (whole > 1'000'000'000) return std::nullopt;
+  }
+  int64_t frac = 0, scale = kScale;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    bool fd = false;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (scale == 1) return std::nullopt;  // more than 6 fractional digits
+      scale /= 10;
+      frac += (s[pos++] - '0') * scale;
+      fd = true;
+    }
+    if (!fd) return std::nullopt;
+  }
+  if (!digits || pos != s.size()) return std::nullopt;
+  return whole * kScale + frac;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_decimal(const json& v) {
+  if (v.is_number_integer()) {
+    const int64_t x = v.get<int64_t>();
+    if (x < 0 || x > 1'000'000'000) return std::nullopt;
+    return x * kScale;
+  }
+  if (v.is_string()) return parse_decimal_text(v.get_ref<const std::string&>());
+  return std::nullopt;
+}
+
+namespace {
+
+struct Compiler {
+  Plan& plan;
+  int32_t nodes_in_rule = 0;
+
+  int32_t intern(const std::string& s) {
+    auto [it, inserted] = plan.symbols.emplace(s, static_cast<int32_t>(plan.strings.size()));
+    if (inserted) plan.strings.push_back(s);
+    return it->second;
+  }
+
+  uint32_t add_path(const std::string& p) {
+    plan.paths.push_back(p);
+    return static_cast<uint32_t>(plan.paths.size() - 1);
+  }
+
+  int32_t add_node(Node n, const std::string& path) {
+    if (++nodes_in_rule > 512) fail(path, "makes the rule too large (at most 512 condition nodes)");
+    n.path = add_path(path);
+    plan.nodes.push_back(n);
+    return static_cast<int32_t>(plan.nodes.size() - 1);
+  }
+
+  int64_t int_value(const json& v, Type t, int32_t slot, const std::string& path) {
+    switch (t) {
+      case Type::integer:
+      case Type::any: {
+        if (slot == kWeekday && v.is_string()) {
+          static constexpr std::string_view names[] = {"monday", "tuesday",  "wednesday", "thursday",
+                                                       "friday", "saturday", "sunday"};
+          std::string s = v.get<std::string>();
+          std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+          for (size_t n = 0; n < 7; ++n)
+            if (s == names[n] || (s.size() == 3 && names[n].substr(0, 3) == s)) return static_cast<int64_t>(n + 1);
+          fail(path, "must be a weekday (1 = Monday .. 7 = Sunday, or a name such as \"saturday\")");
+        }
+        if (!v.is_number_integer()) fail(path, "must be an integer");
+        const int64_t x = v.get<int64_t>();
+        if (x < -detail::kMaxAmount || x > detail::kMaxAmount) fail(path, "is out of range");
+        if (slot == kWeekday && (x < 1 || x > 7)) fail(path, "must be a weekday from 1 (Monday) to 7 (Sunday)");
+        return x;
+      }
+      case Type::decimal: {
+        auto d = parse_decimal(v);
+        if (!d) fail(path, "must be a non-negative decimal (a string such as \"1.5\", at most 6 decimals)");
+        return *d;
+      }
+      case Type::date: {
+        if (!v.is_string() || v.get_ref<const std::string&>().size() != 10) fail(path, "must be a date YYYY-MM-DD");
+        auto ts = parse_time(v.get_ref<const std::string&>());
+        if (!ts) fail(path, "must be a date YYYY-MM-DD");
+        return *ts / kMillisPerDay;
+      }
+      case Type::time: {
+        if (!v.is_string()) fail(path, "must be a time of day HH:MM");
+        const std::string& s = v.get_ref<const std::string&>();
+        if (s.size() != 5 || s[2] != ':' || !isdigit(s[0]) || !isdigit(s[1]) || !isdigit(s[3]) || !isdigit(s[4]))
+          fail(path, "must be a time of day HH:MM");
+        const int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+        if (h > 23 || m > 59) fail(path, "must be a time of day HH:MM");
+        return h * 60 + m;
+      }
+      default:
+        fail(path, "has no numeric value");
+    }
+  }
+
+  /// Fills the operand of a comparison node from `value`.
+  void operand(Node& n, const json* value, int32_t slot, const std::string& path) {
+    if (n.op == Op::exists) {
+      if (value && !value->is_boolean()) fail(path, "must be true or false for operator exists");
+      n.a = (!value || value->get<bool>()) ? 1 : 0;
+      return;
+    }
+    if (!value) fail(path, "is required");
+    const json& v = *value;
+    Type t = n.type;
+    if (t == Type::any) {  // attribute: the value's JSON type decides
+      if (v.is_string() || (v.is_array() && !v.empty() && v[0].is_string()))
+        t = Type::string;
+      else if (v.is_boolean())
+        t = Type::boolean;
+      else
+        t = Type::integer;
+      n.type = t;
+      if (!allowed(t, n.op)) fail(path, fmt::format("does not suit operator on a {} attribute", type_name(t)));
+    }
+    switch (t) {
+      case Type::boolean:
+        if (!v.is_boolean()) fail(path, "must be true or false");
+        n.a = v.get<bool>() ? 1 : 0;
+        return;
+      case Type::string:
+        if (n.op == Op::in || n.op == Op::not_in) {
+          if (!v.is_array() || v.empty() || v.size() > 1000) fail(path, "must be an array of 1 to 1000 strings");
+          n.first = static_cast<uint32_t>(plan.syms.size());
+          for (size_t k = 0; k < v.size(); ++k) {
+            if (!v[k].is_string() || v[k].get_ref<const std::string&>().size() > 256)
+              fail(index(path, k), "must be a string of at most 256 bytes");
+            plan.syms.push_back(intern(v[k].get<std::string>()));
+          }
+          n.count = static_cast<uint32_t>(v.size());
+          return;
+        }
+        if (!v.is_string() || v.get_ref<const std::string&>().size() > 256)
+          fail(path, "must be a string of at most 256 bytes");
+        n.sym = intern(v.get<std::string>());
+        return;
+      case Type::strings:
+        if (n.op == Op::contains) {
+          if (!v.is_string() || v.get_ref<const std::string&>().size() > 256)
+            fail(path, "must be a string of at most 256 bytes");
+          n.sym = intern(v.get<std::string>());
+          return;
+        }
+        if (!v.is_array() || v.empty() || v.size() > 1000) fail(path, "must be an array of 1 to 1000 strings");
+        n.first = static_cast<uint32_t>(plan.syms.size());
+        for (size_t k = 0; k < v.size(); ++k) {
+          if (!v[k].is_string() || v[k].get_ref<const std::string&>().size() > 256)
+            fail(index(path, k), "must be a string of at most 256 bytes");
+          plan.syms.push_back(intern(v[k].get<std::string>()));
+        }
+        n.count = static_cast<uint32_t>(v.size());
+        return;
+      default:
+        if (n.op == Op::in || n.op == Op::not_in) {
+          if (!v.is_array() || v.empty() || v.size() > 1000) fail(path, "must be an array of 1 to 1000 values");
+          n.first = static_cast<uint32_t>(plan.ints.size());
+          for (size_t k = 0; k < v.size(); ++k) plan.ints.push_back(int_value(v[k], t, slot, index(path, k)));
+          n.count = static_cast<uint32_t>(v.size());
+          std::sort(plan.ints.begin() + n.first, plan.ints.end());
+          return;
+        }
+        if (n.op == Op::between) {
+          if (!v.is_array() || v.size() != 2) fail(path, "must be an array [low, high]");
+          n.a = int_value(v[0], t, slot, index(path, 0));
+          n.b = int_value(v[1], t, slot, index(path, 1));
+          if (n.a > n.b && t != Type::time) fail(path, "must have low <= high");
+          return;
+        }
+        n.a = int_value(v, t, slot, path);
+        return;
+    }
+  }
+
+  static Op op_of(const json& c, const std::string& path) {
+    auto it = c.find("operator");
+    if (it == c.end()) fail(join(path, "operator"), "is required");
+    if (!it->is_string()) fail(join(path, "operator"), "must be a string");
+    for (const auto& o : kOps)
+      if (o.name == it->get_ref<const std::string&>()) return o.op;
+    fail(join(path, "operator"), fmt::format("'{}' is not an operator", it->get<std::string>()));
+  }
+
+  static void only(const json& c, std::initializer_list<std::string_view> keys, const std::string& path) {
+    for (const auto& [k, v] : c.items())
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) fail(join(path, k), "is not a known field");
+  }
+
+  int32_t children(NodeKind kind, const json& list, const std::string& path, int depth, bool item) {
+    if (!list.is_array() || list.empty() || list.size() > 64) fail(path, "must be an array of 1 to 64 conditions");
+    std::vector<int32_t> kids;
+    for (size_t k = 0; k < list.size(); ++k) kids.push_back(condition(list[k], index(path, k), depth + 1, item));
+    Node n{kind};
+    n.first = static_cast<uint32_t>(plan.kids.size());
+    n.count = static_cast<uint32_t>(kids.size());
+    for (int32_t c : kids) plan.kids.push_back(static_cast<uint32_t>(c));
+    return add_node(n, path);
+  }
+
+  /// A condition (item = inside an item quantifier: facts are item.*).
+  int32_t condition(const json& c, const std::string& path, int depth, bool item) {
+    if (depth > 16) fail(path, "nests too deeply (at most 16 levels)");
+    if (!c.is_object()) fail(path, "must be an object");
+    if (c.contains("all")) {
+      only(c, {"all"}, path);
+      return children(NodeKind::all, c["all"], join(path, "all"), depth, item);
+    }
+    if (c.contains("any")) {
+      only(c, {"any"}, path);
+      return children(NodeKind::any, c["any"], join(path, "any"), depth, item);
+    }
+    if (c.contains("not")) {
+      only(c, {"not"}, path);
+      const int32_t child = condition(c["not"], join(path, "not"), depth + 1, item);
+      Node n{NodeKind::not_};
+      n.first = static_cast<uint32_t>(plan.kids.size());
+      n.count = 1;
+      plan.kids.push_back(static_cast<uint32_t>(child));
+      return add_node(n, join(path, "not"));
+    }
+    for (const char* q : {"any_item", "all_items"}) {
+      if (!c.contains(q)) continue;
+      if (item) fail(join(path, q), "cannot nest inside another item condition");
+      only(c, {q}, path);
+      const int32_t child = condition(c[q], join(path, q), depth + 1, true);
+      Node n{std::string_view(q) == "any_item" ? NodeKind::any_item : NodeKind::all_items};
+      n.first = static_cast<uint32_t>(plan.kids.size());
+      n.count = 1;
+      plan.kids.push_back(static_cast<uint32_t>(child));
+      return add_node(n, join(path, q));
+    }
+    if (!c.contains("fact")) fail(path, "must have one of all, any, not, any_item, all_items or fact");
+    const json& f = c["fact"];
+    if (!f.is_string()) fail(join(path, "fact"), "must be a string");
+    const std::string& name = f.get_ref<const std::string&>();
+    Node n{item ? NodeKind::item_leaf : NodeKind::leaf};
+    n.op = op_of(c, path);
+    bool found = false;
+    if (item) {
+      only(c, {"fact", "operator", "value"}, path);
+      for (const auto& d : kItemFacts)
+        if (d.name == name) n.slot = d.slot, n.type = d.type, found = true;
+      if (!found)
+        fail(join(path, "fact"), fmt::format("'{}' is not an item fact (item.sku, item.category, "
+                                             "item.quantity, item.unit_price, item.amount)",
+                                             name));
+    } else if (name == "customer.visits" || name == "customer.spend") {
+      only(c, {"fact", "operator", "value", "days"}, path);
+      auto d = c.find("days");
+      if (d == c.end()) fail(join(path, "days"), "is required for " + name);
+      if (!d->is_number_integer() || d->get<int64_t>() < 1 || d->get<int64_t>() > 3660)
+        fail(join(path, "days"), "must be an integer from 1 to 3660");
+      auto& list = name == "customer.visits" ? plan.visit_days : plan.spend_days;
+      auto it = std::find(list.begin(), list.end(), d->get<int64_t>());
+      const size_t k = static_cast<size_t>(it - list.begin());
+      if (it == list.end()) list.push_back(d->get<int64_t>());
+      // resolved to a frame slot in finish(), once the plan's lists are complete
+      n.slot = -((name == "customer.visits" ? 1000 : 2000) + static_cast<int32_t>(k));
+      n.type = Type::integer;
+      found = true;
+    } else if (name == "purchase.items_amount" || name == "purchase.items_quantity") {
+      only(c, {"fact", "operator", "value", "where"}, path);
+      n.slot = name == "purchase.items_amount" ? kItemsAmount : kItemsQuantity;
+      n.type = Type::integer;
+      if (c.contains("where")) n.where = condition(c["where"], join(path, "where"), depth + 1, true);
+      found = true;
+    } else if (name.rfind("customer.attributes.", 0) == 0) {
+      only(c, {"fact", "operator", "value"}, path);
+      const std::string attr = name.substr(20);
+      if (attr.empty() || attr.size() > 64) fail(join(path, "fact"), "needs an attribute name of 1 to 64 bytes");
+      auto it = std::find(plan.attributes.begin(), plan.attributes.end(), attr);
+      if (it == plan.attributes.end()) {
+        plan.attributes.push_back(attr);
+        it = plan.attributes.end() - 1;
+      }
+      n.slot = -(3000 + static_cast<int32_t>(it - plan.attributes.begin()));
+      n.type = Type::any;
+      found = true;
+    } else {
+      only(c, {"fact", "operator", "value"}, path);
+      for (const auto& d : kFacts)
+        if (d.name == name) n.slot = d.slot, n.type = d.type, found = true;
+      if (!found) fail(join(path, "fact"), fmt::format("'{}' is not a known fact", name));
+      if (n.slot == kFirstPurchase || n.slot == kDaysSinceLast) plan.uses_history = true;
+    }
+    if (!allowed(n.type, n.op))
+      fail(join(path, "operator"),
+           fmt::format("'{}' does not apply to {} ({})", c["operator"].get<std::string>(), name, type_name(n.type)));
+    auto v = c.find("value");
+    operand(n, v == c.end() ? nullptr : &*v, n.slot, join(path, "value"));
+    return add_node(n, path);
+  }
+};
+
+}  // namespace
+
+// Below: validation of the rule envelope, then compile().
+
+namespace {
+
+constexpr std::string_view kRuleFields[] = {
+    "name",  "description", "type",           "conditions", "actions",    "priority",        "active",
+    "start", "end",         "location_based", "group",      "group_mode", "stop_processing", "limits"};
+
+json validate_action(const json& a, const std::string& path, Compiler& comp, Action& out) {
+  if (!a.is_object()) fail(path, "must be an object");
+  auto t = a.find("type");
+  if (t == a.end() || !t->is_string())
+    fail(join(path, "type"),
+         "is required (fixed, per_currency, multiply, "
+         "tier_multiplier or cap)");
+  const std::string type = t->get<std::string>();
+  auto only = [&](std::initializer_list<std::string_view> keys) { Compiler::only(a, keys, path); };
+  auto int_field = [&](const char* k, int64_t lo, int64_t hi, std::optional<int64_t> dflt) -> int64_t {
+    auto it = a.find(k);
+    if (it == a.end()) {
+      if (!dflt) fail(join(path, k), "is required");
+      return *dflt;
+    }
+    if (!it->is_number_integer() || it->get<int64_t>() < lo || it->get<int64_t>() > hi)
+      fail(join(path, k), fmt::format("must be an integer from {} to {}", lo, hi));
+    return it->get<int64_t>();
+  };
+  json norm = a;
+  if (type == "fixed") {
+    only({"type", "points"});
+    out.kind = ActionKind::fixed;
+    out.points = int_field("points", 0, detail::kMaxAmount, std::nullopt);
+  } else if (type == "per_currency") {
+    only({"type", "rate", "unit", "items", "max"});
+    out.kind = ActionKind::per_currency;
+    auto r = a.find("rate");
+    if (r == a.end()) fail(join(path, "rate"), "is required");
+    auto d = parse_decimal(*r);
+    if (!d || *d > 1'000'000 * kScale) fail(join(path, "rate"), "must be a decimal from 0 to 1000000 (\"1.5\")");
+    out.rate = *d;
+    out.unit = int_field("unit", 1, 1'000'000'000, 100);
+    norm["unit"] = out.unit;
+    if (a.contains("items")) out.where = comp.condition(a["items"], join(path, "items"), 1, true);
+  } else if (type == "multiply" || type == "tier_multiplier") {
+    if (type == "multiply") {
+      only({"type", "factor", "max"});
+      auto r = a.find("factor");
+      if (r == a.end()) fail(join(path, "factor"), "is required");
+      auto d = parse_decimal(*r);
+      if (!d || *d < kScale || *d > 1000 * kScale) fail(join(path, "factor"), "must be a decimal from 1 to 1000");
+      out.kind = ActionKind::multiply;
+      out.rate = *d;
+    } else {
+      only({"type", "max"});
+      out.kind = ActionKind::tier_multiply;
+    }
+  } else if (type == "cap") {
+    only({"type", "points"});
+    out.kind = ActionKind::cap;
+    out.points = int_field("points", 0, detail::kMaxAmount, std::nullopt);
+  } else {
+    fail(join(path, "type"), fmt::format("'{}' is not an action type (fixed, per_currency, multiply, "
+                                         "tier_multiplier, cap)",
+                                         type));
+  }
+  if (a.contains("max")) out.max = int_field("max", 0, detail::kMaxAmount, std::nullopt);
+  return norm;
+}
+
+Period period_from(const json& v, const std::string& path) {
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    if (s == "day") return Period::day;
+    if (s == "week") return Period::week;
+    if (s == "month") return Period::month;
+    if (s == "year") return Period::year;
+    if (s == "lifetime") return Period::lifetime;
+  }
+  fail(path, "must be one of day, week, month, year, lifetime");
+}
+
+/// Validates and compiles one rule into `plan` (appending nodes, actions). Returns the
+/// normalised body.
+json compile_rule(const json& body, const std::string& path, Plan& plan, CompiledRule& r) {
+  if (!body.is_object()) fail(path, "must be an object");
+  for (const auto& [k, v] : body.items())
+    if (std::find(std::begin(kRuleFields), std::end(kRuleFields), k) == std::end(kRuleFields))
+      fail(join(path, k), "is not a known field");
+  json norm = body;
+  detail::Input in(body,
+                   {"name", "description", "type", "conditions", "actions", "priority", "active", "start", "end",
+                    "location_based", "group", "group_mode", "stop_processing", "limits"},
+                   path);
+  r.name = in.str("name", 200);
+  if (auto d = in.opt_str("description", 2000)) norm["description"] = *d;
+  const std::string type = in.opt_enum("type", {"earn", "bonus"}).value_or("earn");
+  r.bonus = type == "bonus";
+  norm["type"] = type;
+  r.priority = in.opt_i64("priority", -1'000'000, 1'000'000).value_or(0);
+  norm["priority"] = r.priority;
+  norm["active"] = in.boolean("active", true);
+  r.start = in.opt_time("start");
+  r.end = in.opt_time("end");
+  if (r.start && r.end && *r.end <= *r.start) fail(join(path, "end"), "must be after start");
+  norm.erase("start");
+  norm.erase("end");
+  if (r.start) norm["start"] = format_time(*r.start);
+  if (r.end) norm["end"] = format_time(*r.end);
+  r.location_based = in.boolean("location_based", false);
+  norm["location_based"] = r.location_based;
+  r.stop = in.boolean("stop_processing", false);
+  norm["stop_processing"] = r.stop;
+  const auto group = in.opt_str("group", 100);
+  const auto mode = in.opt_enum("group_mode", {"all", "first", "highest"});
+  if (mode && !group) fail(join(path, "group_mode"), "needs a group");
+  norm.erase("group");
+  norm.erase("group_mode");
+  if (group) {
+    norm["group"] = *group;
+    norm["group_mode"] = mode.value_or("all");
+    const GroupMode gm = mode.value_or("all") == "first"     ? GroupMode::first
+                         : mode.value_or("all") == "highest" ? GroupMode::highest
+                                                             : GroupMode::all;
+    auto it = std::find_if(plan.groups.begin(), plan.groups.end(), [&](const Group& g) { return g.name == *group; });
+    if (it == plan.groups.end()) {
+      plan.groups.push_back({*group, gm});
+      it = plan.groups.end() - 1;
+    } else if (it->mode != gm) {
+      fail(join(path, "group_mode"),
+           fmt::format("differs from the mode of other rules in group '{}' (every rule of a group has one mode)",
+                       *group));
+    }
+    r.group = static_cast<int32_t>(it - plan.groups.begin());
+  }
+  Compiler comp{plan};
+  if (body.contains("conditions") && !body["conditions"].is_null())
+    r.root = comp.condition(body["conditions"], join(path, "conditions"), 0, false);
+  const json& acts = in.raw("actions");
+  if (!acts.is_array() || acts.empty() || acts.size() > 16)
+    fail(join(path, "actions"), "must be an array of 1 to 16 actions");
+  r.first_action = static_cast<uint32_t>(plan.actions.size());
+  json nacts = json::array();
+  for (size_t k = 0; k < acts.size(); ++k) {
+    Action a{};
+    nacts.push_back(validate_action(acts[k], index(join(path, "actions"), k), comp, a));
+    plan.actions.push_back(a);
+  }
+  r.action_count = static_cast<uint32_t>(acts.size());
+  norm["actions"] = nacts;
+  if (body.contains("limits") && !body["limits"].is_null()) {
+    const std::string lp = join(path, "limits");
+    const json& l = body["limits"];
+    if (!l.is_object()) fail(lp, "must be an object");
+    detail::Input li(l, {"per_customer", "budget", "cooldown_seconds"}, lp);
+    if (li.has("per_customer")) {
+      const json& pc = l["per_customer"];
+      const std::string pp = join(lp, "per_customer");
+      if (!pc.is_array() || pc.empty() || pc.size() > 5) fail(pp, "must be an array of 1 to 5 period limits");
+      for (size_t k = 0; k < pc.size(); ++k) {
+        const std::string ep = index(pp, k);
+        if (!pc[k].is_object()) fail(ep, "must be an object {period, points}");
+        detail::Input e(pc[k], {"period", "points"}, ep);
+        if (!e.has("period")) fail(join(ep, "period"), "is required");
+        const Period p = period_from(pc[k]["period"], join(ep, "period"));
+        for (uint32_t m = 0; m < r.period_count; ++m)
+          if (r.periods[m].period == p) fail(join(ep, "period"), "appears twice");
+        r.periods[r.period_count++] = {p, e.i64("points", 0, detail::kMaxAmount)};
+      }
+    }
+    if (li.has("budget")) r.budget = li.i64("budget", 0, detail::kMaxAmount);
+    if (li.has("cooldown_seconds")) r.cooldown_ms = li.i64("cooldown_seconds", 1, 10LL * 366 * 86400) * 1000;
+  }
+  return norm;
+}
+
+/// Parametric slots were recorded as -(1000 + i) (visits), -(2000 + i) (spend), -(3000 + i)
+/// (attributes); now that the lists are complete they become real slots.
+void finish(Plan& plan) {
+  plan.used.assign(static_cast<size_t>(plan.slot_count()), 0);
+  for (auto& n : plan.nodes) {
+    if (n.kind != NodeKind::leaf || n.slot > -1000) continue;
+    const int32_t s = -n.slot;
+    if (s >= 3000)
+      n.slot = kFixedSlots + (s - 3000);
+    else if (s >= 2000)
+      n.slot = plan.spend_slot(static_cast<size_t>(s - 2000));
+    else
+      n.slot = plan.visit_slot(static_cast<size_t>(s - 1000));
+  }
+  for (const auto& n : plan.nodes) {
+    if (n.kind != NodeKind::leaf || n.slot < 0) continue;
+    plan.used[static_cast<size_t>(n.slot)] = 1;
+    if ((n.slot >= kWeekday && n.slot <= kTime) || (n.slot >= kBirthday && n.slot <= kIsBirthdayMonth) ||
+        n.slot == kDaysSinceLast)
+      plan.uses_local_time = true;
+  }
+}
+
+}  // namespace
+
+json validate_rule(const json& body, const std::string& path) {
+  Plan scratch;
+  CompiledRule r;
+  return compile_rule(body, path, scratch, r);
+}
+
+bool is_rule_field(std::string_view key) {
+  return std::find(std::begin(kRuleFields), std::end(kRuleFields), key) != std::end(kRuleFields);
+}
+
+int32_t Plan::symbol(std::string_view s) const {
+  auto it = symbols.find(s);
+  return it == symbols.end() ? -1 : it->second;
+}
+
+std::shared_ptr<const Plan> compile(const std::vector<RuleSource>& rules, Rounding rounding,
+                                    std::shared_ptr<const TimeZone> zone) {
+  auto plan = std::make_shared<Plan>();
+  plan->rounding = rounding;
+  plan->zone = std::move(zone);
+  std::vector<const RuleSource*> order;
+  for (const auto& r : rules)
+    if (r.body.value("active", true)) order.push_back(&r);
+  std::stable_sort(order.begin(), order.end(), [](const RuleSource* a, const RuleSource* b) {
+    const int64_t pa = a->body.value("priority", 0), pb = b->body.value("priority", 0);
+    return pa != pb ? pa > pb : a->seq < b->seq;
+  });
+  for (const RuleSource* src : order) {
+    CompiledRule r;
+    compile_rule(src->body, {}, *plan, r);
+    r.id = src->id;
+    r.version = src->version;
+    plan->rules.push_back(std::move(r));
+  }
+  finish(*plan);
+  return plan;
+}
+
+}  // namespace loyalty::rules

@@ -1,0 +1,620 @@
+// Evaluation of a compiled plan: the fact frame is built once per event, then every rule runs
+// over flat nodes (no JSON, no allocation per rule), then limits, groups, stop-processing and
+// the per-transaction cap decide the points. Integer arithmetic only (i128 intermediates).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/input.hpp"
+#include "rules/plan.hpp"
+
+namespace loyalty::rules {
+
+Rounding rounding_from(std::string_view name) {
+  if (name == "floor") return Rounding::floor;
+  if (name == "ceil") return Rounding::ceil;
+  if (name == "half_up") return Rounding::half_up;
+  if (name == "half_even") return Rounding::half_even;
+  throw Error(Status::invalid, fmt::format("'{}' is not a rounding mode", name), "rounding");
+}
+
+int64_t round_div(i128 num, i128 den, Rounding mode) {
+  i128 q = num / den, r = num % den;
+  switch (mode) {
+    case Rounding::floor:
+      break;
+    case Rounding::ceil:
+      if (r) ++q;
+      break;
+    case Rounding::half_up:
+      if (2 * r >= den) ++q;
+      break;
+    case Rounding::half_even:
+      if (2 * r > den || (2 * r == den && (q & 1))) ++q;
+      break;
+  }
+  if (q > detail::kMaxAmount) return detail::kMaxAmount;
+  return static_cast<int64_t>(q);
+}
+
+const char* period_name(Period p) {
+  switch (p) {
+    case Period::day:
+      return "day";
+    case Period::week:
+      return "week";
+    case Period::month:
+      return "month";
+    case Period::year:
+      return "year";
+    case Period::lifetime:
+      return "lifetime";
+  }
+  return "?";
+}
+
+int64_t period_key(Period p, const CivilDate& d) {
+  const int64_t days = timestamp_from_civil(d) / kMillisPerDay;
+  switch (p) {
+    case Period::day:
+      return days;
+    case Period::week: {
+      const uint32_t wd = weekday(d);  // 0 = Sunday
+      return days - static_cast<int64_t>((wd + 6) % 7);
+    }
+    case Period::month:
+      return static_cast<int64_t>(d.year) * 12 + d.month - 1;
+    case Period::year:
+      return d.year;
+    case Period::lifetime:
+      return 0;
+  }
+  return 0;
+}
+
+const char* outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::fired:
+      return "fired";
+    case Outcome::not_matched:
+      return "not_matched";
+    case Outcome::outside_window:
+      return "outside_window";
+    case Outcome::no_location:
+      return "no_location";
+    case Outcome::group_taken:
+      return "group_taken";
+    case Outcome::group_outbid:
+      return "group_outbid";
+    case Outcome::cooldown:
+      return "cooldown";
+    case Outcome::stopped:
+      return "stopped";
+  }
+  return "?";
+}
+
+namespace {
+
+struct Ctx {
+  const Plan& plan;
+  const Event& ev;
+  Evaluation& out;
+};
+
+bool in_sorted(const Plan& p, const Node& n, int64_t x) {
+  const auto* b = p.ints.data() + n.first;
+  return std::binary_search(b, b + n.count, x);
+}
+
+bool sym_in(const Plan& p, const Node& n, int32_t s) {
+  if (s < 0) return false;
+  for (uint32_t k = 0; k < n.count; ++k)
+    if (p.syms[n.first + k] == s) return true;
+  return false;
+}
+
+bool compare_int(const Plan& p, const Node& n, int64_t x) {
+  switch (n.op) {
+    case Op::eq:
+      return x == n.a;
+    case Op::ne:
+      return x != n.a;
+    case Op::lt:
+      return x < n.a;
+    case Op::lte:
+      return x <= n.a;
+    case Op::gt:
+      return x > n.a;
+    case Op::gte:
+      return x >= n.a;
+    case Op::in:
+      return in_sorted(p, n, x);
+    case Op::not_in:
+      return !in_sorted(p, n, x);
+    case Op::between:
+      // times of day may wrap midnight: 22:00..02:00
+      if (n.type == Type::time && n.a > n.b) return x >= n.a || x <= n.b;
+      return x >= n.a && x <= n.b;
+    default:
+      return false;
+  }
+}
+
+/// `sym` is the value's symbol (-1: a string no rule mentions), or kUninterned: compare the text.
+constexpr int32_t kUninterned = -2;
+
+bool str_in(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
+  if (sym == kUninterned) {
+    for (uint32_t k = 0; k < n.count; ++k)
+      if (p.strings[static_cast<size_t>(p.syms[n.first + k])] == s) return true;
+    return false;
+  }
+  return sym_in(p, n, sym);
+}
+
+bool compare_str(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
+  switch (n.op) {
+    case Op::eq:
+      return sym == kUninterned ? p.strings[static_cast<size_t>(n.sym)] == s : (sym >= 0 && sym == n.sym);
+    case Op::ne:
+      return sym == kUninterned ? p.strings[static_cast<size_t>(n.sym)] != s : (sym != n.sym || sym < 0);
+    case Op::in:
+      return str_in(p, n, sym, s);
+    case Op::not_in:
+      return !str_in(p, n, sym, s);
+    case Op::starts_with:
+      return s.starts_with(p.strings[static_cast<size_t>(n.sym)]);
+    case Op::contains:
+      return s.find(p.strings[static_cast<size_t>(n.sym)]) != std::string_view::npos;
+    default:
+      return false;
+  }
+}
+
+bool compare_list(const Ctx& c, const Node& n, const FactValue& v) {
+  const int32_t* b = c.out.list_syms.data() + v.first;
+  auto has = [&](int32_t s) {
+    for (uint32_t k = 0; k < v.count; ++k)
+      if (b[k] == s) return true;
+    return false;
+  };
+  switch (n.op) {
+    case Op::contains:
+      return has(n.sym);
+    case Op::contains_any:
+      for (uint32_t k = 0; k < n.count; ++k)
+        if (has(c.plan.syms[n.first + k])) return true;
+      return false;
+    case Op::contains_all:
+      for (uint32_t k = 0; k < n.count; ++k)
+        if (!has(c.plan.syms[n.first + k])) return false;
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct ItemView {
+  int32_t sku_sym, cat_sym;
+};
+
+bool item_cond(const Ctx& c, int32_t id, size_t item);
+
+bool item_leaf(const Ctx& c, const Node& n, size_t idx) {
+  const ItemIn& it = c.ev.items[idx];
+  if (n.op == Op::exists) return n.a == 1;  // item fields always exist
+  switch (n.slot) {
+    case kSku:
+      return compare_str(c.plan, n, kUninterned, it.sku);
+    case kCategory:
+      return compare_str(c.plan, n, kUninterned, it.category);
+    case kQuantity:
+      return compare_int(c.plan, n, it.quantity);
+    case kUnitPrice:
+      return compare_int(c.plan, n, it.unit_price);
+    case kLineAmount:
+      return compare_int(c.plan, n, it.quantity * it.unit_price);
+    default:
+      return false;
+  }
+}
+
+bool item_cond(const Ctx& c, int32_t id, size_t item) {
+  const Node& n = c.plan.nodes[static_cast<size_t>(id)];
+  switch (n.kind) {
+    case NodeKind::all:
+      for (uint32_t k = 0; k < n.count; ++k)
+        if (!item_cond(c, static_cast<int32_t>(c.plan.kids[n.first + k]), item)) return false;
+      return true;
+    case NodeKind::any:
+      for (uint32_t k = 0; k < n.count; ++k)
+        if (item_cond(c, static_cast<int32_t>(c.plan.kids[n.first + k]), item)) return true;
+      return false;
+    case NodeKind::not_:
+      return !item_cond(c, static_cast<int32_t>(c.plan.kids[n.first]), item);
+    case NodeKind::item_leaf:
+      return item_leaf(c, n, item);
+    default:
+      return false;
+  }
+}
+
+/// Sum of line amounts (or quantities) over the items matching `where` (all when -1).
+int64_t items_sum(const Ctx& c, int32_t where, bool amount) {
+  i128 sum = 0;
+  for (size_t k = 0; k < c.ev.items.size(); ++k) {
+    if (where >= 0 && !item_cond(c, where, k)) continue;
+    const ItemIn& it = c.ev.items[k];
+    sum += amount ? static_cast<i128>(it.quantity) * it.unit_price : it.quantity;
+  }
+  return sum > detail::kMaxAmount ? detail::kMaxAmount : static_cast<int64_t>(sum);
+}
+
+bool leaf(const Ctx& c, const Node& n) {
+  if (n.slot == kItemsAmount || n.slot == kItemsQuantity) {
+    if (n.op == Op::exists) return n.a == 1;
+    return compare_int(c.plan, n, items_sum(c, n.where, n.slot == kItemsAmount));
+  }
+  const FactValue& v = c.out.frame[static_cast<size_t>(n.slot)];
+  if (n.op == Op::exists) return v.present == (n.a == 1);
+  if (!v.present) return false;
+  switch (n.type) {
+    case Type::string:
+      if (v.type != Type::string) return false;
+      return compare_str(c.plan, n, v.sym, v.s);
+    case Type::strings:
+      return compare_list(c, n, v);
+    case Type::boolean:
+      if (v.type != Type::boolean) return false;
+      return n.op == Op::eq ? v.i == n.a : v.i != n.a;
+    default:
+      if (v.type == Type::string || v.type == Type::boolean || v.type == Type::strings) return false;
+      return compare_int(c.plan, n, v.i);
+  }
+}
+
+/// Evaluates condition `id`; on false, `failed` is the node that decided it.
+bool cond(const Ctx& c, int32_t id, int32_t& failed) {
+  const Node& n = c.plan.nodes[static_cast<size_t>(id)];
+  switch (n.kind) {
+    case NodeKind::all:
+      for (uint32_t k = 0; k < n.count; ++k)
+        if (!cond(c, static_cast<int32_t>(c.plan.kids[n.first + k]), failed)) return false;
+      return true;
+    case NodeKind::any: {
+      int32_t ignored = -1;
+      for (uint32_t k = 0; k < n.count; ++k)
+        if (cond(c, static_cast<int32_t>(c.plan.kids[n.first + k]), ignored)) return true;
+      failed = id;
+      return false;
+    }
+    case NodeKind::not_: {
+      int32_t ignored = -1;
+      if (!cond(c, static_cast<int32_t>(c.plan.kids[n.first]), ignored)) return true;
+      failed = id;
+      return false;
+    }
+    case NodeKind::any_item: {
+      const int32_t child = static_cast<int32_t>(c.plan.kids[n.first]);
+      for (size_t k = 0; k < c.ev.items.size(); ++k)
+        if (item_cond(c, child, k)) return true;
+      failed = id;
+      return false;
+    }
+    case NodeKind::all_items: {
+      const int32_t child = static_cast<int32_t>(c.plan.kids[n.first]);
+      for (size_t k = 0; k < c.ev.items.size(); ++k)
+        if (!item_cond(c, child, k)) {
+          failed = id;
+          return false;
+        }
+      return true;  // vacuously true for an empty cart
+    }
+    case NodeKind::leaf:
+      if (leaf(c, n)) return true;
+      failed = id;
+      return false;
+    case NodeKind::item_leaf:
+      failed = id;
+      return false;
+  }
+  return false;
+}
+
+void set_int(FactValue& v, int64_t x, Type t = Type::integer) {
+  v.present = true;
+  v.type = t;
+  v.i = x;
+}
+void set_str(const Plan& p, FactValue& v, std::string_view s) {
+  v.present = true;
+  v.type = Type::string;
+  v.s = s;
+  v.sym = p.symbol(s);
+}
+void set_list(const Plan& p, Evaluation& e, FactValue& v, std::span<const std::string_view> list) {
+  v.present = true;
+  v.type = Type::strings;
+  v.first = static_cast<uint32_t>(e.list_syms.size());
+  for (auto s : list) e.list_syms.push_back(p.symbol(s));
+  v.count = static_cast<uint32_t>(list.size());
+}
+
+void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
+  // Only the facts some condition reads are computed (Plan::used).
+  e.frame.assign(static_cast<size_t>(p.slot_count()), FactValue{});
+  e.list_syms.clear();
+  auto& f = e.frame;
+  const auto used = [&](int32_t slot) { return p.used[static_cast<size_t>(slot)] != 0; };
+  set_int(f[kAmount], ev.amount);
+  if (!ev.currency.empty() && used(kCurrency)) set_str(p, f[kCurrency], ev.currency);
+  if (!ev.channel.empty() && used(kChannel)) set_str(p, f[kChannel], ev.channel);
+  if (!ev.location_id.empty()) {
+    if (used(kLocationId)) set_str(p, f[kLocationId], ev.location_id);
+    if (used(kPlaceLocation)) set_str(p, f[kPlaceLocation], ev.location_id);
+  }
+  // Item strings are compared as text (a few short comparisons beat hashing every item).
+  if (used(kItemCount)) {
+    int64_t count = 0;
+    for (const auto& it : ev.items) count += it.quantity;
+    set_int(f[kItemCount], count);
+  }
+  if (ev.tier && used(kTier)) set_str(p, f[kTier], *ev.tier);
+  if (used(kSegments)) set_list(p, e, f[kSegments], ev.segments);
+  if (used(kPlaceInside)) set_list(p, e, f[kPlaceInside], ev.inside);
+  if (ev.tier_multiplier) set_int(f[kTierMultiplier], *ev.tier_multiplier, Type::decimal);
+  if (ev.distance_m) set_int(f[kDistance], *ev.distance_m);
+  f[kFirstPurchase].present = true;
+  f[kFirstPurchase].type = Type::boolean;
+  f[kFirstPurchase].i = ev.prior_purchases == 0 ? 1 : 0;
+  if (p.uses_local_time) {
+    const Timestamp local = p.zone ? p.zone->to_local(ev.at) : ev.at;
+    const CivilDate d = civil_from_timestamp(local);
+    const int64_t ms_of_day = ((local % kMillisPerDay) + kMillisPerDay) % kMillisPerDay;
+    const uint32_t wd = weekday(d);
+    set_int(f[kWeekday], wd == 0 ? 7 : wd);
+    set_int(f[kHour], ms_of_day / 3'600'000);
+    set_int(f[kMinute], (ms_of_day / 60'000) % 60);
+    set_int(f[kDate], timestamp_from_civil(d) / kMillisPerDay, Type::date);
+    set_int(f[kMonth], d.month);
+    set_int(f[kDay], d.day);
+    set_int(f[kTime], ms_of_day / 60'000, Type::time);
+    if (ev.birthday) {
+      const CivilDate& b = *ev.birthday;
+      if (b.year != 0) set_int(f[kBirthday], timestamp_from_civil(b) / kMillisPerDay, Type::date);
+      // 29 February is celebrated on 28 February in years without one.
+      uint32_t bday = b.day;
+      if (b.month == 2 && b.day == 29 && days_in_month(d.year, 2) == 28) bday = 28;
+      f[kIsBirthday].present = true;
+      f[kIsBirthday].type = Type::boolean;
+      f[kIsBirthday].i = (b.month == d.month && bday == d.day) ? 1 : 0;
+      f[kIsBirthdayMonth].present = true;
+      f[kIsBirthdayMonth].type = Type::boolean;
+      f[kIsBirthdayMonth].i = b.month == d.month ? 1 : 0;
+    }
+    if (ev.last_purchase_at) {
+      const Timestamp last_local = p.zone ? p.zone->to_local(*ev.last_purchase_at) : *ev.last_purchase_at;
+      const int64_t days = timestamp_from_civil(d) / kMillisPerDay -
+                           timestamp_from_civil(civil_from_timestamp(last_local)) / kMillisPerDay;
+      set_int(f[kDaysSinceLast], days);
+    }
+  }
+  for (size_t k = 0; k < p.attributes.size(); ++k) {
+    if (!ev.attributes || !ev.attributes->is_object()) break;
+    auto it = ev.attributes->find(p.attributes[k]);
+    if (it == ev.attributes->end()) continue;
+    FactValue& v = f[kFixedSlots + k];
+    if (it->is_string())
+      set_str(p, v, it->get_ref<const std::string&>());
+    else if (it->is_boolean()) {
+      v.present = true;
+      v.type = Type::boolean;
+      v.i = it->get<bool>() ? 1 : 0;
+    } else if (it->is_number_integer())
+      set_int(v, it->get<int64_t>());
+  }
+  for (size_t k = 0; k < p.visit_days.size() && k < ev.visits.size(); ++k)
+    set_int(f[static_cast<size_t>(p.visit_slot(k))], ev.visits[k]);
+  for (size_t k = 0; k < p.spend_days.size() && k < ev.spend.size(); ++k)
+    set_int(f[static_cast<size_t>(p.spend_slot(k))], ev.spend[k]);
+}
+
+}  // namespace
+
+void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> limits, Evaluation& out) {
+  const size_t n_rules = plan.rules.size();
+  out.rules.assign(n_rules, RuleResult{});
+  out.holders.assign(plan.groups.size(), -1);
+  out.total = 0;
+  out.cap = -1;
+  out.cap_rule = -1;
+  build_frame(plan, ev, out);
+  const Ctx c{plan, ev, out};
+  int32_t stopped_by = -1;
+  for (size_t i = 0; i < n_rules; ++i) {
+    const CompiledRule& r = plan.rules[i];
+    RuleResult& res = out.rules[i];
+    if (stopped_by >= 0) {
+      res.outcome = Outcome::stopped;
+      res.by = stopped_by;
+      continue;
+    }
+    if ((r.start && ev.at < *r.start) || (r.end && ev.at >= *r.end)) {
+      res.outcome = Outcome::outside_window;
+      continue;
+    }
+    if (r.location_based && ev.location_id.empty()) {
+      res.outcome = Outcome::no_location;
+      continue;
+    }
+    const GroupMode mode = r.group >= 0 ? plan.groups[static_cast<size_t>(r.group)].mode : GroupMode::all;
+    int32_t no_group = -1;
+    int32_t& holder = r.group >= 0 ? out.holders[static_cast<size_t>(r.group)] : no_group;
+    if (mode == GroupMode::first && holder >= 0) {
+      res.outcome = Outcome::group_taken;
+      res.by = holder;
+      continue;
+    }
+    if (r.root >= 0 && !cond(c, r.root, res.failed)) {
+      res.outcome = Outcome::not_matched;
+      continue;
+    }
+    const LimitState* ls = i < limits.size() ? &limits[i] : nullptr;
+    if (r.cooldown_ms >= 0 && ls && ls->last_award_at && ev.at < *ls->last_award_at + r.cooldown_ms) {
+      res.outcome = Outcome::cooldown;
+      continue;
+    }
+    // actions
+    int64_t sub = 0;
+    for (uint32_t k = 0; k < r.action_count; ++k) {
+      const Action& a = plan.actions[r.first_action + k];
+      int64_t pts = 0;
+      switch (a.kind) {
+        case ActionKind::fixed:
+          pts = a.points;
+          break;
+        case ActionKind::per_currency: {
+          const int64_t base = a.where < 0 ? ev.amount : items_sum(c, a.where, true);
+          pts = round_div(static_cast<i128>(std::max<int64_t>(base, 0)) * a.rate, static_cast<i128>(a.unit) * kScale,
+                          plan.rounding);
+          break;
+        }
+        case ActionKind::multiply:
+        case ActionKind::tier_multiply: {
+          int64_t factor = a.rate;
+          if (a.kind == ActionKind::tier_multiply)
+            factor = ev.tier_multiplier ? std::max<int64_t>(*ev.tier_multiplier, kScale) : kScale;
+          const int64_t base = std::min(out.total + sub, detail::kMaxAmount);
+          pts = round_div(static_cast<i128>(base) * (factor - kScale), kScale, plan.rounding);
+          break;
+        }
+        case ActionKind::cap:
+          if (out.cap < 0 || a.points < out.cap) {
+            out.cap = a.points;
+            out.cap_rule = static_cast<int32_t>(i);
+          }
+          break;
+      }
+      if (a.max >= 0) pts = std::min(pts, a.max);
+      sub = std::min(sub + pts, detail::kMaxAmount);
+    }
+    res.computed = sub;
+    // stateful limits: per customer per period, then the campaign budget
+    if (ls) {
+      for (uint32_t k = 0; k < r.period_count; ++k) {
+        const int64_t left = std::max<int64_t>(0, r.periods[k].points - ls->used[k]);
+        if (sub > left) {
+          res.limit_clamp += sub - left;
+          sub = left;
+          res.clamped_by = static_cast<int8_t>(k);
+        }
+      }
+      if (r.budget >= 0) {
+        const int64_t left = std::max<int64_t>(0, r.budget - ls->budget_used);
+        if (sub > left) {
+          res.limit_clamp += sub - left;
+          sub = left;
+          res.clamped_by = 5;
+        }
+      }
+    }
+    res.outcome = Outcome::fired;
+    res.points = sub;
+    if (r.group >= 0) {
+      if (mode == GroupMode::highest && holder >= 0) {
+        RuleResult& h = out.rules[static_cast<size_t>(holder)];
+        if (sub > h.points) {
+          out.total -= h.points;
+          h.points = 0;
+          h.outcome = Outcome::group_outbid;
+          h.by = static_cast<int32_t>(i);
+          holder = static_cast<int32_t>(i);
+        } else {
+          res.outcome = Outcome::group_outbid;
+          res.by = holder;
+          res.points = 0;
+        }
+      } else if (holder < 0) {
+        holder = static_cast<int32_t>(i);
+      }
+    }
+    out.total += res.points;
+    if (r.stop) stopped_by = static_cast<int32_t>(i);
+  }
+  // The per-transaction cap takes the excess back from the latest awards first.
+  if (out.cap >= 0 && out.total > out.cap) {
+    int64_t excess = out.total - out.cap;
+    for (size_t i = n_rules; i-- > 0 && excess > 0;) {
+      RuleResult& res = out.rules[i];
+      const int64_t take = std::min(res.points, excess);
+      res.points -= take;
+      res.cap_clamp = take;
+      excess -= take;
+    }
+    out.total = out.cap;
+  }
+}
+
+json explain(const Plan& plan, const Evaluation& e) {
+  json rules = json::array();
+  for (size_t i = 0; i < plan.rules.size() && i < e.rules.size(); ++i) {
+    const CompiledRule& r = plan.rules[i];
+    const RuleResult& res = e.rules[i];
+    json j = {{"rule_id", r.id},
+              {"version", r.version},
+              {"name", r.name},
+              {"fired", res.outcome == Outcome::fired},
+              {"outcome", outcome_name(res.outcome)},
+              {"points", res.points}};
+    switch (res.outcome) {
+      case Outcome::not_matched:
+        j["reason"] = res.failed >= 0 ? fmt::format("condition {} is false",
+                                                    plan.paths[plan.nodes[static_cast<size_t>(res.failed)].path])
+                                      : "conditions are false";
+        if (res.failed >= 0) j["failed"] = plan.paths[plan.nodes[static_cast<size_t>(res.failed)].path];
+        break;
+      case Outcome::outside_window:
+        j["reason"] = "the event is outside the rule's start/end window";
+        break;
+      case Outcome::no_location:
+        j["reason"] = "the rule is location-based and the purchase has no location";
+        break;
+      case Outcome::group_taken:
+      case Outcome::group_outbid:
+        j["reason"] = fmt::format("group '{}' ({}) went to rule {}", plan.groups[static_cast<size_t>(r.group)].name,
+                                  res.outcome == Outcome::group_taken ? "first" : "highest",
+                                  plan.rules[static_cast<size_t>(res.by)].id);
+        j["by"] = plan.rules[static_cast<size_t>(res.by)].id;
+        break;
+      case Outcome::cooldown:
+        j["reason"] = "the customer's cooldown for this rule has not elapsed";
+        break;
+      case Outcome::stopped:
+        j["reason"] = fmt::format("rule {} stopped processing", plan.rules[static_cast<size_t>(res.by)].id);
+        j["by"] = plan.rules[static_cast<size_t>(res.by)].id;
+        break;
+      case Outcome::fired:
+        break;
+    }
+    if (res.outcome == Outcome::fired || res.outcome == Outcome::group_outbid) j["computed"] = res.computed;
+    json clamps = json::array();
+    if (res.limit_clamp > 0)
+      clamps.push_back(
+          {{"limit",
+            res.clamped_by == 5
+                ? std::string("budget")
+                : fmt::format("per_customer.{}", period_name(r.periods[static_cast<size_t>(res.clamped_by)].period))},
+           {"points", res.limit_clamp}});
+    if (res.cap_clamp > 0)
+      clamps.push_back(
+          {{"limit", "cap"}, {"rule_id", plan.rules[static_cast<size_t>(e.cap_rule)].id}, {"points", res.cap_clamp}});
+    if (!clamps.empty()) j["clamps"] = std::move(clamps);
+    rules.push_back(std::move(j));
+  }
+  json out = {{"rules", std::move(rules)}, {"total", e.total}};
+  if (e.cap >= 0) out["cap"] = {{"points", e.cap}, {"rule_id", plan.rules[static_cast<size_t>(e.cap_rule)].id}};
+  return out;
+}
+
+}  // namespace loyalty::rules

@@ -1,0 +1,301 @@
+// The rules language's pure core (no database): parsing and validation of rule JSON, compilation
+// of a program's rules into an immutable evaluation plan, and evaluation of a purchase against
+// the plan with the explain trace and the stateful limits. docs/rules.md is the language's
+// reference; docs/schema/rule.schema.json its JSON Schema.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "loyalty/core/time.hpp"
+#include "loyalty/core/timezone.hpp"
+
+namespace loyalty::rules {
+
+using nlohmann::json;
+
+/// 128-bit intermediates of points arithmetic (a GCC/Clang extension).
+__extension__ typedef __int128 i128;
+
+/// Decimals (rates, multipliers) are integers scaled by 10^6: "1.5" is 1'500'000.
+inline constexpr int64_t kScale = 1'000'000;
+
+/// A non-negative decimal (JSON integer or string "1.5", at most 6 decimals) scaled by kScale.
+std::optional<int64_t> parse_decimal(const json& v);
+
+enum class Rounding : uint8_t { floor, ceil, half_up, half_even };
+/// "floor" | "ceil" | "half_up" | "half_even" (the program's rounding); invalid otherwise.
+Rounding rounding_from(std::string_view name);
+/// num / den rounded by `mode`; num >= 0, den > 0.
+int64_t round_div(i128 num, i128 den, Rounding mode);
+
+enum class Period : uint8_t { day, week, month, year, lifetime };
+const char* period_name(Period p);
+/// The key of the period holding local civil date `d` (day: days since 1970-01-01; week: the
+/// days number of its Monday; month: year*12+month-1; year: the year; lifetime: 0).
+int64_t period_key(Period p, const CivilDate& d);
+
+/// One rule as stored: validated and normalised JSON plus its identity.
+struct RuleSource {
+  std::string id;
+  int64_t version = 1;
+  int64_t seq = 0;  // creation order: ties of priority run oldest first
+  json body;        // the validated rule (see validate_rule)
+};
+
+/// Validates a rule body (create/update input without id/program_id). Throws
+/// loyalty::Error(Status::invalid) naming the JSON path of the offending field under `path`
+/// (e.g. "conditions.all[2].operator"). Returns the normalised body (defaults filled in).
+json validate_rule(const json& body, const std::string& path = {});
+/// Whether `key` is a field of a rule body.
+bool is_rule_field(std::string_view key);
+
+// ---------------------------------------------------------------------------------------------
+// The compiled plan
+
+enum class Type : uint8_t { integer, string, strings, boolean, date, time, decimal, any };
+
+enum class Op : uint8_t {
+  eq,
+  ne,
+  lt,
+  lte,
+  gt,
+  gte,
+  in,
+  not_in,
+  between,
+  contains,
+  contains_any,
+  contains_all,
+  starts_with,
+  exists
+};
+
+enum class NodeKind : uint8_t { all, any, not_, leaf, any_item, all_items, item_leaf };
+
+/// Fixed fact slots; parametric facts (visits/spend over N days, attributes) get slots after these.
+enum Slot : int32_t {
+  kAmount,
+  kCurrency,
+  kChannel,
+  kLocationId,
+  kItemCount,
+  kTier,
+  kSegments,
+  kBirthday,
+  kIsBirthday,
+  kIsBirthdayMonth,
+  kFirstPurchase,
+  kDaysSinceLast,
+  kTierMultiplier,
+  kWeekday,
+  kHour,
+  kMinute,
+  kDate,
+  kMonth,
+  kDay,
+  kTime,
+  kPlaceLocation,
+  kPlaceInside,
+  kDistance,
+  kFixedSlots
+};
+/// Computed per item; never a frame slot.
+enum ItemField : int32_t { kSku, kCategory, kQuantity, kUnitPrice, kLineAmount };
+/// Slots computed from the items during evaluation (sum over matching items).
+inline constexpr int32_t kItemsAmount = -2, kItemsQuantity = -3;
+
+struct Node {
+  NodeKind kind;
+  Op op = Op::eq;
+  Type type = Type::integer;  // of the compared values
+  int32_t slot = 0;           // fact slot, item field, or kItemsAmount/kItemsQuantity
+  int32_t where = -1;         // item-condition root for sums
+  uint32_t first = 0;         // children (in Plan::kids) or values (in Plan::ints / syms)
+  uint32_t count = 0;
+  int64_t a = 0, b = 0;  // scalar operands (between: a..b)
+  int32_t sym = -1;      // string operand
+  uint32_t path = 0;     // index into Plan::paths
+};
+
+enum class ActionKind : uint8_t { fixed, per_currency, multiply, tier_multiply, cap };
+
+struct Action {
+  ActionKind kind;
+  int64_t points = 0;  // fixed points; cap maximum
+  int64_t rate = 0;    // scaled by kScale: points per `unit`; multiply factor
+  int64_t unit = 100;  // minor units per rate
+  int32_t where = -1;  // item-condition root: per_currency over matching items only
+  int64_t max = -1;    // per-action maximum (-1: none)
+};
+
+enum class GroupMode : uint8_t { all, first, highest };
+
+struct PeriodLimit {
+  Period period;
+  int64_t points;
+};
+
+struct CompiledRule {
+  std::string id;
+  std::string name;
+  int64_t version = 1;
+  int64_t priority = 0;
+  bool bonus = false;  // ledger type bonus (else earn)
+  std::optional<Timestamp> start, end;
+  bool location_based = false;
+  int32_t group = -1;
+  bool stop = false;
+  int32_t root = -1;  // condition root; -1: always true
+  uint32_t first_action = 0, action_count = 0;
+  std::array<PeriodLimit, 5> periods{};
+  uint32_t period_count = 0;
+  int64_t budget = -1;       // total points the rule may issue; -1 none
+  int64_t cooldown_ms = -1;  // between awards to the same customer; -1 none
+  bool has_limits() const { return period_count > 0 || budget >= 0 || cooldown_ms >= 0; }
+};
+
+struct Group {
+  std::string name;
+  GroupMode mode;
+};
+
+struct Plan {
+  std::vector<CompiledRule> rules;  // in evaluation order (priority desc, then seq)
+  std::vector<Node> nodes;
+  std::vector<uint32_t> kids;
+  std::vector<int64_t> ints;  // sorted operand lists of in / not_in on numbers
+  std::vector<int32_t> syms;  // operand lists of in / not_in / contains_any / contains_all on strings
+  std::vector<Action> actions;
+  std::vector<Group> groups;
+  std::vector<std::string> paths;    // JSON paths of condition nodes, for the explain trace
+  std::vector<std::string> strings;  // interned strings by symbol
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> symbols;
+  std::vector<std::string> attributes;  // customer.attributes.<name> -> slot kFixedSlots + index
+  std::vector<int64_t> visit_days;      // customer.visits over N days -> slots after attributes
+  std::vector<int64_t> spend_days;      // customer.spend over N days -> slots after visits
+  Rounding rounding = Rounding::floor;
+  std::shared_ptr<const TimeZone> zone;
+  bool uses_history = false;     // first purchase / days since last purchase
+  std::vector<uint8_t> used;     // per frame slot: some condition reads it (others are not computed)
+  bool uses_local_time = false;  // time facts or birthdays
+
+  int32_t slot_count() const {
+    return kFixedSlots + static_cast<int32_t>(attributes.size() + visit_days.size() + spend_days.size());
+  }
+  int32_t visit_slot(size_t i) const { return kFixedSlots + static_cast<int32_t>(attributes.size() + i); }
+  int32_t spend_slot(size_t i) const {
+    return kFixedSlots + static_cast<int32_t>(attributes.size() + visit_days.size() + i);
+  }
+  /// The symbol of `s`, or -1 when no rule mentions it.
+  int32_t symbol(std::string_view s) const;
+};
+
+/// Compiles validated rules (inactive ones are left out) into a plan. Throws Status::invalid
+/// when two rules give one stacking group different modes (field "group_mode").
+std::shared_ptr<const Plan> compile(const std::vector<RuleSource>& rules, Rounding rounding,
+                                    std::shared_ptr<const TimeZone> zone);
+
+// ---------------------------------------------------------------------------------------------
+// The event: facts of one purchase, as the caller knows them (strings borrowed)
+
+struct ItemIn {
+  std::string_view sku, category;
+  int64_t quantity = 0, unit_price = 0;
+};
+
+struct Event {
+  Timestamp at = 0;
+  int64_t amount = 0;
+  std::string_view currency, channel, location_id;
+  std::span<const ItemIn> items;
+  std::optional<std::string_view> tier;
+  std::span<const std::string_view> segments;
+  std::optional<CivilDate> birthday;       // year 0 when unknown
+  std::optional<int64_t> tier_multiplier;  // scaled by kScale
+  const json* attributes = nullptr;        // the customer's attributes object (may be null)
+  std::span<const std::string_view> inside;
+  std::optional<int64_t> distance_m;
+  // history (before this purchase), filled by the caller when the plan needs it
+  int64_t prior_purchases = 0;
+  std::optional<Timestamp> last_purchase_at;
+  std::span<const int64_t> visits;  // per Plan::visit_days
+  std::span<const int64_t> spend;   // per Plan::spend_days
+};
+
+/// The stateful limits of one rule for the event's customer, loaded by the caller inside the
+/// write transaction: points already issued in each of the rule's periods (in Plan order),
+/// by the rule in total (budget), and the time of the customer's last award by the rule.
+struct LimitState {
+  std::array<int64_t, 5> used{};
+  int64_t budget_used = 0;
+  std::optional<Timestamp> last_award_at;
+};
+
+enum class Outcome : uint8_t {
+  fired,
+  not_matched,
+  outside_window,
+  no_location,
+  group_taken,
+  group_outbid,
+  cooldown,
+  stopped
+};
+const char* outcome_name(Outcome o);
+
+struct RuleResult {
+  Outcome outcome = Outcome::not_matched;
+  int32_t failed = -1;      // node of the first failing condition (not_matched)
+  int32_t by = -1;          // rule that took the group / stopped evaluation / outbid this one
+  int64_t computed = 0;     // points before limits and caps
+  int64_t points = 0;       // awarded
+  int64_t limit_clamp = 0;  // points removed by limits
+  int8_t clamped_by = -1;   // 0..4 period index, 5 budget
+  int64_t cap_clamp = 0;    // points removed by a per-transaction cap
+};
+
+/// One fact's value for one event.
+struct FactValue {
+  bool present = false;
+  Type type = Type::integer;  // integer-like, string, strings or boolean (attributes vary)
+  int64_t i = 0;
+  int32_t sym = -1;
+  std::string_view s;
+  uint32_t first = 0, count = 0;  // strings: symbols in Evaluation::list_syms
+};
+
+/// The evaluation of one event; reusable across evaluations (no allocation once sized).
+struct Evaluation {
+  std::vector<RuleResult> rules;  // by plan rule index
+  std::vector<FactValue> frame;
+  std::vector<int32_t> list_syms;
+  std::vector<int32_t> holders;  // per group: the rule holding it
+  int64_t total = 0;
+  int64_t cap = -1;  // the per-transaction cap applied (-1: none)
+  int32_t cap_rule = -1;
+};
+
+/// Evaluates the plan; `limits` is indexed by plan rule index (may be empty when no rule has
+/// limits, or for a dry run that ignores them... callers pass the loaded state). No JSON is
+/// parsed; nothing is allocated per rule (the Evaluation's vectors are sized once).
+void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> limits, Evaluation& out);
+
+/// The explain trace of an evaluation as JSON.
+json explain(const Plan& plan, const Evaluation& e);
+
+}  // namespace loyalty::rules

@@ -1,0 +1,753 @@
+// Rules storage and operations: rule.* (versioned, audited), the per-program plan cache
+// (invalidated by a generation counter read inside each transaction, so changes made by other
+// processes are seen too), and purchase.submit / dry_run / return over the ledger's internal API.
+#include "rules/rules.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+
+#include "audit/audit.hpp"
+#include "core/input.hpp"
+#include "core/registry.hpp"
+#include "crypto/crypto.hpp"
+#include "customers/customers.hpp"
+#include "ledger/idempotency.hpp"
+#include "ledger/ledger.hpp"
+#include "programs/programs.hpp"
+#include "storage/page.hpp"
+
+namespace loyalty::detail {
+namespace {
+
+using rules::Plan;
+
+// ---------------------------------------------------------------------------------------------
+// plan cache
+
+struct CacheEntry {
+  int64_t generation = -1;
+  std::string rounding, zone;
+  std::shared_ptr<const Plan> plan;
+};
+
+std::mutex cache_mu;
+std::map<std::string, CacheEntry, std::less<>> cache;
+
+int64_t generation(storage::Tx& tx, const std::string& program_id) {
+  auto q = tx.q("SELECT generation FROM rule_generations WHERE program_id = ?1", program_id);
+  return q.step() ? q.i64(0) : 0;
+}
+
+void bump_generation(storage::Tx& tx, const std::string& program_id) {
+  tx.q("INSERT INTO rule_generations(program_id, generation) VALUES(?1, 1) "
+       "ON CONFLICT(program_id) DO UPDATE SET generation = generation + 1",
+       program_id)
+      .run();
+}
+
+std::vector<rules::RuleSource> load_sources(storage::Tx& tx, const std::string& program_id) {
+  std::vector<rules::RuleSource> out;
+  auto q = tx.q("SELECT id, version, seq, body, active FROM rules WHERE program_id = ?1 ORDER BY seq", program_id);
+  while (q.step()) {
+    rules::RuleSource s{q.text(0), q.i64(1), q.i64(2), json::parse(q.text(3))};
+    s.body["active"] = q.i64(4) != 0;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const Plan> plan_for(storage::Tx& tx, storage::Pool& pool, const Program& p) {
+  const int64_t gen = generation(tx, p.id);
+  const std::string zone = p.zone ? p.zone->name() : "UTC";
+  std::string key = pool.path();
+  key.push_back('\0');
+  key += p.id;
+  {
+    std::lock_guard lock(cache_mu);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.generation == gen && it->second.rounding == p.rounding &&
+        it->second.zone == zone)
+      return it->second.plan;
+  }
+  auto plan = rules::compile(load_sources(tx, p.id), rules::rounding_from(p.rounding), p.zone);
+  std::lock_guard lock(cache_mu);
+  cache[key] = CacheEntry{gen, p.rounding, zone, plan};
+  return plan;
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// rules
+
+constexpr const char* kRuleCols = "id, program_id, version, active, body, created_at, updated_at, seq";
+
+json rule_row(storage::Query& q) {
+  json body = json::parse(q.text(4));
+  json out = {{"id", q.text(0)}, {"program_id", q.text(1)}, {"version", q.i64(2)}};
+  for (auto& [k, v] : body.items()) out[k] = v;
+  out["active"] = q.i64(3) != 0;
+  out["created_at"] = format_time(q.i64(5));
+  out["updated_at"] = format_time(q.i64(6));
+  return out;
+}
+
+json load_rule(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
+  auto q = tx.q(fmt::format("SELECT {} FROM rules WHERE id = ?1 AND tenant_id = ?2", kRuleCols), id, tenant);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no rule '{}'", id), field);
+  return rule_row(q);
+}
+
+json body_of(const json& in) {
+  json body = in;
+  for (const char* k : {"id", "program_id"}) body.erase(k);
+  return body;
+}
+
+Program program_of(storage::Tx& tx, const Ctx& ctx, const Input& i) {
+  if (i.has("program_id")) return load_program(tx, ctx.tenant(), i.str("program_id"), "program_id");
+  return default_program(tx, ctx.tenant());
+}
+
+/// Cross-rule checks (one mode per stacking group): compiles the program's rules with `changed`
+/// in place of (or added to) the stored one.
+void check_program(storage::Tx& tx, const Program& p, const std::string& id, const json& body) {
+  auto sources = load_sources(tx, p.id);
+  bool found = false;
+  for (auto& s : sources)
+    if (s.id == id) s.body = body, found = true;
+  if (!found) sources.push_back({id, 1, INT64_MAX, body});
+  for (auto& s : sources) s.body["active"] = true;  // inactive rules must agree too
+  rules::compile(sources, rules::rounding_from(p.rounding), p.zone);
+}
+
+json rule_create(Ctx& ctx, const json& in) {
+  if (!in.is_object()) throw Error(Status::invalid, "input must be a JSON object");
+  json body = rules::validate_rule(body_of(in));
+  const bool active = body["active"];
+  const Timestamp now = ctx.engine.now();
+  const std::string id = crypto::new_id("rul");
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  json pj = json::object();
+  if (in.contains("program_id")) pj["program_id"] = in["program_id"];
+  Input i(pj, {"program_id"});
+  const Program p = program_of(tx, ctx, i);
+  check_program(tx, p, id, body);
+  body.erase("active");
+  tx.q("INSERT INTO rules(id, tenant_id, program_id, version, active, body, created_at, updated_at) "
+       "VALUES(?1, ?2, ?3, 1, ?4, ?5, ?6, ?6)",
+       id, ctx.tenant(), p.id, active, body.dump(), now)
+      .run();
+  tx.q("INSERT INTO rule_versions(rule_id, version, body, created_at) VALUES(?1, 1, ?2, ?3)", id, body.dump(), now)
+      .run();
+  bump_generation(tx, p.id);
+  json out = load_rule(tx, ctx.tenant(), id);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "rule.create", id, now, {{"rule", out}});
+  tx.commit();
+  return out;
+}
+
+json rule_get(Ctx& ctx, const json& in) {
+  Input i(in, {"id", "version"});
+  const std::string id = i.str("id");
+  const auto version = i.opt_i64("version", 1, INT64_MAX);
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  json out = load_rule(tx, ctx.tenant(), id);
+  if (version && *version != out["version"]) {
+    auto q = tx.q("SELECT body, created_at FROM rule_versions WHERE rule_id = ?1 AND version = ?2", id, *version);
+    if (!q.step()) throw Error(Status::not_found, fmt::format("rule '{}' has no version {}", id, *version), "version");
+    json body = json::parse(q.text(0));
+    json old = {{"id", id}, {"program_id", out["program_id"]}, {"version", *version}};
+    for (auto& [k, v] : body.items()) old[k] = v;
+    old["active"] = out["active"];
+    old["created_at"] = out["created_at"];
+    old["updated_at"] = format_time(q.i64(1));
+    return old;
+  }
+  return out;
+}
+
+json rule_list(Ctx& ctx, const json& in) {
+  Input i(in, {"program_id", "active", "limit", "cursor"});
+  const auto program = i.opt_str("program_id");
+  const auto active = i.opt_bool("active");
+  const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
+  const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  auto q = tx.q(fmt::format("SELECT {} FROM rules WHERE tenant_id = ?1 AND (?2 IS NULL OR program_id = ?2) AND "
+                            "(?3 IS NULL OR active = ?3) AND seq > ?4 ORDER BY seq LIMIT ?5",
+                            kRuleCols),
+                ctx.tenant(), program, active, after, limit + 1);
+  return storage::page(q, limit, 7, rule_row);
+}
+
+json rule_update(Ctx& ctx, const json& in) {
+  if (!in.is_object()) throw Error(Status::invalid, "input must be a JSON object");
+  for (const auto& [k, v] : in.items())
+    if (k != "id" && k != "program_id" && k != "active" && !rules::is_rule_field(k))
+      throw Error(Status::invalid, fmt::format("{} is not a known field", k), k);
+  if (in.contains("program_id")) throw Error(Status::invalid, "program_id cannot change", "program_id");
+  if (in.contains("active")) throw Error(Status::invalid, "use rule.activate or rule.deactivate", "active");
+  json idj = json::object();
+  if (in.contains("id")) idj["id"] = in["id"];
+  Input idi(idj, {"id"});
+  const std::string id = idi.str("id");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const json before = load_rule(tx, ctx.tenant(), id);
+  json merged = body_of(before);
+  for (const char* k : {"version", "created_at", "updated_at", "active"}) merged.erase(k);
+  for (auto& [k, v] : in.items()) {
+    if (k == "id") continue;
+    if (v.is_null())
+      merged.erase(k);  // null removes an optional field (start, end, group, limits, ...)
+    else
+      merged[k] = v;
+  }
+  json body = rules::validate_rule(merged);
+  body.erase("active");
+  const Program p = load_program(tx, ctx.tenant(), before["program_id"]);
+  json check = body;
+  check["active"] = true;
+  check_program(tx, p, id, check);
+  const int64_t version = before["version"].get<int64_t>() + 1;
+  tx.q("UPDATE rules SET version = ?2, body = ?3, updated_at = ?4 WHERE id = ?1", id, version, body.dump(), now).run();
+  tx.q("INSERT INTO rule_versions(rule_id, version, body, created_at) VALUES(?1, ?2, ?3, ?4)", id, version, body.dump(),
+       now)
+      .run();
+  bump_generation(tx, p.id);
+  json after = load_rule(tx, ctx.tenant(), id);
+  json changes = json::object();
+  for (const auto& [k, v] : after.items())
+    if (k != "updated_at" && k != "version" && (!before.contains(k) || before[k] != v))
+      changes[k] = {{"from", before.contains(k) ? before[k] : json(nullptr)}, {"to", v}};
+  for (const auto& [k, v] : before.items())
+    if (!after.contains(k)) changes[k] = {{"from", v}, {"to", nullptr}};
+  audit_append(tx, ctx.tenant(), ctx.actor(), "rule.update", id, now, {{"version", version}, {"changes", changes}});
+  tx.commit();
+  return after;
+}
+
+json set_active(Ctx& ctx, const json& in, bool active) {
+  Input i(in, {"id"});
+  const std::string id = i.str("id");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const json before = load_rule(tx, ctx.tenant(), id);
+  tx.q("UPDATE rules SET active = ?2, updated_at = ?3 WHERE id = ?1", id, active, now).run();
+  bump_generation(tx, before["program_id"]);
+  audit_append(tx, ctx.tenant(), ctx.actor(), active ? "rule.activate" : "rule.deactivate", id, now, json::object());
+  json out = load_rule(tx, ctx.tenant(), id);
+  tx.commit();
+  return out;
+}
+
+json rule_activate(Ctx& ctx, const json& in) { return set_active(ctx, in, true); }
+json rule_deactivate(Ctx& ctx, const json& in) { return set_active(ctx, in, false); }
+
+// ---------------------------------------------------------------------------------------------
+// purchases
+
+/// A purchase input, validated, owning the strings the evaluation's Event borrows.
+struct Purchase {
+  std::optional<std::string> order_id;
+  std::optional<std::string> customer_id;
+  std::optional<std::string> program_id;
+  std::optional<int64_t> amount_in;
+  std::optional<std::string> currency;
+  std::string channel, location_id;
+  std::vector<std::string> skus, categories;
+  std::vector<rules::ItemIn> items;
+  std::optional<Timestamp> occurred_at;
+  std::vector<std::string> inside_s;
+  std::vector<std::string_view> inside;
+  std::optional<int64_t> distance_m;
+  std::optional<std::string> tier;
+  std::optional<int64_t> tier_multiplier;
+  std::optional<json> attributes;
+  std::optional<std::vector<std::string>> segments;
+  std::optional<std::string> birthday;
+  std::optional<json> metadata;
+  int64_t items_total = 0;
+};
+
+std::optional<CivilDate> parse_birthday(const std::string& s) {
+  auto digits = [&](size_t at, size_t n, int& out) {
+    out = 0;
+    for (size_t k = at; k < at + n; ++k) {
+      if (k >= s.size() || s[k] < '0' || s[k] > '9') return false;
+      out = out * 10 + (s[k] - '0');
+    }
+    return true;
+  };
+  int y = 0, m = 0, d = 0;
+  if (s.size() == 10 && s[4] == '-' && s[7] == '-' && digits(0, 4, y) && digits(5, 2, m) && digits(8, 2, d)) {
+    if (m < 1 || m > 12 || d < 1 || d > static_cast<int>(days_in_month(y, static_cast<uint32_t>(m)))) return {};
+    return CivilDate{y, static_cast<uint32_t>(m), static_cast<uint32_t>(d)};
+  }
+  if (s.size() == 5 && s[2] == '-' && digits(0, 2, m) && digits(3, 2, d)) {
+    if (m < 1 || m > 12 || d < 1 || d > static_cast<int>(days_in_month(2000, static_cast<uint32_t>(m)))) return {};
+    return CivilDate{0, static_cast<uint32_t>(m), static_cast<uint32_t>(d)};
+  }
+  return {};
+}
+
+Purchase read_purchase(const json& in, bool dry_run) {
+  Input i(in, {"order_id", "customer_id", "program_id", "amount", "currency", "channel", "location_id", "items",
+               "occurred_at", "place", "customer", "metadata"});
+  Purchase p;
+  if (dry_run) {
+    p.order_id = i.opt_str("order_id", 200);
+    p.customer_id = i.opt_str("customer_id");
+  } else {
+    p.order_id = i.str("order_id", 200);
+    p.customer_id = i.str("customer_id");
+  }
+  p.program_id = i.opt_str("program_id");
+  p.amount_in = i.opt_i64("amount", 0, kMaxAmount);
+  if (i.has("currency")) {
+    const std::string c = i.str("currency", 3);
+    if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; }))
+      i.fail("currency", "must be an ISO 4217 code of three capital letters");
+    p.currency = c;
+  }
+  p.channel = i.opt_str("channel", 100).value_or("");
+  p.location_id = i.opt_str("location_id", 200).value_or("");
+  p.occurred_at = i.opt_time("occurred_at");
+  p.metadata = i.opt_object("metadata");
+  if (p.metadata && p.metadata->dump().size() > 16 * 1024) i.fail("metadata", "must be at most 16384 bytes of JSON");
+  if (i.has("items")) {
+    const json& items = i.raw("items");
+    if (!items.is_array() || items.size() > 1000) i.fail("items", "must be an array of at most 1000 items");
+    p.skus.reserve(items.size());
+    p.categories.reserve(items.size());
+    for (size_t k = 0; k < items.size(); ++k) {
+      const std::string path = fmt::format("items[{}]", k);
+      if (!items[k].is_object()) throw Error(Status::invalid, path + " must be an object", path);
+      Input it(items[k], {"sku", "category", "quantity", "unit_price"}, path);
+      p.skus.push_back(it.str("sku", 200));
+      p.categories.push_back(it.opt_str("category", 200).value_or(""));
+      const int64_t qty = it.i64("quantity", 1, 1'000'000);
+      const int64_t price = it.i64("unit_price", 0, 1'000'000'000'000);
+      p.items.push_back({{}, {}, qty, price});
+      p.items_total += qty * price;
+      if (p.items_total > kMaxAmount) it.fail("unit_price", "makes the purchase total too large");
+    }
+    for (size_t k = 0; k < p.items.size(); ++k) p.items[k].sku = p.skus[k], p.items[k].category = p.categories[k];
+  }
+  if (!p.amount_in && !i.has("items")) i.fail("amount", "is required when there are no items");
+  if (auto pl = i.opt_object("place")) {
+    Input pi(*pl, {"inside", "distance_m"}, "place");
+    if (auto list = pi.opt_str_list("inside", 256)) p.inside_s = *list;
+    p.distance_m = pi.opt_i64("distance_m", 0, 40'075'000);
+  }
+  for (const auto& s : p.inside_s) p.inside.push_back(s);
+  if (auto cu = i.opt_object("customer")) {
+    Input ci(*cu, {"tier", "tier_multiplier", "attributes", "segments", "birthday"}, "customer");
+    p.tier = ci.opt_str("tier", 100);
+    if (ci.has("tier_multiplier")) {
+      auto d = rules::parse_decimal(ci.raw("tier_multiplier"));
+      if (!d || *d > 1000 * rules::kScale) ci.fail("tier_multiplier", "must be a decimal from 0 to 1000 (\"1.5\")");
+      p.tier_multiplier = d;
+    }
+    p.attributes = ci.opt_object("attributes");
+    p.segments = ci.opt_str_list("segments", 64);
+    p.birthday = ci.opt_str("birthday", 10);
+    if (p.birthday && !parse_birthday(*p.birthday)) ci.fail("birthday", "must be a date YYYY-MM-DD or MM-DD");
+  }
+  return p;
+}
+
+/// The facts, plan and limit state of one purchase, loaded inside `tx`.
+struct Loaded {
+  Program program;
+  std::shared_ptr<const Plan> plan;
+  Timestamp at = 0;
+  json customer;  // customer_facts
+  std::vector<std::string> segments_s;
+  std::vector<std::string_view> segments;
+  json attributes;
+  std::vector<int64_t> visits, spend;
+  std::vector<rules::LimitState> limits;
+  std::vector<std::array<int64_t, 5>> period_keys;
+  rules::Event ev;
+  rules::Evaluation eval;
+};
+
+void load_and_evaluate(Ctx& ctx, storage::Tx& tx, Purchase& p, Loaded& l, Timestamp now) {
+  l.program =
+      p.program_id ? load_program(tx, ctx.tenant(), *p.program_id, "program_id") : default_program(tx, ctx.tenant());
+  l.plan = plan_for(tx, *ctx.engine.pool, l.program);
+  const Plan& plan = *l.plan;
+  l.at = p.occurred_at.value_or(now);
+  if (l.at < 0 || l.at > now + kMillisPerDay)
+    throw Error(Status::invalid, "occurred_at must be after 1970 and at most a day ahead of the engine clock",
+                "occurred_at");
+  rules::Event& ev = l.ev;
+  ev.at = l.at;
+  ev.amount = p.amount_in.value_or(p.items_total);
+  ev.currency = p.currency ? std::string_view(*p.currency) : std::string_view(l.program.currency);
+  ev.channel = p.channel;
+  ev.location_id = p.location_id;
+  ev.items = p.items;
+  ev.inside = p.inside;
+  ev.distance_m = p.distance_m;
+  if (p.tier) ev.tier = *p.tier;
+  ev.tier_multiplier = p.tier_multiplier;
+  std::optional<std::string> birthday = p.birthday;
+  if (p.customer_id) {
+    l.customer = customer_facts(tx, ctx.tenant(), *p.customer_id, "customer_id");
+    const json& prof = l.customer["profile"];
+    if (!birthday && prof.contains("birthday") && prof["birthday"].is_string())
+      birthday = prof["birthday"].get<std::string>();
+    if (prof.contains("attributes") && prof["attributes"].is_object()) l.attributes = prof["attributes"];
+    for (const auto& s : l.customer["segments"]) l.segments_s.push_back(s.get<std::string>());
+  }
+  if (p.attributes) {
+    if (!l.attributes.is_object()) l.attributes = json::object();
+    for (auto& [k, v] : p.attributes->items()) l.attributes[k] = v;
+  }
+  if (p.segments) l.segments_s = *p.segments;
+  for (const auto& s : l.segments_s) l.segments.push_back(s);
+  ev.segments = l.segments;
+  ev.attributes = l.attributes.is_object() ? &l.attributes : nullptr;
+  if (birthday) ev.birthday = parse_birthday(*birthday);
+  // history (purchases before this one)
+  if (p.customer_id && (plan.uses_history || !plan.visit_days.empty() || !plan.spend_days.empty())) {
+    {
+      auto q = tx.q(
+          "SELECT COUNT(*), MAX(occurred_at) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND "
+          "occurred_at <= ?3",
+          *p.customer_id, l.program.id, l.at);
+      q.step();
+      ev.prior_purchases = q.i64(0);
+      ev.last_purchase_at = q.opt_i64(1);
+    }
+    for (int64_t days : plan.visit_days) {
+      auto q = tx.q(
+          "SELECT COUNT(*) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND occurred_at > ?3 "
+          "AND occurred_at <= ?4",
+          *p.customer_id, l.program.id, l.at - days * kMillisPerDay, l.at);
+      q.step();
+      l.visits.push_back(q.i64(0));
+    }
+    for (int64_t days : plan.spend_days) {
+      auto q = tx.q(
+          "SELECT COALESCE(SUM(amount), 0) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND "
+          "occurred_at > ?3 AND occurred_at <= ?4",
+          *p.customer_id, l.program.id, l.at - days * kMillisPerDay, l.at);
+      q.step();
+      l.spend.push_back(q.i64(0));
+    }
+  }
+  ev.visits = l.visits;
+  ev.spend = l.spend;
+  // stateful limits of the rules that have them
+  l.limits.assign(plan.rules.size(), rules::LimitState{});
+  l.period_keys.assign(plan.rules.size(), {});
+  const CivilDate local = civil_from_timestamp(l.program.zone ? l.program.zone->to_local(l.at) : l.at);
+  for (size_t k = 0; k < plan.rules.size(); ++k) {
+    const auto& r = plan.rules[k];
+    if (!r.has_limits()) continue;
+    auto& st = l.limits[k];
+    if (p.customer_id) {
+      for (uint32_t m = 0; m < r.period_count; ++m) {
+        const int64_t key = rules::period_key(r.periods[m].period, local);
+        l.period_keys[k][m] = key;
+        auto q = tx.q(
+            "SELECT points FROM rule_counters WHERE rule_id = ?1 AND customer_id = ?2 AND period = ?3 AND "
+            "period_key = ?4",
+            r.id, *p.customer_id, rules::period_name(r.periods[m].period), key);
+        if (q.step()) st.used[m] = q.i64(0);
+      }
+      if (r.cooldown_ms >= 0) {
+        auto q =
+            tx.q("SELECT last_award_at FROM rule_awards WHERE rule_id = ?1 AND customer_id = ?2", r.id, *p.customer_id);
+        if (q.step()) st.last_award_at = q.i64(0);
+      }
+    }
+    if (r.budget >= 0) {
+      auto q = tx.q("SELECT issued FROM rule_budgets WHERE rule_id = ?1", r.id);
+      if (q.step()) st.budget_used = q.i64(0);
+    }
+  }
+  rules::evaluate(plan, ev, l.limits, l.eval);
+}
+
+json purchase_json(const json& id, const Purchase& p, const Loaded& l) {
+  return {{"id", id},
+          {"order_id", p.order_id ? json(*p.order_id) : json(nullptr)},
+          {"customer_id", p.customer_id ? json(*p.customer_id) : json(nullptr)},
+          {"program_id", l.program.id},
+          {"occurred_at", format_time(l.at)},
+          {"amount", l.ev.amount},
+          {"currency", std::string(l.ev.currency)},
+          {"points", l.eval.total}};
+}
+
+json rules_used(const Loaded& l) {
+  json out = json::array();
+  for (size_t k = 0; k < l.plan->rules.size(); ++k)
+    if (l.eval.rules[k].points > 0)
+      out.push_back({{"rule_id", l.plan->rules[k].id},
+                     {"version", l.plan->rules[k].version},
+                     {"points", l.eval.rules[k].points}});
+  return out;
+}
+
+json purchase_submit(Ctx& ctx, const json& in) {
+  Purchase p = read_purchase(in, false);
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  json request = in;
+  {
+    auto q =
+        tx.q("SELECT request, result FROM purchases WHERE tenant_id = ?1 AND order_id = ?2", ctx.tenant(), *p.order_id);
+    if (q.step()) {
+      const json stored = json::parse(q.text(0));
+      const std::string diff = first_difference(stored, request);
+      if (!diff.empty())
+        throw Error(Status::conflict, fmt::format("order '{}' was submitted with another {}", *p.order_id, diff), diff);
+      json out = json::parse(q.text(1));
+      out["replayed"] = true;
+      return out;
+    }
+  }
+  auto l = std::make_unique<Loaded>();
+  load_and_evaluate(ctx, tx, p, *l, now);
+  if (!l->program.active) throw Error(Status::unavailable, "the program is not active", "program_id");
+  const std::string id = crypto::new_id("pur");
+  json entry = nullptr, balance = nullptr;
+  if (l->eval.total > 0) {
+    json earn = {{"customer_id", *p.customer_id},
+                 {"program_id", l->program.id},
+                 {"points", l->eval.total},
+                 {"occurred_at", format_time(l->at)},
+                 {"reason", fmt::format("purchase {}", *p.order_id)},
+                 {"metadata", {{"purchase_id", id}, {"order_id", *p.order_id}, {"rules", rules_used(*l)}}}};
+    json r = earn_in_tx(ctx, tx, earn, {}, now);
+    entry = r["entry"];
+    balance = r["balance"];
+  } else {
+    ensure_account(tx, ctx.tenant(), *p.customer_id, l->program, now);
+  }
+  // counters, budgets, cooldowns of the rules that awarded points
+  const Plan& plan = *l->plan;
+  for (size_t k = 0; k < plan.rules.size(); ++k) {
+    const auto& r = plan.rules[k];
+    const int64_t pts = l->eval.rules[k].points;
+    if (!r.has_limits() || pts <= 0) continue;
+    for (uint32_t m = 0; m < r.period_count; ++m)
+      tx.q("INSERT INTO rule_counters(rule_id, customer_id, period, period_key, points) VALUES(?1, ?2, ?3, ?4, ?5) "
+           "ON CONFLICT(rule_id, customer_id, period, period_key) DO UPDATE SET points = points + excluded.points",
+           r.id, *p.customer_id, rules::period_name(r.periods[m].period), l->period_keys[k][m], pts)
+          .run();
+    if (r.budget >= 0)
+      tx.q("INSERT INTO rule_budgets(rule_id, issued) VALUES(?1, ?2) "
+           "ON CONFLICT(rule_id) DO UPDATE SET issued = issued + excluded.issued",
+           r.id, pts)
+          .run();
+    if (r.cooldown_ms >= 0)
+      tx.q("INSERT INTO rule_awards(rule_id, customer_id, last_award_at) VALUES(?1, ?2, ?3) "
+           "ON CONFLICT(rule_id, customer_id) DO UPDATE SET last_award_at = MAX(last_award_at, excluded.last_award_at)",
+           r.id, *p.customer_id, l->at)
+          .run();
+  }
+  for (size_t k = 0; k < p.items.size(); ++k)
+    tx.q("INSERT INTO purchase_items(purchase_id, line, sku, quantity, unit_price) VALUES(?1, ?2, ?3, ?4, ?5)", id,
+         static_cast<int64_t>(k), p.skus[k], p.items[k].quantity, p.items[k].unit_price)
+        .run();
+  json used = rules_used(*l);
+  for (const auto& u : used)
+    tx.q("INSERT INTO purchase_rules(purchase_id, rule_id, rule_version, points) VALUES(?1, ?2, ?3, ?4)", id,
+         u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>())
+        .run();
+  json purchase = purchase_json(json(id), p, *l);
+  purchase["rules"] = used;
+  json out = {{"purchase", purchase},
+              {"points", l->eval.total},
+              {"entry", entry},
+              {"balance", balance},
+              {"explain", rules::explain(plan, l->eval)},
+              {"replayed", false}};
+  tx.q("INSERT INTO purchases(id, tenant_id, program_id, customer_id, order_id, occurred_at, amount, currency, points, "
+       "entry_id, items_total, has_items, request, result, created_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+       id, ctx.tenant(), l->program.id, *p.customer_id, *p.order_id, l->at, l->ev.amount, std::string(l->ev.currency),
+       l->eval.total, entry.is_null() ? std::optional<std::string>() : std::optional(entry["id"].get<std::string>()),
+       p.items_total, !p.items.empty(), request.dump(), out.dump(), now)
+      .run();
+  tx.commit();
+  return out;
+}
+
+json purchase_dry_run(Ctx& ctx, const json& in) {
+  Purchase p = read_purchase(in, true);
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  auto l = std::make_unique<Loaded>();
+  load_and_evaluate(ctx, tx, p, *l, now);
+  json purchase = purchase_json(json(nullptr), p, *l);
+  purchase["rules"] = rules_used(*l);
+  return {{"purchase", purchase},
+          {"points", l->eval.total},
+          {"explain", rules::explain(*l->plan, l->eval)},
+          {"dry_run", true}};
+}
+
+json purchase_return(Ctx& ctx, const json& in) {
+  Input i(in, {"order_id", "items", "return_id", "reason", "occurred_at"});
+  const std::string order = i.str("order_id", 200);
+  const auto return_id = i.opt_str("return_id", 200);
+  const auto reason = i.opt_str("reason", 500);
+  const auto occurred = i.opt_time("occurred_at");
+  struct Ret {
+    std::string sku;
+    int64_t quantity;
+  };
+  std::vector<Ret> wanted;
+  if (i.has("items")) {
+    const json& items = i.raw("items");
+    if (!items.is_array() || items.empty() || items.size() > 1000)
+      i.fail("items", "must be an array of 1 to 1000 items");
+    for (size_t k = 0; k < items.size(); ++k) {
+      const std::string path = fmt::format("items[{}]", k);
+      if (!items[k].is_object()) throw Error(Status::invalid, path + " must be an object", path);
+      Input it(items[k], {"sku", "quantity"}, path);
+      wanted.push_back({it.str("sku", 200), it.i64("quantity", 1, 1'000'000)});
+    }
+  }
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  std::string pid, entry_id;
+  int64_t points = 0, reversed = 0, items_total = 0, returned_value = 0;
+  bool has_items = false, whole = false;
+  {
+    auto q = tx.q(
+        "SELECT id, points, reversed_points, entry_id, items_total, returned_value, has_items, "
+        "fully_returned FROM purchases WHERE tenant_id = ?1 AND order_id = ?2",
+        ctx.tenant(), order);
+    if (!q.step()) throw Error(Status::not_found, fmt::format("no purchase with order_id '{}'", order), "order_id");
+    pid = q.text(0);
+    points = q.i64(1);
+    reversed = q.i64(2);
+    entry_id = q.opt_text(3).value_or("");
+    items_total = q.i64(4);
+    returned_value = q.i64(5);
+    has_items = q.i64(6) != 0;
+    whole = q.i64(7) != 0;
+  }
+  json request = in;
+  if (return_id) {
+    auto q =
+        tx.q("SELECT request, result FROM purchase_returns WHERE purchase_id = ?1 AND return_id = ?2", pid, *return_id);
+    if (q.step()) {
+      const std::string diff = first_difference(json::parse(q.text(0)), request);
+      if (!diff.empty())
+        throw Error(Status::conflict, fmt::format("return '{}' was made with another {}", *return_id, diff), diff);
+      json out = json::parse(q.text(1));
+      out["replayed"] = true;
+      return out;
+    }
+  }
+  if (whole) throw Error(Status::conflict, "the order has already been returned in full", "order_id");
+  json lines = json::array();
+  int64_t value = 0;
+  if (!wanted.empty()) {
+    if (!has_items) i.fail("items", "cannot name items: the purchase had none (return the whole order)");
+    for (size_t k = 0; k < wanted.size(); ++k) {
+      int64_t need = wanted[k].quantity;
+      std::vector<std::tuple<int64_t, int64_t, int64_t>> take;  // line, qty, price
+      {
+        auto q = tx.q(
+            "SELECT line, quantity - returned, unit_price FROM purchase_items WHERE purchase_id = ?1 AND "
+            "sku = ?2 AND quantity > returned ORDER BY line",
+            pid, wanted[k].sku);
+        while (need > 0 && q.step()) {
+          const int64_t t = std::min(need, q.i64(1));
+          take.emplace_back(q.i64(0), t, q.i64(2));
+          need -= t;
+        }
+      }
+      if (need > 0)
+        throw Error(Status::conflict,
+                    fmt::format("only {} of '{}' remain returnable", wanted[k].quantity - need, wanted[k].sku),
+                    fmt::format("items[{}].quantity", k));
+      for (auto [line, qty, price] : take) {
+        tx.q("UPDATE purchase_items SET returned = returned + ?3 WHERE purchase_id = ?1 AND line = ?2", pid, line, qty)
+            .run();
+        value += qty * price;
+        lines.push_back({{"sku", wanted[k].sku}, {"quantity", qty}, {"unit_price", price}});
+      }
+    }
+  } else {
+    tx.q("UPDATE purchase_items SET returned = quantity WHERE purchase_id = ?1", pid).run();
+    value = items_total - returned_value;
+  }
+  const int64_t new_returned = returned_value + value;
+  bool all_back = wanted.empty() || new_returned >= items_total;
+  if (!all_back) {
+    auto q = tx.q("SELECT COUNT(*) FROM purchase_items WHERE purchase_id = ?1 AND returned < quantity", pid);
+    q.step();
+    all_back = q.i64(0) == 0;
+  }
+  // Cumulative proportion: the points due back after this return, so rounding never drifts and a
+  // full return reverses everything.
+  const int64_t target =
+      all_back
+          ? points
+          : static_cast<int64_t>(static_cast<rules::i128>(points) * new_returned / std::max<int64_t>(items_total, 1));
+  const int64_t amount = std::max<int64_t>(0, target - reversed);
+  json reversal = nullptr, balance = nullptr;
+  if (amount > 0 && !entry_id.empty()) {
+    json rev = {{"entry_id", entry_id},
+                {"points", amount},
+                {"reason", reason.value_or(fmt::format("return of order {}", order))},
+                {"metadata", {{"purchase_id", pid}, {"order_id", order}}}};
+    if (occurred) rev["occurred_at"] = format_time(*occurred);
+    json r = reverse_in_tx(ctx, tx, rev, {}, now);
+    reversal = r["entry"];
+    balance = r["balance"];
+  }
+  tx.q("UPDATE purchases SET reversed_points = reversed_points + ?2, returned_value = ?3, fully_returned = ?4 "
+       "WHERE id = ?1",
+       pid, amount, new_returned, all_back)
+      .run();
+  json out = {{"purchase_id", pid},         {"order_id", order},         {"returned_items", lines},
+              {"returned_value", value},    {"points_reversed", amount}, {"points_reversed_total", reversed + amount},
+              {"fully_returned", all_back}, {"entry", reversal},         {"balance", balance},
+              {"replayed", false}};
+  if (return_id)
+    tx.q("INSERT INTO purchase_returns(purchase_id, return_id, request, result, created_at) VALUES(?1, ?2, ?3, ?4, ?5)",
+         pid, *return_id, request.dump(), out.dump(), now)
+        .run();
+  tx.commit();
+  return out;
+}
+
+constexpr OpDef kOps[] = {
+    {"rule.create", rule_create, kScopeAdmin},
+    {"rule.get", rule_get, kScopeRead},
+    {"rule.list", rule_list, kScopeRead},
+    {"rule.update", rule_update, kScopeAdmin},
+    {"rule.activate", rule_activate, kScopeAdmin},
+    {"rule.deactivate", rule_deactivate, kScopeAdmin},
+    {"purchase.submit", purchase_submit, kScopePos},
+    {"purchase.dry_run", purchase_dry_run, kScopeRead},
+    {"purchase.return", purchase_return, kScopePos},
+};
+
+}  // namespace
+
+std::span<const OpDef> rule_ops() { return kOps; }
+
+}  // namespace loyalty::detail

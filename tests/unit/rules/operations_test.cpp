@@ -1,0 +1,217 @@
+// rule.* and purchase.* through the engine: storage, versions, audit, plan cache, submit,
+// dry run, returns and persisted limits.
+#include "fixture.hpp"
+
+using namespace loytest;
+using loyalty::kMillisPerDay;
+
+namespace {
+
+json base_rule() {
+  return {{"name", "Base"}, {"priority", 10}, {"actions", {{{"type", "per_currency"}, {"rate", "1"}}}}};
+}
+
+json purchase(const std::string& order, const std::string& customer, json extra = json::object()) {
+  json p = {{"order_id", order},
+            {"customer_id", customer},
+            {"items",
+             {{{"sku", "COF"}, {"category", "beverages"}, {"quantity", 2}, {"unit_price", 300}},
+              {{"sku", "CAKE"}, {"category", "bakery"}, {"quantity", 1}, {"unit_price", 400}}}}};
+  for (auto& [k, v] : extra.items()) p[k] = v;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("rules ops: create, get, list, update (versioned), activate, deactivate, audited") {
+  World w;
+  json r = w.call("rule.create", base_rule());
+  CHECK(r["version"] == 1);
+  CHECK(r["program_id"] == w.program_id);
+  CHECK(r["active"] == true);
+  const std::string id = r["id"];
+  CHECK(w.call("rule.get", {{"id", id}})["name"] == "Base");
+  json u = w.call("rule.update", {{"id", id}, {"name", "Base rate"}, {"priority", 20}});
+  CHECK(u["version"] == 2);
+  CHECK(u["name"] == "Base rate");
+  CHECK(u["actions"] == r["actions"]);
+  CHECK(w.call("rule.get", {{"id", id}, {"version", 1}})["name"] == "Base");
+  LOY_REQUIRE_ERROR(w.call("rule.get", {{"id", id}, {"version", 3}}), Status::not_found, "version");
+  CHECK(w.call("rule.deactivate", {{"id", id}})["active"] == false);
+  CHECK(w.call("rule.list", {{"active", true}})["items"].empty());
+  CHECK(w.call("rule.activate", {{"id", id}})["active"] == true);
+  CHECK(w.call("rule.list", json::object())["items"].size() == 1);
+  json audit = w.call("audit.list", json::object());
+  std::vector<std::string> actions;
+  for (const auto& e : audit["items"]) actions.push_back(e["action"]);
+  for (const char* a : {"rule.create", "rule.update", "rule.deactivate", "rule.activate"})
+    CHECK(std::find(actions.begin(), actions.end(), a) != actions.end());
+  // another tenant sees nothing
+  auto [other, pid] = w.other_tenant("Other");
+  LOY_REQUIRE_ERROR(other.call("rule.get", {{"id", id}}), Status::not_found, "id");
+  LOY_REQUIRE_ERROR(other.call("rule.update", {{"id", id}, {"name", "x"}}), Status::not_found, "id");
+  CHECK(other.call("rule.list", json::object())["items"].empty());
+}
+
+TEST_CASE("rules ops: an invalid rule is refused with its path and never stored") {
+  World w;
+  json bad = base_rule();
+  bad["conditions"] = {{"all",
+                        {{{"fact", "purchase.amount"}, {"operator", "gte"}, {"value", 1}},
+                         {{"fact", "purchase.nope"}, {"operator", "eq"}, {"value", 1}}}}};
+  LOY_REQUIRE_ERROR(w.call("rule.create", bad), Status::invalid, "conditions.all[1].fact");
+  CHECK(w.call("rule.list", json::object())["items"].empty());
+  const std::string id = w.call("rule.create", base_rule())["id"];
+  LOY_REQUIRE_ERROR(w.call("rule.update", {{"id", id}, {"actions", json::array()}}), Status::invalid, "actions");
+  CHECK(w.call("rule.get", {{"id", id}})["version"] == 1);
+  // group modes must agree across the program's rules
+  json a = base_rule();
+  a["group"] = "g";
+  a["group_mode"] = "first";
+  w.call("rule.create", a);
+  a["group_mode"] = "highest";
+  LOY_REQUIRE_ERROR(w.call("rule.create", a), Status::invalid, "group_mode");
+}
+
+TEST_CASE("rules ops: a purchase earns by the rules, records rule versions, replays by order id") {
+  World w;
+  const std::string c = w.enroll("alice");
+  const std::string rid = w.call("rule.create", base_rule())["id"];
+  const json on_bev = {{"fact", "item.category"}, {"operator", "eq"}, {"value", "beverages"}};
+  json bev = {{"name", "Beverages x2"},
+              {"actions", json::array({{{"type", "per_currency"}, {"rate", "1"}, {"items", on_bev}}})}};
+  w.call("rule.create", bev);
+  json out = w.call("purchase.submit", purchase("o-1", c));
+  CHECK(out["points"] == 16);  // 10 on 1000 cents + 6 on 600 cents of beverages
+  CHECK(out["entry"]["points"] == 16);
+  CHECK(out["balance"]["balance"] == 16);
+  CHECK(out["replayed"] == false);
+  CHECK(out["explain"]["rules"].size() == 2);
+  CHECK(out["purchase"]["rules"][0]["rule_id"] == rid);
+  CHECK(out["purchase"]["rules"][0]["version"] == 1);
+  json again = w.call("purchase.submit", purchase("o-1", c));
+  CHECK(again["replayed"] == true);
+  CHECK(again["points"] == 16);
+  CHECK(w.balance(c)["balance"] == 16);
+  LOY_REQUIRE_ERROR(w.call("purchase.submit", purchase("o-1", c, {{"channel", "web"}})), Status::conflict, "channel");
+  // dry run gives the same answer without writing
+  json dry = w.call("purchase.dry_run", purchase("o-2", c));
+  CHECK(dry["points"] == 16);
+  CHECK(dry["explain"] == w.call("purchase.submit", purchase("o-2", c))["explain"]);
+  CHECK(w.balance(c)["balance"] == 32);
+  // an update makes a new version, and the next purchase records it
+  w.call("rule.update", {{"id", rid}, {"actions", {{{"type", "per_currency"}, {"rate", "2"}}}}});
+  json o3 = w.call("purchase.submit", purchase("o-3", c));
+  CHECK(o3["points"] == 26);
+  CHECK(o3["purchase"]["rules"][0]["version"] == 2);
+  w.require_verified();
+}
+
+TEST_CASE("rules ops: purchases are validated and tenant scoped") {
+  World w;
+  const std::string c = w.enroll("alice");
+  LOY_REQUIRE_ERROR(w.call("purchase.submit", json{{"customer_id", c}, {"amount", 1}}), Status::invalid, "order_id");
+  LOY_REQUIRE_ERROR(w.call("purchase.submit", json{{"order_id", "x"}, {"customer_id", c}}), Status::invalid, "amount");
+  LOY_REQUIRE_ERROR(w.call("purchase.submit", purchase("x", c, {{"bogus", 1}})), Status::invalid, "bogus");
+  json bad_item = purchase("x", c);
+  bad_item["items"][1]["quantity"] = 0;
+  LOY_REQUIRE_ERROR(w.call("purchase.submit", bad_item), Status::invalid, "items[1].quantity");
+  auto [other, pid] = w.other_tenant("Other");
+  LOY_REQUIRE_ERROR(other.call("purchase.submit", purchase("x", c)), Status::not_found, "customer_id");
+}
+
+TEST_CASE("rules ops: history facts come from earlier purchases") {
+  World w;
+  const std::string c = w.enroll("alice");
+  w.call("rule.create", {{"name", "Welcome"},
+                         {"conditions", {{"fact", "customer.first_purchase"}, {"operator", "eq"}, {"value", true}}},
+                         {"actions", {{{"type", "fixed"}, {"points", 100}}}}});
+  w.call("rule.create", {{"name", "Regular"},
+                         {"conditions", {{"fact", "customer.visits"}, {"days", 7}, {"operator", "gte"}, {"value", 2}}},
+                         {"actions", {{{"type", "fixed"}, {"points", 7}}}}});
+  CHECK(w.call("purchase.submit", purchase("o-1", c))["points"] == 100);
+  w.clock->advance(kMillisPerDay);
+  CHECK(w.call("purchase.submit", purchase("o-2", c))["points"] == 0);
+  w.clock->advance(kMillisPerDay);
+  CHECK(w.call("purchase.submit", purchase("o-3", c))["points"] == 7);
+  w.clock->advance(8 * kMillisPerDay);
+  CHECK(w.call("purchase.submit", purchase("o-4", c))["points"] == 0);
+}
+
+TEST_CASE("rules ops: returns reverse proportionally, once, and a full return reverses everything") {
+  World w;
+  const std::string c = w.enroll("alice");
+  w.call("rule.create", {{"name", "Ten per euro"}, {"actions", {{{"type", "per_currency"}, {"rate", "10"}}}}});
+  CHECK(w.call("purchase.submit", purchase("o-1", c))["points"] == 100);
+  json r1 = w.call("purchase.return",
+                   {{"order_id", "o-1"}, {"items", {{{"sku", "COF"}, {"quantity", 1}}}}, {"return_id", "r1"}});
+  CHECK(r1["points_reversed"] == 30);  // 300 of 1000 cents
+  CHECK(w.balance(c)["balance"] == 70);
+  CHECK(w.call("purchase.return", {{"order_id", "o-1"},
+                                   {"items", {{{"sku", "COF"}, {"quantity", 1}}}},
+                                   {"return_id", "r1"}})["replayed"] == true);
+  CHECK(w.balance(c)["balance"] == 70);
+  LOY_REQUIRE_ERROR(w.call("purchase.return", {{"order_id", "o-1"}, {"items", {{{"sku", "COF"}, {"quantity", 2}}}}}),
+                    Status::conflict, "items[0].quantity");
+  json r2 = w.call("purchase.return", {{"order_id", "o-1"}});
+  CHECK(r2["points_reversed"] == 70);
+  CHECK(r2["fully_returned"] == true);
+  CHECK(w.balance(c)["balance"] == 0);
+  LOY_REQUIRE_ERROR(w.call("purchase.return", {{"order_id", "o-1"}}), Status::conflict, "order_id");
+  LOY_REQUIRE_ERROR(w.call("purchase.return", {{"order_id", "nope"}}), Status::not_found, "order_id");
+  w.require_verified();
+}
+
+TEST_CASE("rules ops: per-customer daily limits, budgets and cooldowns persist across purchases") {
+  World w;
+  const std::string a = w.enroll("alice"), b = w.enroll("bob");
+  w.call("rule.create", {{"name", "Capped"},
+                         {"actions", {{{"type", "fixed"}, {"points", 40}}}},
+                         {"limits", {{"per_customer", {{{"period", "day"}, {"points", 100}}}}, {"budget", 150}}}});
+  CHECK(w.call("purchase.submit", purchase("a1", a))["points"] == 40);
+  CHECK(w.call("purchase.submit", purchase("a2", a))["points"] == 40);
+  json third = w.call("purchase.submit", purchase("a3", a));
+  CHECK(third["points"] == 20);
+  CHECK(third["explain"]["rules"][0]["clamps"][0]["limit"] == "per_customer.day");
+  CHECK(w.call("purchase.submit", purchase("b1", b))["points"] == 40);
+  CHECK(w.call("purchase.submit", purchase("b2", b))["points"] == 10);  // budget 150 reached
+  w.clock->advance(kMillisPerDay);
+  CHECK(w.call("purchase.submit", purchase("a4", a))["points"] == 0);
+  // dry run sees the limits too
+  CHECK(w.call("purchase.dry_run", purchase("a5", a))["points"] == 0);
+  w.call("rule.create", {{"name", "Cooldown"},
+                         {"actions", {{{"type", "fixed"}, {"points", 5}}}},
+                         {"limits", {{"cooldown_seconds", 3600}}}});
+  CHECK(w.call("purchase.submit", purchase("c1", a))["points"] == 5);
+  CHECK(w.call("purchase.submit", purchase("c2", a))["explain"]["rules"][1]["outcome"] == "cooldown");
+  w.clock->advance(3'600'000);
+  CHECK(w.call("purchase.submit", purchase("c3", a))["points"] == 5);
+}
+
+TEST_CASE("rules ops: another engine's rule change reaches a cached plan") {
+  TempDir dir;
+  World w(json::object(), dir.db());
+  const std::string c = w.enroll("alice");
+  const std::string rid = w.call("rule.create", base_rule())["id"];
+  CHECK(w.call("purchase.dry_run", purchase("o", c))["points"] == 10);
+  loyalty::EngineOptions o;
+  o.storage.uri = dir.db();
+  o.clock = w.clock;
+  auto e2 = loyalty::Engine::open(o);
+  auto s2 = e2.session(w.tenant["api_key"]["key"].get<std::string>());
+  s2.call("rule.update", {{"id", rid}, {"actions", {{{"type", "fixed"}, {"points", 3}}}}});
+  CHECK(w.call("purchase.dry_run", purchase("o", c))["points"] == 3);
+  s2.call("rule.deactivate", {{"id", rid}});
+  CHECK(w.call("purchase.dry_run", purchase("o", c))["points"] == 0);
+}
+
+TEST_CASE("rules ops: the tenant's time zone decides time facts and periods") {
+  World w;
+  w.admin.call("tenant.update", {{"id", w.tenant["tenant"]["id"]}, {"timezone", "Asia/Tokyo"}});
+  const std::string c = w.enroll("alice");
+  w.call("rule.create", {{"name", "Morning"},
+                         {"conditions", {{"fact", "time.hour"}, {"operator", "eq"}, {"value", 21}}},
+                         {"actions", {{{"type", "fixed"}, {"points", 9}}}}});
+  // kStart is 12:00Z = 21:00 in Tokyo
+  CHECK(w.call("purchase.dry_run", purchase("o", c))["points"] == 9);
+}
