@@ -413,6 +413,53 @@ LOY_API int loy_audit_list(loy_session *session, const char *json, size_t len, l
  *  Errors: common session errors above. @since 0.1 */
 LOY_API int loy_audit_verify(loy_session *session, const char *json, size_t len, loy_buf *out);
 
+/* Locations and check-ins (docs/geofencing.md) --------------------------------------------- */
+
+/** Creates a location {name, address?, lat, lon, geofence, checkin?, metadata?}. `geofence` is
+ *  {radius_m} (a geodesic circle around lat/lon, 0 < radius_m <= 50000) or a GeoJSON Polygon or
+ *  MultiPolygon (WGS84, holes allowed, at most 10000 vertices); `checkin` is the check-in policy
+ *  {cooldown_s?, max_accuracy_m?, max_speed_kmh?, speed_action? "reject"|"flag", points?,
+ *  program_id?}. Audited. Scope: admin. Errors: LOY_EINVALID naming the field (lat, lon,
+ *  geofence.radius_m, geofence.coordinates[i][j][k], ...); LOY_ENOTFOUND (checkin.program_id);
+ *  LOY_EUNAVAILABLE (mod_spatialite missing); common session errors above. @since 0.1 */
+LOY_API int loy_location_create(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+LOY_API int loy_location_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists {limit?, cursor?, active?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID
+ *  (limit, cursor); common session errors above. @since 0.1 */
+LOY_API int loy_location_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Updates {id, name?, address?, lat?, lon?, geofence?, checkin?, metadata?}; a circle follows a
+ *  moved point. Audited. Scope: admin. Errors: as loy_location_create; LOY_ENOTFOUND (id).
+ *  @since 0.1 */
+LOY_API int loy_location_update(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Deactivates {id}: no further check-ins match it (idempotent). Audited. Scope: admin. Errors:
+ *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+LOY_API int loy_location_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Active locations whose point is within {lat, lon, radius_m (<= 1000000), limit?} geodesic
+ *  metres, nearest first -> {items: [location + distance_m, fence_distance_m]}. Scope: read.
+ *  Errors: LOY_EINVALID (lat, lon, radius_m, limit); common session errors above. @since 0.1 */
+LOY_API int loy_location_nearby(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Active locations inside {area: GeoJSON Polygon|MultiPolygon, mode?: "point" (the location's
+ *  point is inside, default) | "intersects" (its fence meets the area; SpatiaLite), limit?} ->
+ *  {items}. Scope: read. Errors: LOY_EINVALID (area..., mode, limit); LOY_EUNAVAILABLE
+ *  (mod_spatialite missing); common session errors above. @since 0.1 */
+LOY_API int loy_location_within(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Submits a check-in {customer_id, location_id?, lat, lon, accuracy_m, device?, mock?,
+ *  occurred_at?, idempotency_key?} -> {checkin, earn, replayed}. Verified or rejected (both
+ *  stored) with a reason: mock_location, low_accuracy, no_fence, location_inactive,
+ *  outside_fence, cooldown, too_fast; a verified one earns the location's checkin.points in the
+ *  same transaction. Scope: pos. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID
+ *  naming the field; LOY_ECONFLICT (idempotency key with another payload); common session errors
+ *  above. @since 0.1 */
+LOY_API int loy_checkin_submit(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+LOY_API int loy_checkin_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists {customer_id?, location_id?, status? "verified"|"rejected", signals? (rejected or
+ *  flagged: the fraud signals), limit?, cursor?} -> {items, next_cursor}, oldest first. Scope:
+ *  read. Errors: LOY_ENOTFOUND (customer_id); LOY_EINVALID (status, limit, cursor); common
+ *  session errors above. @since 0.1 */
+LOY_API int loy_checkin_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+
 /* Generic dispatch --------------------------------------------------------------------------- */
 
 /** Runs any session operation by name ("ledger.earn"; op borrowed), for bindings and drivers.

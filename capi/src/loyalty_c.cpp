@@ -129,9 +129,7 @@ const char* loy_status_str(int status) {
   return loyalty::status_str(static_cast<loyalty::Status>(status));
 }
 
-const loy_error* loy_error_last(void) {
-  return loyalty::capi::t_error.set ? &loyalty::capi::t_error.view : nullptr;
-}
+const loy_error* loy_error_last(void) { return loyalty::capi::t_error.set ? &loyalty::capi::t_error.view : nullptr; }
 
 void loy_error_clear(void) { loyalty::capi::clear_error(); }
 
@@ -265,5 +263,15 @@ LOY_SESSION_OP(loy_hold_void, "hold.void")
 LOY_SESSION_OP(loy_hold_get, "hold.get")
 LOY_SESSION_OP(loy_audit_list, "audit.list")
 LOY_SESSION_OP(loy_audit_verify, "audit.verify")
+LOY_SESSION_OP(loy_location_create, "location.create")
+LOY_SESSION_OP(loy_location_get, "location.get")
+LOY_SESSION_OP(loy_location_list, "location.list")
+LOY_SESSION_OP(loy_location_update, "location.update")
+LOY_SESSION_OP(loy_location_deactivate, "location.deactivate")
+LOY_SESSION_OP(loy_location_nearby, "location.nearby")
+LOY_SESSION_OP(loy_location_within, "location.within")
+LOY_SESSION_OP(loy_checkin_submit, "checkin.submit")
+LOY_SESSION_OP(loy_checkin_get, "checkin.get")
+LOY_SESSION_OP(loy_checkin_list, "checkin.list")
 
 }  // extern "C"

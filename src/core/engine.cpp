@@ -34,9 +34,10 @@ const std::string& Ctx::actor() const {
 
 void ensure_session_valid(const Ctx& ctx, storage::Tx& tx) {
   if (!ctx.session) return;
-  auto q = tx.q("SELECT k.revoked_at IS NULL, t.active FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
-                "WHERE k.id = ?1",
-                ctx.session->key_id);
+  auto q = tx.q(
+      "SELECT k.revoked_at IS NULL, t.active FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
+      "WHERE k.id = ?1",
+      ctx.session->key_id);
   if (!q.step() || q.i64(0) == 0) throw Error(Status::forbidden, "the session's API key has been revoked");
   if (q.i64(1) == 0) throw Error(Status::forbidden, "the tenant is deactivated");
 }
@@ -50,8 +51,7 @@ void revalidate(SessionState& s) {
   const Timestamp real_now = steady_ms();
   const Timestamp clock_last = s.validated_clock.load(std::memory_order_relaxed);
   const Timestamp real_last = s.validated_real.load(std::memory_order_relaxed);
-  if (clock_now >= clock_last && clock_now - clock_last < kRevalidateMs && real_now - real_last < kRevalidateMs)
-    return;
+  if (clock_now >= clock_last && clock_now - clock_last < kRevalidateMs && real_now - real_last < kRevalidateMs) return;
   storage::Tx tx(*s.engine->pool, storage::TxMode::read);
   Ctx ctx{*s.engine, &s};
   ensure_session_valid(ctx, tx);
@@ -66,7 +66,8 @@ struct Registry {
   std::unordered_map<std::string_view, const OpDef*> admin;
 
   Registry() {
-    for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops()})
+    for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops(),
+                       location_ops(), checkin_ops()})
       for (const auto& op : table) session.emplace(op.name, &op);
     for (auto table : {tenant_admin_ops(), audit_admin_ops()})
       for (const auto& op : table) admin.emplace(op.name, &op);
@@ -85,9 +86,12 @@ const OpDef& find_op(const std::unordered_map<std::string_view, const OpDef*>& t
 
 const char* scope_name(uint32_t scope) {
   switch (scope) {
-    case kScopeAdmin: return "admin";
-    case kScopePos: return "pos";
-    default: return "read";
+    case kScopeAdmin:
+      return "admin";
+    case kScopePos:
+      return "pos";
+    default:
+      return "read";
   }
 }
 

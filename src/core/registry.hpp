@@ -14,5 +14,7 @@ std::span<const OpDef> customer_ops();
 std::span<const OpDef> ledger_ops();
 std::span<const OpDef> audit_session_ops();
 std::span<const OpDef> audit_admin_ops();
+std::span<const OpDef> location_ops();
+std::span<const OpDef> checkin_ops();
 
 }  // namespace loyalty::detail

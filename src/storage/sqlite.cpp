@@ -12,10 +12,14 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
   const std::string msg = fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (primary) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: throw Error(Status::busy, msg);
-    case SQLITE_CONSTRAINT: throw Error(Status::conflict, msg);
-    case SQLITE_NOMEM: throw Error(Status::nomem, msg);
-    default: throw Error(Status::storage, msg, {}, nlohmann::json{{"sqlite_code", rc}});
+    case SQLITE_LOCKED:
+      throw Error(Status::busy, msg);
+    case SQLITE_CONSTRAINT:
+      throw Error(Status::conflict, msg);
+    case SQLITE_NOMEM:
+      throw Error(Status::nomem, msg);
+    default:
+      throw Error(Status::storage, msg, {}, nlohmann::json{{"sqlite_code", rc}});
   }
 }
 
@@ -35,6 +39,25 @@ Connection::Connection(const std::string& path, const StorageOptions& opts, bool
   if (!memory) exec(fmt::format("PRAGMA wal_autocheckpoint={}", opts.wal_autocheckpoint).c_str());
   exec("PRAGMA foreign_keys=ON");
   exec("PRAGMA temp_store=MEMORY");
+}
+
+void Connection::load_spatialite() {
+  if (spatialite_) return;
+  sqlite3* db = db_.get();
+  // Extension loading is enabled for the C API only, and only for the duration of this call.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
+  char* err = nullptr;
+  const int rc = sqlite3_load_extension(db, "mod_spatialite", nullptr, &err);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string why = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw Error(Status::unavailable,
+                fmt::format("SpatiaLite (mod_spatialite) could not be loaded: {}; install the Debian package "
+                            "libsqlite3-mod-spatialite",
+                            why));
+  }
+  spatialite_ = true;
 }
 
 void Connection::enable_wal(int32_t busy_timeout_ms) {
@@ -60,8 +83,8 @@ sqlite3_stmt* Connection::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return it->second.get();
   sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
-                              nullptr);
+  int rc =
+      sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr);
   if (rc != SQLITE_OK) throw_sqlite(db_.get(), rc, fmt::format("prepare '{}'", sql.substr(0, 60)));
   auto* out = st;
   cache_.emplace(std::string(sql), std::unique_ptr<sqlite3_stmt, StmtDeleter>(st));
@@ -146,7 +169,8 @@ Pool::Pool(StorageOptions opts) : opts_(std::move(opts)) {
     throw Error(Status::invalid, "pool_size must be between 1 and 64", "pool_size");
   if (opts_.cache_mb < 1 || opts_.cache_mb > 65536)
     throw Error(Status::invalid, "cache_mb must be between 1 and 65536", "cache_mb");
-  if (opts_.wal_autocheckpoint < 0) throw Error(Status::invalid, "wal_autocheckpoint must be >= 0", "wal_autocheckpoint");
+  if (opts_.wal_autocheckpoint < 0)
+    throw Error(Status::invalid, "wal_autocheckpoint must be >= 0", "wal_autocheckpoint");
   path_ = path_from_uri(opts_.uri, memory_);
   // One private in-memory database can only be shared through a single connection.
   if (memory_) opts_.pool_size = 1;
@@ -214,11 +238,13 @@ Tx::Tx(Pool& pool, TxMode mode) : lease_(pool.acquire()) {
       open_ = true;
       return;
     }
-    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) throw_sqlite(lease_->handle(), rc, "BEGIN IMMEDIATE");
+    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+      throw_sqlite(lease_->handle(), rc, "BEGIN IMMEDIATE");
     if (clock::now() >= deadline)
       throw Error(Status::busy, fmt::format("database is locked by another writer for more than {} ms",
                                             pool.options().busy_timeout_ms));
-    std::this_thread::sleep_for(std::chrono::microseconds(backoff_us / 2 + static_cast<int>(rng() % static_cast<uint32_t>(backoff_us))));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(backoff_us / 2 + static_cast<int>(rng() % static_cast<uint32_t>(backoff_us))));
     backoff_us = std::min(backoff_us * 2, 20'000);
   }
 }

@@ -38,9 +38,13 @@ class Connection {
   /// Returns the cached prepared statement for this SQL text (prepared on first use).
   sqlite3_stmt* prepare(std::string_view sql);
   void exec(const char* sql);
+  /// Loads SpatiaLite (`mod_spatialite`) into this connection, once; later calls are free.
+  /// Throws Status::unavailable naming the Debian package when the module cannot be loaded.
+  void load_spatialite();
 
  private:
   void enable_wal(int32_t busy_timeout_ms);
+  bool spatialite_ = false;
 
   std::unique_ptr<sqlite3, DbDeleter> db_;
   struct Hash {
@@ -72,7 +76,10 @@ class Query {
   void bind(int i, std::nullptr_t);
   template <typename T>
   void bind(int i, const std::optional<T>& v) {
-    if (v) bind(i, *v); else bind(i, nullptr);
+    if (v)
+      bind(i, *v);
+    else
+      bind(i, nullptr);
   }
 
   /// Steps once: true while a row is available.

@@ -13,7 +13,8 @@ using namespace loytest;
 namespace {
 
 struct TenantA {
-  std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, hold, key_id, key;
+  std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, hold, key_id, key, location,
+                                 checkin;
 };
 
 /// Everything tenant A can observe about its objects.
@@ -28,6 +29,9 @@ json snapshot(const World& w, const TenantA& a) {
           {"pending_entry", w.call("ledger.entry", {{"id", a.pending_entry}})},
           {"hold", w.call("hold.get", {{"id", a.hold}})},
           {"keys", w.call("apikey.list", {{"include_revoked", true}})},
+          {"location", w.call("location.get", {{"id", a.location}})},
+          {"checkin", w.call("checkin.get", {{"id", a.checkin}})},
+          {"checkins", w.call("checkin.list", {{"customer_id", a.customer}})},
           {"audit", w.call("audit.list", {{"limit", 1000}})}};
 }
 
@@ -74,6 +78,12 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
   json k = w.call("apikey.create", {{"name", "till"}, {"scopes", {"pos"}}});
   a.key_id = k["id"].get<std::string>();
   a.key = k["key"].get<std::string>();
+  a.location = w.call("location.create",
+                      {{"name", "Shop A"}, {"lat", 48.85}, {"lon", 2.35}, {"geofence", {{"radius_m", 100}}}})["id"]
+                   .get<std::string>();
+  a.checkin = w.call("checkin.submit",
+                     {{"customer_id", a.customer}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}})["checkin"]["id"]
+                  .get<std::string>();
 
   auto [b, b_program] = w.other_tenant("Tenant B");
   const std::string b_customer = b.call("customer.enroll", {{"external_id", "b-customer"}})["id"];
@@ -112,12 +122,24 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"hold.void", {{"id", a.hold}}, "id"},
       {"hold.get", {{"id", a.hold}}, "id"},
       {"apikey.revoke", {{"id", a.key_id}}, "id"},
+      {"location.get", {{"id", a.location}}, "id"},
+      {"location.update", {{"id", a.location}, {"name", "Hijacked"}}, "id"},
+      {"location.deactivate", {{"id", a.location}}, "id"},
+      {"checkin.get", {{"id", a.checkin}}, "id"},
+      {"checkin.list", {{"customer_id", a.customer}}, "customer_id"},
+      {"checkin.submit",
+       {{"customer_id", a.customer}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}},
+       "customer_id"},
+      {"checkin.submit",
+       {{"customer_id", b_customer}, {"location_id", a.location}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}},
+       "location_id"},
   };
 
   // Ops that take no id of an existing object (checked below for scoping instead).
-  const std::set<std::string> no_foreign_id = {"session.info", "apikey.create", "apikey.list",      "program.create",
-                                               "program.list", "customer.list", "ledger.run_due",   "ledger.verify",
-                                               "audit.list",   "audit.verify",  "ledger.earn_batch"};
+  const std::set<std::string> no_foreign_id = {
+      "session.info",      "apikey.create",   "apikey.list",   "program.create",  "program.list",
+      "customer.list",     "ledger.run_due",  "ledger.verify", "audit.list",      "audit.verify",
+      "ledger.earn_batch", "location.create", "location.list", "location.nearby", "location.within"};
   std::set<std::string> covered;
   for (const auto& c : cases) covered.insert(c.op);
   for (const auto& op : loyalty::session_operations()) {
@@ -126,8 +148,8 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
                   "a session operation is missing from the cross-tenant matrix");
   }
 
-  const std::vector<std::string> a_ids = {a.program,       a.customer, a.external_id, a.earn_entry,
-                                          a.pending_entry, a.hold,     a.key_id};
+  const std::vector<std::string> a_ids = {a.program, a.customer, a.external_id, a.earn_entry, a.pending_entry,
+                                          a.hold,    a.key_id,   a.location,    a.checkin};
   for (const auto& c : cases) {
     CAPTURE(c.op);
     CAPTURE(c.input.dump());
