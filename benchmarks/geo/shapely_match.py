@@ -1,6 +1,8 @@
 """Geofence match throughput with shapely (GEOS underneath) on the data written by
 loyalty_bench_geo: an STRtree of the same 64-gons, queried with predicate "within" for the same
-points. Prints one JSON object per fence count. Run by benchmarks/geo/run.sh.
+points. Times are process CPU time (best of 3), like Google Benchmark's items_per_second on the
+C++ side, so a busy machine inflates neither. Prints one JSON object per fence count. Run by
+benchmarks/geo/run.sh.
 
     python shapely_match.py build/bench/geo-data-10000.txt build/bench/geo-data-100000.txt
 """
@@ -31,9 +33,9 @@ def polygons(fences, v):
 def best_of(fn, repeat):
     best = float("inf")
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = time.process_time()
         out = fn()
-        best = min(best, time.perf_counter() - t)
+        best = min(best, time.process_time() - t)
     return best, out
 
 
