@@ -456,8 +456,8 @@ LOY_API int loy_checkin_submit(loy_session *session, const char *json, size_t le
 LOY_API int loy_checkin_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists {customer_id?, location_id?, status? "verified"|"rejected", signals? (rejected or
  *  flagged: the fraud signals), limit?, cursor?} -> {items, next_cursor}, oldest first. Scope:
- *  read. Errors: LOY_ENOTFOUND (customer_id); LOY_EINVALID (status, limit, cursor); common
- *  session errors above. @since 0.1 */
+ *  read. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID (status, limit,
+ *  cursor); common session errors above. @since 0.1 */
 LOY_API int loy_checkin_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Generic dispatch --------------------------------------------------------------------------- */

@@ -218,6 +218,10 @@ json checkin_list(Ctx& ctx, const json& in) {
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   if (customer) require_customer(tx, ctx.tenant(), *customer);
+  if (location) {
+    auto l = tx.q("SELECT 1 FROM locations WHERE id = ?1 AND tenant_id = ?2", *location, ctx.tenant());
+    if (!l.step()) throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
+  }
   auto q = tx.q(fmt::format("SELECT {} FROM checkins WHERE tenant_id = ?1 AND seq > ?2 "
                             "AND (?3 IS NULL OR customer_id = ?3) AND (?4 IS NULL OR location_id = ?4) "
                             "AND (?5 IS NULL OR status = ?5) AND (?6 = 0 OR status = 'rejected' OR flags <> '[]') "

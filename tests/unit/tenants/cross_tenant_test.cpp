@@ -127,6 +127,7 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"location.deactivate", {{"id", a.location}}, "id"},
       {"checkin.get", {{"id", a.checkin}}, "id"},
       {"checkin.list", {{"customer_id", a.customer}}, "customer_id"},
+      {"checkin.list", {{"location_id", a.location}}, "location_id"},
       {"checkin.submit",
        {{"customer_id", a.customer}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}},
        "customer_id"},
