@@ -1,7 +1,11 @@
 // Locations: CRUD with validation and audit, nearby/within queries, and the fence snapshot
 // staying correct when another engine (another process) changes the locations.
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 
 #include "fixture.hpp"
 #include "geo/geo.hpp"
@@ -161,4 +165,43 @@ TEST_CASE("locations: a check-in sees locations changed by another engine on the
   w.clock->advance(3'600'000);
   json second = w.call("checkin.submit", {{"customer_id", cus}, {"lat", 10}, {"lon", 10}, {"accuracy_m", 5}});
   CHECK(second["checkin"]["status"] == "verified");
+}
+
+TEST_CASE("locations: check-ins on several threads while locations change see a consistent index") {
+  TempDir dir;
+  World w(json::object(), "sqlite://" + dir.db(), loyalty::SyncMode::normal);
+  const std::string key = w.tenant["api_key"]["key"].get<std::string>();
+  std::vector<std::string> customers;
+  for (int t = 0; t < 3; ++t) customers.push_back(w.enroll("t" + std::to_string(t)));
+  w.call("location.create", circle_loc("Base", 10, 10, 200, {{"checkin", {{"cooldown_s", 0}}}}));
+  std::atomic<int> verified{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        loyalty::Session s = w.engine.session(key);
+        for (int n = 0; n < 60; ++n) {
+          json r = s.call("checkin.submit", {{"customer_id", customers[t]},
+                                             {"lat", 10},
+                                             {"lon", 10},
+                                             {"accuracy_m", 5},
+                                             {"idempotency_key", fmt::format("t{}-{}", t, n)}});
+          if (r["checkin"]["status"] == "verified") ++verified;
+        }
+      } catch (...) {
+        ++failures;
+      }
+    });
+  // Meanwhile the location set keeps changing: new fences elsewhere, and one moving in and out.
+  const std::string mover = w.call("location.create", circle_loc("Mover", 20, 20, 100))["id"];
+  for (int n = 0; n < 30; ++n) {
+    w.call("location.create", circle_loc("Other " + std::to_string(n), 30, 30 + n * 0.01, 100));
+    w.call("location.update", {{"id", mover}, {"lat", n % 2 ? 10.0005 : 20.0}, {"lon", 10}});
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  CHECK(verified == 180);  // the base fence is always there
+  // Afterwards the index reflects the last state: the mover sits at 10.0005 N (n = 29 is odd).
+  json r = w.call("checkin.submit", {{"customer_id", customers[0]}, {"lat", 10.0005}, {"lon", 10}, {"accuracy_m", 1}});
+  CHECK(r["checkin"]["location_id"] == mover);
 }
