@@ -512,24 +512,24 @@ LOY_API int loy_audit_verify(loy_session *session, const char *json, size_t len,
  *  -> the rule with id and version 1; audited. Scope: admin. Errors: LOY_EINVALID naming the JSON
  *  path of the offending field (e.g. "conditions.all[2].operator"; "group_mode" when another rule
  *  gives the group another mode); LOY_ENOTFOUND (program_id); common session errors above.
- *  @since 0.2 */
+ *  @since 0.1 */
 LOY_API int loy_rule_create(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Gets {id, version?} (an earlier version's body when version is given). Scope: read. Errors:
- *  LOY_ENOTFOUND (id, version); common session errors above. @since 0.2 */
+ *  LOY_ENOTFOUND (id, version); common session errors above. @since 0.1 */
 LOY_API int loy_rule_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists {program_id?, active?, limit?, cursor?} -> {items (creation order), next_cursor}.
- *  Scope: read. Errors: LOY_EINVALID (limit, cursor); common session errors above. @since 0.2 */
+ *  Scope: read. Errors: LOY_EINVALID (limit, cursor); common session errors above. @since 0.1 */
 LOY_API int loy_rule_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Updates {id, any rule field; null removes an optional one} -> the rule with version + 1 (the
  *  earlier version stays readable); audited. Scope: admin. Errors: LOY_ENOTFOUND (id);
  *  LOY_EINVALID (as loy_rule_create; program_id and active cannot change here); common session
- *  errors above. @since 0.2 */
+ *  errors above. @since 0.1 */
 LOY_API int loy_rule_update(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Activates {id} -> the rule; audited. Scope: admin. Errors: LOY_ENOTFOUND (id); common session
- *  errors above. @since 0.2 */
+ *  errors above. @since 0.1 */
 LOY_API int loy_rule_activate(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Deactivates {id} -> the rule; audited. Scope: admin. Errors: LOY_ENOTFOUND (id); common
- *  session errors above. @since 0.2 */
+ *  session errors above. @since 0.1 */
 LOY_API int loy_rule_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Submits a purchase {order_id (the idempotency key), customer_id, program_id?, amount? (minor
  *  units; default the items' total), currency?, channel?, location_id?, items? [{sku, category?,
@@ -539,11 +539,11 @@ LOY_API int loy_rule_deactivate(loy_session *session, const char *json, size_t l
  *  counters. Scope: pos. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (customer_id,
  *  program_id); LOY_ECONFLICT (order_id reused with another payload, the differing field named);
  *  LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT (max_balance); common session errors above.
- *  @since 0.2 */
+ *  @since 0.1 */
 LOY_API int loy_purchase_submit(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional) without
  *  writing -> {purchase, points, explain, dry_run: true}. Scope: read. Errors: as
- *  loy_purchase_submit but never LOY_ECONFLICT. @since 0.2 */
+ *  loy_purchase_submit but never LOY_ECONFLICT. @since 0.1 */
 LOY_API int loy_purchase_dry_run(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Returns {order_id, items? [{sku, quantity}] (default: everything left), return_id? (idempotency
  *  key), reason?, occurred_at?} -> {points_reversed, points_reversed_total, fully_returned, entry,
@@ -551,8 +551,55 @@ LOY_API int loy_purchase_dry_run(loy_session *session, const char *json, size_t 
  *  Scope: pos. Errors: LOY_ENOTFOUND (order_id); LOY_ECONFLICT (more than remains returnable,
  *  items[n].quantity; order already fully returned; return_id reused with another payload);
  *  LOY_EINSUFFICIENT / LOY_EFORBIDDEN (the program's return policy); common session errors
- *  above. @since 0.2 */
+ *  above. @since 0.1 */
 LOY_API int loy_purchase_return(loy_session *session, const char *json, size_t len, loy_buf *out);
+
+/* Locations and check-ins (docs/geofencing.md) --------------------------------------------- */
+
+/** Creates a location {name, address?, lat, lon, geofence, checkin?, metadata?}. `geofence` is
+ *  {radius_m} (a geodesic circle around lat/lon, 0 < radius_m <= 50000) or a GeoJSON Polygon or
+ *  MultiPolygon (WGS84, holes allowed, at most 10000 vertices); `checkin` is the check-in policy
+ *  {cooldown_s?, max_accuracy_m?, max_speed_kmh?, speed_action? "reject"|"flag", points?,
+ *  program_id?}. Audited. Scope: admin. Errors: LOY_EINVALID naming the field (lat, lon,
+ *  geofence.radius_m, geofence.coordinates[i][j][k], ...); LOY_ENOTFOUND (checkin.program_id);
+ *  LOY_EUNAVAILABLE (mod_spatialite missing); common session errors above. @since 0.1 */
+LOY_API int loy_location_create(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+LOY_API int loy_location_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists {limit?, cursor?, active?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID
+ *  (limit, cursor); common session errors above. @since 0.1 */
+LOY_API int loy_location_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Updates {id, name?, address?, lat?, lon?, geofence?, checkin?, metadata?}; a circle follows a
+ *  moved point. Audited. Scope: admin. Errors: as loy_location_create; LOY_ENOTFOUND (id).
+ *  @since 0.1 */
+LOY_API int loy_location_update(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Deactivates {id}: no further check-ins match it (idempotent). Audited. Scope: admin. Errors:
+ *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+LOY_API int loy_location_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Active locations whose point is within {lat, lon, radius_m (<= 1000000), limit?} geodesic
+ *  metres, nearest first -> {items: [location + distance_m, fence_distance_m]}. Scope: read.
+ *  Errors: LOY_EINVALID (lat, lon, radius_m, limit); common session errors above. @since 0.1 */
+LOY_API int loy_location_nearby(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Active locations inside {area: GeoJSON Polygon|MultiPolygon, mode?: "point" (the location's
+ *  point is inside, default) | "intersects" (its fence meets the area; SpatiaLite), limit?} ->
+ *  {items}. Scope: read. Errors: LOY_EINVALID (area..., mode, limit); LOY_EUNAVAILABLE
+ *  (mod_spatialite missing); common session errors above. @since 0.1 */
+LOY_API int loy_location_within(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Submits a check-in {customer_id, location_id?, lat, lon, accuracy_m, device?, mock?,
+ *  occurred_at?, idempotency_key?} -> {checkin, earn, replayed}. Verified or rejected (both
+ *  stored) with a reason: mock_location, low_accuracy, no_fence, location_inactive,
+ *  outside_fence, cooldown, too_fast; a verified one earns the location's checkin.points in the
+ *  same transaction. Scope: pos. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID
+ *  naming the field; LOY_ECONFLICT (idempotency key with another payload); common session errors
+ *  above. @since 0.1 */
+LOY_API int loy_checkin_submit(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+LOY_API int loy_checkin_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists {customer_id?, location_id?, status? "verified"|"rejected", signals? (rejected or
+ *  flagged: the fraud signals), limit?, cursor?} -> {items, next_cursor}, oldest first. Scope:
+ *  read. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID (status, limit,
+ *  cursor); common session errors above. @since 0.1 */
+LOY_API int loy_checkin_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Generic dispatch --------------------------------------------------------------------------- */
 

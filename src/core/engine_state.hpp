@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "loyalty/core/engine.hpp"
@@ -11,11 +12,15 @@
 
 namespace loyalty::detail {
 
+struct FenceCache;  // locations module: the per-tenant in-memory geofence indexes
+
 struct EngineState {
   std::unique_ptr<storage::Pool> pool;
   std::shared_ptr<Clock> clock;
   LogFn log;
   std::atomic<bool> closed{false};
+  std::once_flag fence_cache_once;
+  std::shared_ptr<FenceCache> fence_cache;  // created on first use (locations_cache())
 
   Timestamp now() const { return clock->now(); }
   void check_open() const;

@@ -17,5 +17,7 @@ std::span<const OpDef> audit_admin_ops();
 std::span<const OpDef> event_ops();
 std::span<const OpDef> tier_ops();
 std::span<const OpDef> rule_ops();
+std::span<const OpDef> location_ops();
+std::span<const OpDef> checkin_ops();
 
 }  // namespace loyalty::detail

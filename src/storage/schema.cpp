@@ -373,6 +373,57 @@ CREATE TABLE purchase_returns(
   created_at INTEGER NOT NULL,
   PRIMARY KEY(purchase_id, return_id)) WITHOUT ROWID;
 )sql",
+    // 6: locations (module locations): locations with their geofences, the spatial index, the
+    // per-tenant generation of the location set (checked by every check-in so an in-memory
+    // index built by another process or connection is never stale), and check-ins.
+    R"sql(
+CREATE TABLE locations(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  lat REAL NOT NULL,
+  lon REAL NOT NULL,
+  fence TEXT NOT NULL,
+  geom BLOB,
+  checkin TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX locations_tenant ON locations(tenant_id, seq);
+CREATE VIRTUAL TABLE locations_rtree USING rtree(seq, min_lon, max_lon, min_lat, max_lat);
+
+CREATE TABLE location_generations(
+  tenant_id TEXT PRIMARY KEY,
+  generation INTEGER NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE checkins(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  location_id TEXT,
+  lat REAL NOT NULL,
+  lon REAL NOT NULL,
+  accuracy_m REAL NOT NULL,
+  device TEXT NOT NULL,
+  mock INTEGER NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  flags TEXT NOT NULL,
+  distance_m REAL,
+  speed_kmh REAL,
+  points INTEGER NOT NULL,
+  entry_id TEXT,
+  created_at INTEGER NOT NULL);
+CREATE INDEX checkins_customer ON checkins(tenant_id, customer_id, seq);
+CREATE INDEX checkins_tenant ON checkins(tenant_id, seq);
+CREATE INDEX checkins_travel ON checkins(customer_id, occurred_at) WHERE status = 'verified';
+CREATE INDEX checkins_cooldown ON checkins(customer_id, location_id, occurred_at) WHERE status = 'verified';
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -43,6 +43,25 @@ Connection::Connection(const std::string& path, const StorageOptions& opts, bool
   exec("PRAGMA temp_store=MEMORY");
 }
 
+void Connection::load_spatialite() {
+  if (spatialite_) return;
+  sqlite3* db = db_.get();
+  // Extension loading is enabled for the C API only, and only for the duration of this call.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
+  char* err = nullptr;
+  const int rc = sqlite3_load_extension(db, "mod_spatialite", nullptr, &err);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string why = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw Error(Status::unavailable,
+                fmt::format("SpatiaLite (mod_spatialite) could not be loaded: {}; install the Debian package "
+                            "libsqlite3-mod-spatialite",
+                            why));
+  }
+  spatialite_ = true;
+}
+
 namespace {
 
 /// The jitter source of busy backoff: per thread, seeded from the OS once per thread and process

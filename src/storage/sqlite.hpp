@@ -38,9 +38,13 @@ class Connection {
   /// Returns the cached prepared statement for this SQL text (prepared on first use).
   sqlite3_stmt* prepare(std::string_view sql);
   void exec(const char* sql);
+  /// Loads SpatiaLite (`mod_spatialite`) into this connection, once; later calls are free.
+  /// Throws Status::unavailable naming the Debian package when the module cannot be loaded.
+  void load_spatialite();
 
  private:
   void enable_wal(int32_t busy_timeout_ms);
+  bool spatialite_ = false;
 
   std::unique_ptr<sqlite3, DbDeleter> db_;
   struct Hash {

@@ -143,6 +143,16 @@ inline const Op<loy_session> kSessionOps[] = {
     {"purchase.submit", loy_purchase_submit},
     {"purchase.dry_run", loy_purchase_dry_run},
     {"purchase.return", loy_purchase_return},
+    {"location.create", loy_location_create},
+    {"location.get", loy_location_get},
+    {"location.list", loy_location_list},
+    {"location.update", loy_location_update},
+    {"location.deactivate", loy_location_deactivate},
+    {"location.nearby", loy_location_nearby},
+    {"location.within", loy_location_within},
+    {"checkin.submit", loy_checkin_submit},
+    {"checkin.get", loy_checkin_get},
+    {"checkin.list", loy_checkin_list},
 };
 
 /// Every admin operation of loyalty.h with its dispatch name.

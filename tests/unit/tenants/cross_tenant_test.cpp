@@ -14,7 +14,7 @@ namespace {
 
 struct TenantA {
   std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, redeem_entry, hold, key_id, key,
-                                 tier;
+      tier, location, checkin;
 };
 
 /// Everything tenant A can observe about its objects.
@@ -32,6 +32,9 @@ json snapshot(const World& w, const TenantA& a) {
           {"tier", w.call("tier.get", {{"id", a.tier}})},
           {"tier_status", w.call("tier.status", {{"customer_id", a.customer}})},
           {"keys", w.call("apikey.list", {{"include_revoked", true}})},
+          {"location", w.call("location.get", {{"id", a.location}})},
+          {"checkin", w.call("checkin.get", {{"id", a.checkin}})},
+          {"checkins", w.call("checkin.list", {{"customer_id", a.customer}})},
           {"audit", w.call("audit.list", {{"limit", 1000}})}};
 }
 
@@ -85,6 +88,12 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
   json k = w.call("apikey.create", {{"name", "till"}, {"scopes", {"pos"}}});
   a.key_id = k["id"].get<std::string>();
   a.key = k["key"].get<std::string>();
+  a.location = w.call("location.create",
+                      {{"name", "Shop A"}, {"lat", 48.85}, {"lon", 2.35}, {"geofence", {{"radius_m", 100}}}})["id"]
+                   .get<std::string>();
+  a.checkin = w.call("checkin.submit",
+                     {{"customer_id", a.customer}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}})["checkin"]["id"]
+                  .get<std::string>();
 
   auto [b, b_program] = w.other_tenant("Tenant B");
   const std::string b_customer = b.call("customer.enroll", {{"external_id", "b-customer"}})["id"];
@@ -149,13 +158,26 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"purchase.submit", {{"order_id", "b-1"}, {"customer_id", a.customer}, {"amount", 100}}, "customer_id"},
       {"purchase.dry_run", {{"customer_id", a.customer}, {"amount", 100}}, "customer_id"},
       {"purchase.return", {{"order_id", "a-order-1"}}, "order_id"},
+      {"location.get", {{"id", a.location}}, "id"},
+      {"location.update", {{"id", a.location}, {"name", "Hijacked"}}, "id"},
+      {"location.deactivate", {{"id", a.location}}, "id"},
+      {"checkin.get", {{"id", a.checkin}}, "id"},
+      {"checkin.list", {{"customer_id", a.customer}}, "customer_id"},
+      {"checkin.list", {{"location_id", a.location}}, "location_id"},
+      {"checkin.submit",
+       {{"customer_id", a.customer}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}},
+       "customer_id"},
+      {"checkin.submit",
+       {{"customer_id", b_customer}, {"location_id", a.location}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}},
+       "location_id"},
   };
 
   // Ops that take no id of an existing object (checked below for scoping instead).
   const std::set<std::string> no_foreign_id = {"session.info", "apikey.create", "apikey.list",       "program.create",
                                                "program.list", "customer.list", "ledger.run_due",    "ledger.verify",
                                                "audit.list",   "audit.verify",  "ledger.earn_batch", "events.poll",
-                                               "rule.list"};
+                                               "rule.list",    "location.create", "location.list", "location.nearby",
+                                               "location.within"};
   std::set<std::string> covered;
   for (const auto& c : cases) covered.insert(c.op);
   for (const auto& op : loyalty::session_operations()) {
@@ -166,7 +188,7 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
 
   const std::vector<std::string> a_ids = {a.program,      a.customer, a.external_id, a.earn_entry, a.pending_entry,
                                           a.redeem_entry, a.hold,     a.key_id,      a.tier,       a_rule,
-                                          "a-order-1"};
+                                          "a-order-1",    a.location, a.checkin};
   for (const auto& c : cases) {
     CAPTURE(c.op);
     CAPTURE(c.input.dump());

@@ -1,0 +1,244 @@
+// Verified check-ins: server-side verification against the tenant's fence snapshot, cooldown and
+// plausible travel speed; every submission is stored, verified or rejected with a reason code.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/registry.hpp"
+#include "crypto/crypto.hpp"
+#include "customers/customers.hpp"
+#include "ledger/idempotency.hpp"
+#include "ledger/ledger.hpp"
+#include "locations/locations.hpp"
+#include "storage/page.hpp"
+
+namespace loyalty::detail {
+namespace {
+
+constexpr size_t kMaxDeviceBytes = 8 * 1024;
+constexpr Timestamp kMaxFutureSkewMs = 5 * 60 * 1000;
+
+constexpr const char* kCols =
+    "id, customer_id, location_id, lat, lon, accuracy_m, device, mock, occurred_at, status, reason, flags, "
+    "distance_m, speed_kmh, points, entry_id, created_at, seq";
+
+json opt_real(storage::Query& q, int col) { return q.is_null(col) ? json(nullptr) : json(q.f64(col)); }
+
+json checkin_row(storage::Query& q) {
+  return {{"id", q.text(0)},
+          {"customer_id", q.text(1)},
+          {"location_id", q.is_null(2) ? json(nullptr) : json(q.text(2))},
+          {"lat", q.f64(3)},
+          {"lon", q.f64(4)},
+          {"accuracy_m", q.f64(5)},
+          {"device", json::parse(q.text(6))},
+          {"mock", q.i64(7) != 0},
+          {"occurred_at", format_time(q.i64(8))},
+          {"status", q.text(9)},
+          {"reason", q.is_null(10) ? json(nullptr) : json(q.text(10))},
+          {"flags", json::parse(q.text(11))},
+          {"distance_m", opt_real(q, 12)},
+          {"speed_kmh", opt_real(q, 13)},
+          {"points", q.i64(14)},
+          {"entry_id", q.is_null(15) ? json(nullptr) : json(q.text(15))},
+          {"created_at", format_time(q.i64(16))}};
+}
+
+json load_checkin(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+  auto q = tx.q(fmt::format("SELECT {} FROM checkins WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no check-in '{}'", id), "id");
+  return checkin_row(q);
+}
+
+struct Travel {
+  double speed_kmh = 0;
+  bool known = false;
+};
+
+// The fastest travel implied between this check-in and the customer's verified check-ins just
+// before and just after it in time. The distance is reduced by both reported accuracies (the
+// customer may have been anywhere within them); the same instant at two places is infinitely fast.
+Travel travel_speed(storage::Tx& tx, const std::string& customer, geo::LatLon p, double acc, Timestamp t) {
+  Travel out;
+  const char* sqls[] = {
+      "SELECT lat, lon, accuracy_m, occurred_at FROM checkins WHERE customer_id = ?1 AND status = 'verified' "
+      "AND occurred_at <= ?2 ORDER BY occurred_at DESC, seq DESC LIMIT 1",
+      "SELECT lat, lon, accuracy_m, occurred_at FROM checkins WHERE customer_id = ?1 AND status = 'verified' "
+      "AND occurred_at > ?2 ORDER BY occurred_at, seq LIMIT 1"};
+  for (const char* sql : sqls) {
+    auto q = tx.q(sql, customer, t);
+    if (!q.step()) continue;
+    const double d = std::max(0.0, geo::distance_m({q.f64(0), q.f64(1)}, p) - q.f64(2) - acc);
+    const double dt_h = static_cast<double>(std::llabs(t - q.i64(3))) / 3'600'000.0;
+    const double v = d == 0 ? 0 : (dt_h > 0 ? d / 1000.0 / dt_h : std::numeric_limits<double>::infinity());
+    out.speed_kmh = out.known ? std::max(out.speed_kmh, v) : v;
+    out.known = true;
+  }
+  return out;
+}
+
+json checkin_submit(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "location_id", "lat", "lon", "accuracy_m", "device", "mock", "occurred_at",
+               "idempotency_key"});
+  const auto idem = idem_key(in, "checkin.submit");
+  const std::string customer = i.str("customer_id");
+  const auto location_id = i.opt_str("location_id");
+  const geo::LatLon p{read_number(i, "lat", -90, 90), read_number(i, "lon", -180, 180)};
+  const double acc = read_number(i, "accuracy_m", 0, 1'000'000);
+  const json device = i.opt_object("device").value_or(json::object());
+  if (device.dump().size() > kMaxDeviceBytes)
+    i.fail("device", fmt::format("must be at most {} bytes of JSON", kMaxDeviceBytes));
+  const bool mock = i.boolean("mock", false);
+  const Timestamp now = ctx.engine.now();
+  const Timestamp t = i.opt_time("occurred_at").value_or(now);
+  if (t < 0) i.fail("occurred_at", "must not be before 1970-01-01");
+  if (t > now + kMaxFutureSkewMs) i.fail("occurred_at", "must not be more than 5 minutes ahead of the engine clock");
+
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  if (idem)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *idem)) {
+      (*replay)["replayed"] = true;
+      return *replay;
+    }
+  require_customer(tx, ctx.tenant(), customer);
+  const auto fences = tenant_fences(ctx, tx);
+
+  std::string status = "verified";
+  std::optional<std::string> reason;
+  json flags = json::array();
+  std::optional<uint32_t> match;
+  std::optional<double> distance;
+  auto reject = [&](const char* why) {
+    if (!reason) {
+      status = "rejected";
+      reason = why;
+    }
+  };
+
+  if (location_id) {
+    auto it = fences->by_id.find(*location_id);
+    if (it == fences->by_id.end()) {
+      auto q = tx.q("SELECT active FROM locations WHERE id = ?1 AND tenant_id = ?2", *location_id, ctx.tenant());
+      if (!q.step()) throw Error(Status::not_found, fmt::format("no location '{}'", *location_id), "location_id");
+      reject("location_inactive");
+    } else {
+      match = it->second;
+      distance = geo::distance_to_fence_m(fences->index.fence(*match), p);
+    }
+  }
+  if (mock) reject("mock_location");
+  if (!reason && !location_id) {
+    // The engine finds the fence: every fence within the accuracy of the point; the nearest wins
+    // (inside beats near; among those inside, the nearest centre).
+    std::vector<uint32_t> hits;
+    fences->index.match_within(p, acc, hits);
+    double best_d = std::numeric_limits<double>::infinity(), best_c = best_d;
+    for (uint32_t h : hits) {
+      const auto& f = fences->index.fence(h);
+      const double d = geo::distance_to_fence_m(f, p);
+      const double c = geo::distance_m(f.center, p);
+      if (d < best_d || (d == best_d && c < best_c)) {
+        best_d = d;
+        best_c = c;
+        match = h;
+      }
+    }
+    if (match) distance = best_d;
+  }
+  const CheckinPolicy* policy = match ? &fences->locations[*match].policy : nullptr;
+  const double max_acc = policy ? policy->max_accuracy_m : CheckinPolicy{}.max_accuracy_m;
+  if (!reason && acc > max_acc) reject("low_accuracy");
+  if (!reason && !match) reject("no_fence");
+  // Inside when the accuracy circle reaches the fence: distance to the fence <= accuracy.
+  if (!reason && distance && *distance > acc) reject("outside_fence");
+  if (!reason && policy && policy->cooldown_s > 0) {
+    auto q = tx.q(
+        "SELECT 1 FROM checkins WHERE customer_id = ?1 AND location_id = ?2 AND status = 'verified' "
+        "AND occurred_at > ?3 AND occurred_at < ?4 LIMIT 1",
+        customer, fences->locations[*match].id, t - policy->cooldown_s * 1000, t + policy->cooldown_s * 1000);
+    if (q.step()) reject("cooldown");
+  }
+  std::optional<double> speed;
+  if (!reason) {
+    const Travel tr = travel_speed(tx, customer, p, acc, t);
+    if (tr.known) speed = std::isfinite(tr.speed_kmh) ? tr.speed_kmh : 1e12;
+    const double limit = policy ? policy->max_speed_kmh : CheckinPolicy{}.max_speed_kmh;
+    if (tr.known && tr.speed_kmh > limit) {
+      if (policy && policy->speed_action == "flag")
+        flags.push_back("too_fast");
+      else
+        reject("too_fast");
+    }
+  }
+
+  const std::string id = crypto::new_id("chk");
+  const std::optional<std::string> loc = match ? std::optional<std::string>(fences->locations[*match].id) : location_id;
+  tx.q("INSERT INTO checkins(id, tenant_id, customer_id, location_id, lat, lon, accuracy_m, device, mock, "
+       "occurred_at, status, reason, flags, distance_m, speed_kmh, points, entry_id, created_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, NULL, ?16)",
+       id, ctx.tenant(), customer, loc, p.lat, p.lon, acc, device.dump(), mock, t, status, reason, flags.dump(),
+       distance, speed, now)
+      .run();
+  json earn = nullptr;
+  if (status == "verified" && policy && policy->points > 0) {
+    json req = {{"customer_id", customer},
+                {"points", policy->points},
+                {"occurred_at", format_time(t)},
+                {"reason", "checkin"},
+                {"metadata", {{"checkin_id", id}, {"location_id", *loc}}}};
+    if (policy->program_id) req["program_id"] = *policy->program_id;
+    earn = earn_in_tx(ctx, tx, req, "checkin", now);
+    tx.q("UPDATE checkins SET points = ?2, entry_id = ?3 WHERE id = ?1", id, policy->points,
+         earn["entry"]["id"].get<std::string>())
+        .run();
+  }
+  json out = {{"checkin", load_checkin(tx, ctx.tenant(), id)}, {"earn", earn}, {"replayed", false}};
+  if (idem) idem_store(tx, ctx.tenant(), *idem, out, now);
+  tx.commit();
+  return out;
+}
+
+json checkin_get(Ctx& ctx, const json& in) {
+  Input i(in, {"id"});
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  return load_checkin(tx, ctx.tenant(), i.str("id"));
+}
+
+// Lists check-ins, newest last: {customer_id?, location_id?, status?, signals?, limit?, cursor?}.
+// `signals: true` lists the fraud signals: rejected check-ins and verified ones carrying flags.
+json checkin_list(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "location_id", "status", "signals", "limit", "cursor"});
+  const auto customer = i.opt_str("customer_id");
+  const auto location = i.opt_str("location_id");
+  const auto status = i.opt_enum("status", {"verified", "rejected"});
+  const bool signals = i.boolean("signals", false);
+  const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
+  const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  if (customer) require_customer(tx, ctx.tenant(), *customer);
+  if (location) {
+    auto l = tx.q("SELECT 1 FROM locations WHERE id = ?1 AND tenant_id = ?2", *location, ctx.tenant());
+    if (!l.step()) throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
+  }
+  auto q = tx.q(fmt::format("SELECT {} FROM checkins WHERE tenant_id = ?1 AND seq > ?2 "
+                            "AND (?3 IS NULL OR customer_id = ?3) AND (?4 IS NULL OR location_id = ?4) "
+                            "AND (?5 IS NULL OR status = ?5) AND (?6 = 0 OR status = 'rejected' OR flags <> '[]') "
+                            "ORDER BY seq LIMIT ?7",
+                            kCols),
+                ctx.tenant(), after, customer, location, status, signals, limit + 1);
+  return storage::page(q, limit, 17, checkin_row);
+}
+
+constexpr OpDef kOps[] = {
+    {"checkin.submit", checkin_submit, kScopePos},
+    {"checkin.get", checkin_get, kScopeRead},
+    {"checkin.list", checkin_list, kScopeRead},
+};
+
+}  // namespace
+
+std::span<const OpDef> checkin_ops() { return kOps; }
+
+}  // namespace loyalty::detail
