@@ -12,6 +12,7 @@
 #include "ledger/ledger.hpp"
 #include "locations/locations.hpp"
 #include "storage/page.hpp"
+#include "tiers/tiers.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -194,6 +195,8 @@ json checkin_submit(Ctx& ctx, const json& in) {
          earn["entry"]["id"].get<std::string>())
         .run();
   }
+  // A verified check-in is a visit for tiers measured by visits.
+  if (status == "verified") record_tier_visit(ctx, tx, customer, t, now);
   json out = {{"checkin", load_checkin(tx, ctx.tenant(), id)}, {"earn", earn}, {"replayed", false}};
   if (idem) idem_store(tx, ctx.tenant(), *idem, out, now);
   tx.commit();

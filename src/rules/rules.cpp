@@ -17,6 +17,7 @@
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
 #include "storage/page.hpp"
+#include "tiers/tiers.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -377,9 +378,17 @@ struct Loaded {
   std::vector<int64_t> visits, spend;
   std::vector<rules::LimitState> limits;
   std::vector<std::array<int64_t, 5>> period_keys;
+  std::string tier_name;  // the account's current tier (tiers module), when the input gives none
   rules::Event ev;
   rules::Evaluation eval;
 };
+
+/// The account of (customer, program), if the customer has one yet.
+std::optional<AccountRef> account_of(const Ctx& ctx, storage::Tx& tx, const std::string& customer,
+                                     const std::string& program) {
+  const json q = {{"customer_id", customer}, {"program_id", program}};
+  return find_account_ref(ctx, tx, Input(q, {"customer_id", "program_id"}));
+}
 
 void load_and_evaluate(Ctx& ctx, storage::Tx& tx, Purchase& p, Loaded& l, Timestamp now) {
   l.program =
@@ -401,6 +410,14 @@ void load_and_evaluate(Ctx& ctx, storage::Tx& tx, Purchase& p, Loaded& l, Timest
   ev.distance_m = p.distance_m;
   if (p.tier) ev.tier = *p.tier;
   ev.tier_multiplier = p.tier_multiplier;
+  // Without tier facts in the input, the customer's current tier (and its earn multiplier).
+  if (!p.tier && !p.tier_multiplier && p.customer_id)
+    if (const auto acc = account_of(ctx, tx, *p.customer_id, l.program.id))
+      if (const auto t = current_tier(tx, *acc)) {
+        l.tier_name = t->name;
+        ev.tier = l.tier_name;
+        ev.tier_multiplier = t->earn_multiplier_milli * (rules::kScale / 1000);
+      }
   std::optional<std::string> birthday = p.birthday;
   if (p.customer_id) {
     l.customer = customer_facts(tx, ctx.tenant(), *p.customer_id, "customer_id");
@@ -539,6 +556,9 @@ json purchase_submit(Ctx& ctx, const json& in) {
   } else {
     ensure_account(tx, ctx.tenant(), *p.customer_id, l->program, now);
   }
+  // The purchase amount qualifies for tiers measured by spend.
+  if (const auto acc = account_of(ctx, tx, *p.customer_id, l->program.id))
+    record_tier_activity(ctx, tx, *acc, "spend", l->ev.amount, l->at, now);
   // counters, budgets, cooldowns of the rules that awarded points
   const Plan& plan = *l->plan;
   for (size_t k = 0; k < plan.rules.size(); ++k) {
@@ -631,10 +651,12 @@ json purchase_return(Ctx& ctx, const json& in) {
   std::string pid, entry_id;
   int64_t points = 0, reversed = 0, items_total = 0, returned_value = 0;
   bool has_items = false, whole = false;
+  std::string customer_id, program_id;
+  int64_t amount_paid = 0;
   {
     auto q = tx.q(
         "SELECT id, points, reversed_points, entry_id, items_total, returned_value, has_items, "
-        "fully_returned FROM purchases WHERE tenant_id = ?1 AND order_id = ?2",
+        "fully_returned, customer_id, program_id, amount FROM purchases WHERE tenant_id = ?1 AND order_id = ?2",
         ctx.tenant(), order);
     if (!q.step()) throw Error(Status::not_found, fmt::format("no purchase with order_id '{}'", order), "order_id");
     pid = q.text(0);
@@ -645,6 +667,9 @@ json purchase_return(Ctx& ctx, const json& in) {
     returned_value = q.i64(5);
     has_items = q.i64(6) != 0;
     whole = q.i64(7) != 0;
+    customer_id = q.text(8);
+    program_id = q.text(9);
+    amount_paid = q.i64(10);
   }
   json request = in;
   if (return_id) {
@@ -718,6 +743,15 @@ json purchase_return(Ctx& ctx, const json& in) {
     reversal = r["entry"];
     balance = r["balance"];
   }
+  // The share of the amount paid that came back no longer qualifies for tiers measured by spend
+  // (cumulative, like the points, so partial returns add up to the whole amount).
+  auto spend_share = [&](int64_t returned) {
+    return static_cast<int64_t>(static_cast<rules::i128>(amount_paid) * returned / std::max<int64_t>(items_total, 1));
+  };
+  const int64_t spend_back =
+      (all_back ? amount_paid : spend_share(new_returned)) - (has_items ? spend_share(returned_value) : 0);
+  if (const auto acc = account_of(ctx, tx, customer_id, program_id))
+    record_tier_activity(ctx, tx, *acc, "spend", -spend_back, occurred.value_or(now), now);
   tx.q("UPDATE purchases SET reversed_points = reversed_points + ?2, returned_value = ?3, fully_returned = ?4 "
        "WHERE id = ?1",
        pid, amount, new_returned, all_back)

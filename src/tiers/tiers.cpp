@@ -716,6 +716,21 @@ void record_tier_activity(Ctx& ctx, storage::Tx& tx, const AccountRef& account, 
   record(ctx, tx, account, m, amount, occurred_at, now);
 }
 
+void record_tier_visit(Ctx& ctx, storage::Tx& tx, const std::string& customer_id, Timestamp occurred_at,
+                       Timestamp now) {
+  std::vector<std::string> programs;
+  {
+    auto q = tx.q("SELECT program_id FROM tier_policies WHERE tenant_id = ?1 AND metric = 'visits' ORDER BY program_id",
+                  ctx.tenant());
+    while (q.step()) programs.push_back(q.text(0));
+  }
+  for (const auto& program : programs) {
+    const json in = {{"customer_id", customer_id}, {"program_id", program}};
+    const AccountRef acc = open_account_ref(ctx, tx, Input(in, {"customer_id", "program_id"}), now);
+    record(ctx, tx, acc, "visits", 1, occurred_at, now);
+  }
+}
+
 std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account) {
   const State s = load_state(tx, account.id);
   if (!s.tier_id) return std::nullopt;

@@ -22,6 +22,10 @@ void install_tier_hooks();
 void record_tier_activity(Ctx& ctx, storage::Tx& tx, const AccountRef& account, const char* metric, int64_t amount,
                           Timestamp occurred_at, Timestamp now);
 
+/// A verified check-in of `customer_id`: one visit in every program of the tenant whose tier
+/// policy counts visits (the customer's account there is opened if needed).
+void record_tier_visit(Ctx& ctx, storage::Tx& tx, const std::string& customer_id, Timestamp occurred_at, Timestamp now);
+
 /// The account's current tier as the rules engine sees it.
 struct TierFacts {
   std::string id;

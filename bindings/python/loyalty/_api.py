@@ -12,12 +12,16 @@ from ._ops import (
     AdminApiKeyOps,
     ApiKeyOps,
     AuditOps,
+    CheckinOps,
     CustomerOps,
     EventOps,
     HoldOps,
     LedgerOps,
+    LocationOps,
     Namespace,
     ProgramOps,
+    PurchaseOps,
+    RuleOps,
     SessionInfoOps,
     TenantOps,
     TierOps,
@@ -266,6 +270,10 @@ class Session(_Handle):
     hold = namespace(HoldOps)
     events = namespace(EventOps)
     tier = namespace(TierOps)
+    rule = namespace(RuleOps)
+    purchase = namespace(PurchaseOps)
+    location = namespace(LocationOps)
+    checkin = namespace(CheckinOps)
     audit = namespace(AuditOps)
 
     def __init__(self, handle: Any) -> None:

@@ -177,6 +177,49 @@ class TierOps(Namespace):
     history = op("tier.history", "A customer's tier changes, oldest first, with a cursor.")
 
 
+class RuleOps(Namespace):
+    """``rule.*``: earning rules (see docs/rules.md)."""
+
+    PREFIX = "rule"
+    create = op("rule.create", "Creates a rule (conditions, actions, priority, group, limits); validated.")
+    get = op("rule.get", "One rule by id (or an earlier version).")
+    list = op("rule.list", "Lists the program's rules, with a cursor.")
+    update = op("rule.update", "Changes a rule; the version goes up.")
+    activate = op("rule.activate", "Activates a rule.")
+    deactivate = op("rule.deactivate", "Deactivates a rule.")
+
+
+class PurchaseOps(Namespace):
+    """``purchase.*``: purchases earn points by the rules, with an explain trace."""
+
+    PREFIX = "purchase"
+    submit = op("purchase.submit", "Submits a purchase (order_id is the idempotency key); points and explain.")
+    dry_run = op("purchase.dry_run", "The same evaluation as submit, without writing.")
+    return_ = op("purchase.return", "Returns a whole order or some items; reverses their points once.")
+
+
+class LocationOps(Namespace):
+    """``location.*``: locations with geofences."""
+
+    PREFIX = "location"
+    create = op("location.create", "Creates a location (point, radius or GeoJSON polygon fence, check-in policy).")
+    get = op("location.get", "One location by id.")
+    list = op("location.list", "Lists locations, with a cursor.")
+    update = op("location.update", "Changes a location or its fence.")
+    deactivate = op("location.deactivate", "Deactivates a location.")
+    nearby = op("location.nearby", "Locations nearest to a point within N metres (geodesic).")
+    within = op("location.within", "Locations inside an area.")
+
+
+class CheckinOps(Namespace):
+    """``checkin.*``: server-verified check-ins."""
+
+    PREFIX = "checkin"
+    submit = op("checkin.submit", "Submits a check-in; verified or rejected with a reason code.")
+    get = op("checkin.get", "One check-in by id.")
+    list = op("checkin.list", "Lists check-ins (by customer, location, status, fraud signals).")
+
+
 class AuditOps(Namespace):
     """``audit.*``: the hash-chained audit log (the tenant's, or the engine's on an admin handle)."""
 

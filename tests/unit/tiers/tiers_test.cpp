@@ -366,3 +366,61 @@ TEST_CASE("tiers: run_due run late judges every window that ended on its own met
   CHECK(due["tiers_downgraded"] == 1);
   CHECK(tier_of(w, c) == l.silver);
 }
+
+TEST_CASE("tiers: purchases qualify by spend, returns take it back, and rules read the tier") {
+  World w;
+  w.call("tier.policy.set", {{"metric", "spend"}, {"window", {{"kind", "lifetime"}}}, {"downgrade", "reevaluate"}});
+  const std::string silver = w.call("tier.create", {{"name", "Silver"}, {"rank", 1}, {"threshold", 10000}})["id"];
+  const std::string gold =
+      w.call("tier.create",
+             {{"name", "Gold"}, {"rank", 2}, {"threshold", 50000}, {"benefits", {{"earn_multiplier", 2}}}})["id"];
+  w.call("rule.create", {{"name", "Base"}, {"actions", {{{"type", "per_currency"}, {"rate", "1"}}}}});
+  w.call("rule.create", {{"name", "Tier bonus"}, {"priority", -10}, {"actions", {{{"type", "tier_multiplier"}}}}});
+  w.call("rule.create",
+         {{"name", "Gold only"},
+          {"conditions", {{"all", {{{"fact", "customer.tier"}, {"operator", "eq"}, {"value", "Gold"}}}}}},
+          {"actions", {{{"type", "fixed"}, {"points", 7}}}}});
+  const auto c = w.enroll("c1");
+  // 600.00 EUR: 600 points at the base rate, no tier yet when the rules ran.
+  json p1 = w.call("purchase.submit", {{"order_id", "o1"}, {"customer_id", c}, {"amount", 60000}});
+  CHECK(p1["points"] == 600);
+  CHECK(tier_of(w, c) == gold);
+  CHECK(status(w, c)["tier_progress"]["value"] == 60000);
+  // Now gold: the multiplier doubles the base points and the gold-only rule fires.
+  json p2 = w.call("purchase.submit", {{"order_id", "o2"}, {"customer_id", c}, {"amount", 1000}});
+  CHECK(p2["points"] == (10 + 7) * 2);  // the tier multiplier runs last, over everything awarded
+  // Returning the first order takes its spend back: under reevaluate, down to silver.
+  w.call("purchase.return", {{"order_id", "o1"}});
+  CHECK(status(w, c)["tier_progress"]["value"] == 1000);
+  CHECK(tier_of(w, c).empty());
+  w.call("purchase.submit", {{"order_id", "o3"}, {"customer_id", c}, {"amount", 9000}});
+  CHECK(tier_of(w, c) == silver);
+  // Tier facts given in the purchase input win over the account's tier.
+  json dry = w.call("purchase.dry_run", {{"customer_id", c}, {"amount", 1000}, {"customer", {{"tier", "Gold"}}}});
+  CHECK(dry["points"] == 10 + 7);
+  w.require_verified();
+}
+
+TEST_CASE("tiers: verified check-ins count as visits; rejected ones do not") {
+  World w;
+  w.call("tier.policy.set", {{"metric", "visits"}, {"window", {{"kind", "rolling_months"}, {"months", 3}}}});
+  const std::string regular = w.call("tier.create", {{"name", "Regular"}, {"rank", 1}, {"threshold", 2}})["id"];
+  w.call("location.create", {{"name", "Cafe"},
+                             {"lat", 48.8566},
+                             {"lon", 2.3522},
+                             {"geofence", {{"radius_m", 100}}},
+                             {"checkin", {{"cooldown_s", 0}}}});
+  const auto c = w.enroll("c1");
+  auto checkin = [&](double lat) {
+    return w.call("checkin.submit", {{"customer_id", c}, {"lat", lat}, {"lon", 2.3522}, {"accuracy_m", 5}});
+  };
+  CHECK(checkin(48.8566)["checkin"]["status"] == "verified");
+  w.clock->advance(3'600'000);
+  CHECK(checkin(48.9566)["checkin"]["status"] == "rejected");  // 11 km away: outside the fence
+  w.clock->advance(3'600'000);
+  CHECK(tier_of(w, c).empty());
+  CHECK(status(w, c)["tier_progress"]["value"] == 1);
+  CHECK(checkin(48.8567)["checkin"]["status"] == "verified");
+  CHECK(tier_of(w, c) == regular);
+  CHECK(status(w, c)["tier_progress"]["value"] == 2);
+}
