@@ -485,8 +485,8 @@ LOY_API int loy_tier_history(loy_session *session, const char *json, size_t len,
  *  after processing, and de-duplicates by `id`). `next` is the cursor of the last event
  *  returned, or `after` itself (null at the start) when there are none yet. The same operation
  *  is `events.poll` {after?, limit?, types?} through loy_session_call. Types: points.earned,
- *  points.adjusted, points.reversed, points.expired, points.redeemed, points.refunded (see
- *  docs/events.md).
+ *  points.adjusted, points.reversed, points.expired, points.redeemed, points.refunded,
+ *  tier.changed, tier.downgrade_warning, checkin.verified, checkin.rejected (see docs/events.md).
  *  Scope: read. Errors: LOY_EINVALID (after is not a cursor, limit above 1000); common session
  *  errors above. Thread-safety: as every session call. @since 0.1 */
 LOY_API int loy_events_poll(loy_session *session, const char *after, size_t limit, loy_buf *out);

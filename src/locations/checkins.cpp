@@ -8,6 +8,7 @@
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
+#include "events/events.hpp"
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "locations/locations.hpp"
@@ -195,6 +196,13 @@ json checkin_submit(Ctx& ctx, const json& in) {
          earn["entry"]["id"].get<std::string>())
         .run();
   }
+  emit_event(tx, ctx.tenant(), status == "verified" ? "checkin.verified" : "checkin.rejected", customer, now,
+             {{"checkin_id", id},
+              {"location_id", loc ? json(*loc) : json(nullptr)},
+              {"reason", reason ? json(*reason) : json(nullptr)},
+              {"flags", flags},
+              {"occurred_at", format_time(t)},
+              {"points", earn.is_null() ? json(0) : earn["entry"]["points"]}});
   // A verified check-in is a visit for tiers measured by visits.
   if (status == "verified") record_tier_visit(ctx, tx, customer, t, now);
   json out = {{"checkin", load_checkin(tx, ctx.tenant(), id)}, {"earn", earn}, {"replayed", false}};

@@ -147,3 +147,31 @@ TEST_CASE("events: a read-only key can poll the outbox") {
   loyalty::Session reader = w.engine.session(key);
   CHECK(reader.call("events.poll", json::object())["events"].size() == 1);
 }
+
+TEST_CASE("events: check-ins write checkin.verified and checkin.rejected with the reason") {
+  World w;
+  const std::string loc = w.call("location.create", {{"name", "Cafe"},
+                                                     {"lat", 48.8566},
+                                                     {"lon", 2.3522},
+                                                     {"geofence", {{"radius_m", 100}}},
+                                                     {"checkin", {{"cooldown_s", 0}, {"points", 5}}}})["id"];
+  const auto c = w.enroll("c1");
+  const json ok = w.call("checkin.submit", {{"customer_id", c}, {"lat", 48.8566}, {"lon", 2.3522}, {"accuracy_m", 5}});
+  w.clock->advance(3'600'000);
+  const json bad = w.call("checkin.submit",
+                          {{"customer_id", c}, {"lat", 48.8566}, {"lon", 2.3522}, {"accuracy_m", 5}, {"mock", true}});
+  const auto events = all_events(w, {{"types", {"checkin.verified", "checkin.rejected"}}});
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["type"] == "checkin.verified");
+  CHECK(events[0]["customer_id"] == c);
+  CHECK(events[0]["data"]["checkin_id"] == ok["checkin"]["id"]);
+  CHECK(events[0]["data"]["location_id"] == loc);
+  CHECK(events[0]["data"]["points"] == 5);
+  CHECK(events[0]["data"]["reason"].is_null());
+  CHECK(events[1]["type"] == "checkin.rejected");
+  CHECK(events[1]["data"]["checkin_id"] == bad["checkin"]["id"]);
+  CHECK(events[1]["data"]["reason"] == bad["checkin"]["reason"]);
+  CHECK(events[1]["data"]["points"] == 0);
+  // The verified check-in's points have their own points.earned event, in the same order.
+  CHECK(types(all_events(w)) == std::vector<std::string>{"points.earned", "checkin.verified", "checkin.rejected"});
+}
