@@ -1355,33 +1355,26 @@ json verify(Ctx& ctx, const json& in) {
         violation(c, p, "no negative balance unless the program allows it", 0, posted - held);
     }
   }
-  {
-    auto q = tx.q(
-        "SELECT e.id, a.customer_id, a.program_id, e.points, (SELECT COALESCE(SUM(ref_points), 0) FROM "
-        "entries r WHERE r.ref_entry = e.id AND r.type = 'reverse') AS reversed FROM entries e JOIN accounts "
-        "a ON a.id = e.account_id WHERE e.tenant_id = ?1 AND e.type IN ('earn', 'bonus') AND "
-        "e.points < reversed",
-        ctx.tenant());
-    while (q.step())
-      violation(q.text(1), q.text(2), "an entry is never reversed beyond its points", q.i64(3), q.i64(4));
-  }
-  {
-    auto q = tx.q(
-        "SELECT a.customer_id, a.program_id, -e.points, (SELECT COALESCE(SUM(r.points), 0) FROM entries r WHERE "
-        "r.ref_entry = e.id AND r.type = 'refund') AS refunded FROM entries e JOIN accounts a ON a.id = "
-        "e.account_id WHERE e.tenant_id = ?1 AND e.type = 'redeem' AND -e.points < refunded",
-        ctx.tenant());
-    while (q.step())
-      violation(q.text(0), q.text(1), "a redemption is never refunded beyond its points", q.i64(2), q.i64(3));
-  }
-  {
-    auto q = tx.q(
-        "SELECT a.customer_id, a.program_id, h.points, (SELECT COALESCE(SUM(points), 0) FROM hold_allocations "
-        "WHERE hold_id = h.id) AS alloc FROM holds h JOIN accounts a ON a.id = h.account_id WHERE "
-        "h.tenant_id = ?1 AND h.status = 'active' AND h.points != alloc",
-        ctx.tenant());
-    while (q.step()) violation(q.text(0), q.text(1), "a hold's reservations equal its points", q.i64(2), q.i64(3));
-  }
+  // Per-row invariants: each query selects (customer, program, expected, actual) of its violations.
+  auto check_rows = [&](const char* sql, const char* invariant) {
+    auto q = tx.q(sql, ctx.tenant());
+    while (q.step()) violation(q.text(0), q.text(1), invariant, q.i64(2), q.i64(3));
+  };
+  check_rows(
+      "SELECT a.customer_id, a.program_id, e.points, (SELECT COALESCE(SUM(ref_points), 0) FROM entries r WHERE "
+      "r.ref_entry = e.id AND r.type = 'reverse') AS reversed FROM entries e JOIN accounts a ON a.id = "
+      "e.account_id WHERE e.tenant_id = ?1 AND e.type IN ('earn', 'bonus') AND e.points < reversed",
+      "an entry is never reversed beyond its points");
+  check_rows(
+      "SELECT a.customer_id, a.program_id, -e.points, (SELECT COALESCE(SUM(r.points), 0) FROM entries r WHERE "
+      "r.ref_entry = e.id AND r.type = 'refund') AS refunded FROM entries e JOIN accounts a ON a.id = "
+      "e.account_id WHERE e.tenant_id = ?1 AND e.type = 'redeem' AND -e.points < refunded",
+      "a redemption is never refunded beyond its points");
+  check_rows(
+      "SELECT a.customer_id, a.program_id, h.points, (SELECT COALESCE(SUM(points), 0) FROM hold_allocations "
+      "WHERE hold_id = h.id) AS alloc FROM holds h JOIN accounts a ON a.id = h.account_id WHERE "
+      "h.tenant_id = ?1 AND h.status = 'active' AND h.points != alloc",
+      "a hold's reservations equal its points");
   return {{"ok", violations.empty()}, {"accounts_checked", accounts}, {"violations", std::move(violations)}};
 }
 

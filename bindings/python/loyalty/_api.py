@@ -208,13 +208,41 @@ class Engine(_Handle):
         return f"<loyalty.Engine{' closed' if self.closed else ''}>"
 
 
-class Admin(_Handle):
+class _OpHandle(_Handle):
+    """Shared behaviour of the handles that run operations (admins and sessions)."""
+
+    __slots__ = ()
+    #: The operation names of this handle kind in this engine build.
+    _OPS: FrozenSet[str] = frozenset()
+
+    @classmethod
+    def _known_op(cls, name: str) -> bool:
+        return name in cls._OPS
+
+    @classmethod
+    def operations(cls) -> FrozenSet[str]:
+        """Names of every operation of this handle kind in this engine build."""
+        return cls._OPS
+
+    def call_json(self, op: str, input: Union[str, bytes]) -> bytes:
+        """Runs an operation on JSON text and returns the result as JSON text (UTF-8 bytes)."""
+        return self._h.call_json(op, input if isinstance(input, str) else input.decode("utf-8"))  # type: ignore[no-any-return]
+
+    def __getattr__(self, attr: str) -> Namespace:
+        return _dynamic_namespace(self, attr, self._OPS)
+
+    def __repr__(self) -> str:
+        return f"<loyalty.{type(self).__name__}{' closed' if self.closed else ''}>"
+
+
+class Admin(_OpHandle):
     """The engine administrator: tenants and their keys, the engine's audit log.
 
     Thread-safe. ``close()`` releases only this handle (not the engine).
     """
 
     __slots__ = ("_h", "__dict__", "__weakref__")
+    _OPS = _ADMIN_OPS
 
     tenant = namespace(TenantOps)
     apikey = namespace(AdminApiKeyOps)
@@ -224,15 +252,6 @@ class Admin(_Handle):
         """Internal: use :meth:`Engine.admin`."""
         self._h = handle
 
-    @staticmethod
-    def _known_op(name: str) -> bool:
-        return name in _ADMIN_OPS
-
-    @staticmethod
-    def operations() -> FrozenSet[str]:
-        """Names of every admin operation of this engine build."""
-        return _ADMIN_OPS
-
     def call(self, op: str, input: Optional[Mapping[str, Any]] = None, /, **fields: Any) -> Result:
         """Runs an admin operation (``"tenant.create"``, ...) and returns its result as a dict.
 
@@ -241,18 +260,9 @@ class Admin(_Handle):
         """
         return self._h.call(op, input, **fields)  # type: ignore[no-any-return]
 
-    def call_json(self, op: str, input: Union[str, bytes]) -> bytes:
-        """Runs an operation on JSON text and returns the result as JSON text (UTF-8 bytes)."""
-        return self._h.call_json(op, input if isinstance(input, str) else input.decode("utf-8"))  # type: ignore[no-any-return]
-
-    def __getattr__(self, attr: str) -> Namespace:
-        return _dynamic_namespace(self, attr, _ADMIN_OPS)
-
-    def __repr__(self) -> str:
-        return f"<loyalty.Admin{' closed' if self.closed else ''}>"
 
 
-class Session(_Handle):
+class Session(_OpHandle):
     """A tenant's session, bound by an API key; every tenant operation runs through one.
 
     Use a session from one thread at a time (a second thread calling it concurrently gets
@@ -261,6 +271,7 @@ class Session(_Handle):
     """
 
     __slots__ = ("_h", "__dict__", "__weakref__")
+    _OPS = _SESSION_OPS
 
     session = namespace(SessionInfoOps)
     apikey = namespace(ApiKeyOps)
@@ -280,15 +291,6 @@ class Session(_Handle):
         """Internal: use :meth:`Engine.session`."""
         self._h = handle
 
-    @staticmethod
-    def _known_op(name: str) -> bool:
-        return name in _SESSION_OPS
-
-    @staticmethod
-    def operations() -> FrozenSet[str]:
-        """Names of every session operation of this engine build."""
-        return _SESSION_OPS
-
     @property
     def tenant_id(self) -> str:
         """The id of the session's tenant."""
@@ -302,15 +304,6 @@ class Session(_Handle):
         """
         return self._h.call(op, input, **fields)  # type: ignore[no-any-return]
 
-    def call_json(self, op: str, input: Union[str, bytes]) -> bytes:
-        """Runs an operation on JSON text and returns the result as JSON text (UTF-8 bytes)."""
-        return self._h.call_json(op, input if isinstance(input, str) else input.decode("utf-8"))  # type: ignore[no-any-return]
-
-    def __getattr__(self, attr: str) -> Namespace:
-        return _dynamic_namespace(self, attr, _SESSION_OPS)
-
-    def __repr__(self) -> str:
-        return f"<loyalty.Session{' closed' if self.closed else ''}>"
 
 
 def _dynamic_namespace(handle: Any, prefix: str, ops: FrozenSet[str]) -> Namespace:
