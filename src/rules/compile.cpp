@@ -230,6 +230,21 @@ struct Compiler {
     }
   }
 
+  /// A string operand of at most 256 bytes, interned.
+  int32_t one_string(const json& v, const std::string& path) {
+    if (!v.is_string() || v.get_ref<const std::string&>().size() > 256)
+      fail(path, "must be a string of at most 256 bytes");
+    return intern(v.get<std::string>());
+  }
+
+  /// A list operand of 1 to 1000 such strings, appended to the plan's symbols (n.first, n.count).
+  void string_list(Node& n, const json& v, const std::string& path) {
+    if (!v.is_array() || v.empty() || v.size() > 1000) fail(path, "must be an array of 1 to 1000 strings");
+    n.first = static_cast<uint32_t>(plan.syms.size());
+    for (size_t k = 0; k < v.size(); ++k) plan.syms.push_back(one_string(v[k], index(path, k)));
+    n.count = static_cast<uint32_t>(v.size());
+  }
+
   /// Fills the operand of a comparison node from `value`.
   void operand(Node& n, const json* value, int32_t slot, const std::string& path) {
     if (n.op == Op::exists) {
@@ -256,36 +271,16 @@ struct Compiler {
         n.a = v.get<bool>() ? 1 : 0;
         return;
       case Type::string:
-        if (n.op == Op::in || n.op == Op::not_in) {
-          if (!v.is_array() || v.empty() || v.size() > 1000) fail(path, "must be an array of 1 to 1000 strings");
-          n.first = static_cast<uint32_t>(plan.syms.size());
-          for (size_t k = 0; k < v.size(); ++k) {
-            if (!v[k].is_string() || v[k].get_ref<const std::string&>().size() > 256)
-              fail(index(path, k), "must be a string of at most 256 bytes");
-            plan.syms.push_back(intern(v[k].get<std::string>()));
-          }
-          n.count = static_cast<uint32_t>(v.size());
-          return;
-        }
-        if (!v.is_string() || v.get_ref<const std::string&>().size() > 256)
-          fail(path, "must be a string of at most 256 bytes");
-        n.sym = intern(v.get<std::string>());
+        if (n.op == Op::in || n.op == Op::not_in)
+          string_list(n, v, path);
+        else
+          n.sym = one_string(v, path);
         return;
       case Type::strings:
-        if (n.op == Op::contains) {
-          if (!v.is_string() || v.get_ref<const std::string&>().size() > 256)
-            fail(path, "must be a string of at most 256 bytes");
-          n.sym = intern(v.get<std::string>());
-          return;
-        }
-        if (!v.is_array() || v.empty() || v.size() > 1000) fail(path, "must be an array of 1 to 1000 strings");
-        n.first = static_cast<uint32_t>(plan.syms.size());
-        for (size_t k = 0; k < v.size(); ++k) {
-          if (!v[k].is_string() || v[k].get_ref<const std::string&>().size() > 256)
-            fail(index(path, k), "must be a string of at most 256 bytes");
-          plan.syms.push_back(intern(v[k].get<std::string>()));
-        }
-        n.count = static_cast<uint32_t>(v.size());
+        if (n.op == Op::contains)
+          n.sym = one_string(v, path);
+        else
+          string_list(n, v, path);
         return;
       default:
         if (n.op == Op::in || n.op == Op::not_in) {

@@ -378,7 +378,8 @@ struct Loaded {
   std::vector<int64_t> visits, spend;
   std::vector<rules::LimitState> limits;
   std::vector<std::array<int64_t, 5>> period_keys;
-  std::string tier_name;  // the account's current tier (tiers module), when the input gives none
+  std::optional<AccountRef> account;  // the customer's account in the program, when it exists yet
+  std::string tier_name;              // the account's current tier (tiers module), when the input gives none
   rules::Event ev;
   rules::Evaluation eval;
 };
@@ -411,13 +412,13 @@ void load_and_evaluate(Ctx& ctx, storage::Tx& tx, Purchase& p, Loaded& l, Timest
   if (p.tier) ev.tier = *p.tier;
   ev.tier_multiplier = p.tier_multiplier;
   // Without tier facts in the input, the customer's current tier (and its earn multiplier).
-  if (!p.tier && !p.tier_multiplier && p.customer_id)
-    if (const auto acc = account_of(ctx, tx, *p.customer_id, l.program.id))
-      if (const auto t = current_tier(tx, *acc)) {
-        l.tier_name = t->name;
-        ev.tier = l.tier_name;
-        ev.tier_multiplier = t->earn_multiplier_milli * (rules::kScale / 1000);
-      }
+  if (p.customer_id) l.account = account_of(ctx, tx, *p.customer_id, l.program.id);
+  if (!p.tier && !p.tier_multiplier && l.account)
+    if (const auto t = current_tier(tx, *l.account)) {
+      l.tier_name = t->name;
+      ev.tier = l.tier_name;
+      ev.tier_multiplier = t->earn_multiplier_milli * (rules::kScale / 1000);
+    }
   std::optional<std::string> birthday = p.birthday;
   if (p.customer_id) {
     l.customer = customer_facts(tx, ctx.tenant(), *p.customer_id, "customer_id");
@@ -556,9 +557,10 @@ json purchase_submit(Ctx& ctx, const json& in) {
   } else {
     ensure_account(tx, ctx.tenant(), *p.customer_id, l->program, now);
   }
-  // The purchase amount qualifies for tiers measured by spend.
-  if (const auto acc = account_of(ctx, tx, *p.customer_id, l->program.id))
-    record_tier_activity(ctx, tx, *acc, "spend", l->ev.amount, l->at, now);
+  // The purchase amount qualifies for tiers measured by spend (the account was opened above when
+  // this is the customer's first purchase in the program).
+  if (!l->account) l->account = account_of(ctx, tx, *p.customer_id, l->program.id);
+  if (l->account) record_tier_activity(ctx, tx, *l->account, "spend", l->ev.amount, l->at, now);
   // counters, budgets, cooldowns of the rules that awarded points
   const Plan& plan = *l->plan;
   for (size_t k = 0; k < plan.rules.size(); ++k) {
