@@ -35,10 +35,11 @@ def main(bench_json, shapely_jsonl):
     print(f"- 100,000 fences, ours >= 15x shapely (vectorised, its fastest): {o100 / sv100:.1f}x -> "
           f"{'met' if o100 >= 15 * sv100 else 'NOT met'}")
     print(f"- 10,000 fences, ours >= raw GEOS: {o10 / g10:.1f}x -> {'met' if o10 >= g10 else 'NOT met'}")
-    k = "BM_Checkin_Durable/real_time"
-    if k in med:
-        print(f"- durable verified check-ins with points (synchronous=FULL): {f(med[k])}/s "
-              f"({f(rng[k][0])}–{f(rng[k][1])})")
+    for arg, what in (("0", "with the location's points"), ("1", "with points and three location rules")):
+        k = f"BM_Checkin_Durable/rules:{arg}/real_time"
+        if k in med:
+            print(f"- durable verified check-ins {what} (synchronous=FULL): {f(med[k])}/s "
+                  f"({f(rng[k][0])}–{f(rng[k][1])})")
     print(f"shapely {shp[100000]['shapely']} on GEOS {shp[100000]['geos']}; matches per point "
           f"10k {shp[10000]['matches_per_point']:.3f}, 100k {shp[100000]['matches_per_point']:.3f}")
 

@@ -586,10 +586,11 @@ LOY_API int loy_location_nearby(loy_session *session, const char *json, size_t l
  *  (mod_spatialite missing); common session errors above. @since 0.1 */
 LOY_API int loy_location_within(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Submits a check-in {customer_id, location_id?, lat, lon, accuracy_m, device?, mock?,
- *  occurred_at?, idempotency_key?} -> {checkin, earn, replayed}. Verified or rejected (both
- *  stored) with a reason: mock_location, low_accuracy, no_fence, location_inactive,
- *  outside_fence, cooldown, too_fast; a verified one earns the location's checkin.points in the
- *  same transaction. Scope: pos. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID
+ *  occurred_at?, idempotency_key?} -> {checkin, earn, explain, replayed}. Verified or rejected
+ *  (both stored) with a reason: mock_location, low_accuracy, no_fence, location_inactive,
+ *  outside_fence, cooldown, too_fast; a verified one earns the location's checkin.points plus
+ *  what the program's location rules (trigger "checkin", docs/rules.md) give, in one ledger entry
+ *  in the same transaction; explain is the rules' trace. Scope: pos. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID
  *  naming the field; LOY_ECONFLICT (idempotency key with another payload); common session errors
  *  above. @since 0.1 */
 LOY_API int loy_checkin_submit(loy_session *session, const char *json, size_t len, loy_buf *out);

@@ -12,6 +12,8 @@
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "locations/locations.hpp"
+#include "programs/programs.hpp"
+#include "rules/rules.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 
@@ -47,10 +49,16 @@ json checkin_row(storage::Query& q) {
           {"created_at", format_time(q.i64(16))}};
 }
 
+/// One check-in with the location rules that gave it points (`rules`: [{rule_id, version, points}]).
 json load_checkin(storage::Tx& tx, const std::string& tenant, const std::string& id) {
   auto q = tx.q(fmt::format("SELECT {} FROM checkins WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
   if (!q.step()) throw Error(Status::not_found, fmt::format("no check-in '{}'", id), "id");
-  return checkin_row(q);
+  json out = checkin_row(q);
+  json rules = json::array();
+  auto r = tx.q("SELECT rule_id, rule_version, points FROM checkin_rules WHERE checkin_id = ?1 ORDER BY rule_id", id);
+  while (r.step()) rules.push_back({{"rule_id", r.text(0)}, {"version", r.i64(1)}, {"points", r.i64(2)}});
+  out["rules"] = rules;
+  return out;
 }
 
 struct Travel {
@@ -177,6 +185,25 @@ json checkin_submit(Ctx& ctx, const json& in) {
 
   const std::string id = crypto::new_id("chk");
   const std::optional<std::string> loc = match ? std::optional<std::string>(fences->locations[*match].id) : location_id;
+  // Location rules: the check-in rules of the location's program (or the tenant's only active
+  // program), evaluated before this check-in is stored so history facts count earlier ones.
+  CheckinRuleOutcome rules;
+  std::optional<Program> program;
+  if (status == "verified") {
+    if (policy->program_id)
+      program = load_program(tx, ctx.tenant(), *policy->program_id, "location_id");
+    else if (const auto only = only_active_program(tx, ctx.tenant()))
+      program = *only;
+  }
+  if (program) {
+    CheckinRuleInput ri{customer, *program, t, *loc, {}, std::nullopt};
+    std::vector<uint32_t> hits;
+    fences->index.match_within(p, acc, hits);
+    for (uint32_t h : hits)
+      if (geo::distance_to_fence_m(fences->index.fence(h), p) <= acc) ri.inside.push_back(fences->locations[h].id);
+    if (distance) ri.distance_m = std::llround(*distance);
+    rules = apply_checkin_rules(ctx, tx, ri);
+  }
   tx.q("INSERT INTO checkins(id, tenant_id, customer_id, location_id, lat, lon, accuracy_m, device, mock, "
        "occurred_at, status, reason, flags, distance_m, speed_kmh, points, entry_id, created_at) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, NULL, ?16)",
@@ -184,28 +211,39 @@ json checkin_submit(Ctx& ctx, const json& in) {
        distance, speed, now)
       .run();
   json earn = nullptr;
-  if (status == "verified" && policy && policy->points > 0) {
+  const int64_t points = status == "verified" ? policy->points + rules.points : 0;
+  if (points > 0) {
+    json meta = {{"checkin_id", id}, {"location_id", *loc}};
+    if (!rules.used.empty()) meta["rules"] = rules.used;
     json req = {{"customer_id", customer},
-                {"points", policy->points},
+                {"points", points},
                 {"occurred_at", format_time(t)},
                 {"reason", "checkin"},
-                {"metadata", {{"checkin_id", id}, {"location_id", *loc}}}};
-    if (policy->program_id) req["program_id"] = *policy->program_id;
+                {"metadata", meta}};
+    if (program)
+      req["program_id"] = program->id;
+    else if (policy->program_id)
+      req["program_id"] = *policy->program_id;
     earn = earn_in_tx(ctx, tx, req, "checkin", now);
-    tx.q("UPDATE checkins SET points = ?2, entry_id = ?3 WHERE id = ?1", id, policy->points,
+    tx.q("UPDATE checkins SET points = ?2, entry_id = ?3 WHERE id = ?1", id, points,
          earn["entry"]["id"].get<std::string>())
         .run();
   }
+  for (const auto& u : rules.used)
+    tx.q("INSERT INTO checkin_rules(checkin_id, rule_id, rule_version, points) VALUES(?1, ?2, ?3, ?4)", id,
+         u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>())
+        .run();
   emit_event(tx, ctx.tenant(), status == "verified" ? "checkin.verified" : "checkin.rejected", customer, now,
              {{"checkin_id", id},
               {"location_id", loc ? json(*loc) : json(nullptr)},
               {"reason", reason ? json(*reason) : json(nullptr)},
               {"flags", flags},
               {"occurred_at", format_time(t)},
-              {"points", earn.is_null() ? json(0) : earn["entry"]["points"]}});
+              {"points", points}});
   // A verified check-in is a visit for tiers measured by visits.
   if (status == "verified") record_tier_visit(ctx, tx, customer, t, now);
-  json out = {{"checkin", load_checkin(tx, ctx.tenant(), id)}, {"earn", earn}, {"replayed", false}};
+  json out = {
+      {"checkin", load_checkin(tx, ctx.tenant(), id)}, {"earn", earn}, {"explain", rules.explain}, {"replayed", false}};
   if (idem) idem_store(tx, ctx.tenant(), *idem, out, now);
   tx.commit();
   return out;

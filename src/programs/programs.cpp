@@ -18,11 +18,16 @@ ReturnPolicy policy_from(const std::string& s) {
 
 const char* expiry_name(ExpiryKind k) {
   switch (k) {
-    case ExpiryKind::never: return "never";
-    case ExpiryKind::days_after_earn: return "days_after_earn";
-    case ExpiryKind::end_of_month: return "end_of_month";
-    case ExpiryKind::end_of_year: return "end_of_year";
-    case ExpiryKind::inactivity: return "inactivity";
+    case ExpiryKind::never:
+      return "never";
+    case ExpiryKind::days_after_earn:
+      return "days_after_earn";
+    case ExpiryKind::end_of_month:
+      return "end_of_month";
+    case ExpiryKind::end_of_year:
+      return "end_of_year";
+    case ExpiryKind::inactivity:
+      return "inactivity";
   }
   return "never";
 }
@@ -106,8 +111,8 @@ const std::initializer_list<std::string_view> kRoundings = {"floor", "ceil", "ha
 const std::initializer_list<std::string_view> kPolicies = {"only_pending", "within_balance", "unlimited"};
 
 json program_create(Ctx& ctx, const json& in) {
-  Input i(in, {"name", "description", "currency", "rounding", "return_policy", "expiry", "pending_days",
-               "max_balance", "allow_negative", "active"});
+  Input i(in, {"name", "description", "currency", "rounding", "return_policy", "expiry", "pending_days", "max_balance",
+               "allow_negative", "active"});
   const std::string name = i.str("name", 200);
   const std::string description = i.opt_str("description", 2000).value_or("");
   const std::string currency = read_currency(i);
@@ -149,9 +154,9 @@ json program_list(Ctx& ctx, const json& in) {
   Input i(in, {"active"});
   const auto active = i.opt_bool("active");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q(fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND (?2 IS NULL OR active = ?2) ORDER BY seq",
-                            kCols),
-                ctx.tenant(), active);
+  auto q = tx.q(
+      fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND (?2 IS NULL OR active = ?2) ORDER BY seq", kCols),
+      ctx.tenant(), active);
   json items = json::array();
   while (q.step()) items.push_back(program_row(q));
   return {{"items", std::move(items)}};
@@ -187,11 +192,10 @@ json program_update(Ctx& ctx, const json& in) {
     auto q = tx.q("SELECT COUNT(*) FROM accounts WHERE program_id = ?1 AND (posted - held < 0 OR debt > 0)", id);
     q.step();
     if (q.i64(0) > 0)
-      throw Error(Status::conflict,
-                  fmt::format("{} accounts have a negative balance; negative balances cannot be disallowed yet",
-                              q.i64(0)),
-                  allow_negative && !*allow_negative ? "allow_negative" : "return_policy",
-                  {{"negative_accounts", q.i64(0)}});
+      throw Error(
+          Status::conflict,
+          fmt::format("{} accounts have a negative balance; negative balances cannot be disallowed yet", q.i64(0)),
+          allow_negative && !*allow_negative ? "allow_negative" : "return_policy", {{"negative_accounts", q.i64(0)}});
   }
   std::optional<std::string> kind;
   std::optional<int64_t> value;
@@ -275,22 +279,31 @@ Program load_program(storage::Tx& tx, const std::string& tenant_id, const std::s
   return program_from(q);
 }
 
-Program default_program(storage::Tx& tx, const std::string& tenant_id) {
-  auto q = tx.q(fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT 2",
-                            kProgramCols),
-                tenant_id);
-  if (!q.step()) throw Error(Status::not_found, "the tenant has no active program", "program_id");
+std::optional<Program> only_active_program(storage::Tx& tx, const std::string& tenant_id) {
+  auto q = tx.q(
+      fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT 2", kProgramCols),
+      tenant_id);
+  if (!q.step()) return std::nullopt;
   Program p = program_from(q);
-  if (q.step())
-    throw Error(Status::invalid, "program_id is required when the tenant has several active programs", "program_id");
+  if (q.step()) return std::nullopt;
   return p;
+}
+
+Program default_program(storage::Tx& tx, const std::string& tenant_id) {
+  if (auto p = only_active_program(tx, tenant_id)) return *p;
+  auto q = tx.q("SELECT COUNT(*) FROM programs WHERE tenant_id = ?1 AND active = 1", tenant_id);
+  q.step();
+  if (q.i64(0) == 0) throw Error(Status::not_found, "the tenant has no active program", "program_id");
+  throw Error(Status::invalid, "program_id is required when the tenant has several active programs", "program_id");
 }
 
 std::optional<Timestamp> expiry_for(const Program& p, Timestamp earned_at) {
   switch (p.expiry) {
     case ExpiryKind::never:
-    case ExpiryKind::inactivity: return std::nullopt;
-    case ExpiryKind::days_after_earn: return earned_at + p.expiry_value * kMillisPerDay;
+    case ExpiryKind::inactivity:
+      return std::nullopt;
+    case ExpiryKind::days_after_earn:
+      return earned_at + p.expiry_value * kMillisPerDay;
     case ExpiryKind::end_of_month: {
       // Expires at the first local instant after the end of the month `months` after the earn.
       const TimeZone& tz = p.zone ? *p.zone : *TimeZone::locate("UTC");

@@ -49,6 +49,8 @@ constexpr FactDef kFacts[] = {
     {"place.location_id", kPlaceLocation, Type::string},
     {"place.inside", kPlaceInside, Type::strings},
     {"place.distance_m", kDistance, Type::integer},
+    {"checkin.location_id", kLocationId, Type::string},
+    {"checkin.first_visit", kFirstVisit, Type::boolean},
 };
 
 constexpr FactDef kItemFacts[] = {
@@ -166,7 +168,18 @@ namespace {
 
 struct Compiler {
   Plan& plan;
+  Trigger trigger = Trigger::purchase;
   int32_t nodes_in_rule = 0;
+
+  /// Purchase facts exist only for purchase rules, check-in facts only for check-in rules.
+  void check_trigger(std::string_view fact, const std::string& path) const {
+    const bool purchase_fact = fact.rfind("purchase.", 0) == 0 || fact.rfind("item.", 0) == 0;
+    const bool checkin_fact = fact.rfind("checkin.", 0) == 0;
+    if (trigger == Trigger::checkin && purchase_fact)
+      fail(path, fmt::format("'{}' is a purchase fact; a check-in rule (trigger checkin) cannot use it", fact));
+    if (trigger == Trigger::purchase && checkin_fact)
+      fail(path, fmt::format("'{}' is a check-in fact; it needs \"trigger\": \"checkin\"", fact));
+  }
 
   int32_t intern(const std::string& s) {
     auto [it, inserted] = plan.symbols.emplace(s, static_cast<int32_t>(plan.strings.size()));
@@ -352,6 +365,7 @@ struct Compiler {
     for (const char* q : {"any_item", "all_items"}) {
       if (!c.contains(q)) continue;
       if (item) fail(join(path, q), "cannot nest inside another item condition");
+      if (trigger == Trigger::checkin) fail(join(path, q), "needs items: a check-in rule (trigger checkin) has none");
       only(c, {q}, path);
       const int32_t child = condition(c[q], join(path, q), depth + 1, true);
       Node n{std::string_view(q) == "any_item" ? NodeKind::any_item : NodeKind::all_items};
@@ -364,6 +378,7 @@ struct Compiler {
     const json& f = c["fact"];
     if (!f.is_string()) fail(join(path, "fact"), "must be a string");
     const std::string& name = f.get_ref<const std::string&>();
+    check_trigger(name, join(path, "fact"));
     Node n{item ? NodeKind::item_leaf : NodeKind::leaf};
     n.op = op_of(c, path);
     bool found = false;
@@ -375,18 +390,33 @@ struct Compiler {
         fail(join(path, "fact"), fmt::format("'{}' is not an item fact (item.sku, item.category, "
                                              "item.quantity, item.unit_price, item.amount)",
                                              name));
-    } else if (name == "customer.visits" || name == "customer.spend") {
+    } else if (name == "customer.visits" || name == "customer.spend" || name == "customer.checkins" ||
+               name == "checkin.location_visits") {
       only(c, {"fact", "operator", "value", "days"}, path);
+      // checkin.location_visits counts every earlier visit without `days` (kept as 0 days).
+      const bool ever_allowed = name == "checkin.location_visits";
       auto d = c.find("days");
-      if (d == c.end()) fail(join(path, "days"), "is required for " + name);
-      if (!d->is_number_integer() || d->get<int64_t>() < 1 || d->get<int64_t>() > 3660)
-        fail(join(path, "days"), "must be an integer from 1 to 3660");
-      auto& list = name == "customer.visits" ? plan.visit_days : plan.spend_days;
-      auto it = std::find(list.begin(), list.end(), d->get<int64_t>());
+      int64_t days = 0;
+      if (d == c.end()) {
+        if (!ever_allowed) fail(join(path, "days"), "is required for " + name);
+      } else {
+        if (!d->is_number_integer() || d->get<int64_t>() < 1 || d->get<int64_t>() > 3660)
+          fail(join(path, "days"), "must be an integer from 1 to 3660");
+        days = d->get<int64_t>();
+      }
+      const int32_t base = name == "customer.visits"     ? 1000
+                           : name == "customer.spend"    ? 2000
+                           : name == "customer.checkins" ? 4000
+                                                         : 5000;
+      auto& list = base == 1000   ? plan.visit_days
+                   : base == 2000 ? plan.spend_days
+                   : base == 4000 ? plan.checkin_days
+                                  : plan.location_days;
+      auto it = std::find(list.begin(), list.end(), days);
       const size_t k = static_cast<size_t>(it - list.begin());
-      if (it == list.end()) list.push_back(d->get<int64_t>());
+      if (it == list.end()) list.push_back(days);
       // resolved to a frame slot in finish(), once the plan's lists are complete
-      n.slot = -((name == "customer.visits" ? 1000 : 2000) + static_cast<int32_t>(k));
+      n.slot = -(base + static_cast<int32_t>(k));
       n.type = Type::integer;
       found = true;
     } else if (name == "purchase.items_amount" || name == "purchase.items_quantity") {
@@ -430,8 +460,8 @@ struct Compiler {
 namespace {
 
 constexpr std::string_view kRuleFields[] = {
-    "name",  "description", "type",           "conditions", "actions",    "priority",        "active",
-    "start", "end",         "location_based", "group",      "group_mode", "stop_processing", "limits"};
+    "name", "description",    "type",  "conditions", "actions",         "priority", "active", "start",
+    "end",  "location_based", "group", "group_mode", "stop_processing", "limits",   "trigger"};
 
 json validate_action(const json& a, const std::string& path, Compiler& comp, Action& out) {
   if (!a.is_object()) fail(path, "must be an object");
@@ -458,6 +488,8 @@ json validate_action(const json& a, const std::string& path, Compiler& comp, Act
     out.kind = ActionKind::fixed;
     out.points = int_field("points", 0, detail::kMaxAmount, std::nullopt);
   } else if (type == "per_currency") {
+    if (comp.trigger == Trigger::checkin)
+      fail(join(path, "type"), "per_currency needs an amount: a check-in rule (trigger checkin) has none");
     only({"type", "rate", "unit", "items", "max"});
     out.kind = ActionKind::per_currency;
     auto r = a.find("rate");
@@ -516,9 +548,13 @@ json compile_rule(const json& body, const std::string& path, Plan& plan, Compile
   json norm = body;
   detail::Input in(body,
                    {"name", "description", "type", "conditions", "actions", "priority", "active", "start", "end",
-                    "location_based", "group", "group_mode", "stop_processing", "limits"},
+                    "location_based", "group", "group_mode", "stop_processing", "limits", "trigger"},
                    path);
   r.name = in.str("name", 200);
+  const Trigger trigger = in.opt_enum("trigger", {"purchase", "checkin"}).value_or("purchase") == "checkin"
+                              ? Trigger::checkin
+                              : Trigger::purchase;
+  norm["trigger"] = trigger_name(trigger);
   if (auto d = in.opt_str("description", 2000)) norm["description"] = *d;
   const std::string type = in.opt_enum("type", {"earn", "bonus"}).value_or("earn");
   r.bonus = type == "bonus";
@@ -559,7 +595,7 @@ json compile_rule(const json& body, const std::string& path, Plan& plan, Compile
     }
     r.group = static_cast<int32_t>(it - plan.groups.begin());
   }
-  Compiler comp{plan};
+  Compiler comp{plan, trigger};
   if (body.contains("conditions") && !body["conditions"].is_null())
     r.root = comp.condition(body["conditions"], join(path, "conditions"), 0, false);
   const json& acts = in.raw("actions");
@@ -601,13 +637,18 @@ json compile_rule(const json& body, const std::string& path, Plan& plan, Compile
 }
 
 /// Parametric slots were recorded as -(1000 + i) (visits), -(2000 + i) (spend), -(3000 + i)
-/// (attributes); now that the lists are complete they become real slots.
+/// (attributes), -(4000 + i) (check-ins), -(5000 + i) (visits at the location); now that the
+/// lists are complete they become real slots.
 void finish(Plan& plan) {
   plan.used.assign(static_cast<size_t>(plan.slot_count()), 0);
   for (auto& n : plan.nodes) {
     if (n.kind != NodeKind::leaf || n.slot > -1000) continue;
     const int32_t s = -n.slot;
-    if (s >= 3000)
+    if (s >= 5000)
+      n.slot = plan.location_slot(static_cast<size_t>(s - 5000));
+    else if (s >= 4000)
+      n.slot = plan.checkin_slot(static_cast<size_t>(s - 4000));
+    else if (s >= 3000)
       n.slot = kFixedSlots + (s - 3000);
     else if (s >= 2000)
       n.slot = plan.spend_slot(static_cast<size_t>(s - 2000));
@@ -640,14 +681,22 @@ int32_t Plan::symbol(std::string_view s) const {
   return it == symbols.end() ? -1 : it->second;
 }
 
+const char* trigger_name(Trigger t) { return t == Trigger::checkin ? "checkin" : "purchase"; }
+
+Trigger trigger_of(const json& body) {
+  auto it = body.find("trigger");
+  return it != body.end() && it->is_string() && *it == "checkin" ? Trigger::checkin : Trigger::purchase;
+}
+
 std::shared_ptr<const Plan> compile(const std::vector<RuleSource>& rules, Rounding rounding,
-                                    std::shared_ptr<const TimeZone> zone) {
+                                    std::shared_ptr<const TimeZone> zone, Trigger trigger) {
   auto plan = std::make_shared<Plan>();
   plan->rounding = rounding;
   plan->zone = std::move(zone);
+  plan->trigger = trigger;
   std::vector<const RuleSource*> order;
   for (const auto& r : rules)
-    if (r.body.value("active", true)) order.push_back(&r);
+    if (r.body.value("active", true) && trigger_of(r.body) == trigger) order.push_back(&r);
   std::stable_sort(order.begin(), order.end(), [](const RuleSource* a, const RuleSource* b) {
     const int64_t pa = a->body.value("priority", 0), pb = b->body.value("priority", 0);
     return pa != pb ? pa > pb : a->seq < b->seq;

@@ -368,6 +368,11 @@ void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
   f[kFirstPurchase].present = true;
   f[kFirstPurchase].type = Type::boolean;
   f[kFirstPurchase].i = ev.prior_purchases == 0 ? 1 : 0;
+  if (p.trigger == Trigger::checkin) {
+    f[kFirstVisit].present = true;
+    f[kFirstVisit].type = Type::boolean;
+    f[kFirstVisit].i = ev.first_visit ? 1 : 0;
+  }
   if (p.uses_local_time) {
     const Timestamp local = p.zone ? p.zone->to_local(ev.at) : ev.at;
     const CivilDate d = civil_from_timestamp(local);
@@ -418,6 +423,10 @@ void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
     set_int(f[static_cast<size_t>(p.visit_slot(k))], ev.visits[k]);
   for (size_t k = 0; k < p.spend_days.size() && k < ev.spend.size(); ++k)
     set_int(f[static_cast<size_t>(p.spend_slot(k))], ev.spend[k]);
+  for (size_t k = 0; k < p.checkin_days.size() && k < ev.checkins.size(); ++k)
+    set_int(f[static_cast<size_t>(p.checkin_slot(k))], ev.checkins[k]);
+  for (size_t k = 0; k < p.location_days.size() && k < ev.location_visits.size(); ++k)
+    set_int(f[static_cast<size_t>(p.location_slot(k))], ev.location_visits[k]);
 }
 
 }  // namespace

@@ -44,6 +44,11 @@ const char* period_name(Period p);
 /// days number of its Monday; month: year*12+month-1; year: the year; lifetime: 0).
 int64_t period_key(Period p, const CivilDate& d);
 
+/// What a rule reacts to (its `trigger` field): a purchase (`purchase.submit`, the default) or a
+/// verified check-in (`checkin.submit`: location rules). Each program has one plan per trigger.
+enum class Trigger : uint8_t { purchase, checkin };
+const char* trigger_name(Trigger t);
+
 /// One rule as stored: validated and normalised JSON plus its identity.
 struct RuleSource {
   std::string id;
@@ -108,6 +113,7 @@ enum Slot : int32_t {
   kPlaceLocation,
   kPlaceInside,
   kDistance,
+  kFirstVisit,  // checkin.first_visit
   kFixedSlots
 };
 /// Computed per item; never a frame slot.
@@ -188,27 +194,36 @@ struct Plan {
   std::vector<std::string> attributes;  // customer.attributes.<name> -> slot kFixedSlots + index
   std::vector<int64_t> visit_days;      // customer.visits over N days -> slots after attributes
   std::vector<int64_t> spend_days;      // customer.spend over N days -> slots after visits
+  std::vector<int64_t> checkin_days;    // customer.checkins over N days -> slots after spend
+  std::vector<int64_t> location_days;   // checkin.location_visits over N days (0: ever) -> after those
   Rounding rounding = Rounding::floor;
   std::shared_ptr<const TimeZone> zone;
+  Trigger trigger = Trigger::purchase;
   bool uses_history = false;     // first purchase / days since last purchase
   std::vector<uint8_t> used;     // per frame slot: some condition reads it (others are not computed)
   bool uses_local_time = false;  // time facts or birthdays
 
   int32_t slot_count() const {
-    return kFixedSlots + static_cast<int32_t>(attributes.size() + visit_days.size() + spend_days.size());
+    return kFixedSlots + static_cast<int32_t>(attributes.size() + visit_days.size() + spend_days.size() +
+                                              checkin_days.size() + location_days.size());
   }
   int32_t visit_slot(size_t i) const { return kFixedSlots + static_cast<int32_t>(attributes.size() + i); }
   int32_t spend_slot(size_t i) const {
     return kFixedSlots + static_cast<int32_t>(attributes.size() + visit_days.size() + i);
   }
+  int32_t checkin_slot(size_t i) const { return spend_slot(spend_days.size() + i); }
+  int32_t location_slot(size_t i) const { return checkin_slot(checkin_days.size() + i); }
   /// The symbol of `s`, or -1 when no rule mentions it.
   int32_t symbol(std::string_view s) const;
 };
 
-/// Compiles validated rules (inactive ones are left out) into a plan. Throws Status::invalid
-/// when two rules give one stacking group different modes (field "group_mode").
+/// Compiles the validated rules of `trigger` (inactive ones and the other trigger's are left
+/// out) into a plan. Throws Status::invalid when two rules give one stacking group different
+/// modes (field "group_mode").
 std::shared_ptr<const Plan> compile(const std::vector<RuleSource>& rules, Rounding rounding,
-                                    std::shared_ptr<const TimeZone> zone);
+                                    std::shared_ptr<const TimeZone> zone, Trigger trigger = Trigger::purchase);
+/// The trigger of a validated rule body.
+Trigger trigger_of(const json& body);
 
 // ---------------------------------------------------------------------------------------------
 // The event: facts of one purchase, as the caller knows them (strings borrowed)
@@ -233,8 +248,11 @@ struct Event {
   // history (before this purchase), filled by the caller when the plan needs it
   int64_t prior_purchases = 0;
   std::optional<Timestamp> last_purchase_at;
-  std::span<const int64_t> visits;  // per Plan::visit_days
-  std::span<const int64_t> spend;   // per Plan::spend_days
+  std::span<const int64_t> visits;           // per Plan::visit_days
+  std::span<const int64_t> spend;            // per Plan::spend_days
+  std::span<const int64_t> checkins;         // per Plan::checkin_days: verified check-ins anywhere
+  std::span<const int64_t> location_visits;  // per Plan::location_days: verified check-ins here
+  bool first_visit = false;                  // check-ins: no earlier verified check-in at this location
 };
 
 /// The stateful limits of one rule for the event's customer, loaded by the caller inside the

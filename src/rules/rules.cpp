@@ -61,12 +61,14 @@ std::vector<rules::RuleSource> load_sources(storage::Tx& tx, const std::string& 
 
 }  // namespace
 
-std::shared_ptr<const Plan> plan_for(storage::Tx& tx, storage::Pool& pool, const Program& p) {
+std::shared_ptr<const Plan> plan_for(storage::Tx& tx, storage::Pool& pool, const Program& p, rules::Trigger trigger) {
   const int64_t gen = generation(tx, p.id);
   const std::string zone = p.zone ? p.zone->name() : "UTC";
   std::string key = pool.path();
   key.push_back('\0');
   key += p.id;
+  key.push_back('\0');
+  key += rules::trigger_name(trigger);
   {
     std::lock_guard lock(cache_mu);
     auto it = cache.find(key);
@@ -74,7 +76,7 @@ std::shared_ptr<const Plan> plan_for(storage::Tx& tx, storage::Pool& pool, const
         it->second.zone == zone)
       return it->second.plan;
   }
-  auto plan = rules::compile(load_sources(tx, p.id), rules::rounding_from(p.rounding), p.zone);
+  auto plan = rules::compile(load_sources(tx, p.id), rules::rounding_from(p.rounding), p.zone, trigger);
   std::lock_guard lock(cache_mu);
   cache[key] = CacheEntry{gen, p.rounding, zone, plan};
   return plan;
@@ -123,7 +125,8 @@ void check_program(storage::Tx& tx, const Program& p, const std::string& id, con
     if (s.id == id) s.body = body, found = true;
   if (!found) sources.push_back({id, 1, INT64_MAX, body});
   for (auto& s : sources) s.body["active"] = true;  // inactive rules must agree too
-  rules::compile(sources, rules::rounding_from(p.rounding), p.zone);
+  for (auto t : {rules::Trigger::purchase, rules::Trigger::checkin})
+    rules::compile(sources, rules::rounding_from(p.rounding), p.zone, t);
 }
 
 json rule_create(Ctx& ctx, const json& in) {
@@ -256,6 +259,15 @@ json rule_deactivate(Ctx& ctx, const json& in) { return set_active(ctx, in, fals
 // ---------------------------------------------------------------------------------------------
 // purchases
 
+/// Customer facts a purchase input gives; each replaces the stored one.
+struct CustomerOverrides {
+  std::optional<std::string> tier;
+  std::optional<int64_t> tier_multiplier;
+  std::optional<json> attributes;
+  std::optional<std::vector<std::string>> segments;
+  std::optional<std::string> birthday;
+};
+
 /// A purchase input, validated, owning the strings the evaluation's Event borrows.
 struct Purchase {
   std::optional<std::string> order_id;
@@ -270,11 +282,7 @@ struct Purchase {
   std::vector<std::string> inside_s;
   std::vector<std::string_view> inside;
   std::optional<int64_t> distance_m;
-  std::optional<std::string> tier;
-  std::optional<int64_t> tier_multiplier;
-  std::optional<json> attributes;
-  std::optional<std::vector<std::string>> segments;
-  std::optional<std::string> birthday;
+  CustomerOverrides customer;
   std::optional<json> metadata;
   int64_t items_total = 0;
 };
@@ -352,16 +360,17 @@ Purchase read_purchase(const json& in, bool dry_run) {
   for (const auto& s : p.inside_s) p.inside.push_back(s);
   if (auto cu = i.opt_object("customer")) {
     Input ci(*cu, {"tier", "tier_multiplier", "attributes", "segments", "birthday"}, "customer");
-    p.tier = ci.opt_str("tier", 100);
+    CustomerOverrides& o = p.customer;
+    o.tier = ci.opt_str("tier", 100);
     if (ci.has("tier_multiplier")) {
       auto d = rules::parse_decimal(ci.raw("tier_multiplier"));
       if (!d || *d > 1000 * rules::kScale) ci.fail("tier_multiplier", "must be a decimal from 0 to 1000 (\"1.5\")");
-      p.tier_multiplier = d;
+      o.tier_multiplier = d;
     }
-    p.attributes = ci.opt_object("attributes");
-    p.segments = ci.opt_str_list("segments", 64);
-    p.birthday = ci.opt_str("birthday", 10);
-    if (p.birthday && !parse_birthday(*p.birthday)) ci.fail("birthday", "must be a date YYYY-MM-DD or MM-DD");
+    o.attributes = ci.opt_object("attributes");
+    o.segments = ci.opt_str_list("segments", 64);
+    o.birthday = ci.opt_str("birthday", 10);
+    if (o.birthday && !parse_birthday(*o.birthday)) ci.fail("birthday", "must be a date YYYY-MM-DD or MM-DD");
   }
   return p;
 }
@@ -375,7 +384,7 @@ struct Loaded {
   std::vector<std::string> segments_s;
   std::vector<std::string_view> segments;
   json attributes;
-  std::vector<int64_t> visits, spend;
+  std::vector<int64_t> visits, spend, checkins, location_visits;
   std::vector<rules::LimitState> limits;
   std::vector<std::array<int64_t, 5>> period_keys;
   std::optional<AccountRef> account;  // the customer's account in the program, when it exists yet
@@ -391,11 +400,156 @@ std::optional<AccountRef> account_of(const Ctx& ctx, storage::Tx& tx, const std:
   return find_account_ref(ctx, tx, Input(q, {"customer_id", "program_id"}));
 }
 
+/// The customer's facts (current tier unless the input names one, profile birthday and
+/// attributes, segments), overlaid by the input's overrides.
+void load_customer(Ctx& ctx, storage::Tx& tx, const std::optional<std::string>& customer, const CustomerOverrides& o,
+                   Loaded& l) {
+  rules::Event& ev = l.ev;
+  if (o.tier) ev.tier = *o.tier;
+  ev.tier_multiplier = o.tier_multiplier;
+  if (customer) l.account = account_of(ctx, tx, *customer, l.program.id);
+  if (!o.tier && !o.tier_multiplier && l.account)
+    if (const auto t = current_tier(tx, *l.account)) {
+      l.tier_name = t->name;
+      ev.tier = l.tier_name;
+      ev.tier_multiplier = t->earn_multiplier_milli * (rules::kScale / 1000);
+    }
+  std::optional<std::string> birthday = o.birthday;
+  if (customer) {
+    l.customer = customer_facts(tx, ctx.tenant(), *customer, "customer_id");
+    const json& prof = l.customer["profile"];
+    if (!birthday && prof.contains("birthday") && prof["birthday"].is_string())
+      birthday = prof["birthday"].get<std::string>();
+    if (prof.contains("attributes") && prof["attributes"].is_object()) l.attributes = prof["attributes"];
+    for (const auto& s : l.customer["segments"]) l.segments_s.push_back(s.get<std::string>());
+  }
+  if (o.attributes) {
+    if (!l.attributes.is_object()) l.attributes = json::object();
+    for (auto& [k, v] : o.attributes->items()) l.attributes[k] = v;
+  }
+  if (o.segments) l.segments_s = *o.segments;
+  for (const auto& s : l.segments_s) l.segments.push_back(s);
+  ev.segments = l.segments;
+  ev.attributes = l.attributes.is_object() ? &l.attributes : nullptr;
+  if (birthday) ev.birthday = parse_birthday(*birthday);
+}
+
+int64_t count_of(storage::Query q) {
+  q.step();
+  return q.i64(0);
+}
+
+/// History facts before `l.at`: purchases in the program, verified check-ins anywhere and, for a
+/// check-in, verified check-ins at `location` (none of them the event itself, which is not stored
+/// yet).
+void load_history(storage::Tx& tx, const std::string& customer, std::string_view location, Loaded& l) {
+  const Plan& plan = *l.plan;
+  rules::Event& ev = l.ev;
+  const std::string& program = l.program.id;
+  if (plan.uses_history || !plan.visit_days.empty() || !plan.spend_days.empty()) {
+    {
+      auto q = tx.q(
+          "SELECT COUNT(*), MAX(occurred_at) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND "
+          "occurred_at <= ?3",
+          customer, program, l.at);
+      q.step();
+      ev.prior_purchases = q.i64(0);
+      ev.last_purchase_at = q.opt_i64(1);
+    }
+    for (int64_t days : plan.visit_days)
+      l.visits.push_back(
+          count_of(tx.q("SELECT COUNT(*) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND "
+                        "occurred_at > ?3 AND occurred_at <= ?4",
+                        customer, program, l.at - days * kMillisPerDay, l.at)));
+    for (int64_t days : plan.spend_days)
+      l.spend.push_back(
+          count_of(tx.q("SELECT COALESCE(SUM(amount), 0) FROM purchases WHERE customer_id = ?1 AND "
+                        "program_id = ?2 AND occurred_at > ?3 AND occurred_at <= ?4",
+                        customer, program, l.at - days * kMillisPerDay, l.at)));
+  }
+  for (int64_t days : plan.checkin_days)
+    l.checkins.push_back(
+        count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND status = 'verified' "
+                      "AND occurred_at > ?2 AND occurred_at <= ?3",
+                      customer, l.at - days * kMillisPerDay, l.at)));
+  for (int64_t days : plan.location_days)
+    l.location_visits.push_back(
+        count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND location_id = ?2 AND "
+                      "status = 'verified' AND occurred_at > ?3 AND occurred_at <= ?4",
+                      customer, location, days == 0 ? INT64_MIN : l.at - days * kMillisPerDay, l.at)));
+  if (plan.trigger == rules::Trigger::checkin)
+    ev.first_visit = count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND location_id = ?2 AND "
+                                   "status = 'verified'",
+                                   customer, location)) == 0;
+  ev.visits = l.visits;
+  ev.spend = l.spend;
+  ev.checkins = l.checkins;
+  ev.location_visits = l.location_visits;
+}
+
+/// The stateful limits of the rules that have them, for `customer` (or none, in a dry run
+/// without a customer), then the evaluation.
+void load_limits_and_evaluate(storage::Tx& tx, const std::optional<std::string>& customer, Loaded& l) {
+  const Plan& plan = *l.plan;
+  l.limits.assign(plan.rules.size(), rules::LimitState{});
+  l.period_keys.assign(plan.rules.size(), {});
+  const CivilDate local = civil_from_timestamp(l.program.zone ? l.program.zone->to_local(l.at) : l.at);
+  for (size_t k = 0; k < plan.rules.size(); ++k) {
+    const auto& r = plan.rules[k];
+    if (!r.has_limits()) continue;
+    auto& st = l.limits[k];
+    if (customer) {
+      for (uint32_t m = 0; m < r.period_count; ++m) {
+        const int64_t key = rules::period_key(r.periods[m].period, local);
+        l.period_keys[k][m] = key;
+        auto q = tx.q(
+            "SELECT points FROM rule_counters WHERE rule_id = ?1 AND customer_id = ?2 AND period = ?3 AND "
+            "period_key = ?4",
+            r.id, *customer, rules::period_name(r.periods[m].period), key);
+        if (q.step()) st.used[m] = q.i64(0);
+      }
+      if (r.cooldown_ms >= 0) {
+        auto q = tx.q("SELECT last_award_at FROM rule_awards WHERE rule_id = ?1 AND customer_id = ?2", r.id, *customer);
+        if (q.step()) st.last_award_at = q.i64(0);
+      }
+    }
+    if (r.budget >= 0) {
+      auto q = tx.q("SELECT issued FROM rule_budgets WHERE rule_id = ?1", r.id);
+      if (q.step()) st.budget_used = q.i64(0);
+    }
+  }
+  rules::evaluate(plan, l.ev, l.limits, l.eval);
+}
+
+/// Counters, budgets and cooldowns of the rules that awarded points (inside the write).
+void record_limits(storage::Tx& tx, const std::string& customer, const Loaded& l) {
+  const Plan& plan = *l.plan;
+  for (size_t k = 0; k < plan.rules.size(); ++k) {
+    const auto& r = plan.rules[k];
+    const int64_t pts = l.eval.rules[k].points;
+    if (!r.has_limits() || pts <= 0) continue;
+    for (uint32_t m = 0; m < r.period_count; ++m)
+      tx.q("INSERT INTO rule_counters(rule_id, customer_id, period, period_key, points) VALUES(?1, ?2, ?3, ?4, ?5) "
+           "ON CONFLICT(rule_id, customer_id, period, period_key) DO UPDATE SET points = points + excluded.points",
+           r.id, customer, rules::period_name(r.periods[m].period), l.period_keys[k][m], pts)
+          .run();
+    if (r.budget >= 0)
+      tx.q("INSERT INTO rule_budgets(rule_id, issued) VALUES(?1, ?2) "
+           "ON CONFLICT(rule_id) DO UPDATE SET issued = issued + excluded.issued",
+           r.id, pts)
+          .run();
+    if (r.cooldown_ms >= 0)
+      tx.q("INSERT INTO rule_awards(rule_id, customer_id, last_award_at) VALUES(?1, ?2, ?3) "
+           "ON CONFLICT(rule_id, customer_id) DO UPDATE SET last_award_at = MAX(last_award_at, excluded.last_award_at)",
+           r.id, customer, l.at)
+          .run();
+  }
+}
+
 void load_and_evaluate(Ctx& ctx, storage::Tx& tx, Purchase& p, Loaded& l, Timestamp now) {
   l.program =
       p.program_id ? load_program(tx, ctx.tenant(), *p.program_id, "program_id") : default_program(tx, ctx.tenant());
-  l.plan = plan_for(tx, *ctx.engine.pool, l.program);
-  const Plan& plan = *l.plan;
+  l.plan = plan_for(tx, *ctx.engine.pool, l.program, rules::Trigger::purchase);
   l.at = p.occurred_at.value_or(now);
   if (l.at < 0 || l.at > now + kMillisPerDay)
     throw Error(Status::invalid, "occurred_at must be after 1970 and at most a day ahead of the engine clock",
@@ -409,94 +563,9 @@ void load_and_evaluate(Ctx& ctx, storage::Tx& tx, Purchase& p, Loaded& l, Timest
   ev.items = p.items;
   ev.inside = p.inside;
   ev.distance_m = p.distance_m;
-  if (p.tier) ev.tier = *p.tier;
-  ev.tier_multiplier = p.tier_multiplier;
-  // Without tier facts in the input, the customer's current tier (and its earn multiplier).
-  if (p.customer_id) l.account = account_of(ctx, tx, *p.customer_id, l.program.id);
-  if (!p.tier && !p.tier_multiplier && l.account)
-    if (const auto t = current_tier(tx, *l.account)) {
-      l.tier_name = t->name;
-      ev.tier = l.tier_name;
-      ev.tier_multiplier = t->earn_multiplier_milli * (rules::kScale / 1000);
-    }
-  std::optional<std::string> birthday = p.birthday;
-  if (p.customer_id) {
-    l.customer = customer_facts(tx, ctx.tenant(), *p.customer_id, "customer_id");
-    const json& prof = l.customer["profile"];
-    if (!birthday && prof.contains("birthday") && prof["birthday"].is_string())
-      birthday = prof["birthday"].get<std::string>();
-    if (prof.contains("attributes") && prof["attributes"].is_object()) l.attributes = prof["attributes"];
-    for (const auto& s : l.customer["segments"]) l.segments_s.push_back(s.get<std::string>());
-  }
-  if (p.attributes) {
-    if (!l.attributes.is_object()) l.attributes = json::object();
-    for (auto& [k, v] : p.attributes->items()) l.attributes[k] = v;
-  }
-  if (p.segments) l.segments_s = *p.segments;
-  for (const auto& s : l.segments_s) l.segments.push_back(s);
-  ev.segments = l.segments;
-  ev.attributes = l.attributes.is_object() ? &l.attributes : nullptr;
-  if (birthday) ev.birthday = parse_birthday(*birthday);
-  // history (purchases before this one)
-  if (p.customer_id && (plan.uses_history || !plan.visit_days.empty() || !plan.spend_days.empty())) {
-    {
-      auto q = tx.q(
-          "SELECT COUNT(*), MAX(occurred_at) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND "
-          "occurred_at <= ?3",
-          *p.customer_id, l.program.id, l.at);
-      q.step();
-      ev.prior_purchases = q.i64(0);
-      ev.last_purchase_at = q.opt_i64(1);
-    }
-    for (int64_t days : plan.visit_days) {
-      auto q = tx.q(
-          "SELECT COUNT(*) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND occurred_at > ?3 "
-          "AND occurred_at <= ?4",
-          *p.customer_id, l.program.id, l.at - days * kMillisPerDay, l.at);
-      q.step();
-      l.visits.push_back(q.i64(0));
-    }
-    for (int64_t days : plan.spend_days) {
-      auto q = tx.q(
-          "SELECT COALESCE(SUM(amount), 0) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND "
-          "occurred_at > ?3 AND occurred_at <= ?4",
-          *p.customer_id, l.program.id, l.at - days * kMillisPerDay, l.at);
-      q.step();
-      l.spend.push_back(q.i64(0));
-    }
-  }
-  ev.visits = l.visits;
-  ev.spend = l.spend;
-  // stateful limits of the rules that have them
-  l.limits.assign(plan.rules.size(), rules::LimitState{});
-  l.period_keys.assign(plan.rules.size(), {});
-  const CivilDate local = civil_from_timestamp(l.program.zone ? l.program.zone->to_local(l.at) : l.at);
-  for (size_t k = 0; k < plan.rules.size(); ++k) {
-    const auto& r = plan.rules[k];
-    if (!r.has_limits()) continue;
-    auto& st = l.limits[k];
-    if (p.customer_id) {
-      for (uint32_t m = 0; m < r.period_count; ++m) {
-        const int64_t key = rules::period_key(r.periods[m].period, local);
-        l.period_keys[k][m] = key;
-        auto q = tx.q(
-            "SELECT points FROM rule_counters WHERE rule_id = ?1 AND customer_id = ?2 AND period = ?3 AND "
-            "period_key = ?4",
-            r.id, *p.customer_id, rules::period_name(r.periods[m].period), key);
-        if (q.step()) st.used[m] = q.i64(0);
-      }
-      if (r.cooldown_ms >= 0) {
-        auto q =
-            tx.q("SELECT last_award_at FROM rule_awards WHERE rule_id = ?1 AND customer_id = ?2", r.id, *p.customer_id);
-        if (q.step()) st.last_award_at = q.i64(0);
-      }
-    }
-    if (r.budget >= 0) {
-      auto q = tx.q("SELECT issued FROM rule_budgets WHERE rule_id = ?1", r.id);
-      if (q.step()) st.budget_used = q.i64(0);
-    }
-  }
-  rules::evaluate(plan, ev, l.limits, l.eval);
+  load_customer(ctx, tx, p.customer_id, p.customer, l);
+  if (p.customer_id) load_history(tx, *p.customer_id, {}, l);
+  load_limits_and_evaluate(tx, p.customer_id, l);
 }
 
 json purchase_json(const json& id, const Purchase& p, const Loaded& l) {
@@ -561,28 +630,8 @@ json purchase_submit(Ctx& ctx, const json& in) {
   // this is the customer's first purchase in the program).
   if (!l->account) l->account = account_of(ctx, tx, *p.customer_id, l->program.id);
   if (l->account) record_tier_activity(ctx, tx, *l->account, "spend", l->ev.amount, l->at, now);
-  // counters, budgets, cooldowns of the rules that awarded points
+  record_limits(tx, *p.customer_id, *l);
   const Plan& plan = *l->plan;
-  for (size_t k = 0; k < plan.rules.size(); ++k) {
-    const auto& r = plan.rules[k];
-    const int64_t pts = l->eval.rules[k].points;
-    if (!r.has_limits() || pts <= 0) continue;
-    for (uint32_t m = 0; m < r.period_count; ++m)
-      tx.q("INSERT INTO rule_counters(rule_id, customer_id, period, period_key, points) VALUES(?1, ?2, ?3, ?4, ?5) "
-           "ON CONFLICT(rule_id, customer_id, period, period_key) DO UPDATE SET points = points + excluded.points",
-           r.id, *p.customer_id, rules::period_name(r.periods[m].period), l->period_keys[k][m], pts)
-          .run();
-    if (r.budget >= 0)
-      tx.q("INSERT INTO rule_budgets(rule_id, issued) VALUES(?1, ?2) "
-           "ON CONFLICT(rule_id) DO UPDATE SET issued = issued + excluded.issued",
-           r.id, pts)
-          .run();
-    if (r.cooldown_ms >= 0)
-      tx.q("INSERT INTO rule_awards(rule_id, customer_id, last_award_at) VALUES(?1, ?2, ?3) "
-           "ON CONFLICT(rule_id, customer_id) DO UPDATE SET last_award_at = MAX(last_award_at, excluded.last_award_at)",
-           r.id, *p.customer_id, l->at)
-          .run();
-  }
   for (size_t k = 0; k < p.items.size(); ++k)
     tx.q("INSERT INTO purchase_items(purchase_id, line, sku, quantity, unit_price) VALUES(?1, ?2, ?3, ?4, ?5)", id,
          static_cast<int64_t>(k), p.skus[k], p.items[k].quantity, p.items[k].unit_price)
@@ -785,5 +834,30 @@ constexpr OpDef kOps[] = {
 }  // namespace
 
 std::span<const OpDef> rule_ops() { return kOps; }
+
+CheckinRuleOutcome apply_checkin_rules(Ctx& ctx, storage::Tx& tx, const CheckinRuleInput& in) {
+  auto l = std::make_unique<Loaded>();
+  l->program = in.program;
+  l->plan = plan_for(tx, *ctx.engine.pool, l->program, rules::Trigger::checkin);
+  CheckinRuleOutcome out;
+  if (l->plan->rules.empty()) return out;
+  l->at = in.at;
+  std::vector<std::string_view> inside(in.inside.begin(), in.inside.end());
+  rules::Event& ev = l->ev;
+  ev.at = in.at;
+  ev.currency = l->program.currency;
+  ev.location_id = in.location_id;
+  ev.inside = inside;
+  ev.distance_m = in.distance_m;
+  const std::optional<std::string> customer = in.customer_id;
+  load_customer(ctx, tx, customer, CustomerOverrides{}, *l);
+  load_history(tx, in.customer_id, in.location_id, *l);
+  load_limits_and_evaluate(tx, customer, *l);
+  record_limits(tx, in.customer_id, *l);
+  out.points = l->eval.total;
+  out.used = rules_used(*l);
+  out.explain = rules::explain(*l->plan, l->eval);
+  return out;
+}
 
 }  // namespace loyalty::detail

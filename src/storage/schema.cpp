@@ -424,6 +424,16 @@ CREATE INDEX checkins_tenant ON checkins(tenant_id, seq);
 CREATE INDEX checkins_travel ON checkins(customer_id, occurred_at) WHERE status = 'verified';
 CREATE INDEX checkins_cooldown ON checkins(customer_id, location_id, occurred_at) WHERE status = 'verified';
 )sql",
+    // 7: location rules: the rule versions a verified check-in used and the points each gave
+    // (like purchase_rules for purchases).
+    R"sql(
+CREATE TABLE checkin_rules(
+  checkin_id TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  rule_version INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  PRIMARY KEY(checkin_id, rule_id)) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -71,9 +71,9 @@ struct Ref {
       const int celebrated = (bm == 2 && bd == 29 && !leap) ? 28 : bd;
       return bm == static_cast<int>(d.month) && celebrated == static_cast<int>(d.day);
     }
-    if (f == "customer.visits") {
+    if (f == "customer.visits" || f == "customer.checkins") {
       // the generator only uses days 7 (index 0) and 30 (index 1)
-      const auto& v = ev["visits"];
+      const auto& v = ev[f == "customer.visits" ? "visits" : "checkins"];
       return c["days"] == 7 ? v[0] : v[1];
     }
     if (f == "customer.tier_multiplier")
@@ -431,7 +431,7 @@ struct Gen {
       case 13:
         return {{"fact", "customer.first_purchase"}, {"operator", "eq"}, {"value", coin()}};
       case 14: {
-        json c = num_op("customer.visits", 0, 5);
+        json c = num_op(coin() ? "customer.visits" : "customer.checkins", 0, 5);
         c["days"] = coin() ? 7 : 30;
         return c;
       }
@@ -532,6 +532,7 @@ struct Gen {
     if (coin(50)) e["tier_multiplier"] = pick(std::vector<std::string>{"1", "1.25", "1.5", "2"});
     e["prior_purchases"] = num(0, 2);
     e["visits"] = {num(0, 5), num(0, 5)};
+    e["checkins"] = {num(0, 5), num(0, 5)};
     if (coin(70)) {
       json a = json::object();
       if (coin(70)) a["region"] = coin() ? "north" : "south";
@@ -554,7 +555,7 @@ TEST_CASE("rules: the compiled plan agrees with a reference interpreter on 100,0
     const json rules = g.rules();
     const std::string zone = g.pick(zones), rounding = g.pick(roundings);
     auto plan = plan_of(rules, rounding, zone);
-    // visits over 7 and 30 days: slots in the plan's order of first use
+    // visits and check-ins over 7 and 30 days: slots in the plan's order of first use
     for (int k = 0; k < kEventsPerSet; ++k) {
       json ev = g.event();
       EventBox box(ev);
@@ -562,6 +563,10 @@ TEST_CASE("rules: the compiled plan agrees with a reference interpreter on 100,0
       for (int64_t d : plan->visit_days)
         visits.push_back(d == 7 ? ev["visits"][0].get<int64_t>() : ev["visits"][1].get<int64_t>());
       box.ev.visits = visits;
+      std::vector<int64_t> checkins;
+      for (int64_t d : plan->checkin_days)
+        checkins.push_back(d == 7 ? ev["checkins"][0].get<int64_t>() : ev["checkins"][1].get<int64_t>());
+      box.ev.checkins = checkins;
       lr::Evaluation e;
       lr::evaluate(*plan, box.ev, {}, e);
       Ref ref{ev, loyalty::TimeZone::locate(zone), rounding};

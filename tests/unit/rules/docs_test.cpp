@@ -42,7 +42,7 @@ TEST_CASE("rules docs: the JSON Schema names exactly the rule fields") {
     CHECK(lr::is_rule_field(k));
   }
   for (const char* k : {"name", "description", "type", "conditions", "actions", "priority", "active", "start", "end",
-                        "location_based", "group", "group_mode", "stop_processing", "limits"}) {
+                        "location_based", "group", "group_mode", "stop_processing", "limits", "trigger"}) {
     CAPTURE(k);
     CHECK(schema["properties"].contains(k));
   }
