@@ -61,9 +61,7 @@ uint32_t days_in_month(int32_t year, uint32_t month) {
 
 CivilDate civil_from_timestamp(Timestamp t) { return civil_from_days(floor_div(t, kMillisPerDay)); }
 
-Timestamp timestamp_from_civil(const CivilDate& d) {
-  return days_from_civil(d.year, d.month, d.day) * kMillisPerDay;
-}
+Timestamp timestamp_from_civil(const CivilDate& d) { return days_from_civil(d.year, d.month, d.day) * kMillisPerDay; }
 
 CivilDate add_months(CivilDate d, int32_t months) {
   int64_t index = static_cast<int64_t>(d.year) * 12 + (d.month - 1) + months;
@@ -78,25 +76,46 @@ std::string format_time(Timestamp t) {
   const int64_t ms_of_day = t - days * kMillisPerDay;
   const CivilDate c = civil_from_days(days);
   const int64_t secs = ms_of_day / 1000;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day,
-                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
-                static_cast<int>(secs % 60), static_cast<int>(ms_of_day % 1000));
-  return buf;
+  if (c.year < 0 || c.year > 9999) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day,
+                  static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60),
+                  static_cast<int>(ms_of_day % 1000));
+    return buf;
+  }
+  // The common case without printf: "YYYY-MM-DDTHH:MM:SS.mmmZ", 24 characters.
+  std::string out(24, '0');
+  auto put = [&out](size_t at, int64_t v, int width) {
+    for (int k = width - 1; k >= 0; --k, v /= 10) out[at + static_cast<size_t>(k)] = static_cast<char>('0' + v % 10);
+  };
+  put(0, c.year, 4);
+  out[4] = '-';
+  put(5, c.month, 2);
+  out[7] = '-';
+  put(8, c.day, 2);
+  out[10] = 'T';
+  put(11, secs / 3600, 2);
+  out[13] = ':';
+  put(14, secs / 60 % 60, 2);
+  out[16] = ':';
+  put(17, secs % 60, 2);
+  out[19] = '.';
+  put(20, ms_of_day % 1000, 3);
+  out[23] = 'Z';
+  return out;
 }
 
 std::optional<Timestamp> parse_time(std::string_view s) {
   int y = 0, mo = 0, d = 0;
-  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-      !digits(s, 8, 2, d))
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' || !digits(s, 8, 2, d))
     return std::nullopt;
   if (y < 1 || mo < 1 || mo > 12 || d < 1 || static_cast<uint32_t>(d) > days_in_month(y, static_cast<uint32_t>(mo)))
     return std::nullopt;
   Timestamp base = timestamp_from_civil(CivilDate{y, static_cast<uint32_t>(mo), static_cast<uint32_t>(d)});
   if (s.size() == 10) return base;
   int h = 0, mi = 0, se = 0;
-  if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, h) || s.size() < 19 ||
-      s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
+  if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, h) || s.size() < 19 || s[13] != ':' ||
+      !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
     return std::nullopt;
   if (h > 23 || mi > 59 || se > 60) return std::nullopt;
   size_t pos = 19;
