@@ -238,6 +238,7 @@ struct Workload {
   std::vector<std::pair<std::string, json>> acked;  // op, request
   std::map<std::string, std::string> replied;       // key -> redemption id
   std::vector<std::string> mine;                    // redemption ids
+  std::vector<std::string> reserved;                // ids of reservations (fulfilled ones are picked more often)
   std::map<std::string, int64_t> ok;
   std::vector<std::string> failures;
   int64_t n = 0;
@@ -260,10 +261,10 @@ struct Workload {
       in = {{"reward_id", pick(rewards)},
             {"customer_id", pick(customers)},
             {"idempotency_key", key},
-            {"ttl_seconds", 1 + static_cast<int64_t>(rng() % 5)}};
-    } else if (dice < 67 && !mine.empty()) {
+            {"ttl_seconds", 5 + static_cast<int64_t>(rng() % 25)}};
+    } else if (dice < 67 && !reserved.empty()) {
       op = "redemption.fulfil";
-      in = {{"id", pick(mine)}};
+      in = {{"id", pick(reserved)}};
     } else if (dice < 79 && !mine.empty()) {
       op = "redemption.cancel";  // a reservation, or a refund of a fulfilled one when refundable
       in = {{"id", pick(mine)}, {"idempotency_key", key}};
@@ -300,6 +301,7 @@ struct Workload {
         if (out.contains("redemption")) replied[key] = out["redemption"]["id"];
       }
       if (op == "reward.redeem" || op == "reward.reserve") mine.push_back(out["redemption"]["id"]);
+      if (op == "reward.reserve") reserved.push_back(out["redemption"]["id"]);
     } catch (const loyalty::Error& e) {
       using loyalty::Status;
       const Status st = e.status();
@@ -321,7 +323,7 @@ struct Workload {
 
 TEST_CASE("rewards stress: a random workload keeps points and stock conserved after every step") {
   const uint64_t seed = base_seed(20260306);
-  const int64_t steps = scaled(600, 50);
+  const int64_t steps = scaled(1500, 50);
   constexpr int kThreads = 4, kCustomers = 6;
   std::printf("stress_rewards: seed %llu (LOY_STRESS_SEED), %d threads x %lld steps\n",
               static_cast<unsigned long long>(seed), kThreads, static_cast<long long>(steps));

@@ -2,18 +2,13 @@
 #include <string>
 
 #include "fixture.hpp"
+#include "support.hpp"
 
 using namespace loytest;
 using loyalty::format_time;
 using loyalty::kMillisPerDay;
 
 namespace {
-
-json reward(const World& w, json extra = json::object()) {
-  json in = {{"name", "Coffee"}, {"cost_points", 100}};
-  for (auto& [k, v] : extra.items()) in[k] = v;
-  return w.call("reward.create", in);
-}
 
 std::vector<std::string> ids(const json& page) {
   std::vector<std::string> out;
@@ -180,7 +175,7 @@ TEST_CASE("rewards: stock top-up and reduction are audited and never go below ze
                     Status::invalid, "stock");
   LOY_REQUIRE_ERROR(w.call("reward.stock", {{"id", "rwd_nope"}, {"delta", 1}, {"reason", "x"}}), Status::not_found,
                     "id");
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   s = w.call("reward.stock", {{"id", r["id"]}, {"stock", nullptr}, {"reason", "unlimited now"}});
   CHECK(s["stock"].is_null());
   LOY_REQUIRE_ERROR(w.call("reward.stock", {{"id", r["id"]}, {"delta", 1}, {"reason", "x"}}), Status::invalid, "delta");

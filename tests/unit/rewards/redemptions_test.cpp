@@ -11,6 +11,7 @@
 
 #include "fixture.hpp"
 #include "raw_db.hpp"
+#include "support.hpp"
 
 using namespace loytest;
 using loyalty::format_time;
@@ -18,12 +19,6 @@ using loyalty::kMillisPerDay;
 using loyalty::parse_time;
 
 namespace {
-
-json reward(const World& w, json extra = json::object()) {
-  json in = {{"name", "Coffee"}, {"cost_points", 100}};
-  for (auto& [k, v] : extra.items()) in[k] = v;
-  return w.call("reward.create", in);
-}
 
 json redeem(const World& w, const json& r, const std::string& c, const std::string& key) {
   return w.call("reward.redeem", {{"reward_id", r["id"]}, {"customer_id", c}, {"idempotency_key", key}});
@@ -87,7 +82,7 @@ TEST_CASE("redemption: redeem debits the points, takes a unit and issues a coupo
     else
       CHECK(std::string("0123456789ABCDEFGHJKMNPQRSTVWXYZ").find(code[k]) != std::string::npos);
   }
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 2);
+  CHECK(stock_of(w, r) == 2);
   CHECK(w.balance(c)["available"] == 150);
   const auto types = event_types(w);
   CHECK(std::find(types.begin(), types.end(), "points.redeemed") != types.end());
@@ -305,7 +300,7 @@ TEST_CASE("redemption: reserve holds points and stock, fulfil debits them once")
   CHECK(res["hold"]["status"] == "active");
   CHECK(res["balance"]["balance"] == 300);
   CHECK(res["balance"]["available"] == 200);
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   CHECK(event_types(w).back() == "reward.reserved");
   w.require_verified();
 
@@ -319,7 +314,7 @@ TEST_CASE("redemption: reserve holds points and stock, fulfil debits them once")
   CHECK(event_types(w).back() == "reward.redeemed");
   CHECK(w.call("redemption.fulfil", {{"id", d["id"]}, {"idempotency_key", "f1"}})["replayed"] == true);
   LOY_REQUIRE_ERROR(w.call("redemption.fulfil", {{"id", d["id"]}}), Status::conflict, "id");
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   CHECK(w.balance(c)["balance"] == 200);
   w.require_verified();
 }
@@ -335,11 +330,11 @@ TEST_CASE("redemption: cancelling a reservation returns points and stock") {
   CHECK(x["redemption"]["status"] == "cancelled");
   CHECK(x["refund"].is_null());
   CHECK(x["balance"]["available"] == 100);
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   CHECK(event_types(w).back() == "reward.cancelled");
   LOY_REQUIRE_ERROR(w.call("redemption.cancel", {{"id", res["redemption"]["id"]}}), Status::conflict, "id");
   LOY_REQUIRE_ERROR(w.call("redemption.fulfil", {{"id", res["redemption"]["id"]}}), Status::conflict, "id");
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   w.require_verified();
 }
 
@@ -361,10 +356,10 @@ TEST_CASE("redemption: an expired reservation returns points and stock through r
   CHECK(d["status"] == "expired");
   CHECK(d["expired_at"] == format_time(kStart + 60'000));
   CHECK(w.balance(c)["available"] == 100);
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   CHECK(event_types(w).back() == "reward.expired");
   CHECK(w.call("ledger.run_due", json::object())["reservations_expired"] == 0);
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   LOY_REQUIRE_ERROR(w.call("redemption.cancel", {{"id", id}}), Status::conflict, "id");
   w.require_verified();
 }
@@ -380,7 +375,7 @@ TEST_CASE("redemption: a hold released by another write still expires the reserv
   CHECK(w.balance(c)["available"] == 101);
   CHECK(w.call("ledger.run_due", json::object())["reservations_expired"] == 1);
   CHECK(w.balance(c)["available"] == 101);
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   w.require_verified();
 }
 
@@ -406,7 +401,7 @@ TEST_CASE("redemption: cancelling a fulfilled redemption refunds into the origin
   CHECK(x["refund"]["type"] == "refund");
   CHECK(x["refund"]["points"] == 100);
   CHECK(x["balance"]["balance"] == 110);
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   // The refund went back with the original expiries: 60 on day 30, 50 on day 40.
   exp = w.call("ledger.expiring", {{"customer_id", c}, {"before", "2027-01-01T00:00:00Z"}});
   REQUIRE(exp["items"].size() == 2);
@@ -416,7 +411,7 @@ TEST_CASE("redemption: cancelling a fulfilled redemption refunds into the origin
   CHECK(w.call("redemption.cancel", {{"id", out["redemption"]["id"]}, {"idempotency_key", "c1"}})["replayed"] == true);
   LOY_REQUIRE_ERROR(w.call("redemption.cancel", {{"id", out["redemption"]["id"]}}), Status::conflict, "id");
   CHECK(w.balance(c)["balance"] == 110);
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 1);
+  CHECK(stock_of(w, r) == 1);
   w.require_verified();
 }
 
@@ -504,7 +499,7 @@ TEST_CASE("redemption: threads racing for the last units never oversell") {
   CHECK(ok == 3);
   CHECK(out == 5);
   CHECK(other == 0);
-  CHECK(w.call("reward.get", {{"id", r["id"]}})["stock"] == 0);
+  CHECK(stock_of(w, r) == 0);
   w.require_verified();
 }
 
