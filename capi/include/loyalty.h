@@ -602,6 +602,78 @@ LOY_API int loy_checkin_get(loy_session *session, const char *json, size_t len, 
  *  cursor); common session errors above. @since 0.1 */
 LOY_API int loy_checkin_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 
+/* Rewards and redemptions (docs/redemption.md) ---------------------------------------------- */
+
+/** Creates a reward {program_id?, name, cost_points (>= 1), description?, image_url? (http(s)),
+ *  category?, stock? (>= 0; absent or null: unlimited), starts_at?, ends_at? (RFC 3339; ends_at
+ *  after starts_at), min_tier_id?, per_customer_limit? {count, period: "day" | "week" | "month" |
+ *  "year" | "lifetime"} (periods in the tenant's time zone), reservation_ttl_seconds? (default
+ *  900), refundable? (fulfilled redemptions may be cancelled), metadata?, active?} -> reward.
+ *  Audited. Scope: admin. Errors: LOY_EINVALID naming the field (e.g. per_customer_limit.period);
+ *  LOY_ENOTFOUND (program_id, min_tier_id); common session errors above. @since 0.1 */
+LOY_API int loy_reward_create(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets a reward {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
+ *  @since 0.1 */
+LOY_API int loy_reward_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists rewards in creation order {program_id?, category?, active?, available_now? (active,
+ *  inside the window, in stock), affordable_for? (a customer id: cost within that customer's
+ *  available points), limit?, cursor?} -> {items, next_cursor}. Scope: read. Errors:
+ *  LOY_ENOTFOUND (program_id, affordable_for); LOY_EINVALID (limit, cursor); common session
+ *  errors above. @since 0.1 */
+LOY_API int loy_reward_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Updates {id, and any field of loy_reward_create but program_id and stock} (null clears an
+ *  optional field) -> reward. Audited. Scope: admin. Errors: as loy_reward_create; LOY_ENOTFOUND
+ *  (id). @since 0.1 */
+LOY_API int loy_reward_update(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Deactivates {id}: no further redemptions (idempotent). Audited. Scope: admin. Errors:
+ *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+LOY_API int loy_reward_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Changes the stock {id, delta (top-up > 0, reduction < 0) | stock (units left; null:
+ *  unlimited), reason} -> reward. Audited. Scope: admin. Errors: LOY_EINVALID (delta taking the
+ *  stock below zero or on an unlimited reward, reason); LOY_ENOTFOUND (id); common session errors
+ *  above. @since 0.1 */
+LOY_API int loy_reward_stock(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Redeems a reward in one step {reward_id, customer_id, metadata?, idempotency_key (required)}
+ *  -> {redemption (status "fulfilled", coupon_code), entry, balance, replayed}. Checks the window,
+ *  stock, per-customer limit, minimum tier and available points, then debits the points
+ *  (nearest expiry first), takes one unit and creates the redemption with a random coupon code,
+ *  all in one transaction; on any refusal nothing changes. Scope: pos. Errors: LOY_EFORBIDDEN
+ *  (inactive, outside the window, tier too low); LOY_EOUTOFSTOCK; LOY_ELIMIT (per-customer
+ *  limit); LOY_EINSUFFICIENT (points); LOY_ENOTFOUND (reward_id, customer_id); LOY_ECONFLICT
+ *  (idempotency key with another payload); LOY_EINVALID naming the field; common session errors
+ *  above. @since 0.1 */
+LOY_API int loy_reward_redeem(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Reserves a reward {reward_id, customer_id, ttl_seconds? (default: the reward's
+ *  reservation_ttl_seconds), idempotency_key (required)} -> {redemption (status "reserved",
+ *  expires_at, hold_id), hold, balance, replayed}: the same checks as loy_reward_redeem, a ledger
+ *  hold on the points and one unit of stock taken. Unfulfilled, it expires through
+ *  loy_ledger_run_due (points and stock come back). Scope: pos. Errors: as loy_reward_redeem.
+ *  @since 0.1 */
+LOY_API int loy_reward_reserve(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Fulfils a reservation {id, idempotency_key?} -> {redemption, entry, balance, replayed}: the
+ *  hold becomes a redeem entry. Scope: pos. Errors: LOY_ENOTFOUND (id); LOY_ECONFLICT (not
+ *  reserved, or expired); common session errors above. @since 0.1 */
+LOY_API int loy_redemption_fulfil(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Cancels a redemption {id, reason?, idempotency_key?} -> {redemption, refund (entry | null),
+ *  balance, replayed}: a reservation's hold is released; a fulfilled redemption (of a refundable
+ *  reward) is refunded into the buckets its points came from, with their original expiry. Stock
+ *  comes back either way, once. Scope: pos. Errors: LOY_ENOTFOUND (id); LOY_EFORBIDDEN (fulfilled
+ *  and the reward is not refundable); LOY_ECONFLICT (already cancelled or expired); common
+ *  session errors above. @since 0.1 */
+LOY_API int loy_redemption_cancel(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets a redemption {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
+ *  @since 0.1 */
+LOY_API int loy_redemption_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Finds a redemption by coupon code {code} (any case; dashes and spaces ignored; O read as 0, I
+ *  and L as 1), for the cashier. Scope: read. Errors: LOY_EINVALID (code not shaped like a coupon
+ *  code); LOY_ENOTFOUND (code); common session errors above. @since 0.1 */
+LOY_API int loy_redemption_by_code(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists a customer's redemptions, oldest first {customer_id, reward_id?, status? ("reserved" |
+ *  "fulfilled" | "cancelled" | "expired"), limit?, cursor?} -> {items, next_cursor}. Scope: read.
+ *  Errors: LOY_ENOTFOUND (customer_id, reward_id); LOY_EINVALID (status, limit, cursor); common
+ *  session errors above. @since 0.1 */
+LOY_API int loy_redemption_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+
 /* Generic dispatch --------------------------------------------------------------------------- */
 
 /** Runs any session operation by name ("ledger.earn"; op borrowed), for bindings and drivers.

@@ -9,6 +9,7 @@
 #include "core/engine_state.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
+#include "rewards/rewards.hpp"
 #include "tenants/keys.hpp"
 #include "tiers/tiers.hpp"
 
@@ -67,10 +68,11 @@ struct Registry {
   std::unordered_map<std::string_view, const OpDef*> admin;
 
   Registry() {
-    install_tier_hooks();  // before any operation runs: the ledger calls into tiers through them
+    // Before any operation runs: the ledger calls into tiers and rewards through them.
+    install_tier_hooks();
+    install_reward_hooks();
     for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops(),
-                       event_ops(), tier_ops(), rule_ops(),
-                       location_ops(), checkin_ops()})
+                       event_ops(), tier_ops(), rule_ops(), location_ops(), checkin_ops(), reward_ops()})
       for (const auto& op : table) session.emplace(op.name, &op);
     for (auto table : {tenant_admin_ops(), audit_admin_ops()})
       for (const auto& op : table) admin.emplace(op.name, &op);

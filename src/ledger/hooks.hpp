@@ -1,7 +1,7 @@
-// Extension points of the ledger for modules above it (tiers): the ledger calls them inside its
-// own units of work, so they run in the same transaction as the change. The engine (the
-// composition root) installs them once when it is constructed; the ledger includes no header of
-// the modules that implement them, keeping dependencies pointing one way.
+// Extension points of the ledger for modules above it (tiers, rewards): the ledger calls them
+// inside its own units of work, so they run in the same transaction as the change. The engine
+// (the composition root) installs each module's set once when it is constructed; the ledger
+// includes no header of the modules that implement them, keeping dependencies pointing one way.
 #pragma once
 
 #include <string>
@@ -37,9 +37,13 @@ struct LedgerHooks {
   /// Runs the module's maintenance inside `ledger.run_due`'s transaction, after the ledger's own:
   /// what fell due by `cutoff`, written with the time `now`. Adds its counts to `out`.
   void (*run_due)(Ctx&, storage::Tx&, Timestamp cutoff, Timestamp now, json& out) = nullptr;
+  /// Adds the module's invariant violations to `ledger.verify`'s list (read transaction), each
+  /// {customer_id, program_id, invariant, expected, actual} plus fields of its own.
+  void (*verify)(Ctx&, storage::Tx&, json& violations) = nullptr;
 };
 
-/// Installs the hooks (idempotent; called by the engine before any operation runs).
+/// Installs one module's hooks (idempotent per set; called by the engine before any operation
+/// runs). Every installed set is called, in installation order.
 void set_ledger_hooks(const LedgerHooks& hooks);
 
 }  // namespace loyalty::detail

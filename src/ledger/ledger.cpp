@@ -2,7 +2,9 @@
 // under the program's return policy, maintenance (run_due) and invariant verification.
 #include <fmt/format.h>
 
+#include <atomic>
 #include <mutex>
+#include <span>
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
@@ -19,14 +21,30 @@
 namespace loyalty::detail {
 namespace {
 
-/// Installed once by the engine before any operation runs; read-only afterwards.
-LedgerHooks g_hooks;
-std::once_flag g_hooks_once;
+/// Installed by the engine (one set per module) before any operation runs; read-only afterwards.
+constexpr size_t kMaxHookSets = 8;
+LedgerHooks g_hooks[kMaxHookSets];
+std::atomic<size_t> g_hook_count{0};
+std::mutex g_hooks_mu;
+
+/// The installed hook sets, in installation order.
+std::span<const LedgerHooks> hooks() { return {g_hooks, g_hook_count.load(std::memory_order_acquire)}; }
+
+bool same_hooks(const LedgerHooks& a, const LedgerHooks& b) {
+  return a.on_points == b.on_points && a.decorate_balance == b.decorate_balance && a.run_due == b.run_due &&
+         a.verify == b.verify;
+}
 
 }  // namespace
 
-void set_ledger_hooks(const LedgerHooks& hooks) {
-  std::call_once(g_hooks_once, [&] { g_hooks = hooks; });
+void set_ledger_hooks(const LedgerHooks& set) {
+  std::lock_guard lock(g_hooks_mu);
+  const size_t n = g_hook_count.load(std::memory_order_relaxed);
+  for (size_t k = 0; k < n; ++k)
+    if (same_hooks(g_hooks[k], set)) return;
+  if (n == kMaxHookSets) throw Error(Status::error, "too many ledger hook sets");
+  g_hooks[n] = set;
+  g_hook_count.store(n + 1, std::memory_order_release);
 }
 
 namespace {
@@ -272,8 +290,10 @@ json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, c
 /// Tells the installed hook (tiers) that the account's qualifying points changed.
 void points_changed(Ctx& ctx, storage::Tx& tx, const Account& a, int64_t points, Timestamp occurred, const char* cause,
                     Timestamp now) {
-  if (!g_hooks.on_points || points == 0) return;
-  g_hooks.on_points(ctx, tx, {{a.id, a.customer_id, a.program_id, a.opened_at}, points, occurred, cause}, now);
+  if (points == 0) return;
+  for (const auto& h : hooks())
+    if (h.on_points)
+      h.on_points(ctx, tx, {{a.id, a.customer_id, a.program_id, a.opened_at}, points, occurred, cause}, now);
 }
 
 /// The outbox event of a ledger entry, with the balance after it (`a` already updated). Kept
@@ -480,6 +500,10 @@ std::optional<AccountRef> find_account_ref(const Ctx& ctx, storage::Tx& tx, cons
 AccountRef open_account_ref(Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now) {
   const Target t = resolve(ctx, tx, i, now);
   return {t.account.id, t.account.customer_id, t.account.program_id, t.account.opened_at};
+}
+
+int64_t available_points(storage::Tx& tx, const AccountRef& account) {
+  return load_account(tx, account.id).available();
 }
 
 json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
@@ -864,10 +888,9 @@ json balance(Ctx& ctx, const json& in) {
     a.program_id = i.has("program_id") ? i.str("program_id") : default_program(tx, ctx.tenant()).id;
   }
   json out = balance_json(a);
-  if (g_hooks.decorate_balance) {
-    const AccountRef ref{a.id, a.customer_id, a.program_id, a.opened_at};
-    g_hooks.decorate_balance(ctx, tx, a.id ? &ref : nullptr, a.program_id, out, ctx.engine.now());
-  }
+  const AccountRef ref{a.id, a.customer_id, a.program_id, a.opened_at};
+  for (const auto& h : hooks())
+    if (h.decorate_balance) h.decorate_balance(ctx, tx, a.id ? &ref : nullptr, a.program_id, out, ctx.engine.now());
   return out;
 }
 
@@ -1013,10 +1036,10 @@ json hold_json(storage::Tx& tx, const std::string& id) {
           {"entry_id", q.is_null(9) ? json(nullptr) : json(q.text(9))}};
 }
 
-Hold find_hold(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+Hold find_hold(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
   auto q =
       tx.q("SELECT account_id, points, status, expires_at FROM holds WHERE id = ?1 AND tenant_id = ?2", id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no hold '{}'", id), "id");
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no hold '{}'", id), field);
   return {id, q.i64(0), q.i64(1), q.text(2), q.i64(3)};
 }
 
@@ -1041,25 +1064,24 @@ void release_hold(storage::Tx& tx, const Hold& h, const char* status, Timestamp 
   tx.q("UPDATE holds SET status = ?2, resolved_at = ?3 WHERE id = ?1", h.id, status, now).run();
 }
 
-json hold_create(Ctx& ctx, const json& in) {
-  Input i(in, {"customer_id", "program_id", "points", "expires_at", "ttl_seconds", "reason", "idempotency_key"});
+}  // namespace
+
+json hold_create_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"customer_id", "program_id", "points", "expires_at", "ttl_seconds", "reason", "idempotency_key"}, path);
   const int64_t points = i.i64("points", 1, kMaxAmount);
   const auto reason = i.opt_str("reason", 500);
-  const Timestamp now = ctx.engine.now();
   if (i.has("expires_at") && i.has("ttl_seconds")) i.fail("ttl_seconds", "give expires_at or ttl_seconds, not both");
   const Timestamp expires =
       i.has("expires_at") ? i.time("expires_at") : now + i.opt_i64("ttl_seconds", 1, 30 * 86'400).value_or(900) * 1000;
-  const auto key = idem_key(in, "hold.create");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
+  const auto key = idem_key(in, "hold.create", path);
   if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
   if (expires <= now) i.fail("expires_at", "must be in the future");
   Target t = resolve(ctx, tx, i, now);
   Account& a = t.account;
   if (a.available() < points)
     throw Error(Status::insufficient, fmt::format("cannot hold {} points: {} available", points, a.available()),
-                "points", {{"available", a.available()}});
+                i.field("points"), {{"available", a.available()}});
   const std::string id = crypto::new_id("hld");
   tx.q("INSERT INTO holds(id, tenant_id, account_id, points, status, reason, expires_at, created_at) "
        "VALUES(?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7)",
@@ -1072,34 +1094,34 @@ json hold_create(Ctx& ctx, const json& in) {
     tx.q("INSERT INTO hold_allocations(hold_id, bucket_id, points) VALUES(?1, ?2, ?3)", id, c.bucket, take).run();
     need -= take;
   }
-  if (need > 0) throw Error(Status::insufficient, "not enough unreserved points in the account's buckets", "points");
+  if (need > 0)
+    throw Error(Status::insufficient, "not enough unreserved points in the account's buckets", i.field("points"));
   a.held += points;
   save_account(tx, a);
   json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
   return out;
 }
 
-json hold_commit(Ctx& ctx, const json& in) {
-  Input i(in, {"id", "points", "reason", "idempotency_key", "metadata"});
+json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"id", "points", "reason", "idempotency_key", "metadata"}, path);
   const std::string id = i.str("id");
   const auto points = i.opt_i64("points", 1, kMaxAmount);
   const auto reason = i.opt_str("reason", 500);
   const auto metadata = i.opt_object("metadata");
-  const Timestamp now = ctx.engine.now();
-  const auto key = idem_key(in, "hold.commit");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
+  const auto key = idem_key(in, "hold.commit", path);
   if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  const Hold h = find_hold(tx, ctx.tenant(), id);
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  const Hold h = find_hold(tx, ctx.tenant(), id, i.field("id"));
   if (h.status != "active")
-    throw Error(Status::conflict, fmt::format("the hold is already {}", h.status), "id", {{"status", h.status}});
-  if (now >= h.expires_at) throw Error(Status::conflict, "the hold has expired", "id", {{"status", "expired"}});
+    throw Error(Status::conflict, fmt::format("the hold is already {}", h.status), i.field("id"),
+                {{"status", h.status}});
+  if (now >= h.expires_at)
+    throw Error(Status::conflict, "the hold has expired", i.field("id"), {{"status", "expired"}});
   const int64_t amount = points.value_or(h.points);
   if (amount > h.points)
-    throw Error(Status::invalid, fmt::format("cannot commit {} points of a {}-point hold", amount, h.points), "points");
+    throw Error(Status::invalid, fmt::format("cannot commit {} points of a {}-point hold", amount, h.points),
+                i.field("points"));
   std::vector<Slice> slices;
   int64_t need = amount;
   for (const auto& s : hold_slices(tx, id)) {
@@ -1125,29 +1147,26 @@ json hold_commit(Ctx& ctx, const json& in) {
   json out = {
       {"hold", hold_json(tx, id)}, {"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
   return out;
 }
 
-json hold_void(Ctx& ctx, const json& in) {
-  Input i(in, {"id", "idempotency_key"});
+json hold_void_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"id", "idempotency_key"}, path);
   const std::string id = i.str("id");
-  const Timestamp now = ctx.engine.now();
-  const auto key = idem_key(in, "hold.void");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
+  const auto key = idem_key(in, "hold.void", path);
   if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  const Hold h = find_hold(tx, ctx.tenant(), id);
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  const Hold h = find_hold(tx, ctx.tenant(), id, i.field("id"));
   if (h.status == "committed")
-    throw Error(Status::conflict, "the hold is already committed", "id", {{"status", h.status}});
+    throw Error(Status::conflict, "the hold is already committed", i.field("id"), {{"status", h.status}});
   if (h.status == "active") release_hold(tx, h, now >= h.expires_at ? "expired" : "voided", now);
   json out = {
       {"hold", hold_json(tx, id)}, {"balance", balance_json(load_account(tx, h.account_id))}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
   return out;
 }
+
+namespace {
 
 json hold_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
@@ -1297,7 +1316,8 @@ json run_due(Ctx& ctx, const json& in) {
               {"points_released", total.points_released},
               {"buckets_expired", total.buckets_expired},
               {"points_expired", total.points_expired}};
-  if (g_hooks.run_due) g_hooks.run_due(ctx, tx, cutoff, clock_now, out);
+  for (const auto& h : hooks())
+    if (h.run_due) h.run_due(ctx, tx, cutoff, clock_now, out);
   tx.commit();
   return out;
 }
@@ -1375,6 +1395,8 @@ json verify(Ctx& ctx, const json& in) {
       "WHERE hold_id = h.id) AS alloc FROM holds h JOIN accounts a ON a.id = h.account_id WHERE "
       "h.tenant_id = ?1 AND h.status = 'active' AND h.points != alloc",
       "a hold's reservations equal its points");
+  for (const auto& h : hooks())
+    if (h.verify) h.verify(ctx, tx, violations);
   return {{"ok", violations.empty()}, {"accounts_checked", accounts}, {"violations", std::move(violations)}};
 }
 
@@ -1403,9 +1425,9 @@ constexpr OpDef kOps[] = {
     {"ledger.entry", entry_get, kScopeRead},
     {"ledger.run_due", run_due, kScopeAdmin},
     {"ledger.verify", verify, kScopeRead},
-    {"hold.create", hold_create, kScopePos},
-    {"hold.commit", hold_commit, kScopePos},
-    {"hold.void", hold_void, kScopePos},
+    {"hold.create", write_op<hold_create_in_tx>, kScopePos},
+    {"hold.commit", write_op<hold_commit_in_tx>, kScopePos},
+    {"hold.void", write_op<hold_void_in_tx>, kScopePos},
     {"hold.get", hold_get, kScopeRead},
 };
 

@@ -48,4 +48,22 @@ json redeem_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
 /// expired_on_refund, replayed}; Status::conflict once nothing is left to refund.
 json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
 
+/// Reserves points in a hold inside `tx`. `in` has the fields of `hold.create` (customer_id,
+/// program_id?, points, expires_at? | ttl_seconds?, reason?, idempotency_key?). Returns {hold,
+/// balance, replayed}. Throws Status::insufficient when fewer points are available.
+json hold_create_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
+
+/// Commits an active hold into a `redeem` entry inside `tx` (`hold.commit`: id, points?, reason?,
+/// metadata?, idempotency_key?). Returns {hold, entry, balance, replayed}; Status::conflict when
+/// the hold is no longer active or has expired.
+json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
+
+/// Releases an active hold inside `tx` (`hold.void`: id, idempotency_key?); marked expired when
+/// past its expiry, voided otherwise; nothing to do for a hold already voided or expired.
+/// Returns {hold, balance, replayed}; Status::conflict for a committed hold.
+json hold_void_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now);
+
+/// The account's available points (balance minus active holds) as `ledger.balance` shows them.
+int64_t available_points(storage::Tx& tx, const AccountRef& account);
+
 }  // namespace loyalty::detail

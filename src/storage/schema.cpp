@@ -434,6 +434,60 @@ CREATE TABLE checkin_rules(
   points INTEGER NOT NULL,
   PRIMARY KEY(checkin_id, rule_id)) WITHOUT ROWID;
 )sql",
+    // 8: rewards (src/rewards/): the catalog and its redemptions. `stock` is what is left (NULL:
+    // unlimited); `stock_supplied` is the initial stock plus top-ups minus reductions, so
+    // stock_supplied - active redemptions (reserved, fulfilled) = stock.
+    R"sql(
+CREATE TABLE rewards(
+  reward_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  program_id TEXT NOT NULL REFERENCES programs(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  image_url TEXT,
+  category TEXT,
+  cost_points INTEGER NOT NULL CHECK(cost_points > 0),
+  stock INTEGER CHECK(stock IS NULL OR stock >= 0),
+  stock_supplied INTEGER,
+  starts_at INTEGER,
+  ends_at INTEGER,
+  min_tier_id TEXT,
+  per_customer_limit INTEGER,
+  limit_period TEXT,
+  reservation_ttl_s INTEGER NOT NULL,
+  refundable INTEGER NOT NULL,
+  metadata TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX rewards_tenant ON rewards(tenant_id, seq);
+
+CREATE TABLE redemptions(
+  redemption_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  program_id TEXT NOT NULL,
+  reward_id TEXT NOT NULL REFERENCES rewards(reward_id),
+  customer_id TEXT NOT NULL,
+  account_id INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('reserved', 'fulfilled', 'cancelled', 'expired')),
+  coupon_code TEXT NOT NULL UNIQUE,
+  hold_id TEXT,
+  entry_id TEXT,
+  refund_entry_id TEXT,
+  expires_at INTEGER,
+  created_at INTEGER NOT NULL,
+  fulfilled_at INTEGER,
+  cancelled_at INTEGER,
+  expired_at INTEGER,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX redemptions_customer ON redemptions(tenant_id, customer_id, seq);
+CREATE INDEX redemptions_limit ON redemptions(reward_id, customer_id, created_at);
+CREATE INDEX redemptions_reward ON redemptions(reward_id, status);
+CREATE INDEX redemptions_due ON redemptions(tenant_id, expires_at) WHERE status = 'reserved';
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -743,6 +743,14 @@ std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account
   return f;
 }
 
+std::optional<TierFacts> find_tier(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
+                                   const std::string& tier_id) {
+  auto q = tx.q("SELECT name, rank FROM tiers WHERE id = ?1 AND tenant_id = ?2 AND program_id = ?3", tier_id, tenant,
+                program_id);
+  if (!q.step()) return std::nullopt;
+  return TierFacts{tier_id, q.text(0), q.i64(1), 1000};
+}
+
 void install_tier_hooks() { set_ledger_hooks({on_points, decorate_balance, run_due}); }
 
 }  // namespace loyalty::detail

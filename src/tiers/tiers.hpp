@@ -37,4 +37,9 @@ struct TierFacts {
 /// nullopt when the account has no tier (or the program no tiers).
 std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account);
 
+/// A tier of the tenant's program by id (name and rank; the multiplier is not read); nullopt
+/// when there is none in that program.
+std::optional<TierFacts> find_tier(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
+                                   const std::string& tier_id);
+
 }  // namespace loyalty::detail

@@ -153,6 +153,19 @@ inline const Op<loy_session> kSessionOps[] = {
     {"checkin.submit", loy_checkin_submit},
     {"checkin.get", loy_checkin_get},
     {"checkin.list", loy_checkin_list},
+    {"reward.create", loy_reward_create},
+    {"reward.get", loy_reward_get},
+    {"reward.list", loy_reward_list},
+    {"reward.update", loy_reward_update},
+    {"reward.deactivate", loy_reward_deactivate},
+    {"reward.stock", loy_reward_stock},
+    {"reward.redeem", loy_reward_redeem},
+    {"reward.reserve", loy_reward_reserve},
+    {"redemption.fulfil", loy_redemption_fulfil},
+    {"redemption.cancel", loy_redemption_cancel},
+    {"redemption.get", loy_redemption_get},
+    {"redemption.by_code", loy_redemption_by_code},
+    {"redemption.list", loy_redemption_list},
 };
 
 /// Every admin operation of loyalty.h with its dispatch name.

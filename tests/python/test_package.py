@@ -52,11 +52,11 @@ def test_generated_methods_call_the_right_operation(session: loyalty.Session, cu
 
 def test_dynamic_namespace_for_an_unlisted_module(session: loyalty.Session, monkeypatch: pytest.MonkeyPatch) -> None:
     # As if the engine build had a module the package has no namespace line for.
-    monkeypatch.setattr(loyalty.Session, "_OPS", loyalty.Session.operations() | {"reward.redeem"})
-    ns = session.reward
-    assert isinstance(ns, Namespace) and ns.PREFIX == "reward"
+    monkeypatch.setattr(loyalty.Session, "_OPS", loyalty.Session.operations() | {"analytics.summary"})
+    ns = session.analytics
+    assert isinstance(ns, Namespace) and ns.PREFIX == "analytics"
     with pytest.raises(loyalty.InvalidError) as exc:  # the engine does not know it (yet)
-        ns.redeem(x=1)
+        ns.summary(x=1)
     assert exc.value.field == "operation"
 
 

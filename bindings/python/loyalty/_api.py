@@ -21,6 +21,8 @@ from ._ops import (
     Namespace,
     ProgramOps,
     PurchaseOps,
+    RedemptionOps,
+    RewardOps,
     RuleOps,
     SessionInfoOps,
     TenantOps,
@@ -285,6 +287,8 @@ class Session(_OpHandle):
     purchase = namespace(PurchaseOps)
     location = namespace(LocationOps)
     checkin = namespace(CheckinOps)
+    reward = namespace(RewardOps)
+    redemption = namespace(RedemptionOps)
     audit = namespace(AuditOps)
 
     def __init__(self, handle: Any) -> None:

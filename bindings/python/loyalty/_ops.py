@@ -220,6 +220,31 @@ class CheckinOps(Namespace):
     list = op("checkin.list", "Lists check-ins (by customer, location, status, fraud signals).")
 
 
+class RewardOps(Namespace):
+    """``reward.*``: the rewards catalog and redemption (one step or reserved)."""
+
+    PREFIX = "reward"
+    create = op("reward.create", "Creates a reward (cost, stock or unlimited, window, per-customer limit, tier).")
+    get = op("reward.get", "One reward by id.")
+    list = op("reward.list", "Lists rewards (category, available_now, affordable_for a customer; cursor).")
+    update = op("reward.update", "Changes a reward's fields (null clears an optional one).")
+    deactivate = op("reward.deactivate", "Deactivates a reward: no further redemptions.")
+    stock = op("reward.stock", "Tops up or reduces the stock (delta), or sets it (stock); audited.")
+    redeem = op("reward.redeem", "Redeems in one step: points, a unit and a coupon code, atomically.")
+    reserve = op("reward.reserve", "Reserves a reward: a hold on the points and a unit, until it expires.")
+
+
+class RedemptionOps(Namespace):
+    """``redemption.*``: fulfilling, cancelling and finding redemptions."""
+
+    PREFIX = "redemption"
+    fulfil = op("redemption.fulfil", "Fulfils a reservation: its hold becomes a redeem entry.")
+    cancel = op("redemption.cancel", "Cancels a reservation or a refundable fulfilled redemption; refunds once.")
+    get = op("redemption.get", "One redemption by id.")
+    by_code = op("redemption.by_code", "The redemption with a coupon code (for the cashier).")
+    list = op("redemption.list", "A customer's redemptions, oldest first (reward, status; cursor).")
+
+
 class AuditOps(Namespace):
     """``audit.*``: the hash-chained audit log (the tenant's, or the engine's on an admin handle)."""
 

@@ -14,7 +14,7 @@ namespace {
 
 struct TenantA {
   std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, redeem_entry, hold, key_id, key,
-      tier, location, checkin;
+                                 tier, location, checkin, reward, redemption, reservation, coupon;
 };
 
 /// Everything tenant A can observe about its objects.
@@ -35,6 +35,9 @@ json snapshot(const World& w, const TenantA& a) {
           {"location", w.call("location.get", {{"id", a.location}})},
           {"checkin", w.call("checkin.get", {{"id", a.checkin}})},
           {"checkins", w.call("checkin.list", {{"customer_id", a.customer}})},
+          {"reward", w.call("reward.get", {{"id", a.reward}})},
+          {"redemption", w.call("redemption.get", {{"id", a.redemption}})},
+          {"redemptions", w.call("redemption.list", {{"customer_id", a.customer}})},
           {"audit", w.call("audit.list", {{"limit", 1000}})}};
 }
 
@@ -95,9 +98,20 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
                      {{"customer_id", a.customer}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}})["checkin"]["id"]
                   .get<std::string>();
 
+  a.reward = w.call("reward.create", {{"name", "Mug"}, {"cost_points", 10}, {"stock", 5}})["id"].get<std::string>();
+  const json a_redeemed =
+      w.call("reward.redeem", {{"reward_id", a.reward}, {"customer_id", a.customer}, {"idempotency_key", "rw-1"}});
+  a.redemption = a_redeemed["redemption"]["id"].get<std::string>();
+  a.coupon = a_redeemed["redemption"]["coupon_code"].get<std::string>();
+  a.reservation =
+      w.call("reward.reserve",
+             {{"reward_id", a.reward}, {"customer_id", a.customer}, {"idempotency_key", "rw-2"}})["redemption"]["id"]
+          .get<std::string>();
+
   auto [b, b_program] = w.other_tenant("Tenant B");
   const std::string b_customer = b.call("customer.enroll", {{"external_id", "b-customer"}})["id"];
   b.call("ledger.earn", {{"customer_id", b_customer}, {"points", 7}});
+  const std::string b_reward = b.call("reward.create", {{"name", "Pen"}, {"cost_points", 1}})["id"];
 
   const json before_a = snapshot(w, a);
   const json before_b = snapshot_b(b, b_customer);
@@ -170,14 +184,38 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"checkin.submit",
        {{"customer_id", b_customer}, {"location_id", a.location}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}},
        "location_id"},
+      {"reward.create", {{"program_id", a.program}, {"name", "x"}, {"cost_points", 1}}, "program_id"},
+      {"reward.create", {{"name", "x"}, {"cost_points", 1}, {"min_tier_id", a.tier}}, "min_tier_id"},
+      {"reward.get", {{"id", a.reward}}, "id"},
+      {"reward.list", {{"program_id", a.program}}, "program_id"},
+      {"reward.list", {{"affordable_for", a.customer}}, "affordable_for"},
+      {"reward.update", {{"id", a.reward}, {"name", "Hijacked"}}, "id"},
+      {"reward.deactivate", {{"id", a.reward}}, "id"},
+      {"reward.stock", {{"id", a.reward}, {"delta", -5}, {"reason", "x"}}, "id"},
+      {"reward.redeem", {{"reward_id", a.reward}, {"customer_id", b_customer}, {"idempotency_key", "x1"}}, "reward_id"},
+      {"reward.redeem",
+       {{"reward_id", b_reward}, {"customer_id", a.customer}, {"idempotency_key", "x2"}},
+       "customer_id"},
+      {"reward.reserve",
+       {{"reward_id", a.reward}, {"customer_id", b_customer}, {"idempotency_key", "x3"}},
+       "reward_id"},
+      {"reward.reserve",
+       {{"reward_id", b_reward}, {"customer_id", a.customer}, {"idempotency_key", "x4"}},
+       "customer_id"},
+      {"redemption.fulfil", {{"id", a.reservation}}, "id"},
+      {"redemption.cancel", {{"id", a.reservation}}, "id"},
+      {"redemption.cancel", {{"id", a.redemption}}, "id"},
+      {"redemption.get", {{"id", a.redemption}}, "id"},
+      {"redemption.by_code", {{"code", a.coupon}}, "code"},
+      {"redemption.list", {{"customer_id", a.customer}}, "customer_id"},
+      {"redemption.list", {{"customer_id", b_customer}, {"reward_id", a.reward}}, "reward_id"},
   };
 
   // Ops that take no id of an existing object (checked below for scoping instead).
-  const std::set<std::string> no_foreign_id = {"session.info", "apikey.create", "apikey.list",       "program.create",
-                                               "program.list", "customer.list", "ledger.run_due",    "ledger.verify",
-                                               "audit.list",   "audit.verify",  "ledger.earn_batch", "events.poll",
-                                               "rule.list",    "location.create", "location.list", "location.nearby",
-                                               "location.within"};
+  const std::set<std::string> no_foreign_id = {
+      "session.info",   "apikey.create",   "apikey.list",   "program.create",  "program.list",      "customer.list",
+      "ledger.run_due", "ledger.verify",   "audit.list",    "audit.verify",    "ledger.earn_batch", "events.poll",
+      "rule.list",      "location.create", "location.list", "location.nearby", "location.within"};
   std::set<std::string> covered;
   for (const auto& c : cases) covered.insert(c.op);
   for (const auto& op : loyalty::session_operations()) {
@@ -188,7 +226,8 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
 
   const std::vector<std::string> a_ids = {a.program,      a.customer, a.external_id, a.earn_entry, a.pending_entry,
                                           a.redeem_entry, a.hold,     a.key_id,      a.tier,       a_rule,
-                                          "a-order-1",    a.location, a.checkin};
+                                          "a-order-1",    a.location, a.checkin,     a.reward,     a.redemption,
+                                          a.reservation,  a.coupon};
   for (const auto& c : cases) {
     CAPTURE(c.op);
     CAPTURE(c.input.dump());

@@ -1,0 +1,367 @@
+// The rewards catalog: create, get, list (by category, affordable for a customer, available now),
+// update, deactivate, and audited stock changes.
+#include "rewards/rewards.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "audit/audit.hpp"
+#include "core/registry.hpp"
+#include "crypto/crypto.hpp"
+#include "customers/customers.hpp"
+#include "ledger/ledger.hpp"
+#include "programs/programs.hpp"
+#include "tiers/tiers.hpp"
+
+namespace loyalty::detail {
+
+namespace {
+
+constexpr int64_t kMaxStock = 1'000'000'000;
+constexpr int64_t kMaxLimit = 1'000'000;
+constexpr int64_t kMaxTtlS = 30 * 86'400;
+constexpr size_t kMaxMetadataBytes = 16 * 1024;
+const std::initializer_list<std::string_view> kPeriods = {"day", "week", "month", "year", "lifetime"};
+
+constexpr const char* kCols =
+    "reward_id, program_id, name, description, image_url, category, cost_points, stock, stock_supplied, starts_at, "
+    "ends_at, min_tier_id, per_customer_limit, limit_period, reservation_ttl_s, refundable, metadata, active, "
+    "created_at, updated_at, seq";
+constexpr int kSeqCol = 20;
+
+json opt_i64_json(storage::Query& q, int col) { return q.is_null(col) ? json(nullptr) : json(q.i64(col)); }
+
+json row_json(storage::Query& q) {
+  json limit = nullptr;
+  if (!q.is_null(12)) limit = {{"count", q.i64(12)}, {"period", q.text(13)}};
+  return {{"id", q.text(0)},
+          {"program_id", q.text(1)},
+          {"name", q.text(2)},
+          {"description", q.text(3)},
+          {"image_url", opt_text_json(q, 4)},
+          {"category", opt_text_json(q, 5)},
+          {"cost_points", q.i64(6)},
+          {"stock", opt_i64_json(q, 7)},
+          {"stock_supplied", opt_i64_json(q, 8)},
+          {"starts_at", opt_time_json(q, 9)},
+          {"ends_at", opt_time_json(q, 10)},
+          {"min_tier_id", opt_text_json(q, 11)},
+          {"per_customer_limit", std::move(limit)},
+          {"reservation_ttl_seconds", q.i64(14)},
+          {"refundable", q.i64(15) != 0},
+          {"metadata", json::parse(q.text(16))},
+          {"active", q.i64(17) != 0},
+          {"created_at", format_time(q.i64(18))},
+          {"updated_at", format_time(q.i64(19))}};
+}
+
+Reward reward_from(storage::Query& q) {
+  Reward r;
+  r.id = q.text(0);
+  r.program_id = q.text(1);
+  r.name = q.text(2);
+  r.cost_points = q.i64(6);
+  r.stock = q.opt_i64(7);
+  r.starts_at = q.opt_i64(9);
+  r.ends_at = q.opt_i64(10);
+  r.min_tier_id = q.opt_text(11);
+  r.per_customer_limit = q.opt_i64(12);
+  r.limit_period = q.is_null(13) ? "lifetime" : q.text(13);
+  r.reservation_ttl_s = q.i64(14);
+  r.refundable = q.i64(15) != 0;
+  r.active = q.i64(17) != 0;
+  return r;
+}
+
+/// True when the input names `key` with an explicit null (clears an optional field on update).
+bool cleared(const json& in, const char* key) { return in.is_object() && in.contains(key) && in.at(key).is_null(); }
+
+/// The catalog fields of reward.create / reward.update; every one optional here (create checks
+/// the required ones). `set_*` tells an update which nullable fields it names (null clears).
+struct Fields {
+  std::optional<std::string> name, description, image_url, category, min_tier_id, metadata;
+  std::optional<int64_t> cost_points, ttl_s, limit_count;
+  std::optional<std::string> limit_period;
+  std::optional<Timestamp> starts_at, ends_at;
+  std::optional<bool> refundable, active;
+  bool set_image_url = false, set_category = false, set_min_tier = false, set_limit = false, set_starts = false,
+       set_ends = false;
+};
+
+Fields read_fields(const Input& i, const json& in) {
+  Fields f;
+  f.name = i.opt_str("name", 200);
+  if (f.name && f.name->empty()) i.fail("name", "must not be empty");
+  f.description = i.opt_str("description", 2000);
+  f.image_url = i.opt_str("image_url", 2000);
+  if (f.image_url && f.image_url->rfind("https://", 0) != 0 && f.image_url->rfind("http://", 0) != 0)
+    i.fail("image_url", "must be an http:// or https:// URL");
+  f.category = i.opt_str("category", 100);
+  if (f.category && f.category->empty()) i.fail("category", "must not be empty");
+  f.cost_points = i.opt_i64("cost_points", 1, kMaxAmount);
+  f.starts_at = i.opt_time("starts_at");
+  f.ends_at = i.opt_time("ends_at");
+  f.min_tier_id = i.opt_str("min_tier_id");
+  if (i.has("per_customer_limit")) {
+    const json& l = i.raw("per_customer_limit");
+    if (!l.is_object()) i.fail("per_customer_limit", "must be {count, period} or null");
+    Input li(l, {"count", "period"}, i.field("per_customer_limit"));
+    f.limit_count = li.i64("count", 1, kMaxLimit);
+    f.limit_period = li.opt_enum("period", kPeriods);
+    if (!f.limit_period) li.fail("period", "is required: day, week, month, year or lifetime");
+  }
+  f.ttl_s = i.opt_i64("reservation_ttl_seconds", 1, kMaxTtlS);
+  f.refundable = i.opt_bool("refundable");
+  f.active = i.opt_bool("active");
+  if (auto m = i.opt_object("metadata")) {
+    f.metadata = m->dump();
+    if (f.metadata->size() > kMaxMetadataBytes)
+      i.fail("metadata", fmt::format("must be at most {} bytes of JSON", kMaxMetadataBytes));
+  }
+  f.set_image_url = f.image_url || cleared(in, "image_url");
+  f.set_category = f.category || cleared(in, "category");
+  f.set_min_tier = f.min_tier_id || cleared(in, "min_tier_id");
+  f.set_limit = f.limit_count || cleared(in, "per_customer_limit");
+  f.set_starts = f.starts_at || cleared(in, "starts_at");
+  f.set_ends = f.ends_at || cleared(in, "ends_at");
+  return f;
+}
+
+void check_window(const Input& i, std::optional<Timestamp> starts, std::optional<Timestamp> ends) {
+  if (starts && ends && *ends <= *starts) i.fail("ends_at", "must be later than starts_at");
+}
+
+void check_tier(storage::Tx& tx, const std::string& tenant, const std::string& program, const std::string& tier,
+                const std::string& field) {
+  if (!find_tier(tx, tenant, program, tier))
+    throw Error(Status::not_found, fmt::format("no tier '{}' in program '{}'", tier, program), field);
+}
+
+json reward_create(Ctx& ctx, const json& in) {
+  Input i(in,
+          {"program_id", "name", "description", "image_url", "category", "cost_points", "stock", "starts_at", "ends_at",
+           "min_tier_id", "per_customer_limit", "reservation_ttl_seconds", "refundable", "metadata", "active"});
+  const std::string name = i.str("name", 200);
+  const int64_t cost = i.i64("cost_points", 1, kMaxAmount);
+  const Fields f = read_fields(i, in);
+  const auto stock = i.opt_i64("stock", 0, kMaxStock);
+  check_window(i, f.starts_at, f.ends_at);
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const Program p =
+      i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id")) : default_program(tx, ctx.tenant());
+  if (f.min_tier_id) check_tier(tx, ctx.tenant(), p.id, *f.min_tier_id, "min_tier_id");
+  const std::string id = crypto::new_id("rwd");
+  tx.q("INSERT INTO rewards(reward_id, seq, tenant_id, program_id, name, description, image_url, category, "
+       "cost_points, stock, stock_supplied, starts_at, ends_at, min_tier_id, per_customer_limit, limit_period, "
+       "reservation_ttl_s, refundable, metadata, active, created_at, updated_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20)",
+       id, next_seq(tx, "rewards"), ctx.tenant(), p.id, name, f.description.value_or(""), f.image_url, f.category, cost,
+       stock, f.starts_at, f.ends_at, f.min_tier_id, f.limit_count, f.limit_period, f.ttl_s.value_or(900),
+       f.refundable.value_or(false), f.metadata.value_or("{}"), f.active.value_or(true), now)
+      .run();
+  audit_append(tx, ctx.tenant(), ctx.actor(), "reward.create", id, now,
+               {{"name", name}, {"cost_points", cost}, {"stock", stock ? json(*stock) : json(nullptr)}});
+  json out = reward_json(tx, id);
+  tx.commit();
+  return out;
+}
+
+json reward_get(Ctx& ctx, const json& in) {
+  Input i(in, {"id"});
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  load_reward(tx, ctx.tenant(), i.str("id"), "id");
+  return reward_json(tx, i.str("id"));
+}
+
+// Lists rewards in creation order: {program_id?, category?, active?, available_now?,
+// affordable_for?, limit?, cursor?}. `available_now`: active, inside the window, in stock;
+// `affordable_for`: costs no more than that customer's available points in the reward's program.
+json reward_list(Ctx& ctx, const json& in) {
+  Input i(in, {"program_id", "category", "active", "available_now", "affordable_for", "limit", "cursor"});
+  const auto program = i.opt_str("program_id");
+  const auto category = i.opt_str("category", 100);
+  const auto active = i.opt_bool("active");
+  const bool available_now = i.boolean("available_now", false);
+  const auto customer = i.opt_str("affordable_for");
+  const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
+  const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  if (program) load_program(tx, ctx.tenant(), *program);
+  if (customer) require_customer(tx, ctx.tenant(), *customer, "affordable_for");
+  std::map<std::string, int64_t> available;  // program -> the customer's available points
+  auto affordable = [&](const std::string& prog, int64_t cost) {
+    auto it = available.find(prog);
+    if (it == available.end()) {
+      const auto ref = find_account_ref(
+          ctx, tx, Input(json{{"customer_id", *customer}, {"program_id", prog}}, {"customer_id", "program_id"}));
+      it = available.emplace(prog, ref ? available_points(tx, *ref) : 0).first;
+    }
+    return cost <= it->second;
+  };
+  auto q = tx.q(fmt::format("SELECT {} FROM rewards WHERE tenant_id = ?1 AND seq > ?2 "
+                            "AND (?3 IS NULL OR program_id = ?3) AND (?4 IS NULL OR category = ?4) "
+                            "AND (?5 IS NULL OR active = ?5) AND (?6 = 0 OR (active = 1 AND (stock IS NULL OR "
+                            "stock > 0) AND (starts_at IS NULL OR starts_at <= ?7) AND (ends_at IS NULL OR "
+                            "ends_at > ?7))) ORDER BY seq",
+                            kCols),
+                ctx.tenant(), after, program, category, active, available_now, now);
+  // Affordability is decided per row, so the page is filled here rather than by LIMIT.
+  json items = json::array();
+  int64_t last = 0;
+  bool more = false;
+  while (q.step()) {
+    if (customer && !affordable(q.text(1), q.i64(6))) continue;
+    if (static_cast<int64_t>(items.size()) == limit) {
+      more = true;
+      break;
+    }
+    items.push_back(row_json(q));
+    last = q.i64(kSeqCol);
+  }
+  return {{"items", std::move(items)}, {"next_cursor", more ? json(encode_cursor(last)) : json(nullptr)}};
+}
+
+json reward_update(Ctx& ctx, const json& in) {
+  Input i(in, {"id", "name", "description", "image_url", "category", "cost_points", "starts_at", "ends_at",
+               "min_tier_id", "per_customer_limit", "reservation_ttl_seconds", "refundable", "metadata", "active"});
+  const std::string id = i.str("id");
+  const Fields f = read_fields(i, in);
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const Reward cur = load_reward(tx, ctx.tenant(), id, "id");
+  const auto starts = f.set_starts ? f.starts_at : cur.starts_at;
+  const auto ends = f.set_ends ? f.ends_at : cur.ends_at;
+  check_window(i, starts, ends);
+  if (f.min_tier_id) check_tier(tx, ctx.tenant(), cur.program_id, *f.min_tier_id, "min_tier_id");
+  tx.q("UPDATE rewards SET name = COALESCE(?2, name), description = COALESCE(?3, description), "
+       "image_url = CASE WHEN ?4 THEN ?5 ELSE image_url END, category = CASE WHEN ?6 THEN ?7 ELSE category END, "
+       "cost_points = COALESCE(?8, cost_points), starts_at = ?9, ends_at = ?10, "
+       "min_tier_id = CASE WHEN ?11 THEN ?12 ELSE min_tier_id END, "
+       "per_customer_limit = CASE WHEN ?13 THEN ?14 ELSE per_customer_limit END, "
+       "limit_period = CASE WHEN ?13 THEN ?15 ELSE limit_period END, "
+       "reservation_ttl_s = COALESCE(?16, reservation_ttl_s), refundable = COALESCE(?17, refundable), "
+       "metadata = COALESCE(?18, metadata), active = COALESCE(?19, active), updated_at = ?20 WHERE reward_id = ?1",
+       id, f.name, f.description, f.set_image_url, f.image_url, f.set_category, f.category, f.cost_points, starts, ends,
+       f.set_min_tier, f.min_tier_id, f.set_limit, f.limit_count, f.limit_period, f.ttl_s, f.refundable, f.metadata,
+       f.active, now)
+      .run();
+  json fields = json::array();
+  for (const char* k :
+       {"name", "description", "image_url", "category", "cost_points", "starts_at", "ends_at", "min_tier_id",
+        "per_customer_limit", "reservation_ttl_seconds", "refundable", "metadata", "active"})
+    if (in.contains(k)) fields.push_back(k);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "reward.update", id, now, {{"fields", fields}});
+  json out = reward_json(tx, id);
+  tx.commit();
+  return out;
+}
+
+json reward_deactivate(Ctx& ctx, const json& in) {
+  Input i(in, {"id"});
+  const std::string id = i.str("id");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  if (load_reward(tx, ctx.tenant(), id, "id").active) {
+    tx.q("UPDATE rewards SET active = 0, updated_at = ?2 WHERE reward_id = ?1", id, now).run();
+    audit_append(tx, ctx.tenant(), ctx.actor(), "reward.deactivate", id, now, json::object());
+  }
+  json out = reward_json(tx, id);
+  tx.commit();
+  return out;
+}
+
+// Changes the stock: {id, delta} tops up (> 0) or reduces (< 0, never below zero), {id, stock}
+// sets what is left (null: unlimited); `reason` is recorded in the audit log.
+json reward_stock(Ctx& ctx, const json& in) {
+  Input i(in, {"id", "delta", "stock", "reason"});
+  const std::string id = i.str("id");
+  const auto delta = i.opt_i64("delta", -kMaxStock, kMaxStock);
+  const bool set = in.is_object() && in.contains("stock");
+  const auto stock = i.opt_i64("stock", 0, kMaxStock);
+  const std::string reason = i.str("reason", 500);
+  if (delta && set) i.fail("stock", "give delta or stock, not both");
+  if (!delta && !set) i.fail("delta", "is required (or stock)");
+  if (delta && *delta == 0) i.fail("delta", "must not be 0");
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  const Reward cur = load_reward(tx, ctx.tenant(), id, "id");
+  std::optional<int64_t> left = stock;
+  if (delta) {
+    if (!cur.stock) i.fail("delta", "the reward's stock is unlimited; set a stock first");
+    left = *cur.stock + *delta;
+    if (*left < 0)
+      throw Error(Status::invalid, fmt::format("cannot reduce the stock by {}: {} left", -*delta, *cur.stock), "delta",
+                  {{"stock", *cur.stock}});
+    if (*left > kMaxStock) i.fail("delta", fmt::format("the stock would exceed {}", kMaxStock));
+  }
+  // stock_supplied moves with the stock, so supplied - active redemptions = stock still holds.
+  tx.q("UPDATE rewards SET stock_supplied = CASE WHEN ?2 IS NULL THEN NULL ELSE ?2 + (SELECT COUNT(*) FROM "
+       "redemptions WHERE reward_id = ?1 AND status IN ('reserved', 'fulfilled')) END, stock = ?2, updated_at = ?3 "
+       "WHERE reward_id = ?1",
+       id, left, now)
+      .run();
+  audit_append(tx, ctx.tenant(), ctx.actor(), "reward.stock", id, now,
+               {{"from", cur.stock ? json(*cur.stock) : json(nullptr)},
+                {"to", left ? json(*left) : json(nullptr)},
+                {"reason", reason}});
+  json out = reward_json(tx, id);
+  tx.commit();
+  return out;
+}
+
+}  // namespace
+
+Reward load_reward(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field) {
+  auto q = tx.q(fmt::format("SELECT {} FROM rewards WHERE reward_id = ?1 AND tenant_id = ?2", kCols), id, tenant);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no reward '{}'", id), field);
+  return reward_from(q);
+}
+
+json reward_json(storage::Tx& tx, const std::string& reward_id) {
+  auto q = tx.q(fmt::format("SELECT {} FROM rewards WHERE reward_id = ?1", kCols), reward_id);
+  if (!q.step()) throw Error(Status::error, fmt::format("reward {} vanished", reward_id));
+  return row_json(q);
+}
+
+json opt_time_json(storage::Query& q, int col) {
+  return q.is_null(col) ? json(nullptr) : json(format_time(q.i64(col)));
+}
+
+json opt_text_json(storage::Query& q, int col) { return q.is_null(col) ? json(nullptr) : json(q.text(col)); }
+
+int64_t next_seq(storage::Tx& tx, const char* table) {
+  auto q = tx.q(fmt::format("SELECT COALESCE(MAX(seq), 0) + 1 FROM {}", table));
+  q.step();
+  return q.i64(0);
+}
+
+namespace {
+
+constexpr OpDef kOps[] = {
+    {"reward.create", reward_create, kScopeAdmin},
+    {"reward.get", reward_get, kScopeRead},
+    {"reward.list", reward_list, kScopeRead},
+    {"reward.update", reward_update, kScopeAdmin},
+    {"reward.deactivate", reward_deactivate, kScopeAdmin},
+    {"reward.stock", reward_stock, kScopeAdmin},
+    {"reward.redeem", reward_redeem, kScopePos},
+    {"reward.reserve", reward_reserve, kScopePos},
+    {"redemption.fulfil", redemption_fulfil, kScopePos},
+    {"redemption.cancel", redemption_cancel, kScopePos},
+    {"redemption.get", redemption_get, kScopeRead},
+    {"redemption.by_code", redemption_by_code, kScopeRead},
+    {"redemption.list", redemption_list, kScopeRead},
+};
+
+}  // namespace
+
+std::span<const OpDef> reward_ops() { return kOps; }
+
+}  // namespace loyalty::detail
