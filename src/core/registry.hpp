@@ -19,5 +19,6 @@ std::span<const OpDef> tier_ops();
 std::span<const OpDef> rule_ops();
 std::span<const OpDef> location_ops();
 std::span<const OpDef> checkin_ops();
+std::span<const OpDef> ai_ops();
 
 }  // namespace loyalty::detail

@@ -424,6 +424,30 @@ CREATE INDEX checkins_tenant ON checkins(tenant_id, seq);
 CREATE INDEX checkins_travel ON checkins(customer_id, occurred_at) WHERE status = 'verified';
 CREATE INDEX checkins_cooldown ON checkins(customer_id, location_id, occurred_at) WHERE status = 'verified';
 )sql",
+    // 7: rewards (feat/rewards, merged separately). Placeholder so the AI migration keeps its
+    // number on this branch; the merge replaces it with the rewards migration.
+    "-- 7: rewards (placeholder)\n",
+    // 8: AI (src/ai/): per-tenant provider settings (kind, TTLs, provider configuration, the salt
+    // of the pseudonymous ids) and the stored results, reused until expires_at.
+    R"sql(
+CREATE TABLE ai_settings(
+  tenant_id TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  ttl TEXT NOT NULL,
+  config TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  updated_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE ai_results(
+  tenant_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  output TEXT NOT NULL,
+  PRIMARY KEY(tenant_id, operation, subject)) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
