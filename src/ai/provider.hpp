@@ -23,8 +23,8 @@ inline constexpr int kOperationCount = 5;
 
 /// The operation's name as used in JSON, storage and docs.
 constexpr std::string_view operation_name(Operation op) noexcept {
-  constexpr std::array<std::string_view, kOperationCount> names = {"recommendations", "churn", "segmentation",
-                                                                   "feedback", "location_insights"};
+  constexpr std::array<std::string_view, kOperationCount> names = {
+      "recommendations", "churn", "segmentation", "feedback", "location_insights"};
   return names[static_cast<int>(op)];
 }
 
