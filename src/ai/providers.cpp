@@ -51,6 +51,8 @@ json CallbackProvider::run(Operation op, const json& input) {
   json out;
   try {
     out = host_->run(operation_name(op), input);
+  } catch (const Error&) {
+    throw;  // the adapter's own verdict (the C adapter: output that is not JSON is invalid)
   } catch (const std::exception& e) {
     throw Error(Status::unavailable, fmt::format("the host AI provider failed: {}", e.what()), "provider");
   } catch (...) {

@@ -220,6 +220,20 @@ class CheckinOps(Namespace):
     list = op("checkin.list", "Lists check-ins (by customer, location, status, fraud signals).")
 
 
+class AiOps(Namespace):
+    """``ai.*``: AI providers, stored results reused until stale (docs/ai.md)."""
+
+    PREFIX = "ai"
+    configure = op("ai.configure", "Sets the tenant's AI provider (offline, openai, callback) and TTLs.")
+    settings = op("ai.settings", "The tenant's AI settings (never the API key).")
+    recommendations = op("ai.recommendations", "Ranked rewards and offers for a customer, with reasons.")
+    churn = op("ai.churn", "A customer's churn risk, factors and suggested actions.")
+    segments = op("ai.segments", "RFM segments of the tenant's customers; apply=True writes rfm: tags.")
+    feedback = op("ai.feedback", "Sentiment, themes and a summary of one text or a batch.")
+    location_insights = op("ai.location_insights", "Visit patterns, conversion and promotion windows per location.")
+    refresh = op("ai.refresh", "Batch job: computes churn or recommendations for one page of customers.")
+
+
 class AuditOps(Namespace):
     """``audit.*``: the hash-chained audit log (the tenant's, or the engine's on an admin handle)."""
 

@@ -14,7 +14,7 @@ namespace {
 
 struct TenantA {
   std::string program, customer, external_id = "a-customer", earn_entry, pending_entry, redeem_entry, hold, key_id, key,
-      tier, location, checkin;
+                                 tier, location, checkin;
 };
 
 /// Everything tenant A can observe about its objects.
@@ -170,14 +170,19 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"checkin.submit",
        {{"customer_id", b_customer}, {"location_id", a.location}, {"lat", 48.85}, {"lon", 2.35}, {"accuracy_m", 5}},
        "location_id"},
+      {"ai.churn", {{"customer_id", a.customer}}, "customer_id"},
+      {"ai.recommendations", {{"customer_id", a.customer}}, "customer_id"},
+      {"ai.recommendations", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
+      {"ai.location_insights", {{"location_id", a.location}}, "location_id"},
+      {"ai.refresh", {{"operation", "recommendations"}, {"program_id", a.program}}, "program_id"},
   };
 
   // Ops that take no id of an existing object (checked below for scoping instead).
-  const std::set<std::string> no_foreign_id = {"session.info", "apikey.create", "apikey.list",       "program.create",
-                                               "program.list", "customer.list", "ledger.run_due",    "ledger.verify",
-                                               "audit.list",   "audit.verify",  "ledger.earn_batch", "events.poll",
-                                               "rule.list",    "location.create", "location.list", "location.nearby",
-                                               "location.within"};
+  const std::set<std::string> no_foreign_id = {
+      "session.info",   "apikey.create",   "apikey.list",   "program.create",  "program.list",      "customer.list",
+      "ledger.run_due", "ledger.verify",   "audit.list",    "audit.verify",    "ledger.earn_batch", "events.poll",
+      "rule.list",      "location.create", "location.list", "location.nearby", "location.within",   "ai.configure",
+      "ai.settings",    "ai.segments",     "ai.feedback"};
   std::set<std::string> covered;
   for (const auto& c : cases) covered.insert(c.op);
   for (const auto& op : loyalty::session_operations()) {
