@@ -10,6 +10,7 @@
 
 #include "fixture.hpp"
 #include "loyalty/ai/host_provider.hpp"
+#include "raw_db.hpp"
 
 using namespace loytest;
 
@@ -359,4 +360,42 @@ TEST_CASE("ai: a failing or slow host provider never fails or blocks earns and r
   CHECK(ai_failures > 0);
   CHECK(w.balance(c)["available"] == 300 * 10 - 100 * 5);
   w.require_verified();
+}
+
+TEST_CASE("ai: recommendations rank the rewards catalogue when the rewards tables exist") {
+  // The rewards module (migration 7) is merged separately; its tables are created here with the
+  // columns the candidate query reads, behind the engine's back.
+  TempDir dir;
+  World w(json::object(), "sqlite://" + dir.db(), loyalty::SyncMode::normal);
+  const std::string c = w.enroll("c1");
+  w.call("purchase.submit", purchase("o1", c, 3000));
+  w.earn(c, 1000);
+  {
+    RawDb db(dir.db());
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS rewards(reward_id TEXT PRIMARY KEY, tenant_id TEXT, program_id TEXT, name TEXT, "
+        "category TEXT, cost_points INTEGER, stock INTEGER, starts_at INTEGER, ends_at INTEGER, min_tier_id TEXT, "
+        "active INTEGER);"
+        "CREATE TABLE IF NOT EXISTS redemptions(redemption_id TEXT PRIMARY KEY, tenant_id TEXT, reward_id TEXT, "
+        "customer_id TEXT, account_id INTEGER, points INTEGER, status TEXT, created_at INTEGER);");
+    const std::string t = w.tenant["tenant"]["id"], p = w.program_id;
+    auto reward = [&](const std::string& id, const std::string& cat, int cost, const std::string& extra) {
+      db.exec("INSERT INTO rewards VALUES('" + id + "', '" + t + "', '" + p + "', 'R " + id + "', " + cat + ", " +
+              std::to_string(cost) + ", " + extra + ", 1)");
+    };
+    reward("rw_coffee", "'coffee'", 500, "NULL, NULL, NULL, NULL");
+    reward("rw_mug", "'merch'", 5000, "NULL, NULL, NULL, NULL");
+    reward("rw_gone", "'coffee'", 10, "0, NULL, NULL, NULL");               // out of stock
+    reward("rw_later", "'coffee'", 10, "NULL, 9999999999999, NULL, NULL");  // not started
+    db.exec("INSERT INTO rewards VALUES('rw_other', 'ten_other', '" + p +
+            "', 'x', 'coffee', 1, NULL, NULL, NULL, NULL, 1)");
+    db.exec("INSERT INTO redemptions VALUES('rd1', '" + t + "', 'rw_mug', '" + c + "', 1, 5000, 'fulfilled', " +
+            std::to_string(kStart - kDayMs) + ")");
+  }
+  json r = w.call("ai.recommendations", {{"customer_id", c}});
+  const json& items = r["output"]["items"];
+  REQUIRE(items.size() == 2);
+  CHECK(items[0]["id"] == "rw_coffee");
+  CHECK(items[0]["reason"] == "affordable now: your 1000 points cover its 500 points");
+  CHECK(items[1]["id"] == "rw_mug");
 }
