@@ -235,6 +235,12 @@ TEST_CASE("ai: segments are computed over the tenant and written as rfm: tags wh
   }
   CHECK(total == 6);
   CHECK(!r.contains("applied"));
+  // Reading segments needs the read scope; writing tags needs admin.
+  const json key = w.call("apikey.create", {{"name", "reader"}, {"scopes", {"read"}}});
+  auto reader = w.engine.session(key["key"].get<std::string>());
+  CHECK(reader.call("ai.segments", json::object())["cached"] == true);
+  LOY_REQUIRE_ERROR(reader.call("ai.segments", {{"apply", true}}), Status::forbidden, "apply");
+  LOY_REQUIRE_ERROR(reader.call("ai.configure", {{"provider", "offline"}}), Status::forbidden, "scope");
   CHECK(w.call("customer.get", {{"id", cs[1]}})["segments"].empty());
   json a = w.call("ai.segments", {{"apply", true}});
   CHECK(a["cached"] == true);
