@@ -132,6 +132,7 @@ typedef enum loy_log_level { LOY_LOG_DEBUG = 0, LOY_LOG_INFO = 1, LOY_LOG_WARN =
 typedef void (*loy_log_fn)(void *ctx, int level, const char *message);
 
 struct loy_sys_clock; /* capi/include/loyalty/sys/clock.h */
+struct loy_ai_provider; /* capi/include/loyalty/sys/ai_provider.h */
 
 /** PRAGMA synchronous for the SQLite backend. */
 typedef enum loy_sync_mode { LOY_SYNC_FULL = 0, LOY_SYNC_NORMAL = 1 } loy_sync_mode;
@@ -673,6 +674,61 @@ LOY_API int loy_redemption_by_code(loy_session *session, const char *json, size_
  *  Errors: LOY_ENOTFOUND (customer_id, reward_id); LOY_EINVALID (status, limit, cursor); common
  *  session errors above. @since 0.1 */
 LOY_API int loy_redemption_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/* AI (docs/ai.md) ---------------------------------------------------------------------------- */
+/* Results are stored with their time, provider and model and reused until stale: every AI
+ * operation returns {operation, subject, provider, model, created_at, expires_at, cached, output}
+ * where output follows docs/schema/ai/<operation>.output.schema.json; refresh: true recomputes.
+ * Providers see pseudonymous ids and aggregates only, and run outside every transaction: a dead
+ * provider gives LOY_EUNAVAILABLE here and never affects earns, redemptions or check-ins. */
+
+/** Sets the tenant's AI provider {provider? "offline"|"openai"|"callback", ttl_s? {operation:
+ *  seconds, 0 = never reuse}, openai? {base_url, model, api_key?, headers?, connect_timeout_ms?,
+ *  timeout_ms?} (required with "openai"; api_key kept when omitted later)} -> the settings as
+ *  ai.settings returns them (never the API key or header values). Audited. Scope: admin.
+ *  Errors: LOY_EINVALID (provider, ttl_s.<operation>, openai, openai.base_url, ...); common
+ *  session errors above. @since 0.1 */
+LOY_API int loy_ai_configure(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** The tenant's AI settings {} -> {provider, ttl_s, openai: {base_url, model, header_names,
+ *  connect_timeout_ms, timeout_ms, api_key_set} | null, updated_at}. Scope: admin. Errors:
+ *  common session errors above. @since 0.1 */
+LOY_API int loy_ai_settings(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Ranked rewards and offers for {customer_id, program_id?, limit? 1..50 (5), refresh?} -> a
+ *  result whose output is {items: [{id, kind, score, confidence, reason}]}. Scope: read.
+ *  Errors: LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (limit; or the provider's
+ *  output breaks the schema); LOY_EUNAVAILABLE (provider); LOY_EFORBIDDEN (provider credential);
+ *  common session errors above. @since 0.1 */
+LOY_API int loy_ai_recommendations(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Churn risk of {customer_id, refresh?} -> output {customers: [{id, risk 0..1, band, factors,
+ *  actions}]}. Scope: read. Errors: as loy_ai_recommendations. @since 0.1 */
+LOY_API int loy_ai_churn(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** RFM segments of the tenant's customers (the first 10000) {refresh?, apply?} -> output
+ *  {segments: [{name, definition, size, members}]}; apply: true (scope admin) also writes each
+ *  member's "rfm:<segment>" tag, replacing its previous rfm: tags, and adds "applied". Scope:
+ *  read. Errors: LOY_EFORBIDDEN (apply without admin); as loy_ai_recommendations. @since 0.1 */
+LOY_API int loy_ai_segments(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Sentiment and themes of {text} or {texts: [text | {id?, text}] (1..1000)} (at most 5000
+ *  characters each), refresh?} -> output {items: [{id, sentiment, score, themes}], summary}.
+ *  Scope: read. Errors: LOY_EINVALID (text, texts[i].text, texts[i].id); as
+ *  loy_ai_recommendations. @since 0.1 */
+LOY_API int loy_ai_feedback(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Visit patterns of {location_id? (all active locations), window_days? 1..366 (90), refresh?}
+ *  -> output {locations: [{id, checkins, peak_hours, peak_weekdays, conversion_rate,
+ *  promotion_windows, summary}]} (hours and weekdays in the tenant's time zone). Scope: read.
+ *  Errors: LOY_ENOTFOUND (location_id); LOY_EINVALID (window_days); as loy_ai_recommendations.
+ *  @since 0.1 */
+LOY_API int loy_ai_location_insights(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Batch job: computes {operation: "churn"|"recommendations", program_id?, cursor?, limit?
+ *  1..500 (100), force?} for one page of customers whose stored result is missing or stale ->
+ *  {operation, computed, reused, next_cursor}; call again with next_cursor until it is null.
+ *  Scope: admin. Errors: LOY_EINVALID (operation, cursor, limit); as loy_ai_recommendations.
+ *  @since 0.1 */
+LOY_API int loy_ai_refresh(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Registers the engine's host AI provider (loyalty/sys/ai_provider.h), used by the tenants whose
+ *  provider is "callback"; the struct is copied, its ctx kept (see the header). NULL unregisters
+ *  it: those tenants then get LOY_EUNAVAILABLE. Calls already running finish with the provider
+ *  they started with. Thread-safe. Errors: LOY_EMISUSE (engine NULL, unknown version, a NULL
+ *  function). @since 0.1 */
+LOY_API int loy_engine_set_ai_provider(loy_engine *engine, const struct loy_ai_provider *provider);
 
 /* Generic dispatch --------------------------------------------------------------------------- */
 

@@ -6,7 +6,9 @@
 
 #include "guard.hpp"
 #include "loyalty.h"
+#include "loyalty/ai/host_provider.hpp"
 #include "loyalty/core/engine.hpp"
+#include "loyalty/sys/ai_provider.h"
 #include "loyalty/sys/clock.h"
 #include "loyalty/version.h"
 
@@ -40,6 +42,33 @@ class CClock final : public Clock {
  private:
   loy_sys_clock c_;
 };
+
+/// Calls the host's function for `op` and parses its output (which it then frees).
+json call_ai_provider(const loy_ai_provider& p, std::string_view op, const json& input) {
+  loy_ai_provider_fn fn = op == "recommendations" ? p.recommendations
+                          : op == "churn"         ? p.churn
+                          : op == "segmentation"  ? p.segmentation
+                          : op == "feedback"      ? p.feedback
+                                                  : p.location_insights;
+  const std::string text = input.dump();
+  char* output = nullptr;
+  size_t len = 0;
+  const int rc = fn(p.ctx, text.data(), text.size(), &output, &len);
+  struct Release {
+    const loy_ai_provider& p;
+    char* out;
+    ~Release() {
+      if (out) p.free_output(p.ctx, out);
+    }
+  } release{p, output};
+  if (rc != 0) throw Error(Status::unavailable, "the host AI provider returned " + std::to_string(rc), "provider");
+  if (!output) throw Error(Status::invalid, "the host AI provider returned no output", "provider");
+  try {
+    return json::parse(std::string_view(output, len));
+  } catch (const json::exception&) {
+    throw Error(Status::invalid, "the host AI provider's output is not JSON", "provider");
+  }
+}
 
 void fill(loy_buf* out, const json& result) {
   const std::string text = result.dump();
@@ -285,6 +314,34 @@ LOY_SESSION_OP(loy_location_within, "location.within")
 LOY_SESSION_OP(loy_checkin_submit, "checkin.submit")
 LOY_SESSION_OP(loy_checkin_get, "checkin.get")
 LOY_SESSION_OP(loy_checkin_list, "checkin.list")
+LOY_SESSION_OP(loy_ai_configure, "ai.configure")
+LOY_SESSION_OP(loy_ai_settings, "ai.settings")
+LOY_SESSION_OP(loy_ai_recommendations, "ai.recommendations")
+LOY_SESSION_OP(loy_ai_churn, "ai.churn")
+LOY_SESSION_OP(loy_ai_segments, "ai.segments")
+LOY_SESSION_OP(loy_ai_feedback, "ai.feedback")
+LOY_SESSION_OP(loy_ai_location_insights, "ai.location_insights")
+LOY_SESSION_OP(loy_ai_refresh, "ai.refresh")
+
+int loy_engine_set_ai_provider(loy_engine* engine, const loy_ai_provider* provider) {
+  return guard([&] {
+    if (!engine) misuse("engine is NULL");
+    if (!provider) {
+      loyalty::set_ai_provider(engine->engine, nullptr);
+      return;
+    }
+    if (provider->version != LOY_AI_PROVIDER_VERSION) misuse("unknown loy_ai_provider version");
+    if (!provider->recommendations || !provider->churn || !provider->segmentation || !provider->feedback ||
+        !provider->location_insights || !provider->free_output)
+      misuse("every function of the loy_ai_provider must be set");
+    auto host = std::make_shared<loyalty::HostAiProvider>();
+    if (provider->model) host->model = provider->model;
+    host->run = [p = *provider](std::string_view op, const loyalty::json& input) {
+      return loyalty::capi::call_ai_provider(p, op, input);
+    };
+    loyalty::set_ai_provider(engine->engine, std::move(host));
+  });
+}
 LOY_SESSION_OP(loy_rule_create, "rule.create")
 LOY_SESSION_OP(loy_rule_get, "rule.get")
 LOY_SESSION_OP(loy_rule_list, "rule.list")

@@ -72,7 +72,7 @@ struct Registry {
     install_tier_hooks();
     install_reward_hooks();
     for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops(),
-                       event_ops(), tier_ops(), rule_ops(), location_ops(), checkin_ops(), reward_ops()})
+                       event_ops(), tier_ops(), rule_ops(), location_ops(), checkin_ops(), reward_ops(), ai_ops()})
       for (const auto& op : table) session.emplace(op.name, &op);
     for (auto table : {tenant_admin_ops(), audit_admin_ops()})
       for (const auto& op : table) admin.emplace(op.name, &op);

@@ -13,6 +13,9 @@
 namespace loyalty::detail {
 
 struct FenceCache;  // locations module: the per-tenant in-memory geofence indexes
+namespace ai {
+struct AiState;  // ai module: the host provider and the per-tenant provider cache
+}
 
 struct EngineState {
   std::unique_ptr<storage::Pool> pool;
@@ -21,6 +24,8 @@ struct EngineState {
   std::atomic<bool> closed{false};
   std::once_flag fence_cache_once;
   std::shared_ptr<FenceCache> fence_cache;  // created on first use (locations_cache())
+  std::once_flag ai_once;
+  std::shared_ptr<ai::AiState> ai;  // created on first use (ai::ai_state())
 
   Timestamp now() const { return clock->now(); }
   void check_open() const;

@@ -20,5 +20,6 @@ std::span<const OpDef> rule_ops();
 std::span<const OpDef> location_ops();
 std::span<const OpDef> checkin_ops();
 std::span<const OpDef> reward_ops();
+std::span<const OpDef> ai_ops();
 
 }  // namespace loyalty::detail

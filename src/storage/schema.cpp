@@ -488,6 +488,27 @@ CREATE INDEX redemptions_limit ON redemptions(reward_id, customer_id, created_at
 CREATE INDEX redemptions_reward ON redemptions(reward_id, status);
 CREATE INDEX redemptions_due ON redemptions(tenant_id, expires_at) WHERE status = 'reserved';
 )sql",
+    // 9: AI (src/ai/): per-tenant provider settings (kind, TTLs, provider configuration, the salt
+    // of the pseudonymous ids) and the stored results, reused until expires_at.
+    R"sql(
+CREATE TABLE ai_settings(
+  tenant_id TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  ttl TEXT NOT NULL,
+  config TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  updated_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE ai_results(
+  tenant_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  output TEXT NOT NULL,
+  PRIMARY KEY(tenant_id, operation, subject)) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -166,6 +166,14 @@ inline const Op<loy_session> kSessionOps[] = {
     {"redemption.get", loy_redemption_get},
     {"redemption.by_code", loy_redemption_by_code},
     {"redemption.list", loy_redemption_list},
+    {"ai.configure", loy_ai_configure},
+    {"ai.settings", loy_ai_settings},
+    {"ai.recommendations", loy_ai_recommendations},
+    {"ai.churn", loy_ai_churn},
+    {"ai.segments", loy_ai_segments},
+    {"ai.feedback", loy_ai_feedback},
+    {"ai.location_insights", loy_ai_location_insights},
+    {"ai.refresh", loy_ai_refresh},
 };
 
 /// Every admin operation of loyalty.h with its dispatch name.

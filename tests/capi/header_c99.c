@@ -5,6 +5,7 @@
  */
 #include <loyalty.h>
 #include <loyalty.h> /* include guards */
+#include <loyalty/sys/ai_provider.h>
 #include <loyalty/sys/clock.h>
 #include <loyalty/version.h>
 

@@ -2,6 +2,7 @@
 // declare everything in extern "C" and work with C++ idioms (constexpr initialisers, templates).
 #include <loyalty.h>
 #include <loyalty/sys/clock.h>
+#include <loyalty/sys/ai_provider.h>
 
 #include <loyalty.h>  // include guards
 #include <loyalty/sys/clock.h>

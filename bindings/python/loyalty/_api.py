@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional, Type, Type
 from . import _native
 from ._ops import (
     AdminApiKeyOps,
+    AiOps,
     ApiKeyOps,
     AuditOps,
     CheckinOps,
@@ -199,6 +200,19 @@ class Engine(_Handle):
         """
         return Admin(self._h.admin(admin_key))
 
+    def set_ai_provider(self, provider: Optional[Any]) -> None:
+        """Registers the host's own AI provider for the tenants configured with ``provider: "callback"``.
+
+        ``provider`` has the methods ``recommendations``, ``churn``, ``segmentation``,
+        ``feedback`` and ``location_insights``, each taking the operation's input dict and
+        returning its output dict (docs/ai.md), and optionally a ``model`` string attribute.
+        The methods may be called from any thread (the GIL is taken for the call only); an
+        exception they raise is a provider failure (:class:`loyalty.UnavailableError` for the
+        caller), and output that breaks the schema is :class:`loyalty.InvalidError`. ``None``
+        unregisters it.
+        """
+        self._h.set_ai_provider(provider)
+
     def session(self, api_key: str) -> "Session":
         """Opens a session for the tenant owning ``api_key``.
 
@@ -289,6 +303,7 @@ class Session(_OpHandle):
     checkin = namespace(CheckinOps)
     reward = namespace(RewardOps)
     redemption = namespace(RedemptionOps)
+    ai = namespace(AiOps)
     audit = namespace(AuditOps)
 
     def __init__(self, handle: Any) -> None:

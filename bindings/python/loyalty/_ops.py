@@ -243,6 +243,18 @@ class RedemptionOps(Namespace):
     get = op("redemption.get", "One redemption by id.")
     by_code = op("redemption.by_code", "The redemption with a coupon code (for the cashier).")
     list = op("redemption.list", "A customer's redemptions, oldest first (reward, status; cursor).")
+class AiOps(Namespace):
+    """``ai.*``: AI providers, stored results reused until stale (docs/ai.md)."""
+
+    PREFIX = "ai"
+    configure = op("ai.configure", "Sets the tenant's AI provider (offline, openai, callback) and TTLs.")
+    settings = op("ai.settings", "The tenant's AI settings (never the API key).")
+    recommendations = op("ai.recommendations", "Ranked rewards and offers for a customer, with reasons.")
+    churn = op("ai.churn", "A customer's churn risk, factors and suggested actions.")
+    segments = op("ai.segments", "RFM segments of the tenant's customers; apply=True writes rfm: tags.")
+    feedback = op("ai.feedback", "Sentiment, themes and a summary of one text or a batch.")
+    location_insights = op("ai.location_insights", "Visit patterns, conversion and promotion windows per location.")
+    refresh = op("ai.refresh", "Batch job: computes churn or recommendations for one page of customers.")
 
 
 class AuditOps(Namespace):

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "loyalty/ai/host_provider.hpp"
 #include "loyalty/core/engine.hpp"
 #include "loyalty/core/error.hpp"
 #include "loyalty/core/time.hpp"
@@ -536,6 +537,40 @@ std::shared_ptr<EngineHandle> engine_open(const std::string& uri, const std::str
   return h;
 }
 
+/// Registers a Python object with the five AI methods as the engine's host AI provider (None
+/// unregisters). The GIL is taken only while a method runs; its exceptions become provider failures.
+void set_ai_provider(EngineHandle& h, py::object provider) {
+  const loyalty::Engine e = h.get();
+  if (provider.is_none()) {
+    loyalty::set_ai_provider(e, nullptr);
+    return;
+  }
+  for (const char* name : {"recommendations", "churn", "segmentation", "feedback", "location_insights"})
+    if (!PyCallable_Check(py::getattr(provider, name, py::none()).ptr()))
+      raise_error(Status::invalid, std::string("the AI provider has no method ") + name, "provider",
+                  {{"field", "provider"}});
+  auto host = std::make_shared<loyalty::HostAiProvider>();
+  host->model = "python";
+  if (py::object model = py::getattr(provider, "model", py::none()); py::isinstance<py::str>(model))
+    host->model = model.cast<std::string>();
+  auto ref = std::make_shared<PyRef>(provider);
+  host->run = [ref](std::string_view op, const json& in) -> json {
+    if (!Py_IsInitialized()) throw std::runtime_error("the Python interpreter is finalizing");
+    py::gil_scoped_acquire gil;
+    try {
+      py::object out = ref->obj.attr(std::string(op).c_str())(to_py(in, false));
+      json j;
+      to_json_into(out.ptr(), j, 1);
+      return j;
+    } catch (py::error_already_set& err) {
+      throw std::runtime_error(err.what());
+    } catch (const ConvertError& err) {
+      throw std::runtime_error("the AI provider's output cannot be converted: " + err.message);
+    }
+  };
+  loyalty::set_ai_provider(e, std::move(host));
+}
+
 py::object admin_call(AdminHandle& h, const std::string& op, py::handle input, const py::kwargs& fields) {
   if (!h.admin) misuse("the admin handle is closed");
   json in = input_to_json(input, fields.ptr());
@@ -653,6 +688,7 @@ PYBIND11_MODULE(_native, m) {
              out->times = h.times;
              return out;
            })
+      .def("set_ai_provider", &set_ai_provider, py::arg("provider"))
       .def("close",
            [](EngineHandle& h) {
              if (!h.engine) return;

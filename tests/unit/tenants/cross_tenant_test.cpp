@@ -209,13 +209,19 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"redemption.by_code", {{"code", a.coupon}}, "code"},
       {"redemption.list", {{"customer_id", a.customer}}, "customer_id"},
       {"redemption.list", {{"customer_id", b_customer}, {"reward_id", a.reward}}, "reward_id"},
+      {"ai.churn", {{"customer_id", a.customer}}, "customer_id"},
+      {"ai.recommendations", {{"customer_id", a.customer}}, "customer_id"},
+      {"ai.recommendations", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
+      {"ai.location_insights", {{"location_id", a.location}}, "location_id"},
+      {"ai.refresh", {{"operation", "recommendations"}, {"program_id", a.program}}, "program_id"},
   };
 
   // Ops that take no id of an existing object (checked below for scoping instead).
   const std::set<std::string> no_foreign_id = {
       "session.info",   "apikey.create",   "apikey.list",   "program.create",  "program.list",      "customer.list",
       "ledger.run_due", "ledger.verify",   "audit.list",    "audit.verify",    "ledger.earn_batch", "events.poll",
-      "rule.list",      "location.create", "location.list", "location.nearby", "location.within"};
+      "rule.list",      "location.create", "location.list", "location.nearby", "location.within",   "ai.configure",
+      "ai.settings",    "ai.segments",     "ai.feedback"};
   std::set<std::string> covered;
   for (const auto& c : cases) covered.insert(c.op);
   for (const auto& op : loyalty::session_operations()) {

@@ -1,0 +1,763 @@
+// The ai.* operations (docs/ai.md): provider settings per tenant, the five operations over
+// tenant-scoped aggregates with pseudonymous ids, stored results reused until stale, and the
+// batch refresh. Inputs are read in a read transaction; the provider runs outside any
+// transaction; its output is validated, then stored in a short write transaction of its own.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ai/offline.hpp"
+#include "ai/providers.hpp"
+#include "ai/schemas.hpp"
+#include "audit/audit.hpp"
+#include "core/input.hpp"
+#include "core/registry.hpp"
+#include "crypto/crypto.hpp"
+#include "customers/customers.hpp"
+#include "loyalty/core/timezone.hpp"
+#include "programs/programs.hpp"
+
+namespace loyalty::detail {
+
+namespace ai {
+
+namespace {
+
+constexpr Timestamp kDay = 86'400'000;
+constexpr std::array<int64_t, kOperationCount> kDefaultTtl = {86'400, 7 * 86'400, 86'400, 30 * 86'400, 86'400};
+/// Segmentation covers at most this many customers (the output schema's members bound).
+constexpr int64_t kMaxSegmentCustomers = 10'000;
+
+std::optional<Operation> operation_of(std::string_view name) {
+  for (int n = 0; n < kOperationCount; ++n)
+    if (operation_name(static_cast<Operation>(n)) == name) return static_cast<Operation>(n);
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+struct Settings {
+  std::string provider = "offline";
+  std::array<int64_t, kOperationCount> ttl = kDefaultTtl;
+  json config = json::object();  // the openai configuration, api_key included (never echoed)
+  std::string salt;
+  std::optional<Timestamp> updated_at;
+};
+
+Settings load_settings(storage::Tx& tx, const std::string& tenant) {
+  Settings s;
+  auto q = tx.q("SELECT provider, ttl, config, salt, updated_at FROM ai_settings WHERE tenant_id = ?1", tenant);
+  if (!q.step()) return s;
+  s.provider = q.text(0);
+  const json ttl = json::parse(q.text(1));
+  for (int n = 0; n < kOperationCount; ++n) {
+    const std::string name(operation_name(static_cast<Operation>(n)));
+    if (ttl.contains(name)) s.ttl[n] = ttl[name].get<int64_t>();
+  }
+  s.config = json::parse(q.text(2));
+  s.salt = q.text(3);
+  s.updated_at = q.i64(4);
+  return s;
+}
+
+json ttl_json(const Settings& s) {
+  json out = json::object();
+  for (int n = 0; n < kOperationCount; ++n) out[std::string(operation_name(static_cast<Operation>(n)))] = s.ttl[n];
+  return out;
+}
+
+json settings_json(const Settings& s) {
+  json openai = nullptr;
+  if (!s.config.empty()) {
+    json headers = json::array();
+    const json given = s.config.value("headers", json::object());
+    for (const auto& [k, v] : given.items()) headers.push_back(k);
+    openai = {{"base_url", s.config.value("base_url", "")},
+              {"model", s.config.value("model", "")},
+              {"header_names", headers},
+              {"connect_timeout_ms", s.config.value("connect_timeout_ms", json(nullptr))},
+              {"timeout_ms", s.config.value("timeout_ms", json(nullptr))},
+              {"api_key_set", s.config.contains("api_key")}};
+  }
+  return {{"provider", s.provider},
+          {"ttl_s", ttl_json(s)},
+          {"openai", openai},
+          {"updated_at", s.updated_at ? json(format_time(*s.updated_at)) : json(nullptr)}};
+}
+
+void write_settings(storage::Tx& tx, const std::string& tenant, const Settings& s, Timestamp now) {
+  tx.q("INSERT INTO ai_settings(tenant_id, provider, ttl, config, salt, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+       "ON CONFLICT(tenant_id) DO UPDATE SET provider = ?2, ttl = ?3, config = ?4, updated_at = ?6",
+       tenant, s.provider, ttl_json(s).dump(), s.config.dump(), s.salt, now)
+      .run();
+}
+
+/// The tenant's settings, creating the row (with the salt of its pseudonymous ids) on first use.
+Settings settings_of(Ctx& ctx) {
+  {
+    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    Settings s = load_settings(tx, ctx.tenant());
+    if (!s.salt.empty()) return s;
+  }
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  Settings s = load_settings(tx, ctx.tenant());
+  if (s.salt.empty()) {
+    s.salt = crypto::new_id("salt");
+    tx.q("INSERT INTO ai_settings(tenant_id, provider, ttl, config, salt, updated_at) VALUES(?1, ?2, ?3, '{}', ?4, ?5)",
+         ctx.tenant(), s.provider, ttl_json(s).dump(), s.salt, ctx.engine.now())
+        .run();
+    s.updated_at = ctx.engine.now();
+    tx.commit();
+  }
+  return s;
+}
+
+json read_openai_config(const Input& i, const json& previous) {
+  const auto obj = i.opt_object("openai");
+  if (!obj) i.fail("openai", "is required for the openai provider");
+  Input o(*obj, {"base_url", "model", "api_key", "headers", "connect_timeout_ms", "timeout_ms"}, i.field("openai"));
+  json c = {{"base_url", o.str("base_url", 2048)}, {"model", o.str("model", 200)}};
+  const std::string url = c["base_url"];
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    o.fail("base_url", "must be an http:// or https:// URL");
+  if (auto key = o.opt_str("api_key", 4096))
+    c["api_key"] = *key;
+  else if (previous.contains("api_key"))
+    c["api_key"] = previous["api_key"];  // kept when a reconfiguration omits it
+  if (auto h = o.opt_object("headers")) {
+    if (h->size() > 32) o.fail("headers", "must have at most 32 headers");
+    for (const auto& [k, v] : h->items())
+      if (!v.is_string() || k.empty() || k.size() > 200 || v.get<std::string>().size() > 4096)
+        o.fail("headers", fmt::format("header '{}' must be a non-empty name with a string value", k));
+    c["headers"] = *h;
+  }
+  if (auto t = o.opt_i64("connect_timeout_ms", 1, 600'000)) c["connect_timeout_ms"] = *t;
+  if (auto t = o.opt_i64("timeout_ms", 1, 600'000)) c["timeout_ms"] = *t;
+  return c;
+}
+
+json ai_configure(Ctx& ctx, const json& in) {
+  Input i(in, {"provider", "ttl_s", "openai"});
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  Settings s = load_settings(tx, ctx.tenant());
+  if (s.salt.empty()) s.salt = crypto::new_id("salt");
+  if (auto p = i.opt_enum("provider", {"offline", "openai", "callback"})) s.provider = *p;
+  if (auto ttl = i.opt_object("ttl_s")) {
+    for (const auto& [k, v] : ttl->items()) {
+      const auto op = operation_of(k);
+      const std::string field = i.field("ttl_s") + "." + k;
+      if (!op) throw Error(Status::invalid, fmt::format("unknown AI operation '{}'", k), field);
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 366 * 86'400)
+        throw Error(Status::invalid, "must be an integer number of seconds within [0, 31622400]", field);
+      s.ttl[static_cast<int>(*op)] = v.get<int64_t>();
+    }
+  }
+  if (s.provider == "openai")
+    s.config = read_openai_config(i, s.config);
+  else if (i.has("openai"))
+    i.fail("openai", "is only allowed with the openai provider");
+  else
+    s.config = json::object();
+  write_settings(tx, ctx.tenant(), s, now);
+  audit_append(tx, ctx.tenant(), ctx.actor(), "ai.configure", ctx.tenant(), now,
+               {{"provider", s.provider}, {"ttl_s", ttl_json(s)}});
+  s.updated_at = now;
+  tx.commit();
+  return settings_json(s);
+}
+
+json ai_settings(Ctx& ctx, const json& in) {
+  Input i(in, {});
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  return settings_json(load_settings(tx, ctx.tenant()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored results
+
+std::string pseudonym(const Settings& s, const std::string& customer_id) {
+  return "p_" + crypto::sha256_hex(s.salt + ":" + customer_id).substr(0, 24);
+}
+
+json envelope(Operation op, const std::string& subject, const std::string& provider, const std::string& model,
+              Timestamp created, Timestamp expires, bool cached, json output) {
+  return {{"operation", operation_name(op)},
+          {"subject", subject},
+          {"provider", provider},
+          {"model", model},
+          {"created_at", format_time(created)},
+          {"expires_at", format_time(expires)},
+          {"cached", cached},
+          {"output", std::move(output)}};
+}
+
+/// The stored result of (op, subject) if it is still fresh at `now`: before its expiry and within
+/// the operation's current TTL (lowering a TTL takes effect at once).
+std::optional<json> fresh_result(storage::Tx& tx, const std::string& tenant, const Settings& s, Operation op,
+                                 const std::string& subject, Timestamp now) {
+  auto q = tx.q(
+      "SELECT provider, model, created_at, expires_at, output FROM ai_results WHERE tenant_id = ?1 AND operation = ?2 "
+      "AND subject = ?3 AND expires_at > ?4 AND created_at + ?5 > ?4",
+      tenant, operation_name(op), subject, now, s.ttl[static_cast<int>(op)] * 1000);
+  if (!q.step()) return std::nullopt;
+  return envelope(op, subject, q.text(0), q.text(1), q.i64(2), q.i64(3), true, json::parse(q.text(4)));
+}
+
+/// Runs the provider outside any transaction and validates its output.
+json run_provider(Provider& p, Operation op, const json& input) {
+  json out = p.run(op, input);
+  validate_output(op, out);
+  return out;
+}
+
+/// Stores results (subject -> output) in one short write transaction; returns their envelopes.
+std::vector<json> store_results(Ctx& ctx, const Settings& s, const Provider& p, Operation op,
+                                const std::vector<std::pair<std::string, json>>& results) {
+  const Timestamp now = ctx.engine.now();
+  const Timestamp expires = now + s.ttl[static_cast<int>(op)] * 1000;
+  std::vector<json> out;
+  const std::string kind = p.kind(), model = p.model();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  for (const auto& [subject, output] : results) {
+    tx.q("INSERT OR REPLACE INTO ai_results(tenant_id, operation, subject, provider, model, created_at, expires_at, "
+         "output) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         ctx.tenant(), operation_name(op), subject, kind, model, now, expires, output.dump())
+        .run();
+    out.push_back(envelope(op, subject, kind, model, now, expires, false, output));
+  }
+  tx.commit();
+  return out;
+}
+
+std::shared_ptr<Provider> provider_of(Ctx& ctx, const Settings& s) {
+  return provider_for(ctx.engine, ctx.tenant(), s.provider, s.config);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aggregates (read inside one read transaction)
+
+struct Activity {
+  std::optional<Timestamp> last;
+  int64_t n90 = 0, nprev90 = 0, n365 = 0;
+  int64_t m90 = 0, m365 = 0;
+};
+
+// Purchases, verified check-ins and earns that came from neither (ledger.earn by the host) are
+// the customer's activity; monetary value is the purchases' amount net of returns.
+std::unordered_map<std::string, Activity> activity(storage::Tx& tx, const std::string& tenant,
+                                                   const std::optional<std::string>& customer, Timestamp now) {
+  std::unordered_map<std::string, Activity> out;
+  const Timestamp d90 = now - 90 * kDay, d180 = now - 180 * kDay, d365 = now - 365 * kDay;
+  constexpr const char* kCounts =
+      "MAX(t.occurred_at), SUM(t.occurred_at >= ?3), SUM(t.occurred_at >= ?4 AND t.occurred_at < ?3), "
+      "SUM(t.occurred_at >= ?5)";
+  const std::string sql[3] = {
+      fmt::format("SELECT t.customer_id, {}, SUM(CASE WHEN t.occurred_at >= ?3 THEN t.amount - t.returned_value ELSE 0 "
+                  "END), SUM(CASE WHEN t.occurred_at >= ?5 THEN t.amount - t.returned_value ELSE 0 END) FROM purchases "
+                  "t WHERE t.tenant_id = ?1 AND (?2 IS NULL OR t.customer_id = ?2) AND t.occurred_at <= ?6 GROUP BY "
+                  "t.customer_id",
+                  kCounts),
+      fmt::format("SELECT t.customer_id, {}, 0, 0 FROM checkins t WHERE t.tenant_id = ?1 AND (?2 IS NULL OR "
+                  "t.customer_id = ?2) AND t.status = 'verified' AND t.occurred_at <= ?6 GROUP BY t.customer_id",
+                  kCounts),
+      fmt::format("SELECT a.customer_id, {}, 0, 0 FROM entries t JOIN accounts a ON a.id = t.account_id WHERE "
+                  "a.tenant_id = ?1 AND (?2 IS NULL OR a.customer_id = ?2) AND t.type IN ('earn', 'bonus') AND "
+                  "t.occurred_at <= ?6 AND (t.metadata IS NULL OR (json_extract(t.metadata, '$.purchase_id') IS NULL "
+                  "AND json_extract(t.metadata, '$.checkin_id') IS NULL)) GROUP BY a.customer_id",
+                  kCounts),
+  };
+  for (const auto& s : sql) {
+    auto q = tx.q(s, tenant, customer, d90, d180, d365, now);
+    while (q.step()) {
+      Activity& a = out[q.text(0)];
+      const Timestamp last = q.i64(1);
+      a.last = a.last ? std::max(*a.last, last) : last;
+      a.n90 += q.i64(2);
+      a.nprev90 += q.i64(3);
+      a.n365 += q.i64(4);
+      a.m90 += q.i64(5);
+      a.m365 += q.i64(6);
+    }
+  }
+  return out;
+}
+
+double days(Timestamp ms) { return static_cast<double>(ms) / static_cast<double>(kDay); }
+double days_rounded(Timestamp ms) { return std::round(days(ms) * 10) / 10; }
+
+json churn_customer(const std::string& id, const Activity& a, Timestamp created_at, int64_t balance, Timestamp now) {
+  return {{"id", id},
+          {"recency_days", a.last ? json(days_rounded(now - *a.last)) : json(nullptr)},
+          {"tenure_days", days_rounded(now - created_at)},
+          {"frequency_90d", a.n90},
+          {"frequency_prev_90d", a.nprev90},
+          {"monetary_90d", a.m90},
+          {"balance", balance}};
+}
+
+/// The median of the customers' 90-day purchase amounts (those who bought), the churn model's
+/// reference for monetary value.
+int64_t monetary_median(storage::Tx& tx, const std::string& tenant, Timestamp now) {
+  std::vector<int64_t> v;
+  auto q = tx.q(
+      "SELECT SUM(amount - returned_value) FROM purchases WHERE tenant_id = ?1 AND occurred_at >= ?2 AND occurred_at "
+      "<= ?3 GROUP BY customer_id",
+      tenant, now - 90 * kDay, now);
+  while (q.step()) v.push_back(q.i64(0));
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+struct CustomerRow {
+  std::string id;
+  Timestamp created_at;
+  int64_t balance;  // available points over the customer's accounts (posted - held)
+};
+
+CustomerRow customer_row(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+  auto q = tx.q(
+      "SELECT c.created_at, (SELECT COALESCE(SUM(posted - held), 0) FROM accounts a WHERE a.customer_id = c.id) "
+      "FROM customers c WHERE c.id = ?1 AND c.tenant_id = ?2",
+      id, tenant);
+  if (!q.step()) throw Error(Status::not_found, fmt::format("no customer '{}'", id), "customer_id");
+  return {id, q.i64(0), q.i64(1)};
+}
+
+json churn_input(storage::Tx& tx, const std::string& tenant, const Settings& s, const std::vector<CustomerRow>& rows,
+                 Timestamp now) {
+  json customers = json::array();
+  for (const auto& r : rows) {
+    auto acts = activity(tx, tenant, r.id, now);
+    customers.push_back(churn_customer(pseudonym(s, r.id), acts[r.id], r.created_at, r.balance, now));
+  }
+  return {{"customers", std::move(customers)},
+          {"reference", {{"monetary_90d_median", monetary_median(tx, tenant, now)}}}};
+}
+
+/// Splits a churn output into per-customer outputs under the real customer ids.
+std::vector<std::pair<std::string, json>> churn_results(const json& output, const std::vector<CustomerRow>& rows,
+                                                        const Settings& s) {
+  std::unordered_map<std::string, std::string> real;
+  for (const auto& r : rows) real[pseudonym(s, r.id)] = r.id;
+  std::vector<std::pair<std::string, json>> out;
+  for (json item : output["customers"]) {
+    auto it = real.find(item["id"].get<std::string>());
+    if (it == real.end()) continue;  // an id the provider made up is never stored
+    item["id"] = it->second;
+    out.emplace_back(it->second, json{{"customers", json::array({item})}});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recommendations
+
+/// Redeemable rewards of the program with their popularity (redemptions in the last 90 days).
+/// The rewards module (migration 7, feat/rewards) may not be merged yet: without its `rewards`
+/// table there are no candidates.
+std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
+                                    Timestamp now) {
+  std::vector<json> out;
+  auto q = tx.q(
+      "SELECT r.reward_id, r.name, r.category, r.cost_points, t.rank, (SELECT COUNT(*) FROM redemptions d WHERE "
+      "d.tenant_id = r.tenant_id AND d.reward_id = r.reward_id AND d.created_at >= ?4 AND d.status != 'cancelled') "
+      "FROM rewards r LEFT JOIN tiers t ON t.id = r.min_tier_id WHERE r.tenant_id = ?1 AND r.program_id = ?2 AND "
+      "r.active = 1 AND (r.starts_at IS NULL OR r.starts_at <= ?3) AND (r.ends_at IS NULL OR r.ends_at > ?3) AND "
+      "(r.stock IS NULL OR r.stock > 0) ORDER BY r.reward_id LIMIT 500",
+      tenant, program_id, now, now - 90 * kDay);
+  while (q.step())
+    out.push_back({{"id", q.text(0)},
+                   {"kind", "reward"},
+                   {"name", q.text(1).substr(0, 200)},
+                   {"category", q.opt_text(2) ? json(q.text(2).substr(0, 64)) : json(nullptr)},
+                   {"cost_points", q.i64(3)},
+                   {"min_tier_rank", q.opt_i64(4) ? json(q.i64(4)) : json(nullptr)},
+                   {"popularity", q.i64(5)},
+                   {"distance_km", nullptr}});
+  return out;
+}
+
+json recommendations_input(storage::Tx& tx, const std::string& tenant, const Settings& s, const std::string& customer,
+                           const Program& program, int64_t limit, Timestamp now) {
+  int64_t balance = 0;
+  json tier = nullptr, tier_rank = nullptr;
+  {
+    auto q = tx.q(
+        "SELECT a.posted - a.held, t.name, t.rank FROM accounts a LEFT JOIN account_tiers x ON x.account_id = a.id "
+        "LEFT JOIN tiers t ON t.id = x.tier_id WHERE a.customer_id = ?1 AND a.program_id = ?2 AND a.tenant_id = ?3",
+        customer, program.id, tenant);
+    if (q.step()) {
+      balance = q.i64(0);
+      if (q.opt_text(1)) {
+        tier = q.text(1);
+        tier_rank = q.i64(2);
+      }
+    }
+  }
+  json categories = json::object();
+  {
+    auto q = tx.q(
+        "SELECT json_extract(i.value, '$.category') AS cat, SUM(json_extract(i.value, '$.unit_price') * "
+        "json_extract(i.value, '$.quantity')) FROM purchases p, json_each(p.request, '$.items') i WHERE p.tenant_id = "
+        "?1 AND p.customer_id = ?2 AND p.program_id = ?3 AND p.occurred_at >= ?4 AND p.occurred_at <= ?5 AND cat IS "
+        "NOT NULL GROUP BY cat ORDER BY cat LIMIT 100",
+        tenant, customer, program.id, now - 365 * kDay, now);
+    while (q.step()) categories[q.text(0).substr(0, 64)] = q.i64(1);
+  }
+  auto acts = activity(tx, tenant, customer, now);
+  const Activity& a = acts[customer];
+  return {{"customer",
+           {{"id", pseudonym(s, customer)},
+            {"balance", balance},
+            {"tier", tier},
+            {"tier_rank", tier_rank},
+            {"recency_days", a.last ? json(days_rounded(now - *a.last)) : json(nullptr)},
+            {"purchases_90d", a.n90},
+            {"spend_90d", a.m90},
+            {"categories", categories}}},
+          {"candidates", reward_candidates(tx, tenant, program.id, now)},
+          {"limit", limit}};
+}
+
+Program program_of(const Input& i, storage::Tx& tx, const std::string& tenant) {
+  if (auto p = i.opt_str("program_id")) return load_program(tx, tenant, *p);
+  return default_program(tx, tenant);
+}
+
+json ai_recommendations(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "program_id", "limit", "refresh"});
+  const std::string customer = i.str("customer_id");
+  const int64_t limit = i.opt_i64("limit", 1, 50).value_or(5);
+  const bool refresh = i.boolean("refresh", false);
+  const Settings s = settings_of(ctx);
+  json input;
+  std::string subject;
+  {
+    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    require_customer(tx, ctx.tenant(), customer);
+    const Program program = program_of(i, tx, ctx.tenant());
+    subject = fmt::format("{}/{}/{}", customer, program.id, limit);
+    if (!refresh)
+      if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::recommendations, subject, ctx.engine.now())) return *r;
+    input = recommendations_input(tx, ctx.tenant(), s, customer, program, limit, ctx.engine.now());
+  }
+  auto p = provider_of(ctx, s);
+  json output = run_provider(*p, Operation::recommendations, input);
+  return store_results(ctx, s, *p, Operation::recommendations, {{subject, output}}).front();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Churn
+
+json ai_churn(Ctx& ctx, const json& in) {
+  Input i(in, {"customer_id", "refresh"});
+  const std::string customer = i.str("customer_id");
+  const bool refresh = i.boolean("refresh", false);
+  const Settings s = settings_of(ctx);
+  std::vector<CustomerRow> rows;
+  json input;
+  {
+    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    rows.push_back(customer_row(tx, ctx.tenant(), customer));
+    if (!refresh)
+      if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::churn, customer, ctx.engine.now())) return *r;
+    input = churn_input(tx, ctx.tenant(), s, rows, ctx.engine.now());
+  }
+  auto p = provider_of(ctx, s);
+  const json output = run_provider(*p, Operation::churn, input);
+  auto results = churn_results(output, rows, s);
+  if (results.empty()) throw Error(Status::invalid, "the provider's churn output does not cover the customer");
+  return store_results(ctx, s, *p, Operation::churn, results).front();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segmentation
+
+constexpr const char* kSegmentTagPrefix = "rfm:";
+
+/// Writes each member's segment tag "rfm:<segment>", replacing its previous "rfm:" tags.
+int64_t apply_segments(Ctx& ctx, const json& output) {
+  const Timestamp now = ctx.engine.now();
+  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  ensure_session_valid(ctx, tx);
+  int64_t updated = 0;
+  for (const auto& seg : output["segments"]) {
+    const std::string tag = kSegmentTagPrefix + seg["name"].get<std::string>();
+    for (const auto& m : seg["members"]) {
+      auto q =
+          tx.q("SELECT segments FROM customers WHERE id = ?1 AND tenant_id = ?2", m.get<std::string>(), ctx.tenant());
+      if (!q.step()) continue;  // erased since
+      json tags = json::array();
+      for (const auto& t : json::parse(q.text(0)))
+        if (t.get<std::string>().rfind(kSegmentTagPrefix, 0) != 0) tags.push_back(t);
+      tags.push_back(tag);
+      tx.q("UPDATE customers SET segments = ?3, updated_at = ?4 WHERE id = ?1 AND tenant_id = ?2", m.get<std::string>(),
+           ctx.tenant(), tags.dump(), now)
+          .run();
+      ++updated;
+    }
+  }
+  audit_append(tx, ctx.tenant(), ctx.actor(), "ai.segments.apply", ctx.tenant(), now, {{"customers", updated}});
+  tx.commit();
+  return updated;
+}
+
+json ai_segments(Ctx& ctx, const json& in) {
+  Input i(in, {"refresh", "apply"});
+  const bool refresh = i.boolean("refresh", false);
+  const bool apply = i.boolean("apply", false);
+  if (apply && (ctx.session->scopes & kScopeAdmin) == 0)
+    throw Error(Status::forbidden, "applying segment tags needs the 'admin' scope", "apply");
+  const Settings s = settings_of(ctx);
+  const std::string subject = "tenant";
+  json result;
+  std::unordered_map<std::string, std::string> real;
+  json input;
+  {
+    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    const Timestamp now = ctx.engine.now();
+    std::optional<json> cached;
+    if (!refresh) cached = fresh_result(tx, ctx.tenant(), s, Operation::segmentation, subject, now);
+    if (cached) {
+      result = std::move(*cached);
+    } else {
+      auto acts = activity(tx, ctx.tenant(), std::nullopt, now);
+      json customers = json::array();
+      auto q = tx.q("SELECT id, created_at FROM customers WHERE tenant_id = ?1 ORDER BY seq LIMIT ?2", ctx.tenant(),
+                    kMaxSegmentCustomers);
+      while (q.step()) {
+        const std::string id = q.text(0);
+        const std::string pid = pseudonym(s, id);
+        real[pid] = id;
+        const Activity& a = acts[id];
+        customers.push_back({{"id", pid},
+                             {"recency_days", a.last ? json(days_rounded(now - *a.last)) : json(nullptr)},
+                             {"frequency_365d", a.n365},
+                             {"monetary_365d", a.m365},
+                             {"tenure_days", days_rounded(now - q.i64(1))}});
+      }
+      input = {{"customers", std::move(customers)}};
+    }
+  }
+  if (result.is_null()) {
+    auto p = provider_of(ctx, s);
+    json output = run_provider(*p, Operation::segmentation, input);
+    for (auto& seg : output["segments"]) {
+      json members = json::array();
+      for (const auto& m : seg["members"])
+        if (auto it = real.find(m.get<std::string>()); it != real.end()) members.push_back(it->second);
+      seg["size"] = members.size();
+      seg["members"] = std::move(members);
+    }
+    result = store_results(ctx, s, *p, Operation::segmentation, {{subject, output}}).front();
+  }
+  if (apply) result["applied"] = apply_segments(ctx, result["output"]);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feedback
+
+json ai_feedback(Ctx& ctx, const json& in) {
+  Input i(in, {"text", "texts", "refresh"});
+  const bool refresh = i.boolean("refresh", false);
+  json items = json::array();
+  if (i.has("text") == i.has("texts")) i.fail("text", "give exactly one of text and texts");
+  if (i.has("text")) {
+    items.push_back({{"id", "text"}, {"text", i.str("text", 5000)}});
+  } else {
+    const json& list = i.raw("texts");
+    if (!list.is_array() || list.empty() || list.size() > 1000)
+      i.fail("texts", "must be an array of 1 to 1000 texts or {id, text} objects");
+    std::set<std::string> ids;
+    for (size_t n = 0; n < list.size(); ++n) {
+      const std::string field = fmt::format("{}[{}]", i.field("texts"), n);
+      json item;
+      if (list[n].is_string()) {
+        Input w(json{{"text", list[n]}}, {"text"}, field);
+        item = {{"id", std::to_string(n)}, {"text", w.str("text", 5000)}};
+      } else {
+        Input w(list[n], {"id", "text"}, field);
+        item = {{"id", w.opt_str("id", 128).value_or(std::to_string(n))}, {"text", w.str("text", 5000)}};
+      }
+      if (!ids.insert(item["id"].get<std::string>()).second)
+        throw Error(Status::invalid, "duplicate feedback id", field + ".id");
+      items.push_back(std::move(item));
+    }
+  }
+  const json input = {{"items", items}};
+  const std::string subject = "sha256:" + crypto::sha256_hex(input.dump());
+  const Settings s = settings_of(ctx);
+  if (!refresh) {
+    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::feedback, subject, ctx.engine.now())) return *r;
+  }
+  auto p = provider_of(ctx, s);
+  json output = run_provider(*p, Operation::feedback, input);
+  return store_results(ctx, s, *p, Operation::feedback, {{subject, output}}).front();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Location insights
+
+json ai_location_insights(Ctx& ctx, const json& in) {
+  Input i(in, {"location_id", "window_days", "refresh"});
+  const auto location = i.opt_str("location_id");
+  const int64_t window = i.opt_i64("window_days", 1, 366).value_or(90);
+  const bool refresh = i.boolean("refresh", false);
+  const Settings s = settings_of(ctx);
+  const std::string subject = fmt::format("{}/{}", location.value_or("all"), window);
+  json input;
+  {
+    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    const Timestamp now = ctx.engine.now();
+    if (location) {
+      auto q = tx.q("SELECT 1 FROM locations WHERE id = ?1 AND tenant_id = ?2", *location, ctx.tenant());
+      if (!q.step()) throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
+    }
+    if (!refresh)
+      if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::location_insights, subject, now)) return *r;
+    std::string zone_name = "UTC";
+    {
+      auto q = tx.q("SELECT timezone FROM tenants WHERE id = ?1", ctx.tenant());
+      if (q.step()) zone_name = q.text(0);
+    }
+    const auto zone = TimeZone::locate(zone_name);
+    struct Stats {
+      int64_t checkins = 0, converted = 0;
+      std::array<int64_t, 24> hours{};
+      std::array<int64_t, 7> days{};
+      std::set<std::string> customers;
+    };
+    std::map<std::string, Stats> stats;
+    if (location)
+      stats[*location];
+    else {
+      auto q =
+          tx.q("SELECT id FROM locations WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT 1000", ctx.tenant());
+      while (q.step()) stats[q.text(0)];
+    }
+    // A check-in converts when the same customer buys within two hours after it.
+    auto q = tx.q(
+        "SELECT c.location_id, c.customer_id, c.occurred_at, EXISTS(SELECT 1 FROM purchases p WHERE p.customer_id = "
+        "c.customer_id AND p.tenant_id = c.tenant_id AND p.occurred_at >= c.occurred_at AND p.occurred_at <= "
+        "c.occurred_at + 7200000) FROM checkins c WHERE c.tenant_id = ?1 AND c.status = 'verified' AND "
+        "c.location_id IS NOT NULL AND (?2 IS NULL OR c.location_id = ?2) AND c.occurred_at >= ?3 AND c.occurred_at "
+        "<= ?4",
+        ctx.tenant(), location, now - window * kDay, now);
+    while (q.step()) {
+      auto it = stats.find(q.text(0));
+      if (it == stats.end()) continue;
+      Stats& st = it->second;
+      const Timestamp local = zone->to_local(q.i64(2));
+      ++st.checkins;
+      st.converted += q.i64(3);
+      ++st.hours[static_cast<size_t>(((local / 3'600'000) % 24 + 24) % 24)];
+      ++st.days[weekday(civil_from_timestamp(local))];
+      st.customers.insert(q.text(1));
+    }
+    json locs = json::array();
+    for (const auto& [id, st] : stats)
+      locs.push_back({{"id", id},
+                      {"checkins", st.checkins},
+                      {"unique_customers", st.customers.size()},
+                      {"converted", st.converted},
+                      {"by_hour", st.hours},
+                      {"by_weekday", st.days}});
+    input = {{"window_days", window}, {"timezone", zone_name}, {"locations", std::move(locs)}};
+  }
+  auto p = provider_of(ctx, s);
+  json output = run_provider(*p, Operation::location_insights, input);
+  return store_results(ctx, s, *p, Operation::location_insights, {{subject, output}}).front();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch refresh
+
+json ai_refresh(Ctx& ctx, const json& in) {
+  Input i(in, {"operation", "program_id", "cursor", "limit", "force"});
+  const auto opname_in = i.opt_enum("operation", {"churn", "recommendations"});
+  if (!opname_in) i.fail("operation", "is required: churn or recommendations");
+  const std::string opname = *opname_in;
+  const Operation op = opname == "churn" ? Operation::churn : Operation::recommendations;
+  const int64_t limit = i.opt_i64("limit", 1, 500).value_or(100);
+  const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
+  const bool force = i.boolean("force", false);
+  const Settings s = settings_of(ctx);
+  std::vector<CustomerRow> due;
+  std::optional<Program> program;
+  int64_t reused = 0;
+  json next = nullptr;
+  json churn_in;
+  std::vector<std::pair<std::string, json>> rec_inputs;
+  {
+    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    const Timestamp now = ctx.engine.now();
+    if (op == Operation::recommendations)
+      program = program_of(i, tx, ctx.tenant());
+    else if (i.has("program_id"))
+      i.fail("program_id", "is only used by the recommendations refresh");
+    std::vector<std::pair<std::string, int64_t>> page;
+    {
+      auto q = tx.q("SELECT id, seq FROM customers WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                    ctx.tenant(), after, limit + 1);
+      while (q.step()) page.emplace_back(q.text(0), q.i64(1));
+    }
+    if (static_cast<int64_t>(page.size()) > limit) {
+      page.pop_back();
+      next = encode_cursor(page.back().second);
+    }
+    for (const auto& [id, seq] : page) {
+      const std::string subject = op == Operation::churn ? id : fmt::format("{}/{}/{}", id, program->id, 5);
+      if (!force && fresh_result(tx, ctx.tenant(), s, op, subject, now)) {
+        ++reused;
+        continue;
+      }
+      if (op == Operation::churn)
+        due.push_back(customer_row(tx, ctx.tenant(), id));
+      else
+        rec_inputs.emplace_back(subject, recommendations_input(tx, ctx.tenant(), s, id, *program, 5, now));
+    }
+    if (op == Operation::churn && !due.empty()) churn_in = churn_input(tx, ctx.tenant(), s, due, now);
+  }
+  std::vector<std::pair<std::string, json>> results;
+  auto p = (due.empty() && rec_inputs.empty()) ? nullptr : provider_of(ctx, s);
+  if (op == Operation::churn && !due.empty()) {
+    results = churn_results(run_provider(*p, op, churn_in), due, s);
+  } else {
+    for (const auto& [subject, input] : rec_inputs) results.emplace_back(subject, run_provider(*p, op, input));
+  }
+  if (!results.empty()) store_results(ctx, s, *p, op, results);
+  return {{"operation", opname}, {"computed", results.size()}, {"reused", reused}, {"next_cursor", next}};
+}
+
+constexpr OpDef kOps[] = {
+    {"ai.configure", ai_configure, kScopeAdmin},
+    {"ai.settings", ai_settings, kScopeAdmin},
+    {"ai.recommendations", ai_recommendations, kScopeRead},
+    {"ai.churn", ai_churn, kScopeRead},
+    {"ai.segments", ai_segments, kScopeRead},
+    {"ai.feedback", ai_feedback, kScopeRead},
+    {"ai.location_insights", ai_location_insights, kScopeRead},
+    {"ai.refresh", ai_refresh, kScopeAdmin},
+};
+
+}  // namespace
+}  // namespace ai
+
+std::span<const OpDef> ai_ops() { return ai::kOps; }
+
+}  // namespace loyalty::detail
