@@ -9,7 +9,6 @@
 #include <cmath>
 #include <mutex>
 #include <random>
-#include <regex>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -103,9 +102,38 @@ bool is_personal_key(std::string_view key) {
   return false;
 }
 
-const std::regex& email_pattern() {
-  static const std::regex re(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})");
-  return re;
+bool is_email_local(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("._%+-").find(c) != std::string_view::npos;
+}
+bool is_email_domain(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }
+
+/// `s` with every e-mail address (local@domain.tld) replaced by "[redacted]". A linear scan, no
+/// regex: feedback texts can be long.
+std::optional<std::string> redact_emails(const std::string& s) {
+  std::string out;
+  size_t copied = 0;
+  bool changed = false;
+  for (size_t at = s.find('@'); at != std::string::npos; at = s.find('@', at + 1)) {
+    size_t begin = at;
+    while (begin > copied && is_email_local(s[begin - 1])) --begin;
+    size_t end = at + 1;
+    while (end < s.size() && is_email_domain(s[end])) ++end;
+    while (end > at + 1 && (s[end - 1] == '.' || s[end - 1] == '-')) --end;
+    const std::string_view domain(s.data() + at + 1, end - at - 1);
+    const size_t dot = domain.rfind('.');
+    if (begin == at || dot == std::string_view::npos || dot == 0 || domain.size() - dot - 1 < 2) continue;
+    const auto tld = domain.substr(dot + 1);
+    if (!std::all_of(tld.begin(), tld.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+      continue;
+    out.append(s, copied, begin - copied);
+    out += "[redacted]";
+    copied = end;
+    at = end - 1;
+    changed = true;
+  }
+  if (!changed) return std::nullopt;
+  out.append(s, copied, std::string::npos);
+  return out;
 }
 
 json scrub(const json& v, const std::string& path, std::vector<std::string>* removed) {
@@ -126,10 +154,9 @@ json scrub(const json& v, const std::string& path, std::vector<std::string>* rem
     return out;
   }
   if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s.find('@') != std::string::npos && std::regex_search(s, email_pattern())) {
+    if (auto redacted = redact_emails(v.get_ref<const std::string&>())) {
       if (removed) removed->push_back(path);
-      return std::regex_replace(s, email_pattern(), "[redacted]");
+      return *redacted;
     }
   }
   return v;

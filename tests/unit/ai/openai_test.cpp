@@ -235,6 +235,16 @@ TEST_CASE("openai: the privacy scrub removes personal keys by word and reports w
   CHECK(removed == std::vector<std::string>{"coordinates", "customers[0].e-mail", "display_name", "segment_name_id"});
 }
 
+TEST_CASE("openai: e-mail addresses inside texts are redacted, other @ signs are kept") {
+  auto text = [](const std::string& s) { return scrub_personal_data(json{{"t", s}})["t"].get<std::string>(); };
+  CHECK(text("mail a.b+c@shop.example.co.uk, or x@y.io.") == "mail [redacted], or [redacted].");
+  CHECK(text("great coffee @ the corner, 10@20") == "great coffee @ the corner, 10@20");
+  CHECK(text("@handle and me@host and me@host.c1") == "@handle and me@host and me@host.c1");
+  CHECK(text("a@b.cd@e.fg") == "[redacted]@e.fg");
+  const std::string long_text = std::string(200000, 'a') + "@" + std::string(200000, 'b') + ".com";
+  CHECK(text(long_text) == "[redacted]");
+}
+
 TEST_CASE("openai: Azure style sends api-key and api-version") {
   ScriptServer server;
   const json cfg = {{"base_url", server.url() + "/openai/deployments/d1/"},
