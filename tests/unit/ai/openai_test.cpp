@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -162,6 +163,25 @@ std::string error_body(const std::string& message, const std::string& code = "",
   return json{{"error", {{"message", message}, {"code", code}, {"type", type}}}}.dump();
 }
 
+/// Sets an environment variable for its lifetime, then restores it.
+class EnvVar {
+ public:
+  EnvVar(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~EnvVar() {
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
 }  // namespace
 
 TEST_CASE("openai: a valid answer is returned after one attempt") {
@@ -243,6 +263,24 @@ TEST_CASE("openai: e-mail addresses inside texts are redacted, other @ signs are
   CHECK(text("a@b.cd@e.fg") == "[redacted]@e.fg");
   const std::string long_text = std::string(200000, 'a') + "@" + std::string(200000, 'b') + ".com";
   CHECK(text(long_text) == "[redacted]");
+}
+
+TEST_CASE("openai: proxies from the environment are ignored unless configured") {
+  Rig rig;
+  rig.server.push(chat_completion(kGood));
+  // A dead proxy: were it used, the call would fail to connect.
+  const EnvVar http_proxy("http_proxy", "http://127.0.0.1:9");
+  const EnvVar all_proxy("ALL_PROXY", "http://127.0.0.1:9");
+  const bool ok = [&] {
+    try {
+      return rig.run() == json::parse(kGood);
+    } catch (const Error& e) {
+      INFO(e.what());
+      return false;
+    }
+  }();
+  CHECK(ok);
+  CHECK(rig.server.request_count() == 1);
 }
 
 TEST_CASE("openai: Azure style sends api-key and api-version") {
