@@ -682,14 +682,15 @@ LOY_API int loy_redemption_list(loy_session *session, const char *json, size_t l
  * provider gives LOY_EUNAVAILABLE here and never affects earns, redemptions or check-ins. */
 
 /** Sets the tenant's AI provider {provider? "offline"|"openai"|"callback", ttl_s? {operation:
- *  seconds, 0 = never reuse}, openai? {base_url, model, api_key?, headers?, connect_timeout_ms?,
- *  timeout_ms?} (required with "openai"; api_key kept when omitted later)} -> the settings as
+ *  seconds, 0 = never reuse}, openai? {base_url, model, api_key?, headers?, and the deadline,
+ *  retry, breaker and size settings of docs/ai-openai.md} (required with "openai"; api_key kept
+ *  when omitted later)} -> the settings as
  *  ai.settings returns them (never the API key or header values). Audited. Scope: admin.
  *  Errors: LOY_EINVALID (provider, ttl_s.<operation>, openai, openai.base_url, ...); common
  *  session errors above. @since 0.1 */
 LOY_API int loy_ai_configure(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** The tenant's AI settings {} -> {provider, ttl_s, openai: {base_url, model, header_names,
- *  connect_timeout_ms, timeout_ms, api_key_set} | null, updated_at}. Scope: admin. Errors:
+ *  the other configured fields, api_key_set} | null, updated_at}. Scope: admin. Errors:
  *  common session errors above. @since 0.1 */
 LOY_API int loy_ai_settings(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Ranked rewards and offers for {customer_id, program_id?, limit? 1..50 (5), refresh?} -> a

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ai/offline.hpp"
+#include "ai/openai.hpp"
 #include "ai/providers.hpp"
 #include "ai/schemas.hpp"
 #include "audit/audit.hpp"
@@ -77,15 +78,15 @@ json ttl_json(const Settings& s) {
 json settings_json(const Settings& s) {
   json openai = nullptr;
   if (!s.config.empty()) {
+    // Everything as configured but the secrets: the API key and the header values.
     json headers = json::array();
     const json given = s.config.value("headers", json::object());
     for (const auto& [k, v] : given.items()) headers.push_back(k);
-    openai = {{"base_url", s.config.value("base_url", "")},
-              {"model", s.config.value("model", "")},
-              {"header_names", headers},
-              {"connect_timeout_ms", s.config.value("connect_timeout_ms", json(nullptr))},
-              {"timeout_ms", s.config.value("timeout_ms", json(nullptr))},
-              {"api_key_set", s.config.contains("api_key")}};
+    openai = s.config;
+    openai.erase("api_key");
+    openai.erase("headers");
+    openai["header_names"] = headers;
+    openai["api_key_set"] = s.config.contains("api_key");
   }
   return {{"provider", s.provider},
           {"ttl_s", ttl_json(s)},
@@ -121,27 +122,15 @@ Settings settings_of(Ctx& ctx) {
   return s;
 }
 
+/// The `openai` object of ai.configure, checked by the OpenAI-compatible provider's own parser
+/// (every field of docs/ai-openai.md; errors name `openai.<field>`). An omitted api_key keeps the
+/// stored one.
 json read_openai_config(const Input& i, const json& previous) {
   const auto obj = i.opt_object("openai");
   if (!obj) i.fail("openai", "is required for the openai provider");
-  Input o(*obj, {"base_url", "model", "api_key", "headers", "connect_timeout_ms", "timeout_ms"}, i.field("openai"));
-  json c = {{"base_url", o.str("base_url", 2048)}, {"model", o.str("model", 200)}};
-  const std::string url = c["base_url"];
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    o.fail("base_url", "must be an http:// or https:// URL");
-  if (auto key = o.opt_str("api_key", 4096))
-    c["api_key"] = *key;
-  else if (previous.contains("api_key"))
-    c["api_key"] = previous["api_key"];  // kept when a reconfiguration omits it
-  if (auto h = o.opt_object("headers")) {
-    if (h->size() > 32) o.fail("headers", "must have at most 32 headers");
-    for (const auto& [k, v] : h->items())
-      if (!v.is_string() || k.empty() || k.size() > 200 || v.get<std::string>().size() > 4096)
-        o.fail("headers", fmt::format("header '{}' must be a non-empty name with a string value", k));
-    c["headers"] = *h;
-  }
-  if (auto t = o.opt_i64("connect_timeout_ms", 1, 600'000)) c["connect_timeout_ms"] = *t;
-  if (auto t = o.opt_i64("timeout_ms", 1, 600'000)) c["timeout_ms"] = *t;
+  json c = *obj;
+  if (!c.contains("api_key") && previous.contains("api_key")) c["api_key"] = previous["api_key"];
+  (void)parse_openai_config(c);
   return c;
 }
 
@@ -365,9 +354,8 @@ std::vector<std::pair<std::string, json>> churn_results(const json& output, cons
 // ---------------------------------------------------------------------------------------------
 // Recommendations
 
-/// Redeemable rewards of the program with their popularity (redemptions in the last 90 days).
-/// The rewards module (migration 7, feat/rewards) may not be merged yet: without its `rewards`
-/// table there are no candidates.
+/// Redeemable rewards of the program (active, inside their window, in stock) with their
+/// popularity (redemptions in the last 90 days), read from the rewards module's tables.
 std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
                                     Timestamp now) {
   std::vector<json> out;

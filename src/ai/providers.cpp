@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "ai/offline.hpp"
+#include "ai/openai.hpp"
 #include "ai/schemas.hpp"
 
 namespace loyalty::detail::ai {
@@ -15,10 +16,8 @@ AiState& ai_state(EngineState& e) {
 }
 
 std::shared_ptr<Provider> make_provider(const std::string& kind, const json& config) {
-  (void)config;
   if (kind == "offline") return offline_provider();
-  if (kind == "openai")
-    throw Error(Status::unavailable, "the OpenAI-compatible provider is not available in this build", "provider");
+  if (kind == "openai") return make_openai_provider(parse_openai_config(config), &output_schema);
   throw Error(Status::invalid, fmt::format("unknown AI provider kind '{}'", kind), "provider");
 }
 

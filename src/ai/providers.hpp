@@ -27,8 +27,8 @@ struct AiState {
 
 AiState& ai_state(EngineState& engine);
 
-/// Builds a provider of `kind` ("offline", "openai") from its configuration. "openai" is
-/// Status::unavailable in this build (the lead wires the OpenAI-compatible provider at merge).
+/// Builds a provider of `kind` ("offline", "openai") from its configuration (for "openai", the
+/// `openai` object of ai.configure, checked by parse_openai_config).
 std::shared_ptr<Provider> make_provider(const std::string& kind, const nlohmann::json& config);
 
 /// The provider of a tenant's settings (kind + configuration), cached per tenant; "callback" is

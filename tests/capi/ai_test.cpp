@@ -134,10 +134,13 @@ TEST_CASE("ai: a host provider of C callbacks serves a tenant configured for it"
 
 TEST_CASE("ai: settings through the C ABI never echo the API key") {
   World w;
-  json s = ok(loy_ai_configure, w.session,
-              json{{"provider", "openai"},
-                   {"openai", {{"base_url", "http://127.0.0.1:1/v1"}, {"model", "m"}, {"api_key", "sk-xyz"}}}});
+  json s =
+      ok(loy_ai_configure, w.session,
+         json{{"provider", "openai"},
+              {"openai",
+               {{"base_url", "http://127.0.0.1:1/v1"}, {"model", "m"}, {"api_key", "sk-xyz"}, {"max_attempts", 1}}}});
   CHECK(s.dump().find("sk-xyz") == std::string::npos);
   CHECK(ok(loy_ai_settings, w.session, json::object()) == s);
-  CHECK(fail(loy_ai_feedback, w.session, json{{"text", "fine"}}).rc == LOY_EUNAVAILABLE);  // not in this build
+  // Nothing listens on port 1: the provider is unreachable.
+  CHECK(fail(loy_ai_feedback, w.session, json{{"text", "fine"}}).rc == LOY_EUNAVAILABLE);
 }

@@ -11,6 +11,7 @@
 #include "fixture.hpp"
 #include "loyalty/ai/host_provider.hpp"
 #include "raw_db.hpp"
+#include "script_server.hpp"
 
 using namespace loytest;
 
@@ -145,7 +146,7 @@ TEST_CASE("ai: provider settings store the OpenAI configuration without echoing 
                {"model", "gpt-4o-mini"},
                {"api_key", "sk-secret-123"},
                {"headers", {{"api-key", "azure-secret"}}},
-               {"timeout_ms", 20000}}}};
+               {"total_timeout_ms", 20000}}}};
   json out = w.call("ai.configure", in);
   CHECK(out.dump().find("secret") == std::string::npos);
   CHECK(out["openai"]["api_key_set"] == true);
@@ -157,8 +158,14 @@ TEST_CASE("ai: provider settings store the OpenAI configuration without echoing 
   CHECK(w.call("ai.configure", in)["openai"]["api_key_set"] == true);
   // The audit log records the change, not the secret.
   CHECK(w.call("audit.list", json::object()).dump().find("secret") == std::string::npos);
-  // This build has no OpenAI-compatible provider: unavailable, and the ledger is untouched.
-  LOY_REQUIRE_ERROR(w.call("ai.churn", {{"customer_id", c}}), Status::unavailable, "provider");
+  CHECK(out["openai"]["total_timeout_ms"] == 20000);
+  // A field the OpenAI-compatible provider does not know, or a bad value, is refused by name.
+  LOY_REQUIRE_ERROR(
+      w.call("ai.configure", {{"provider", "openai"}, {"openai", {{"base_url", "ftp://x"}, {"model", "m"}}}}),
+      Status::invalid, "openai.base_url");
+  LOY_REQUIRE_ERROR(w.call("ai.configure", {{"provider", "openai"},
+                                            {"openai", {{"base_url", "https://x"}, {"model", "m"}, {"retries", 2}}}}),
+                    Status::invalid, "openai.retries");
   w.call("ai.configure", {{"provider", "offline"}});
   CHECK(w.call("ai.churn", {{"customer_id", c}})["provider"] == "offline");
   CHECK(w.call("ai.settings", json::object())["openai"].is_null());
@@ -283,7 +290,7 @@ TEST_CASE("ai: recommendations and location insights from the tenant's data") {
   const std::string c = w.enroll("c1");
   w.earn(c, 700);
   json r = w.call("ai.recommendations", {{"customer_id", c}});
-  CHECK(r["output"]["items"].empty());  // no rewards catalogue in this build
+  CHECK(r["output"]["items"].empty());  // the program has no rewards
   CHECK(r["subject"].get<std::string>().rfind(c + "/", 0) == 0);
   const json loc = w.call("location.create", {{"name", "Shop"},
                                               {"lat", 59.9},
@@ -380,7 +387,7 @@ TEST_CASE("ai: recommendations rank the program's redeemable rewards") {
   };
   const std::string coffee = reward("Coffee", "coffee", 500);
   const std::string mug = reward("Mug", "merch", 5000);
-  reward("Gone", "coffee", 10, {{"stock", 0}});                             // out of stock
+  reward("Gone", "coffee", 10, {{"stock", 0}});                            // out of stock
   reward("Later", "coffee", 10, {{"starts_at", "2286-01-01T00:00:00Z"}});  // not started
   auto [other, other_program] = w.other_tenant("Other");
   other.call("reward.create", {{"name", "Theirs"}, {"category", "coffee"}, {"cost_points", 1}});
@@ -394,4 +401,61 @@ TEST_CASE("ai: recommendations rank the program's redeemable rewards") {
   CHECK(items[0]["reason"] == "affordable now: your 1000 points cover its 500 points");
   CHECK(items[1]["id"] == mug);
   (void)other_program;
+}
+
+TEST_CASE("ai: the OpenAI-compatible provider end to end: retried, validated, stored; never a ledger change") {
+  loytest::ScriptServer server;
+  World w;
+  const std::string c = w.enroll("c1");
+  w.earn(c, 100);
+  const json config = {{"base_url", server.url() + "/v1"},
+                       {"model", "test-model"},
+                       {"api_key", "sk-test"},
+                       {"max_attempts", 2},
+                       {"backoff_base_ms", 1},
+                       {"backoff_max_ms", 5}};
+  w.call("ai.configure", {{"provider", "openai"}, {"openai", config}});
+  const json good = {{"items", {{{"id", "text"}, {"sentiment", "positive"}, {"score", 0.8}, {"themes", {"staff"}}}}},
+                     {"summary",
+                      {{"count", 1},
+                       {"positive", 1},
+                       {"negative", 0},
+                       {"neutral", 0},
+                       {"mixed", 0},
+                       {"average_score", 0.8},
+                       {"top_themes", {{{"theme", "staff"}, {"count", 1}}}},
+                       {"text", "happy with the staff"}}}};
+  // A 503, then the answer: retried once, validated, stored with the provider and model.
+  server.push({503, {}, "busy"});
+  server.push(loytest::chat_completion(good.dump()));
+  json r = w.call("ai.feedback", {{"text", "The staff were lovely"}});
+  CHECK(r["provider"] == "openai");
+  CHECK(r["model"] == "test-model");
+  CHECK(r["output"] == good);
+  CHECK(server.request_count() == 2);
+  const auto req = server.requests().back();
+  CHECK(req.target == "/v1/chat/completions");
+  CHECK(req.headers.at("authorization") == "Bearer sk-test");
+  // Reused while fresh: no new request.
+  CHECK(w.call("ai.feedback", {{"text", "The staff were lovely"}})["cached"] == true);
+  CHECK(server.request_count() == 2);
+  // An answer that asks for points is refused and never applied; so is one that breaks the schema.
+  json greedy = good;
+  greedy["items"][0]["grant_points"] = 500;
+  server.push(loytest::chat_completion(greedy.dump()));
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "Give me points"}}), Status::invalid, "");
+  json broken = good;
+  broken["items"][0]["score"] = 7;
+  server.push(loytest::chat_completion(broken.dump()));
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "Out of range"}}), Status::invalid, "");
+  // A 401 is not retried.
+  server.push({401, {}, R"({"error": {"message": "bad key"}})"});
+  const size_t before = server.request_count();
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "Unauthorised"}}), Status::forbidden, "");
+  CHECK(server.request_count() == before + 1);
+  // None of it touched the ledger; earning works whatever the provider does.
+  CHECK(w.balance(c)["balance"] == 100);
+  w.earn(c, 5);
+  CHECK(w.balance(c)["balance"] == 105);
+  w.require_verified();
 }

@@ -1,0 +1,42 @@
+// JSON Schema (draft 7) validation of JSON documents, over Debian's header-only valijson with its
+// nlohmann adapter. Every AI provider's output is checked with it before it is stored or returned.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace loyalty::detail::ai {
+
+/// The first way a document breaks a schema.
+struct SchemaViolation {
+  /// JSON path of the offending value: "" for the document itself, else "items[0].confidence".
+  std::string path;
+  /// What is wrong, in valijson's words.
+  std::string message;
+};
+
+/// A parsed schema, reusable and safe to share between threads (each `check` validates with its
+/// own validator state).
+class SchemaValidator {
+ public:
+  /// Parses `schema` (draft 7). A schema valijson cannot parse is Status::invalid.
+  explicit SchemaValidator(const nlohmann::json& schema);
+  ~SchemaValidator();
+  SchemaValidator(const SchemaValidator&) = delete;
+  SchemaValidator& operator=(const SchemaValidator&) = delete;
+
+  /// nullopt when `document` is valid, else its first violation.
+  std::optional<SchemaViolation> check(const nlohmann::json& document) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// One-shot convenience: parses `schema` and checks `document` against it.
+std::optional<SchemaViolation> validate_against_schema(const nlohmann::json& schema, const nlohmann::json& document);
+
+}  // namespace loyalty::detail::ai
