@@ -302,6 +302,7 @@ TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing o
   const std::string a_entry = w.earn(a_customer, 100)["entry"]["id"];
   w.call("ledger.adjust", {{"customer_id", a_customer}, {"points", 5}, {"reason", "goodwill"}});
   const std::string a_key = w.call("apikey.create", {{"scopes", {"read"}}})["id"];
+  const std::string a_reward = w.call("reward.create", {{"name", "Mug"}, {"cost_points", 1}})["id"];
 
   auto [b, b_program] = w.other_tenant("Tenant B");
   // The same external id in another tenant is another customer.
@@ -310,13 +311,14 @@ TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing o
   CHECK(b_customer != a_customer);
   CHECK(b.call("customer.get", {{"external_id", "shared-ext"}})["id"] == b_customer);
 
-  const std::vector<std::string> a_ids = {w.tenant["tenant"]["id"], w.program_id, a_customer, a_entry, a_key,
-                                          w.tenant["api_key"]["id"]};
+  const std::vector<std::string> a_ids = {w.tenant["tenant"]["id"],  w.program_id, a_customer, a_entry, a_key,
+                                          w.tenant["api_key"]["id"], a_reward};
   const std::string b_entry = b.call("ledger.earn", {{"customer_id", b_customer}, {"points", 7}})["entry"]["id"];
   std::map<std::string, json> results = {
       {"events.poll", b.call("events.poll", json::object())},
       {"ledger.expiring", b.call("ledger.expiring", {{"before", "2099-01-01T00:00:00Z"}})},
       {"program.list", b.call("program.list", json::object())},
+      {"reward.list", b.call("reward.list", json::object())},
       {"customer.list", b.call("customer.list", json::object())},
       {"customer.list vip", b.call("customer.list", {{"segment", "vip"}})},
       {"apikey.list", b.call("apikey.list", {{"include_revoked", true}})},
@@ -338,6 +340,7 @@ TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing o
   CHECK(results["customer.list"]["items"].size() == 1);
   CHECK(results["customer.list vip"]["items"].size() == 1);
   CHECK(results["audit.list target"]["items"].empty());
+  CHECK(results["reward.list"]["items"].empty());
   CHECK(results["ledger.verify"]["accounts_checked"] == 1);
   // B's outbox holds B's one earn; A's holds A's earn and adjustment.
   REQUIRE(results["events.poll"]["events"].size() == 1);
