@@ -634,15 +634,16 @@ LOY_API int loy_reward_deactivate(loy_session *session, const char *json, size_t
  *  stock below zero or on an unlimited reward, reason); LOY_ENOTFOUND (id); common session errors
  *  above. @since 0.1 */
 LOY_API int loy_reward_stock(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Redeems a reward in one step {reward_id, customer_id, metadata?, idempotency_key (required)}
- *  -> {redemption (status "fulfilled", coupon_code), entry, balance, replayed}. Checks the window,
- *  stock, per-customer limit, minimum tier and available points, then debits the points
- *  (nearest expiry first), takes one unit and creates the redemption with a random coupon code,
- *  all in one transaction; on any refusal nothing changes. Scope: pos. Errors: LOY_EFORBIDDEN
- *  (inactive, outside the window, tier too low); LOY_EOUTOFSTOCK; LOY_ELIMIT (per-customer
- *  limit); LOY_EINSUFFICIENT (points); LOY_ENOTFOUND (reward_id, customer_id); LOY_ECONFLICT
- *  (idempotency key with another payload); LOY_EINVALID naming the field; common session errors
- *  above. @since 0.1 */
+/** Redeems a reward in one step {reward_id, customer_id, metadata?, occurred_at? (when it
+ *  happened: at most 5 minutes ahead; default now), idempotency_key (required)} -> {redemption
+ *  (status "fulfilled", coupon_code), entry, balance, replayed}. Checks the window and the
+ *  per-customer limit period at occurred_at, the stock, minimum tier and available points, then
+ *  debits the points (nearest expiry first), takes one unit and creates the redemption with a
+ *  random coupon code, all in one transaction; on any refusal nothing changes. Scope: pos.
+ *  Errors: LOY_EFORBIDDEN (inactive, outside the window, tier too low); LOY_EOUTOFSTOCK;
+ *  LOY_ELIMIT (per-customer limit); LOY_EINSUFFICIENT (points); LOY_ENOTFOUND (reward_id,
+ *  customer_id); LOY_ECONFLICT (idempotency key with another payload); LOY_EINVALID naming the
+ *  field; common session errors above. @since 0.1 */
 LOY_API int loy_reward_redeem(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Reserves a reward {reward_id, customer_id, ttl_seconds? (default: the reward's
  *  reservation_ttl_seconds), idempotency_key (required)} -> {redemption (status "reserved",

@@ -24,12 +24,14 @@ constexpr int64_t kMaxTtlS = 30 * 86'400;
 /// Coupon codes: 17 random bytes (136 bits) in uppercase Crockford base32, 28 characters shown
 /// in groups of four.
 constexpr size_t kCodeBytes = 17;
+/// How far ahead of the engine clock a redemption's occurred_at may be.
+constexpr Timestamp kMaxFutureSkewMs = 5 * 60 * 1000;
 constexpr size_t kCodeChars = 28;
 
 constexpr const char* kCols =
     "r.redemption_id, r.reward_id, w.name, r.customer_id, r.program_id, r.points, r.status, r.coupon_code, "
     "r.hold_id, r.entry_id, r.refund_entry_id, r.expires_at, r.created_at, r.fulfilled_at, r.cancelled_at, "
-    "r.expired_at, r.updated_at, r.seq";
+    "r.expired_at, r.updated_at, r.seq, r.occurred_at";
 constexpr int kSeqCol = 17;
 
 json row_json(storage::Query& q) {
@@ -45,6 +47,7 @@ json row_json(storage::Query& q) {
           {"entry_id", opt_text_json(q, 9)},
           {"refund_entry_id", opt_text_json(q, 10)},
           {"expires_at", opt_time_json(q, 11)},
+          {"occurred_at", format_time(q.i64(18))},
           {"created_at", format_time(q.i64(12))},
           {"fulfilled_at", opt_time_json(q, 13)},
           {"cancelled_at", opt_time_json(q, 14)},
@@ -116,21 +119,28 @@ std::optional<std::string> canonical_code(std::string_view text) {
   return out;
 }
 
-/// Start of the limit period containing `now` in the tenant's time zone (nullopt: lifetime).
-/// Weeks start on Monday (ISO 8601).
-std::optional<Timestamp> period_start(const std::string& period, const TimeZone& z, Timestamp now) {
+/// The limit period containing `at` in the tenant's time zone, as [start, end) (nullopt:
+/// lifetime). Weeks start on Monday (ISO 8601).
+std::optional<std::pair<Timestamp, Timestamp>> period_bounds(const std::string& period, const TimeZone& z,
+                                                             Timestamp at) {
   if (period == "lifetime") return std::nullopt;
-  CivilDate d = civil_from_timestamp(z.to_local(now));
+  CivilDate d = civil_from_timestamp(z.to_local(at));
+  CivilDate next = d;
   if (period == "week") {
     const int64_t back = (weekday(d) + 6) % 7;
     d = civil_from_timestamp(timestamp_from_civil(d) - back * kMillisPerDay);
+    next = civil_from_timestamp(timestamp_from_civil(d) + 7 * kMillisPerDay);
   } else if (period == "month") {
     d.day = 1;
+    next = add_months(d, 1);
   } else if (period == "year") {
     d.month = 1;
     d.day = 1;
+    next = add_months(d, 12);
+  } else {
+    next = civil_from_timestamp(timestamp_from_civil(d) + kMillisPerDay);
   }
-  return z.from_local(timestamp_from_civil(d));
+  return std::pair{z.from_local(timestamp_from_civil(d)), z.from_local(timestamp_from_civil(next))};
 }
 
 void return_stock(storage::Tx& tx, const std::string& reward_id, Timestamp now) {
@@ -200,7 +210,7 @@ json event_data(const std::string& id, const Checked& c) {
 /// stock, within the customer's limit, the customer's tier is high enough and the points are
 /// available. Due reservations of the reward expire first so their stock counts.
 Checked check_redeemable(Ctx& ctx, storage::Tx& tx, const std::string& reward_id, const std::string& customer,
-                         Timestamp now) {
+                         Timestamp at, Timestamp now) {
   load_reward(tx, ctx.tenant(), reward_id);
   expire_reservations(ctx, tx, now, now, reward_id);
   const Reward r = load_reward(tx, ctx.tenant(), reward_id);
@@ -208,21 +218,23 @@ Checked check_redeemable(Ctx& ctx, storage::Tx& tx, const std::string& reward_id
       ctx, tx, Input(json{{"customer_id", customer}, {"program_id", r.program_id}}, {"customer_id", "program_id"}),
       now);
   if (!r.active) throw Error(Status::forbidden, fmt::format("reward '{}' is not active", r.id), "reward_id");
-  if (r.starts_at && now < *r.starts_at)
+  if (r.starts_at && at < *r.starts_at)
     throw Error(Status::forbidden, fmt::format("reward '{}' is available from {}", r.id, format_time(*r.starts_at)),
                 "reward_id", {{"starts_at", format_time(*r.starts_at)}});
-  if (r.ends_at && now >= *r.ends_at)
+  if (r.ends_at && at >= *r.ends_at)
     throw Error(Status::forbidden, fmt::format("reward '{}' was available until {}", r.id, format_time(*r.ends_at)),
                 "reward_id", {{"ends_at", format_time(*r.ends_at)}});
   if (r.stock && *r.stock <= 0)
     throw Error(Status::out_of_stock, fmt::format("reward '{}' is out of stock", r.id), "reward_id");
   if (r.per_customer_limit) {
     const Program p = load_program(tx, ctx.tenant(), r.program_id);
-    const auto since = period_start(r.limit_period, p.zone ? *p.zone : *TimeZone::locate("UTC"), now);
+    // The period containing the redemption's time; redemptions count by the time they happened.
+    const auto bounds = period_bounds(r.limit_period, p.zone ? *p.zone : *TimeZone::locate("UTC"), at);
     auto q = tx.q(
         "SELECT COUNT(*) FROM redemptions WHERE reward_id = ?1 AND customer_id = ?2 AND status IN ('reserved', "
-        "'fulfilled') AND (?3 IS NULL OR created_at >= ?3)",
-        r.id, customer, since);
+        "'fulfilled') AND (?3 IS NULL OR (occurred_at >= ?3 AND occurred_at < ?4))",
+        r.id, customer, bounds ? std::optional<Timestamp>(bounds->first) : std::nullopt,
+        bounds ? std::optional<Timestamp>(bounds->second) : std::nullopt);
     q.step();
     if (q.i64(0) >= *r.per_customer_limit)
       throw Error(
@@ -256,14 +268,14 @@ IdemKey required_key(const Input& i, const json& in, const char* operation) {
 
 std::string insert_redemption(storage::Tx& tx, const std::string& tenant, const Checked& c, const char* status,
                               const std::optional<std::string>& hold, const std::optional<std::string>& entry,
-                              std::optional<Timestamp> expires, Timestamp now) {
+                              std::optional<Timestamp> expires, Timestamp at, Timestamp now) {
   const std::string id = crypto::new_id("rdm");
   tx.q("INSERT INTO redemptions(redemption_id, seq, tenant_id, program_id, reward_id, customer_id, account_id, points, "
-       "status, coupon_code, hold_id, entry_id, expires_at, created_at, fulfilled_at, updated_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, CASE WHEN ?9 = 'fulfilled' THEN ?14 END, "
-       "?14)",
+       "status, coupon_code, hold_id, entry_id, expires_at, occurred_at, created_at, fulfilled_at, updated_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, "
+       "CASE WHEN ?9 = 'fulfilled' THEN ?14 END, ?14)",
        id, next_seq(tx, "redemptions"), tenant, c.reward.program_id, c.reward.id, c.account.customer_id, c.account.id,
-       c.reward.cost_points, status, new_coupon_code(), hold, entry, expires, now)
+       c.reward.cost_points, status, new_coupon_code(), hold, entry, expires, now, at)
       .run();
   return id;
 }
@@ -285,12 +297,20 @@ json take_reward(Ctx& ctx, const Input& i, const json& in, const char* operation
   const std::string customer = i.str("customer_id");
   const IdemKey key = required_key(i, in, operation);
   const Timestamp now = ctx.engine.now();
+  // The time the redemption happened (reward.redeem may give it, e.g. a till syncing later):
+  // the window and the per-customer limit period are checked at it.
+  Timestamp at = now;
+  if (const auto t = i.has("occurred_at") ? i.opt_time("occurred_at") : std::nullopt) {
+    if (*t < 0) i.fail("occurred_at", "must not be before 1970-01-01");
+    if (*t > now + kMaxFutureSkewMs) i.fail("occurred_at", "must not be more than 5 minutes ahead of the engine clock");
+    at = *t;
+  }
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (auto replay = idem_lookup(tx, ctx.tenant(), key)) return *replay;
-  const Checked c = check_redeemable(ctx, tx, reward_id, customer, now);
+  const Checked c = check_redeemable(ctx, tx, reward_id, customer, at, now);
   take_stock(tx, c.reward, now);
-  json out = take(tx, c, now);
+  json out = take(tx, c, at, now);
   idem_store(tx, ctx.tenant(), key, out, now);
   tx.commit();
   return out;
@@ -316,18 +336,17 @@ json change_redemption(Ctx& ctx, const Input& i, const json& in, const char* ope
 }  // namespace
 
 json reward_redeem(Ctx& ctx, const json& in) {
-  Input i(in, {"reward_id", "customer_id", "metadata", "idempotency_key"});
+  Input i(in, {"reward_id", "customer_id", "metadata", "idempotency_key", "occurred_at"});
   const auto metadata = i.opt_object("metadata");
-  return take_reward(ctx, i, in, "reward.redeem", [&](storage::Tx& tx, const Checked& c, Timestamp now) {
-    json debit_in = {{"customer_id", c.account.customer_id},
-                     {"program_id", c.reward.program_id},
-                     {"points", c.reward.cost_points},
-                     {"reason", "reward"},
-                     {"metadata", {{"reward_id", c.reward.id}}}};
+  return take_reward(ctx, i, in, "reward.redeem", [&](storage::Tx& tx, const Checked& c, Timestamp at, Timestamp now) {
+    json debit_in = {{"customer_id", c.account.customer_id}, {"program_id", c.reward.program_id},
+                     {"points", c.reward.cost_points},       {"reason", "reward"},
+                     {"occurred_at", format_time(at)},       {"metadata", {{"reward_id", c.reward.id}}}};
     if (metadata) debit_in["metadata"]["request"] = *metadata;
     json debit = redeem_in_tx(ctx, tx, debit_in, "reward", now);
     const std::string entry = debit["entry"]["id"].get<std::string>();
-    const std::string id = insert_redemption(tx, ctx.tenant(), c, "fulfilled", std::nullopt, entry, std::nullopt, now);
+    const std::string id =
+        insert_redemption(tx, ctx.tenant(), c, "fulfilled", std::nullopt, entry, std::nullopt, at, now);
     json data = event_data(id, c);
     data["entry_id"] = entry;
     data["two_step"] = false;
@@ -339,7 +358,8 @@ json reward_redeem(Ctx& ctx, const json& in) {
 json reward_reserve(Ctx& ctx, const json& in) {
   Input i(in, {"reward_id", "customer_id", "ttl_seconds", "idempotency_key"});
   const auto ttl = i.opt_i64("ttl_seconds", 1, kMaxTtlS);
-  return take_reward(ctx, i, in, "reward.reserve", [&](storage::Tx& tx, const Checked& c, Timestamp now) {
+  // A reservation holds points from now: it happens at the engine's clock.
+  return take_reward(ctx, i, in, "reward.reserve", [&](storage::Tx& tx, const Checked& c, Timestamp, Timestamp now) {
     const int64_t ttl_s = ttl.value_or(c.reward.reservation_ttl_s);
     json hold = hold_create_in_tx(ctx, tx,
                                   {{"customer_id", c.account.customer_id},
@@ -350,7 +370,7 @@ json reward_reserve(Ctx& ctx, const json& in) {
                                   "reward", now);
     const std::string hold_id = hold["hold"]["id"].get<std::string>();
     const Timestamp expires = now + ttl_s * 1000;
-    const std::string id = insert_redemption(tx, ctx.tenant(), c, "reserved", hold_id, std::nullopt, expires, now);
+    const std::string id = insert_redemption(tx, ctx.tenant(), c, "reserved", hold_id, std::nullopt, expires, now, now);
     json data = event_data(id, c);
     data["hold_id"] = hold_id;
     data["expires_at"] = format_time(expires);

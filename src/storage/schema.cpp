@@ -478,13 +478,14 @@ CREATE TABLE redemptions(
   entry_id TEXT,
   refund_entry_id TEXT,
   expires_at INTEGER,
+  occurred_at INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   fulfilled_at INTEGER,
   cancelled_at INTEGER,
   expired_at INTEGER,
   updated_at INTEGER NOT NULL);
 CREATE INDEX redemptions_customer ON redemptions(tenant_id, customer_id, seq);
-CREATE INDEX redemptions_limit ON redemptions(reward_id, customer_id, created_at);
+CREATE INDEX redemptions_limit ON redemptions(reward_id, customer_id, occurred_at);
 CREATE INDEX redemptions_reward ON redemptions(reward_id, status);
 CREATE INDEX redemptions_due ON redemptions(tenant_id, expires_at) WHERE status = 'reserved';
 )sql",

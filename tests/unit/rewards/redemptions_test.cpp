@@ -251,6 +251,38 @@ TEST_CASE("redemption: per-customer limits count per local day, week, month and 
   w.require_verified();
 }
 
+TEST_CASE("redemption: occurred_at dates a redemption: window and limit period are checked at that time") {
+  World w;
+  const auto c = w.enroll("c1");
+  w.earn(c, 1000, {{"occurred_at", "2026-02-01T00:00:00Z"}});
+  w.clock->set(*parse_time("2026-03-03T12:00:00Z"));
+  const json daily = reward(w, {{"cost_points", 10},
+                                {"per_customer_limit", {{"count", 1}, {"period", "day"}}},
+                                {"starts_at", "2026-03-01T00:00:00Z"},
+                                {"ends_at", "2026-03-03T00:00:00Z"}});
+  auto redeem_at = [&](const std::string& at, const std::string& key) {
+    return w.call("reward.redeem",
+                  {{"reward_id", daily["id"]}, {"customer_id", c}, {"idempotency_key", key}, {"occurred_at", at}});
+  };
+  // A till syncing late: the reward's window has closed by now, but not at the time of the sale.
+  LOY_REQUIRE_ERROR(redeem(w, daily, c, "now"), Status::forbidden, "reward_id");
+  json r = redeem_at("2026-03-01T09:00:00Z", "k1");
+  CHECK(r["redemption"]["occurred_at"] == "2026-03-01T09:00:00.000Z");
+  CHECK(r["redemption"]["created_at"] == "2026-03-03T12:00:00.000Z");
+  CHECK(r["entry"]["occurred_at"] == "2026-03-01T09:00:00.000Z");
+  // The limit counts by the day the redemptions happened, not the day they were recorded.
+  LOY_REQUIRE_ERROR(redeem_at("2026-03-01T20:00:00Z", "k2"), Status::limit, "customer_id");
+  redeem_at("2026-03-02T09:00:00Z", "k3");
+  LOY_REQUIRE_ERROR(redeem_at("2026-02-28T23:59:59Z", "k4"), Status::forbidden, "reward_id");  // before the window
+  LOY_REQUIRE_ERROR(redeem_at("2026-03-03T12:06:00Z", "k5"), Status::invalid, "occurred_at");  // ahead of the clock
+  LOY_REQUIRE_ERROR(redeem_at("yesterday", "k6"), Status::invalid, "occurred_at");
+  // A reservation happens now: it takes no occurred_at.
+  LOY_REQUIRE_ERROR(reserve(w, daily, c, "k7", {{"occurred_at", "2026-03-01T09:00:00Z"}}), Status::invalid,
+                    "occurred_at");
+  CHECK(w.balance(c)["balance"] == 980);
+  w.require_verified();
+}
+
 TEST_CASE("redemption: a cancelled or expired redemption no longer counts towards the limit") {
   World w;
   const auto c = w.enroll("c1");
