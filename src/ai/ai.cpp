@@ -354,6 +354,15 @@ std::vector<std::pair<std::string, json>> churn_results(const json& output, cons
 // ---------------------------------------------------------------------------------------------
 // Recommendations
 
+/// One recommendation candidate as the providers read it (docs/ai.md, recommendations).
+json candidate(std::string id, const char* kind, const std::string& name, json category, int64_t cost, json tier_rank,
+               int64_t popularity) {
+  return {{"id", std::move(id)},         {"kind", kind},
+          {"name", name.substr(0, 200)}, {"category", std::move(category)},
+          {"cost_points", cost},         {"min_tier_rank", std::move(tier_rank)},
+          {"popularity", popularity},    {"distance_km", nullptr}};
+}
+
 /// Redeemable rewards of the program (active, inside their window, in stock) with their
 /// popularity (redemptions in the last 90 days), read from the rewards module's tables.
 std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
@@ -367,14 +376,30 @@ std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, 
       "(r.stock IS NULL OR r.stock > 0) ORDER BY r.reward_id LIMIT 500",
       tenant, program_id, now, now - 90 * kDay);
   while (q.step())
-    out.push_back({{"id", q.text(0)},
-                   {"kind", "reward"},
-                   {"name", q.text(1).substr(0, 200)},
-                   {"category", q.opt_text(2) ? json(q.text(2).substr(0, 64)) : json(nullptr)},
-                   {"cost_points", q.i64(3)},
-                   {"min_tier_rank", q.opt_i64(4) ? json(q.i64(4)) : json(nullptr)},
-                   {"popularity", q.i64(5)},
-                   {"distance_km", nullptr}});
+    out.push_back(candidate(q.text(0), "reward", q.text(1),
+                            q.opt_text(2) ? json(q.text(2).substr(0, 64)) : json(nullptr), q.i64(3),
+                            q.opt_i64(4) ? json(q.i64(4)) : json(nullptr), q.i64(5)));
+  return out;
+}
+
+/// Current offers: the program's active bonus rules (type "bonus", purchase or check-in trigger)
+/// whose start/end window contains `now`, with their popularity (awards in the last 90 days).
+std::vector<json> offer_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
+                                   Timestamp now) {
+  std::vector<json> out;
+  auto q = tx.q(
+      "SELECT r.id, json_extract(r.body, '$.name'), json_extract(r.body, '$.start'), json_extract(r.body, '$.end'), "
+      "(SELECT COUNT(*) FROM purchase_rules u JOIN purchases p ON p.id = u.purchase_id WHERE u.rule_id = r.id AND "
+      "p.occurred_at >= ?3) + (SELECT COUNT(*) FROM checkin_rules u JOIN checkins c ON c.id = u.checkin_id WHERE "
+      "u.rule_id = r.id AND c.occurred_at >= ?3) FROM rules r WHERE r.tenant_id = ?1 AND r.program_id = ?2 AND "
+      "r.active = 1 AND json_extract(r.body, '$.type') = 'bonus' ORDER BY r.seq LIMIT 200",
+      tenant, program_id, now - 90 * kDay);
+  while (q.step()) {
+    const auto start = q.opt_text(2) ? parse_time(q.text(2)) : std::nullopt;
+    const auto end = q.opt_text(3) ? parse_time(q.text(3)) : std::nullopt;
+    if ((start && now < *start) || (end && now >= *end)) continue;
+    out.push_back(candidate(q.text(0), "offer", q.text(1), nullptr, 0, nullptr, q.i64(4)));
+  }
   return out;
 }
 
@@ -416,7 +441,12 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
             {"purchases_90d", a.n90},
             {"spend_90d", a.m90},
             {"categories", categories}}},
-          {"candidates", reward_candidates(tx, tenant, program.id, now)},
+          {"candidates",
+           [&] {
+             auto c = reward_candidates(tx, tenant, program.id, now);
+             for (auto& o : offer_candidates(tx, tenant, program.id, now)) c.push_back(std::move(o));
+             return c;
+           }()},
           {"limit", limit}};
 }
 

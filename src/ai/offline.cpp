@@ -108,7 +108,9 @@ json recommendations(const json& in) {
     std::string reason;
     switch (top) {
       case 0:
-        reason = cost <= 0         ? std::string("free for you")
+        reason = known(c, "kind") && str(c, "kind") == "offer"
+                     ? fmt::format("a current offer: {}", known(c, "name") ? str(c, "name") : str(c, "id"))
+                 : cost <= 0       ? std::string("free for you")
                  : balance >= cost ? fmt::format("affordable now: your {} points cover its {} points", balance, cost)
                                    : fmt::format("{}% of the way there: {} of {} points",
                                                  static_cast<int>(std::floor(a * 100)), balance, cost);

@@ -401,6 +401,24 @@ TEST_CASE("ai: recommendations rank the program's redeemable rewards") {
   CHECK(items[0]["reason"] == "affordable now: your 1000 points cover its 500 points");
   CHECK(items[1]["id"] == mug);
   (void)other_program;
+  // Offers: the program's current bonus rules; earn rules and bonus rules outside their window are not offers.
+  const json bonus =
+      w.call("rule.create",
+             {{"name", "Double on Sundays"}, {"type", "bonus"}, {"actions", {{{"type", "fixed"}, {"points", 50}}}}});
+  w.call("rule.create", {{"name", "Base"}, {"actions", {{{"type", "fixed"}, {"points", 1}}}}});
+  w.call("rule.create", {{"name", "Gone"},
+                         {"type", "bonus"},
+                         {"end", "2020-01-01T00:00:00Z"},
+                         {"actions", {{{"type", "fixed"}, {"points", 9}}}}});
+  json o = w.call("ai.recommendations", {{"customer_id", c}, {"limit", 10}, {"refresh", true}});
+  int offers = 0;
+  for (const auto& it : o["output"]["items"])
+    if (it["kind"] == "offer") {
+      ++offers;
+      CHECK(it["id"] == bonus["id"]);
+      CHECK(it["reason"] == "a current offer: Double on Sundays");
+    }
+  CHECK(offers == 1);
 }
 
 TEST_CASE("ai: the OpenAI-compatible provider end to end: retried, validated, stored; never a ledger change") {

@@ -162,7 +162,7 @@ TEST_CASE("ai offline: recommendations rank by affordability, affinity, populari
   CHECK(items[0]["reason"] == "affordable now: your 1000 points cover its 500 points");
   CHECK(items[1]["score"].get<double>() == doctest::Approx(0.45));
   CHECK(items[1]["kind"] == "offer");
-  CHECK(items[1]["reason"] == "free for you");
+  CHECK(items[1]["reason"] == "a current offer: r4");  // an offer without a name: its id
   CHECK(items[2]["score"].get<double>() == doctest::Approx(0.3875));
   CHECK(items[2]["confidence"].get<double>() == doctest::Approx(1.0));
   CHECK(items[2]["reason"] == "50% of the way there: 1000 of 2000 points");
