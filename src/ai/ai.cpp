@@ -605,7 +605,8 @@ json ai_feedback(Ctx& ctx, const json& in) {
       const std::string field = fmt::format("{}[{}]", i.field("texts"), n);
       json item;
       if (list[n].is_string()) {
-        Input w(json{{"text", list[n]}}, {"text"}, field);
+        const json wrapped = {{"text", list[n]}};  // Input keeps a reference: a named object
+        Input w(wrapped, {"text"}, field);
         item = {{"id", std::to_string(n)}, {"text", w.str("text", 5000)}};
       } else {
         Input w(list[n], {"id", "text"}, field);

@@ -19,11 +19,11 @@ class Host:
     def __init__(self) -> None:
         self.calls: List[str] = []
         self.fail = False
-        self.threads: List[int] = []
+        self.threads: List[str] = []
 
     def _seen(self, name: str) -> None:
         self.calls.append(name)
-        self.threads.append(threading.get_ident())
+        self.threads.append(threading.current_thread().name)
         if self.fail:
             raise RuntimeError("model offline")
 

@@ -113,6 +113,12 @@ TEST_CASE("ai: bad input is invalid naming the field, unknown ids are not_found"
   LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"texts", {{{"id", "a"}, {"text", "x"}}, {{"id", "a"}, {"text", "y"}}}}}),
                     Status::invalid, "texts[1].id");
   LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"texts", {{{"text", 3}}}}}), Status::invalid, "texts[0].text");
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"texts", {"fine", 3}}}), Status::invalid, "texts[1]");
+  json fb = w.call("ai.feedback", {{"texts", {"Great coffee", {{"id", "b"}, {"text", "Rude staff"}}}}});
+  CHECK(fb["output"]["items"][0]["id"] == "0");
+  CHECK(fb["output"]["items"][0]["sentiment"] == "positive");
+  CHECK(fb["output"]["items"][1]["id"] == "b");
+  CHECK(fb["output"]["items"][1]["sentiment"] == "negative");
   LOY_REQUIRE_ERROR(w.call("ai.location_insights", {{"location_id", "loc_nope"}}), Status::not_found, "location_id");
   LOY_REQUIRE_ERROR(w.call("ai.location_insights", {{"window_days", 0}}), Status::invalid, "window_days");
   LOY_REQUIRE_ERROR(w.call("ai.refresh", json::object()), Status::invalid, "operation");
