@@ -139,16 +139,24 @@ json checkin_submit(Ctx& ctx, const json& in) {
     }
   }
   if (mock) reject("mock_location");
+  // The fences within the accuracy of the point with their distances, looked up once when first
+  // needed (finding the fence, and the place facts of location rules).
+  std::optional<std::vector<std::pair<uint32_t, double>>> near_cache;
+  auto near = [&]() -> const std::vector<std::pair<uint32_t, double>>& {
+    if (!near_cache) {
+      std::vector<uint32_t> hits;
+      fences->index.match_within(p, acc, hits);
+      near_cache.emplace();
+      for (uint32_t h : hits) near_cache->emplace_back(h, geo::distance_to_fence_m(fences->index.fence(h), p));
+    }
+    return *near_cache;
+  };
   if (!reason && !location_id) {
     // The engine finds the fence: every fence within the accuracy of the point; the nearest wins
     // (inside beats near; among those inside, the nearest centre).
-    std::vector<uint32_t> hits;
-    fences->index.match_within(p, acc, hits);
     double best_d = std::numeric_limits<double>::infinity(), best_c = best_d;
-    for (uint32_t h : hits) {
-      const auto& f = fences->index.fence(h);
-      const double d = geo::distance_to_fence_m(f, p);
-      const double c = geo::distance_m(f.center, p);
+    for (const auto& [h, d] : near()) {
+      const double c = geo::distance_m(fences->index.fence(h).center, p);
       if (d < best_d || (d == best_d && c < best_c)) {
         best_d = d;
         best_c = c;
@@ -197,10 +205,8 @@ json checkin_submit(Ctx& ctx, const json& in) {
   }
   if (program) {
     CheckinRuleInput ri{customer, *program, t, *loc, {}, std::nullopt};
-    std::vector<uint32_t> hits;
-    fences->index.match_within(p, acc, hits);
-    for (uint32_t h : hits)
-      if (geo::distance_to_fence_m(fences->index.fence(h), p) <= acc) ri.inside.push_back(fences->locations[h].id);
+    for (const auto& [h, d] : near())
+      if (d <= acc) ri.inside.push_back(fences->locations[h].id);
     if (distance) ri.distance_m = std::llround(*distance);
     rules = apply_checkin_rules(ctx, tx, ri);
   }
@@ -220,10 +226,7 @@ json checkin_submit(Ctx& ctx, const json& in) {
                 {"occurred_at", format_time(t)},
                 {"reason", "checkin"},
                 {"metadata", meta}};
-    if (program)
-      req["program_id"] = program->id;
-    else if (policy->program_id)
-      req["program_id"] = *policy->program_id;
+    if (program) req["program_id"] = program->id;  // always set when the location names a program
     earn = earn_in_tx(ctx, tx, req, "checkin", now);
     tx.q("UPDATE checkins SET points = ?2, entry_id = ?3 WHERE id = ?1", id, points,
          earn["entry"]["id"].get<std::string>())

@@ -24,9 +24,9 @@ constexpr int64_t kMaxTtlS = 30 * 86'400;
 /// Coupon codes: 17 random bytes (136 bits) in uppercase Crockford base32, 28 characters shown
 /// in groups of four.
 constexpr size_t kCodeBytes = 17;
+constexpr size_t kCodeChars = 28;
 /// How far ahead of the engine clock a redemption's occurred_at may be.
 constexpr Timestamp kMaxFutureSkewMs = 5 * 60 * 1000;
-constexpr size_t kCodeChars = 28;
 
 constexpr const char* kCols =
     "r.redemption_id, r.reward_id, w.name, r.customer_id, r.program_id, r.points, r.status, r.coupon_code, "
@@ -300,7 +300,7 @@ json take_reward(Ctx& ctx, const Input& i, const json& in, const char* operation
   // The time the redemption happened (reward.redeem may give it, e.g. a till syncing later):
   // the window and the per-customer limit period are checked at it.
   Timestamp at = now;
-  if (const auto t = i.has("occurred_at") ? i.opt_time("occurred_at") : std::nullopt) {
+  if (const auto t = i.opt_time("occurred_at")) {
     if (*t < 0) i.fail("occurred_at", "must not be before 1970-01-01");
     if (*t > now + kMaxFutureSkewMs) i.fail("occurred_at", "must not be more than 5 minutes ahead of the engine clock");
     at = *t;
