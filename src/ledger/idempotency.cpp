@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "storage/ledger_store.hpp"
+
 namespace loyalty::detail {
 
 using nlohmann::json;
@@ -52,32 +54,28 @@ std::optional<IdemKey> idem_key(const json& input, const std::string& operation,
 }
 
 std::optional<json> idem_lookup(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const std::string& path) {
-  auto q =
-      tx.q("SELECT operation, request, response FROM idempotency WHERE tenant_id = ?1 AND key = ?2", tenant, k.key);
-  if (!q.step()) return std::nullopt;
+  const auto r = tx.ledger().idempotency(tenant, k.key);
+  if (!r) return std::nullopt;
   const std::string field_key = join(path, "idempotency_key");
-  if (q.text(0) != k.operation)
+  if (r->operation != k.operation)
     throw Error(
         Status::conflict,
-        fmt::format("idempotency key '{}' was used for operation '{}', not '{}'", k.key, q.text(0), k.operation),
-        field_key, {{"operation", q.text(0)}});
-  const json stored = json::parse(q.text(1));
+        fmt::format("idempotency key '{}' was used for operation '{}', not '{}'", k.key, r->operation, k.operation),
+        field_key, {{"operation", r->operation}});
+  const json stored = json::parse(r->request);
   const std::string diff = first_difference(stored, k.request);
   if (!diff.empty()) {
     const std::string field = join(path, diff);
     throw Error(Status::conflict, fmt::format("idempotency key '{}' was used with a different '{}'", k.key, field),
                 field, {{"idempotency_key", k.key}});
   }
-  json response = json::parse(q.text(2));
+  json response = json::parse(r->response);
   response["replayed"] = true;
   return response;
 }
 
 void idem_store(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const json& response, int64_t now) {
-  tx.q("INSERT INTO idempotency(tenant_id, key, operation, request, response, created_at) VALUES(?1, ?2, ?3, ?4, ?5, "
-       "?6)",
-       tenant, k.key, k.operation, k.request.dump(), response.dump(), now)
-      .run();
+  tx.ledger().put_idempotency(tenant, k.key, {k.operation, k.request.dump(), response.dump()}, now);
 }
 
 }  // namespace loyalty::detail

@@ -16,7 +16,7 @@
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
-#include "storage/page.hpp"
+#include "storage/ledger_store.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -52,62 +52,21 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Accounts
 
-struct Account {
-  int64_t id = 0;
-  std::string customer_id;
-  std::string program_id;
-  int64_t posted = 0;   // sum of posted entries: the balance
-  int64_t pending = 0;  // sum of pending entries
-  int64_t held = 0;     // reserved by active holds
-  int64_t debt = 0;     // points owed beyond the buckets (only where a negative balance is allowed)
-  int64_t lifetime_earned = 0;
-  int64_t lifetime_redeemed = 0;
-  std::optional<int64_t> last_activity_at;
-  Timestamp opened_at = 0;
-  int64_t available() const { return posted - held; }
-};
-
-constexpr const char* kAccountCols =
-    "id, customer_id, program_id, posted, pending, held, debt, lifetime_earned, lifetime_redeemed, last_activity_at, "
-    "created_at";
-
-Account account_row(storage::Query& q) {
-  Account a;
-  a.id = q.i64(0);
-  a.customer_id = q.text(1);
-  a.program_id = q.text(2);
-  a.posted = q.i64(3);
-  a.pending = q.i64(4);
-  a.held = q.i64(5);
-  a.debt = q.i64(6);
-  a.lifetime_earned = q.i64(7);
-  a.lifetime_redeemed = q.i64(8);
-  a.last_activity_at = q.opt_i64(9);
-  a.opened_at = q.i64(10);
-  return a;
-}
+using Account = storage::AccountRecord;
+using storage::Slice;
 
 Account load_account(storage::Tx& tx, int64_t id) {
-  auto q = tx.q(fmt::format("SELECT {} FROM accounts WHERE id = ?1", kAccountCols), id);
-  if (!q.step()) throw Error(Status::error, fmt::format("account {} vanished", id));
-  return account_row(q);
+  auto a = tx.ledger().account(id);
+  if (!a) throw Error(Status::error, fmt::format("account {} vanished", id));
+  return std::move(*a);
 }
 
 std::optional<Account> find_account(storage::Tx& tx, const std::string& tenant, const std::string& customer,
                                     const std::string& program) {
-  auto q = tx.q(fmt::format("SELECT {} FROM accounts WHERE customer_id = ?1 AND program_id = ?2 AND tenant_id = ?3",
-                            kAccountCols),
-                customer, program, tenant);
-  if (!q.step()) return std::nullopt;
-  return account_row(q);
+  return tx.ledger().find_account(tenant, customer, program);
 }
 
-void save_account(storage::Tx& tx, const Account& a) {
-  tx.q("UPDATE accounts SET posted = ?2, pending = ?3, held = ?4, debt = ?5, lifetime_earned = ?6, "
-       "lifetime_redeemed = ?7, last_activity_at = ?8 WHERE id = ?1",
-       a.id, a.posted, a.pending, a.held, a.debt, a.lifetime_earned, a.lifetime_redeemed, a.last_activity_at)
-      .run();
-}
+void save_account(storage::Tx& tx, const Account& a) { tx.ledger().save_account(a); }
 
 int64_t checked_add(int64_t a, int64_t b, const char* field) {
   int64_t r = 0;
@@ -270,14 +229,23 @@ json entry_json(const std::string& id, const NewEntry& e, const Account& a, Time
 
 void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, const std::string& id, const NewEntry& e,
                   Timestamp now) {
-  std::optional<std::string> meta;
-  if (e.metadata) meta = e.metadata->dump();
-  tx.q("INSERT INTO entries(id, tenant_id, account_id, type, points, status, bucket_id, ref_entry, ref_points, "
-       "hold_id, reason, metadata, occurred_at, recorded_at, posted_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-       id, tenant, account, e.type, e.points, e.status, e.bucket_id, e.ref_entry, e.ref_points, e.hold_id, e.reason,
-       meta, e.occurred_at, now, e.status == "posted" ? std::optional<int64_t>(now) : std::nullopt)
-      .run();
+  storage::EntryRecord r;
+  r.id = id;
+  r.tenant_id = tenant;
+  r.account_id = account;
+  r.type = e.type;
+  r.points = e.points;
+  r.status = e.status;
+  r.bucket_id = e.bucket_id;
+  r.ref_entry = e.ref_entry;
+  r.ref_points = e.ref_points;
+  r.hold_id = e.hold_id;
+  r.reason = e.reason;
+  if (e.metadata) r.metadata = e.metadata->dump();
+  r.occurred_at = e.occurred_at;
+  r.recorded_at = now;
+  if (e.status == "posted") r.posted_at = now;
+  tx.ledger().append_entry(r);
 }
 
 /// Writes an entry and returns its public form.
@@ -310,43 +278,34 @@ void entry_event(storage::Tx& tx, const std::string& tenant, std::string_view ty
               {"available", a.available()}});
 }
 
-constexpr const char* kEntryCols =
-    "e.id, e.type, e.points, e.status, a.customer_id, a.program_id, e.occurred_at, e.recorded_at, e.posted_at, "
-    "e.reason, e.ref_entry, e.hold_id, e.metadata, b.expires_at, b.pending_until, e.seq, e.ref_points";
-
-json entry_row(storage::Query& q) {
+json entry_view_json(const storage::EntryView& v) {
+  const storage::EntryRecord& r = v.entry;
   NewEntry e;
-  e.type = q.text(1);
-  e.points = q.i64(2);
-  e.status = q.text(3);
-  e.occurred_at = q.i64(6);
-  e.reason = q.opt_text(9);
-  e.ref_entry = q.opt_text(10);
-  e.hold_id = q.opt_text(11);
-  if (!q.is_null(12)) e.metadata = json::parse(q.text(12));
-  e.expires_at = q.opt_i64(13);
-  e.pending_until = q.opt_i64(14);
-  e.ref_points = q.opt_i64(16);
+  e.type = r.type;
+  e.points = r.points;
+  e.status = r.status;
+  e.occurred_at = r.occurred_at;
+  e.reason = r.reason;
+  e.ref_entry = r.ref_entry;
+  e.hold_id = r.hold_id;
+  if (r.metadata) e.metadata = json::parse(*r.metadata);
+  e.expires_at = v.expires_at;
+  e.pending_until = v.pending_until;
+  e.ref_points = r.ref_points;
   Account owner;
-  owner.customer_id = q.text(4);
-  owner.program_id = q.text(5);
-  return entry_json(q.text(0), e, owner, q.i64(7), q.opt_i64(8));
+  owner.customer_id = v.customer_id;
+  owner.program_id = v.program_id;
+  return entry_json(r.id, e, owner, r.recorded_at, r.posted_at);
 }
 
 json load_entry(storage::Tx& tx, const std::string& id) {
-  auto q = tx.q(fmt::format("SELECT {} FROM entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN buckets b ON "
-                            "b.id = e.bucket_id AND e.type IN ('earn', 'bonus', 'adjust') WHERE e.id = ?1",
-                            kEntryCols),
-                id);
-  if (!q.step()) throw Error(Status::error, fmt::format("entry {} vanished", id));
-  return entry_row(q);
+  auto v = tx.ledger().entry_view(id);
+  if (!v) throw Error(Status::error, fmt::format("entry {} vanished", id));
+  return entry_view_json(*v);
 }
 
 void allocate(storage::Tx& tx, const std::string& entry, int64_t bucket, int64_t points) {
-  tx.q("INSERT INTO allocations(entry_id, bucket_id, points) VALUES(?1, ?2, ?3) "
-       "ON CONFLICT(entry_id, bucket_id) DO UPDATE SET points = points + excluded.points",
-       entry, bucket, points)
-      .run();
+  tx.ledger().allocate(entry, bucket, points);
 }
 
 /// Adds posted points: pays any debt first, the rest lands in a new available bucket.
@@ -354,35 +313,16 @@ int64_t credit_posted(storage::Tx& tx, Account& a, const std::string& entry, int
                       std::optional<Timestamp> expires_at, Timestamp now) {
   const int64_t pay = std::min(a.debt, points);
   a.debt -= pay;
-  tx.q("INSERT INTO buckets(account_id, entry_id, original, remaining, state, expires_at, created_at) "
-       "VALUES(?1, ?2, ?3, ?4, 'available', ?5, ?6)",
-       a.id, entry, points, points - pay, expires_at, now)
-      .run();
+  const int64_t bucket =
+      tx.ledger().add_bucket({a.id, entry, points, points - pay, "available", expires_at, std::nullopt, now});
   a.posted = checked_add(a.posted, points, "points");
-  return sqlite3_last_insert_rowid(tx.conn().handle());
+  return bucket;
 }
 
-struct Slice {
-  int64_t bucket;
-  int64_t points;
-};
-
 /// The account's unreserved available points in spending order (nearest expiry first, then
-/// oldest; non-expiring last), as many buckets as cover `need`, leaving out `skip`. Read in full
-/// before any update, since a statement cannot stay open across the updates.
+/// oldest; non-expiring last), as many buckets as cover `need`, leaving out `skip`.
 std::vector<Slice> spendable(storage::Tx& tx, int64_t account, int64_t need, std::optional<int64_t> skip) {
-  std::vector<Slice> out;
-  auto q = tx.q(
-      "SELECT id, remaining - held FROM buckets WHERE account_id = ?1 AND state = 'available' "
-      "AND remaining > held ORDER BY expires_at IS NULL, expires_at, created_at, id",
-      account);
-  int64_t sum = 0;
-  while (sum < need && q.step()) {
-    if (skip && q.i64(0) == *skip) continue;
-    out.push_back({q.i64(0), q.i64(1)});
-    sum += q.i64(1);
-  }
-  return out;
+  return tx.ledger().spendable(account, need, skip);
 }
 
 /// Takes `amount` points from the account's unheld available buckets, nearest expiry first, then
@@ -395,17 +335,13 @@ std::vector<Slice> consume(storage::Tx& tx, Account& a, int64_t amount, bool all
   auto take_from = [&](int64_t bucket, int64_t free) {
     const int64_t t = std::min(free, need);
     if (t <= 0) return;
-    tx.q("UPDATE buckets SET remaining = remaining - ?2 WHERE id = ?1", bucket, t).run();
+    tx.ledger().change_bucket(bucket, -t, 0);
     taken.push_back({bucket, t});
     need -= t;
   };
   if (first) {
-    std::optional<int64_t> free;
-    {
-      auto q = tx.q("SELECT remaining - held FROM buckets WHERE id = ?1 AND state = 'available'", *first);
-      if (q.step()) free = q.i64(0);
-    }
-    if (free) take_from(*first, *free);
+    const auto b = tx.ledger().bucket(*first);
+    if (b && b->state == "available") take_from(*first, b->free());
   }
   if (need > 0) {
     for (const auto& c : spendable(tx, a.id, need, first)) take_from(c.bucket, c.points);
@@ -465,11 +401,7 @@ json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path
   std::optional<Timestamp> until;
   if (pdays > 0) {
     until = occurred + pdays * kMillisPerDay;
-    tx.q("INSERT INTO buckets(account_id, entry_id, original, remaining, state, expires_at, pending_until, created_at) "
-         "VALUES(?1, ?2, ?3, ?3, 'pending', ?4, ?5, ?6)",
-         a.id, entry, points, expires, until, now)
-        .run();
-    bucket = sqlite3_last_insert_rowid(tx.conn().handle());
+    bucket = tx.ledger().add_bucket({a.id, entry, points, points, "pending", expires, until, now});
     a.pending = checked_add(a.pending, points, "points");
   } else {
     bucket = credit_posted(tx, a, entry, points, expires, now);
@@ -595,39 +527,17 @@ struct EntryRef {
 };
 
 EntryRef find_entry(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field) {
-  auto q = tx.q("SELECT account_id, type, points, status, bucket_id FROM entries WHERE id = ?1 AND tenant_id = ?2", id,
-                tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no ledger entry '{}'", id), field);
-  return {q.i64(0), q.text(1), q.i64(2), q.text(3), q.opt_i64(4)};
+  auto e = tx.ledger().find_entry(tenant, id);
+  if (!e) throw Error(Status::not_found, fmt::format("no ledger entry '{}'", id), field);
+  return {e->account_id, std::move(e->type), e->points, std::move(e->status), e->bucket_id};
 }
 
-int64_t reversed_total(storage::Tx& tx, const std::string& entry) {
-  auto q = tx.q("SELECT COALESCE(SUM(ref_points), 0) FROM entries WHERE ref_entry = ?1 AND type = 'reverse'", entry);
-  q.step();
-  return q.i64(0);
-}
+int64_t reversed_total(storage::Tx& tx, const std::string& entry) { return tx.ledger().reversed_points(entry); }
 
 /// Points of an earn's bucket that expired and that earlier reversals have not yet waived: a
 /// reversal never takes back points the customer already lost to expiry.
 int64_t expired_unwaived(storage::Tx& tx, const std::string& entry, int64_t bucket) {
-  int64_t expired = 0, waived = 0;
-  {
-    auto q = tx.q(
-        "SELECT COALESCE(SUM(al.points), 0) FROM allocations al JOIN entries x ON x.id = al.entry_id "
-        "WHERE al.bucket_id = ?1 AND x.type = 'expire'",
-        bucket);
-    q.step();
-    expired = q.i64(0);
-  }
-  {
-    auto q = tx.q(
-        "SELECT COALESCE(SUM(ref_points + points), 0) FROM entries WHERE ref_entry = ?1 AND "
-        "type = 'reverse'",
-        entry);
-    q.step();
-    waived = q.i64(0);
-  }
-  return std::max<int64_t>(0, expired - waived);
+  return std::max<int64_t>(0, tx.ledger().expired_points(bucket) - tx.ledger().waived_points(entry));
 }
 
 /// The input of a correction of an earlier entry (reverse, refund), read through `i`, with the
@@ -689,17 +599,15 @@ json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string&
   const Program p = load_program(tx, ctx.tenant(), a.program_id);
   settle(tx, ctx.tenant(), p, a, now);
   std::string state;
-  {
-    auto q = tx.q("SELECT state FROM buckets WHERE id = ?1", orig.bucket_id.value_or(-1));
-    if (q.step()) state = q.text(0);
-  }
+  if (orig.bucket_id)
+    if (auto b = tx.ledger().bucket(*orig.bucket_id)) state = std::move(b->state);
   const std::string entry = new_entry_id(now);
   NewEntry e{"reverse",    -amount, "posted", std::nullopt, entry_id,     amount,
              std::nullopt, reason,  metadata, occurred,     std::nullopt, std::nullopt};
   std::vector<Slice> slices;
   if (state == "pending") {
     // Still in its return window: the pending bucket shrinks; nothing posted changes.
-    tx.q("UPDATE buckets SET remaining = remaining - ?2 WHERE id = ?1", *orig.bucket_id, amount).run();
+    tx.ledger().change_bucket(*orig.bucket_id, -amount, 0);
     e.status = "pending";
     e.bucket_id = orig.bucket_id;
     a.pending -= amount;
@@ -778,13 +686,7 @@ json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
   if (orig.type != "redeem")
     throw Error(Status::invalid, fmt::format("only redeem entries can be refunded, not '{}'", orig.type),
                 i.field("entry_id"));
-  int64_t refunded = 0;
-  {
-    auto q = tx.q("SELECT COALESCE(SUM(points), 0) FROM entries WHERE ref_entry = ?1 AND type = 'refund'", entry_id);
-    q.step();
-    refunded = q.i64(0);
-  }
-  const int64_t refundable = -orig.points - refunded;
+  const int64_t refundable = -orig.points - tx.ledger().refunded_points(entry_id);
   const int64_t amount = correction_amount(i, points, refundable, "refundable", "the redemption's points");
   Account a = load_account(tx, orig.account_id);
   const Program p = load_program(tx, ctx.tenant(), a.program_id);
@@ -793,25 +695,19 @@ json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
   // spending order first (the latest expiry), less what earlier refunds already put back.
   std::vector<Slice> slices;
   {
-    auto q = tx.q(
-        "SELECT al.bucket_id, al.points - COALESCE((SELECT SUM(r.points) FROM allocations r JOIN entries x ON "
-        "x.id = r.entry_id WHERE x.ref_entry = ?1 AND x.type = 'refund' AND r.bucket_id = al.bucket_id), 0) "
-        "FROM allocations al JOIN buckets b ON b.id = al.bucket_id WHERE al.entry_id = ?1 "
-        "ORDER BY b.expires_at IS NULL DESC, b.expires_at DESC, b.created_at DESC, b.id DESC",
-        entry_id);
     int64_t need = amount;
-    while (need > 0 && q.step()) {
-      const int64_t take = std::min(need, q.i64(1));
+    for (const auto& left : tx.ledger().refundable_slices(entry_id)) {
+      if (need == 0) break;
+      const int64_t take = std::min(need, left.points);
       if (take <= 0) continue;
-      slices.push_back({q.i64(0), take});
+      slices.push_back({left.bucket, take});
       need -= take;
     }
     // Redemptions never create debt, so their allocations cover every point.
     if (need > 0)
       throw Error(Status::error, fmt::format("redemption {} has no allocation for {} points", entry_id, need));
   }
-  for (const auto& sl : slices)
-    tx.q("UPDATE buckets SET remaining = remaining + ?2 WHERE id = ?1", sl.bucket, sl.points).run();
+  for (const auto& sl : slices) tx.ledger().change_bucket(sl.bucket, sl.points, 0);
   const std::string entry = new_entry_id(now);
   NewEntry e{"refund",     amount, "posted", std::nullopt, entry_id,     amount,
              std::nullopt, reason, metadata, occurred,     std::nullopt, std::nullopt};
@@ -837,19 +733,13 @@ namespace {
 
 /// Makes a pending bucket available: its pending entries become posted; debt is paid first.
 void release_bucket(storage::Tx& tx, int64_t bucket, Timestamp now) {
-  int64_t account = 0, remaining = 0;
-  {
-    auto q = tx.q("SELECT account_id, remaining FROM buckets WHERE id = ?1 AND state = 'pending'", bucket);
-    if (!q.step()) return;
-    account = q.i64(0);
-    remaining = q.i64(1);
-  }
-  Account a = load_account(tx, account);
-  tx.q("UPDATE entries SET status = 'posted', posted_at = ?2 WHERE bucket_id = ?1 AND status = 'pending'", bucket, now)
-      .run();
+  const auto b = tx.ledger().bucket(bucket);
+  if (!b || b->state != "pending") return;
+  const int64_t remaining = b->remaining;
+  Account a = load_account(tx, b->account_id);
   const int64_t pay = std::min(a.debt, remaining);
   a.debt -= pay;
-  tx.q("UPDATE buckets SET state = 'available', remaining = remaining - ?2 WHERE id = ?1", bucket, pay).run();
+  tx.ledger().release_pending(bucket, pay, now);
   a.pending -= remaining;
   a.posted += remaining;
   save_account(tx, a);
@@ -903,28 +793,24 @@ json history(Ctx& ctx, const json& in) {
   const int64_t before = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : INT64_MAX;
   const auto from = i.opt_time("from");
   const auto to = i.opt_time("to");
-  std::optional<std::string> types;
+  std::vector<std::string> types;
   if (auto list = i.opt_str_list("types", 16)) {
     for (size_t n = 0; n < list->size(); ++n)
       if (std::find(std::begin(kEntryTypes), std::end(kEntryTypes), (*list)[n]) == std::end(kEntryTypes)) {
         const std::string f = fmt::format("types[{}]", n);
         throw Error(Status::invalid, fmt::format("{}: unknown entry type '{}'", f, (*list)[n]), f);
       }
-    types = json(*list).dump();
+    types = std::move(*list);
   }
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   auto t = resolve_existing(ctx, tx, i);
   if (!t) return {{"items", json::array()}, {"next_cursor", nullptr}};
-  {
-    auto q = tx.q(fmt::format("SELECT {} FROM entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN buckets b ON "
-                              "b.id = e.bucket_id AND e.type IN ('earn', 'bonus', 'adjust') WHERE e.account_id = ?1 "
-                              "AND e.seq < ?2 AND (?3 IS NULL OR e.type IN (SELECT value FROM json_each(?3))) "
-                              "AND (?4 IS NULL OR e.occurred_at >= ?4) AND (?5 IS NULL OR e.occurred_at < ?5) "
-                              "ORDER BY e.seq DESC LIMIT ?6",
-                              kEntryCols),
-                  t->id, before, types, from, to, limit + 1);
-    return storage::page(q, limit, 15, entry_row);
-  }
+  const auto rows = tx.ledger().history({t->id, before, std::move(types), from, to, limit});
+  json items = json::array();
+  for (size_t n = 0; n < rows.size() && static_cast<int64_t>(n) < limit; ++n) items.push_back(entry_view_json(rows[n]));
+  const bool more = static_cast<int64_t>(rows.size()) > limit;
+  return {{"items", std::move(items)},
+          {"next_cursor", more ? json(encode_cursor(rows[static_cast<size_t>(limit) - 1].seq)) : json(nullptr)}};
 }
 
 /// The cursor of `ledger.expiring`: the (expires_at, bucket) of the last item, "x<ms>.<id>".
@@ -969,28 +855,20 @@ json expiring(Ctx& ctx, const json& in) {
     if (!a) return {{"items", json::array()}, {"next_cursor", nullptr}};
     account = a->id;
   }
-  auto q = tx.q(
-      "SELECT b.id, b.expires_at, b.remaining - b.held, b.entry_id, a.customer_id, a.program_id FROM buckets b "
-      "JOIN accounts a ON a.id = b.account_id WHERE b.state = 'available' AND b.expires_at IS NOT NULL AND "
-      "b.expires_at < ?1 AND (b.expires_at > ?2 OR (b.expires_at = ?2 AND b.id > ?3)) AND b.remaining > b.held AND "
-      "a.tenant_id = ?4 AND (?5 IS NULL OR b.account_id = ?5) ORDER BY b.expires_at, b.id LIMIT ?6",
-      before, from_t, from_b, ctx.tenant(), account, limit + 1);
+  const auto rows = tx.ledger().expiring({ctx.tenant(), account, before, from_t, from_b, limit});
   json items = json::array();
   std::string next;
-  int64_t last_bucket = 0;
-  Timestamp last_expiry = 0;
-  while (q.step()) {
+  for (const auto& r : rows) {
     if (static_cast<int64_t>(items.size()) == limit) {
-      next = expiring_cursor(last_expiry, last_bucket);
+      const auto& last = rows[static_cast<size_t>(limit) - 1];
+      next = expiring_cursor(last.expires_at, last.bucket);
       break;
     }
-    last_bucket = q.i64(0);
-    last_expiry = q.i64(1);
-    items.push_back({{"expires_at", format_time(last_expiry)},
-                     {"points", q.i64(2)},
-                     {"entry_id", q.text(3)},
-                     {"customer_id", q.text(4)},
-                     {"program_id", q.text(5)}});
+    items.push_back({{"expires_at", format_time(r.expires_at)},
+                     {"points", r.points},
+                     {"entry_id", r.entry_id},
+                     {"customer_id", r.customer_id},
+                     {"program_id", r.program_id}});
   }
   return {{"items", std::move(items)}, {"next_cursor", next.empty() ? json(nullptr) : json(next)}};
 }
@@ -1008,60 +886,37 @@ json entry_get(Ctx& ctx, const json& in) {
 // ---------------------------------------------------------------------------------------------
 // Holds
 
-struct Hold {
-  std::string id;
-  int64_t account_id;
-  int64_t points;
-  std::string status;
-  Timestamp expires_at;
-};
-
-constexpr const char* kHoldCols =
-    "h.id, a.customer_id, a.program_id, h.points, h.status, h.reason, h.expires_at, h.created_at, h.resolved_at, "
-    "h.entry_id";
+using Hold = storage::HoldRecord;
 
 json hold_json(storage::Tx& tx, const std::string& id) {
-  auto q =
-      tx.q(fmt::format("SELECT {} FROM holds h JOIN accounts a ON a.id = h.account_id WHERE h.id = ?1", kHoldCols), id);
-  if (!q.step()) throw Error(Status::error, fmt::format("hold {} vanished", id));
-  return {{"id", q.text(0)},
-          {"customer_id", q.text(1)},
-          {"program_id", q.text(2)},
-          {"points", q.i64(3)},
-          {"status", q.text(4)},
-          {"reason", q.is_null(5) ? json(nullptr) : json(q.text(5))},
-          {"expires_at", format_time(q.i64(6))},
-          {"created_at", format_time(q.i64(7))},
-          {"resolved_at", q.is_null(8) ? json(nullptr) : json(format_time(q.i64(8)))},
-          {"entry_id", q.is_null(9) ? json(nullptr) : json(q.text(9))}};
+  const auto v = tx.ledger().hold_view(id);
+  if (!v) throw Error(Status::error, fmt::format("hold {} vanished", id));
+  const Hold& h = v->hold;
+  return {{"id", h.id},
+          {"customer_id", v->customer_id},
+          {"program_id", v->program_id},
+          {"points", h.points},
+          {"status", h.status},
+          {"reason", opt_json(h.reason)},
+          {"expires_at", format_time(h.expires_at)},
+          {"created_at", format_time(h.created_at)},
+          {"resolved_at", opt_time_json(h.resolved_at)},
+          {"entry_id", opt_json(h.entry_id)}};
 }
 
 Hold find_hold(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
-  auto q =
-      tx.q("SELECT account_id, points, status, expires_at FROM holds WHERE id = ?1 AND tenant_id = ?2", id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no hold '{}'", id), field);
-  return {id, q.i64(0), q.i64(1), q.text(2), q.i64(3)};
-}
-
-/// Hold allocations in spending order.
-std::vector<Slice> hold_slices(storage::Tx& tx, const std::string& hold) {
-  std::vector<Slice> out;
-  auto q = tx.q(
-      "SELECT ha.bucket_id, ha.points FROM hold_allocations ha JOIN buckets b ON b.id = ha.bucket_id "
-      "WHERE ha.hold_id = ?1 ORDER BY b.expires_at IS NULL, b.expires_at, b.created_at, b.id",
-      hold);
-  while (q.step()) out.push_back({q.i64(0), q.i64(1)});
-  return out;
+  auto h = tx.ledger().find_hold(tenant, id);
+  if (!h) throw Error(Status::not_found, fmt::format("no hold '{}'", id), field);
+  return std::move(*h);
 }
 
 /// Releases an active hold's reservation and marks it voided or expired.
 void release_hold(storage::Tx& tx, const Hold& h, const char* status, Timestamp now) {
-  for (const auto& s : hold_slices(tx, h.id))
-    tx.q("UPDATE buckets SET held = held - ?2 WHERE id = ?1", s.bucket, s.points).run();
+  for (const auto& s : tx.ledger().hold_slices(h.id)) tx.ledger().change_bucket(s.bucket, 0, -s.points);
   Account a = load_account(tx, h.account_id);
   a.held -= h.points;
   save_account(tx, a);
-  tx.q("UPDATE holds SET status = ?2, resolved_at = ?3 WHERE id = ?1", h.id, status, now).run();
+  tx.ledger().resolve_hold(h.id, status, now, std::nullopt);
 }
 
 }  // namespace
@@ -1083,15 +938,21 @@ json hold_create_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
     throw Error(Status::insufficient, fmt::format("cannot hold {} points: {} available", points, a.available()),
                 i.field("points"), {{"available", a.available()}});
   const std::string id = crypto::new_id("hld");
-  tx.q("INSERT INTO holds(id, tenant_id, account_id, points, status, reason, expires_at, created_at) "
-       "VALUES(?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7)",
-       id, ctx.tenant(), a.id, points, reason, expires, now)
-      .run();
+  Hold h;
+  h.id = id;
+  h.tenant_id = ctx.tenant();
+  h.account_id = a.id;
+  h.points = points;
+  h.status = "active";
+  h.reason = reason;
+  h.expires_at = expires;
+  h.created_at = now;
+  tx.ledger().insert_hold(h);
   int64_t need = points;
   for (const auto& c : spendable(tx, a.id, points, std::nullopt)) {
     const int64_t take = std::min(need, c.points);
-    tx.q("UPDATE buckets SET held = held + ?2 WHERE id = ?1", c.bucket, take).run();
-    tx.q("INSERT INTO hold_allocations(hold_id, bucket_id, points) VALUES(?1, ?2, ?3)", id, c.bucket, take).run();
+    tx.ledger().change_bucket(c.bucket, 0, take);
+    tx.ledger().reserve(id, c.bucket, take);
     need -= take;
   }
   if (need > 0)
@@ -1124,10 +985,9 @@ json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
                 i.field("points"));
   std::vector<Slice> slices;
   int64_t need = amount;
-  for (const auto& s : hold_slices(tx, id)) {
+  for (const auto& s : tx.ledger().hold_slices(id)) {
     const int64_t take = std::min(need, s.points);
-    tx.q("UPDATE buckets SET held = held - ?2, remaining = remaining - ?3 WHERE id = ?1", s.bucket, s.points, take)
-        .run();
+    tx.ledger().change_bucket(s.bucket, -take, -s.points);
     if (take > 0) slices.push_back({s.bucket, take});
     need -= take;
   }
@@ -1142,7 +1002,7 @@ json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
   a.lifetime_redeemed += amount;
   touch(a, now);
   save_account(tx, a);
-  tx.q("UPDATE holds SET status = 'committed', resolved_at = ?2, entry_id = ?3 WHERE id = ?1", id, now, entry).run();
+  tx.ledger().resolve_hold(id, "committed", now, entry);
   entry_event(tx, ctx.tenant(), "points.redeemed", a, entry, e, now);
   json out = {
       {"hold", hold_json(tx, id)}, {"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
@@ -1183,19 +1043,13 @@ json hold_get(Ctx& ctx, const json& in) {
 /// bucket's own expiry time).
 int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket, Timestamp now,
                       std::optional<Timestamp> occurred = std::nullopt) {
-  int64_t account = 0, amount = 0;
-  std::optional<Timestamp> expires_at;
-  {
-    auto q = tx.q("SELECT account_id, remaining - held, expires_at FROM buckets WHERE id = ?1 AND state = 'available'",
-                  bucket);
-    if (!q.step()) return 0;
-    account = q.i64(0);
-    amount = q.i64(1);
-    expires_at = q.opt_i64(2);
-  }
+  const auto b = tx.ledger().bucket(bucket);
+  if (!b || b->state != "available") return 0;
+  const int64_t amount = b->free();
+  const std::optional<Timestamp> expires_at = b->expires_at;
   if (amount <= 0) return 0;
-  Account a = load_account(tx, account);
-  tx.q("UPDATE buckets SET remaining = remaining - ?2 WHERE id = ?1", bucket, amount).run();
+  Account a = load_account(tx, b->account_id);
+  tx.ledger().change_bucket(bucket, -amount, 0);
   const std::string entry = new_entry_id(now);
   const Timestamp when = std::min(now, occurred.value_or(expires_at.value_or(now)));
   NewEntry e{"expire",     -amount,      "posted",     bucket, std::nullopt, std::nullopt,
@@ -1208,68 +1062,31 @@ int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket
   return amount;
 }
 
-std::vector<int64_t> ids(storage::Query&& q) {
-  std::vector<int64_t> out;
-  while (q.step()) out.push_back(q.i64(0));
-  return out;
-}
-
-std::vector<std::string> text_ids(storage::Query&& q) {
-  std::vector<std::string> out;
-  while (q.step()) out.push_back(q.text(0));
-  return out;
-}
-
 Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp cutoff,
                Timestamp now) {
   Settled done;
-  bool due = false;
-  {
-    auto q = tx.q(
-        "SELECT EXISTS(SELECT 1 FROM holds WHERE account_id = ?1 AND status = 'active' AND expires_at <= ?2) "
-        "OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
-        "pending_until <= ?2) OR EXISTS(SELECT 1 FROM buckets WHERE account_id = ?1 AND "
-        "state = 'available' AND expires_at <= ?2 AND remaining > held)",
-        a.id, cutoff);
-    due = q.step() && q.i64(0) != 0;
-  }
+  storage::LedgerStore& store = tx.ledger();
+  const bool due = store.anything_due(a.id, cutoff);
   const bool idle = p.expiry == ExpiryKind::inactivity && a.last_activity_at &&
                     *a.last_activity_at + p.expiry_value * kMillisPerDay <= cutoff;
   if (!due && !idle) return done;
-  for (const auto& h : text_ids(tx.q("SELECT id FROM holds WHERE account_id = ?1 AND status = 'active' AND "
-                                     "expires_at <= ?2 ORDER BY seq",
-                                     a.id, cutoff))) {
+  for (const auto& h : store.due_holds(a.id, cutoff)) {
     release_hold(tx, find_hold(tx, tenant, h), "expired", now);
     ++done.holds_expired;
   }
-  {
-    std::vector<Slice> pending;  // bucket, points it holds
-    {
-      auto q = tx.q(
-          "SELECT id, remaining FROM buckets WHERE account_id = ?1 AND state = 'pending' AND "
-          "pending_until <= ?2 ORDER BY id",
-          a.id, cutoff);
-      while (q.step()) pending.push_back({q.i64(0), q.i64(1)});
-    }
-    for (const auto& b : pending) {
-      release_bucket(tx, b.bucket, now);
-      ++done.pending_released;
-      done.points_released += b.points;
-    }
+  for (const auto& b : store.due_pending(a.id, cutoff)) {  // bucket, points it holds
+    release_bucket(tx, b.bucket, now);
+    ++done.pending_released;
+    done.points_released += b.points;
   }
-  for (int64_t b : ids(tx.q("SELECT id FROM buckets WHERE account_id = ?1 AND state = 'available' AND "
-                            "expires_at <= ?2 AND remaining > held ORDER BY expires_at, id",
-                            a.id, cutoff))) {
+  for (int64_t b : store.due_expiries(a.id, cutoff)) {
     done.points_expired += expire_bucket(tx, tenant, b, now);
     ++done.buckets_expired;
   }
   if (idle) {
     // Inactivity: every unreserved point of an account idle for the program's number of days.
     const Timestamp when = *a.last_activity_at + p.expiry_value * kMillisPerDay;
-    for (int64_t b :
-         ids(tx.q("SELECT id FROM buckets WHERE account_id = ?1 AND state = 'available' AND remaining > held "
-                  "ORDER BY id",
-                  a.id))) {
+    for (int64_t b : store.unreserved_buckets(a.id)) {
       done.points_expired += expire_bucket(tx, tenant, b, now, when);
       ++done.buckets_expired;
     }
@@ -1290,15 +1107,7 @@ json run_due(Ctx& ctx, const json& in) {
   const std::string& tenant = ctx.tenant();
 
   // The tenant's accounts with anything due; each is settled exactly as a write would settle it.
-  const auto accounts = ids(
-      tx.q("SELECT account_id FROM holds WHERE tenant_id = ?1 AND status = 'active' AND expires_at <= ?2 "
-           "UNION SELECT b.account_id FROM buckets b JOIN accounts a ON a.id = b.account_id WHERE a.tenant_id = ?1 AND "
-           "((b.state = 'pending' AND b.pending_until <= ?2) OR "
-           "(b.state = 'available' AND b.expires_at <= ?2 AND b.remaining > b.held)) "
-           "UNION SELECT a.id FROM accounts a JOIN programs p ON p.id = a.program_id WHERE a.tenant_id = ?1 AND "
-           "p.expiry_kind = 'inactivity' AND a.last_activity_at <= ?2 - p.expiry_value * 86400000 AND EXISTS(SELECT 1 "
-           "FROM buckets WHERE account_id = a.id AND state = 'available' AND remaining > held) ORDER BY 1",
-           tenant, cutoff));
+  const auto accounts = tx.ledger().accounts_due(tenant, cutoff);
   Settled total;
   ProgramCache programs;
   for (int64_t id : accounts) {
@@ -1334,67 +1143,41 @@ json verify(Ctx& ctx, const json& in) {
                           {"expected", expected},
                           {"actual", actual}});
   };
-  int64_t accounts = 0;
-  {
-    auto q = tx.q(
-        "SELECT a.customer_id, a.program_id, a.posted, a.pending, a.held, a.debt, a.lifetime_earned, "
-        "a.lifetime_redeemed, p.allow_negative OR p.return_policy = 'unlimited', "
-        "(SELECT COALESCE(SUM(points), 0) FROM entries WHERE account_id = a.id AND status = 'posted'), "
-        "(SELECT COALESCE(SUM(points), 0) FROM entries WHERE account_id = a.id AND status = 'pending'), "
-        "(SELECT COALESCE(SUM(remaining), 0) FROM buckets WHERE account_id = a.id AND state = 'available'), "
-        "(SELECT COALESCE(SUM(remaining), 0) FROM buckets WHERE account_id = a.id AND state = 'pending'), "
-        "(SELECT COALESCE(SUM(held), 0) FROM buckets WHERE account_id = a.id), "
-        "(SELECT COALESCE(SUM(points), 0) FROM holds WHERE account_id = a.id AND status = 'active'), "
-        "(SELECT COALESCE(SUM(CASE WHEN type = 'reverse' THEN -ref_points ELSE points END), 0) FROM entries "
-        "WHERE account_id = a.id AND type IN ('earn', 'bonus', 'reverse')), "
-        "(SELECT COALESCE(-SUM(points), 0) FROM entries WHERE account_id = a.id AND type IN ('redeem', 'refund')), "
-        "(SELECT COUNT(*) FROM buckets WHERE account_id = a.id AND (remaining < 0 OR held < 0 OR held > remaining OR "
-        "remaining > original)), "
-        "(SELECT COUNT(*) FROM entries WHERE account_id = a.id AND type = 'reverse' AND (ref_points IS NULL OR "
-        "ref_points <= 0 OR -points > ref_points OR points > 0)) "
-        "FROM accounts a JOIN programs p ON p.id = a.program_id WHERE a.tenant_id = ?1 ORDER BY a.id",
-        ctx.tenant());
-    while (q.step()) {
-      ++accounts;
-      const std::string c = q.text(0), p = q.text(1);
-      const int64_t posted = q.i64(2), pending = q.i64(3), held = q.i64(4), debt = q.i64(5);
-      if (q.i64(9) != posted) violation(c, p, "balance equals the sum of posted entries", q.i64(9), posted);
-      if (q.i64(10) != pending) violation(c, p, "pending equals the sum of pending entries", q.i64(10), pending);
-      if (q.i64(11) - debt != posted)
-        violation(c, p, "available bucket remainders minus debt equal the balance", posted, q.i64(11) - debt);
-      if (q.i64(12) != pending) violation(c, p, "pending bucket remainders equal pending", pending, q.i64(12));
-      if (q.i64(13) != held) violation(c, p, "bucket reservations equal held", held, q.i64(13));
-      if (q.i64(14) != held) violation(c, p, "active holds equal held", held, q.i64(14));
-      if (q.i64(15) != q.i64(6))
-        violation(c, p, "lifetime earned equals earns minus points reversed", q.i64(15), q.i64(6));
-      if (q.i64(18) != 0) violation(c, p, "a reversal debits no more than it reverses", 0, q.i64(18));
-      if (q.i64(16) != q.i64(7))
-        violation(c, p, "lifetime redeemed equals redemptions minus refunds", q.i64(16), q.i64(7));
-      if (q.i64(17) != 0) violation(c, p, "every bucket has 0 <= held <= remaining <= original", 0, q.i64(17));
-      if (q.i64(8) == 0 && (posted - held < 0 || debt != 0))
-        violation(c, p, "no negative balance unless the program allows it", 0, posted - held);
-    }
+  storage::LedgerStore& store = tx.ledger();
+  const auto totals = store.account_totals(ctx.tenant());
+  for (const auto& t : totals) {
+    const std::string &c = t.account.customer_id, &p = t.account.program_id;
+    const int64_t posted = t.account.posted, pending = t.account.pending, held = t.account.held, debt = t.account.debt;
+    if (t.posted_entries != posted)
+      violation(c, p, "balance equals the sum of posted entries", t.posted_entries, posted);
+    if (t.pending_entries != pending)
+      violation(c, p, "pending equals the sum of pending entries", t.pending_entries, pending);
+    if (t.available_buckets - debt != posted)
+      violation(c, p, "available bucket remainders minus debt equal the balance", posted, t.available_buckets - debt);
+    if (t.pending_buckets != pending)
+      violation(c, p, "pending bucket remainders equal pending", pending, t.pending_buckets);
+    if (t.bucket_reservations != held) violation(c, p, "bucket reservations equal held", held, t.bucket_reservations);
+    if (t.active_holds != held) violation(c, p, "active holds equal held", held, t.active_holds);
+    if (t.earned_net != t.account.lifetime_earned)
+      violation(c, p, "lifetime earned equals earns minus points reversed", t.earned_net, t.account.lifetime_earned);
+    if (t.malformed_reversals != 0)
+      violation(c, p, "a reversal debits no more than it reverses", 0, t.malformed_reversals);
+    if (t.redeemed_net != t.account.lifetime_redeemed)
+      violation(c, p, "lifetime redeemed equals redemptions minus refunds", t.redeemed_net,
+                t.account.lifetime_redeemed);
+    if (t.malformed_buckets != 0)
+      violation(c, p, "every bucket has 0 <= held <= remaining <= original", 0, t.malformed_buckets);
+    if (!t.may_go_negative && (posted - held < 0 || debt != 0))
+      violation(c, p, "no negative balance unless the program allows it", 0, posted - held);
   }
-  // Per-row invariants: each query selects (customer, program, expected, actual) of its violations.
-  auto check_rows = [&](const char* sql, const char* invariant) {
-    auto q = tx.q(sql, ctx.tenant());
-    while (q.step()) violation(q.text(0), q.text(1), invariant, q.i64(2), q.i64(3));
+  const int64_t accounts = static_cast<int64_t>(totals.size());
+  // Per-row invariants: each check lists (customer, program, expected, actual) of its violations.
+  auto check_rows = [&](const std::vector<storage::RowViolation>& rows, const char* invariant) {
+    for (const auto& r : rows) violation(r.customer_id, r.program_id, invariant, r.expected, r.actual);
   };
-  check_rows(
-      "SELECT a.customer_id, a.program_id, e.points, (SELECT COALESCE(SUM(ref_points), 0) FROM entries r WHERE "
-      "r.ref_entry = e.id AND r.type = 'reverse') AS reversed FROM entries e JOIN accounts a ON a.id = "
-      "e.account_id WHERE e.tenant_id = ?1 AND e.type IN ('earn', 'bonus') AND e.points < reversed",
-      "an entry is never reversed beyond its points");
-  check_rows(
-      "SELECT a.customer_id, a.program_id, -e.points, (SELECT COALESCE(SUM(r.points), 0) FROM entries r WHERE "
-      "r.ref_entry = e.id AND r.type = 'refund') AS refunded FROM entries e JOIN accounts a ON a.id = "
-      "e.account_id WHERE e.tenant_id = ?1 AND e.type = 'redeem' AND -e.points < refunded",
-      "a redemption is never refunded beyond its points");
-  check_rows(
-      "SELECT a.customer_id, a.program_id, h.points, (SELECT COALESCE(SUM(points), 0) FROM hold_allocations "
-      "WHERE hold_id = h.id) AS alloc FROM holds h JOIN accounts a ON a.id = h.account_id WHERE "
-      "h.tenant_id = ?1 AND h.status = 'active' AND h.points != alloc",
-      "a hold's reservations equal its points");
+  check_rows(store.over_reversed(ctx.tenant()), "an entry is never reversed beyond its points");
+  check_rows(store.over_refunded(ctx.tenant()), "a redemption is never refunded beyond its points");
+  check_rows(store.unbalanced_holds(ctx.tenant()), "a hold's reservations equal its points");
   for (const auto& h : hooks())
     if (h.verify) h.verify(ctx, tx, violations);
   return {{"ok", violations.empty()}, {"accounts_checked", accounts}, {"violations", std::move(violations)}};

@@ -1,5 +1,7 @@
 #include "storage/sqlite.hpp"
 
+#include "storage/ledger_store.hpp"
+
 #include <fmt/format.h>
 
 #include <random>

@@ -20,6 +20,8 @@
 
 namespace loyalty::storage {
 
+class LedgerStore;
+
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what);
@@ -163,11 +165,15 @@ class Tx {
     return Query(*lease_, sql, args...);
   }
 
+  /// The ledger's storage in domain terms (storage/ledger_store.hpp), bound to this unit of work.
+  LedgerStore& ledger();
+
  private:
   int control(std::string_view sql);
 
   Lease lease_;
   bool open_ = false;
+  std::unique_ptr<LedgerStore> ledger_;  // made on first use
 };
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).
