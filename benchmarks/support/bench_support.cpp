@@ -131,7 +131,7 @@ void SummaryReporter::print_summary(std::ostream& out) const {
     return it == rates_.end() ? std::vector<double>{} : it->second;
   };
   out << "\n## Summary (median events/s over the repetitions, min–max in brackets)\n\n"
-      << "| Workload | libloyalty | raw SQLite | ours/raw | Goal | Met? |\n"
+      << "| Workload | ours | peer | ours/peer | Goal | Met? |\n"
       << "|---|---|---|---|---|---|\n";
   for (const auto& c : comparisons()) {
     const auto o = rates_of(c.ours), p = rates_of(c.peer);
@@ -139,7 +139,7 @@ void SummaryReporter::print_summary(std::ostream& out) const {
     const double mo = median(o), mp = median(p);
     const bool have_ratio = !o.empty() && !p.empty() && mp > 0;
     const double ratio = have_ratio ? mo / mp : 0.0;
-    std::string met = "n/a";
+    std::string met = c.goal.kind == Goal::Kind::none ? "-" : "n/a";
     if (c.goal.kind == Goal::Kind::ratio_at_least && have_ratio) met = ratio >= c.goal.value ? "yes" : "**no**";
     if (c.goal.kind == Goal::Kind::rate_at_least && !o.empty()) met = mo >= c.goal.value ? "yes" : "**no**";
     std::ostringstream r;
@@ -149,7 +149,7 @@ void SummaryReporter::print_summary(std::ostream& out) const {
         << " | " << met << " |\n";
   }
   out << "\n## CPU time per event (median, microseconds of process CPU, user + system)\n\n"
-      << "| Workload | libloyalty | raw SQLite | ours/raw |\n|---|---|---|---|\n";
+      << "| Workload | ours | peer | ours/peer |\n|---|---|---|---|\n";
   for (const auto& c : comparisons()) {
     auto co = cpu_us_.find(c.ours), cp = cpu_us_.find(c.peer);
     if (co == cpu_us_.end() && cp == cpu_us_.end()) continue;
@@ -157,7 +157,10 @@ void SummaryReporter::print_summary(std::ostream& out) const {
     const double mp = cp == cpu_us_.end() ? 0.0 : median(cp->second);
     std::ostringstream row;
     row << std::fixed << std::setprecision(1) << "| " << c.title << " | " << mo << " | " << mp << " | ";
-    if (mo > 0 && mp > 0) row << std::setprecision(1) << mo / mp << "x"; else row << "-";
+    if (mo > 0 && mp > 0)
+      row << std::setprecision(1) << mo / mp << "x";
+    else
+      row << "-";
     out << row.str() << " |\n";
   }
   if (!notes().empty()) {

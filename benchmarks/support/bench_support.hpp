@@ -49,7 +49,7 @@ class Rng {
 
 /// What a comparison is judged against in the summary.
 struct Goal {
-  enum class Kind { ratio_at_least, rate_at_least };
+  enum class Kind { ratio_at_least, rate_at_least, none };  // none: a comparison without a goal
   Kind kind;
   double value;
   std::string text;  // e.g. "ours/raw >= 70%"
@@ -71,8 +71,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   void print_summary(std::ostream& out) const;
 
  private:
-  std::map<std::string, std::vector<double>> rates_;    // items per second (wall clock)
-  std::map<std::string, std::vector<double>> cpu_us_;   // process CPU microseconds per item
+  std::map<std::string, std::vector<double>> rates_;   // items per second (wall clock)
+  std::map<std::string, std::vector<double>> cpu_us_;  // process CPU microseconds per item
 };
 
 }  // namespace loybench
