@@ -186,12 +186,13 @@ TEST_CASE("ai: the host's callback provider gets pseudonymous inputs; failures a
   LOY_REQUIRE_ERROR(w.call("ai.churn", {{"customer_id", c}}), Status::unavailable, "provider");
 
   Recorder rec;
-  std::atomic<int> mode{0};  // 0 answer, 1 throw, 2 break the schema
+  std::atomic<int> mode{0};  // 0 answer, 1 throw, 2 break the schema, 3 leave out a required field
   loyalty::set_ai_provider(w.engine, rec.provider([&](std::string_view op, const json& in) -> json {
     if (mode == 1) throw std::runtime_error("model server down");
     if (op == "feedback") {
       json out = feedback_answer(in);
       if (mode == 2) out["items"][0]["grant_points"] = 1000;
+      if (mode == 3) out["items"][0].erase("themes");
       return out;
     }
     json out = json::array();
@@ -220,6 +221,8 @@ TEST_CASE("ai: the host's callback provider gets pseudonymous inputs; failures a
   LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "great"}}), Status::unavailable, "provider");
   mode = 2;
   LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "great"}}), Status::invalid, "output.items[0].grant_points");
+  mode = 3;
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "great"}}), Status::invalid, "output.items[0].themes");
   mode = 0;
   json f = w.call("ai.feedback", {{"text", "great"}});
   CHECK(f["cached"] == false);  // nothing of the refused answers was stored

@@ -562,8 +562,11 @@ TEST_CASE("openai: output that breaks the schema is invalid and names the path")
   auto f = expect_failure([&] { rig.run(); });
   CHECK(f.status == Status::invalid);
   CHECK(f.field == "output.items[0].confidence");
+  CHECK(f.message.find("breaks the schema at output.items[0].confidence") != std::string::npos);
+  CHECK(f.detail["provider"] == "openai");
+  CHECK(f.detail["attempts"] == 1);
   f = expect_failure([&] { rig.run(); });
-  CHECK(f.field == "output.items[0]");
+  CHECK(f.field == "output.items[0].reason");  // the missing required property is named
   CHECK(f.message.find("reason") != std::string::npos);
   f = expect_failure([&] { rig.run(); });
   CHECK(f.field == "output.extra");
