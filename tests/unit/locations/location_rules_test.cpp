@@ -252,3 +252,41 @@ TEST_CASE("location rules: a campaign budget holds under concurrent check-ins") 
   CHECK(total == 1000);
   w.require_verified();
 }
+
+TEST_CASE("location rules: first visit and lifetime visits at the location together, with a late-synced check-in") {
+  World w;
+  const std::string cus = w.enroll("c1");
+  const geo::LatLon a_at{kLat, kLon};
+  const json a = make_location(w, "A", a_at);
+  const json first = w.call("rule.create", checkin_rule("first", leaf("checkin.first_visit", "eq", true), 100));
+  const json none_before =
+      w.call("rule.create", checkin_rule("none before", leaf("checkin.location_visits", "eq", 0), 7));
+  const json third = w.call("rule.create", checkin_rule("three before", leaf("checkin.location_visits", "eq", 3), 30));
+  const int64_t day0 = (w.clock->now() / 86'400'000 + 1) * 86'400'000;
+  auto at_day = [&](int d) { return loyalty::format_time(day0 + d * 86'400'000LL + 8 * kHourMs); };
+  w.clock->set(day0 + 20 * 86'400'000LL);
+  auto visit = [&](int d) {
+    json r = check_in(w, cus, a_at, {{"occurred_at", at_day(d)}});
+    REQUIRE(r["checkin"]["status"] == "verified");
+    return r;
+  };
+  // The first ever: a first visit with no visit before it.
+  json r = visit(5);
+  CHECK(r["checkin"]["points"] == 107);
+  CHECK(rule_trace(r["explain"], first["id"])["outcome"] == "fired");
+  CHECK(rule_trace(r["explain"], none_before["id"])["outcome"] == "fired");
+  CHECK(visit(6)["checkin"]["points"] == 0);  // one visit before it
+  // Synced late, dated before both: not a first visit (the customer has been there), yet no
+  // visit precedes it.
+  r = visit(1);
+  CHECK(r["checkin"]["points"] == 7);
+  CHECK(rule_trace(r["explain"], first["id"])["outcome"] == "not_matched");
+  CHECK(rule_trace(r["explain"], none_before["id"])["outcome"] == "fired");
+  // Days 1, 5 and 6 precede day 7.
+  r = visit(7);
+  CHECK(r["checkin"]["points"] == 30);
+  CHECK(rule_trace(r["explain"], third["id"])["outcome"] == "fired");
+  CHECK(w.balance(cus)["balance"] == 107 + 7 + 30);
+  w.require_verified();
+  (void)a;
+}
