@@ -59,6 +59,7 @@ TEST_CASE("checkins: inside verified, outside rejected, the accuracy circle may 
   json sig = w.call("checkin.list", {{"signals", true}});
   CHECK(sig["items"].size() == 6);
   for (const auto& s : sig["items"]) CHECK(s["status"] == "rejected");
+  for (const auto& s : all["items"]) CHECK(s["rules"] == json::array());  // no location rules paid
   CHECK(w.call("checkin.get", {{"id", o["checkin"]["id"]}}) == o["checkin"]);
 }
 

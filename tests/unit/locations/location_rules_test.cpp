@@ -92,8 +92,10 @@ TEST_CASE("location rules: a first visit at each location earns a bonus once, in
   CHECK(rule_trace(r["explain"], first["id"])["outcome"] == "fired");
   CHECK(r["checkin"]["rules"] == json::array({{{"rule_id", first["id"]}, {"version", 1}, {"points", 100}}}));
   CHECK(w.call("checkin.get", {{"id", r["checkin"]["id"]}}) == r["checkin"]);
+  const json first_at_a = r["checkin"];
   w.clock->advance(kHourMs);
   r = check_in(w, cus, a_at);
+  const json second_at_a = r["checkin"];
   CHECK(r["checkin"]["points"] == 10);
   CHECK(rule_trace(r["explain"], first["id"])["outcome"] == "not_matched");
   CHECK(r["checkin"]["rules"].empty());
@@ -108,6 +110,22 @@ TEST_CASE("location rules: a first visit at each location earns a bonus once, in
   for (const auto& e : ev["events"])
     if (e["type"] == "checkin.verified") verified_points += e["data"]["points"].get<int64_t>();
   CHECK(verified_points == 230);
+  // Listed check-ins carry their rules like checkin.submit and checkin.get, page by page.
+  const json listed = w.call("checkin.list", {{"customer_id", cus}});
+  REQUIRE(listed["items"].size() == 3);
+  CHECK(listed["items"][0] == first_at_a);
+  CHECK(listed["items"][0]["rules"].size() == 1);
+  CHECK(listed["items"][1] == second_at_a);
+  CHECK(listed["items"][1]["rules"] == json::array());
+  CHECK(listed["items"][2]["rules"] == r["checkin"]["rules"]);
+  CHECK(listed["items"][2]["rules"][0]["points"] == 100);
+  const json page1 = w.call("checkin.list", {{"customer_id", cus}, {"limit", 2}});
+  REQUIRE(page1["items"].size() == 2);
+  CHECK(page1["items"][0] == first_at_a);
+  const json page2 = w.call("checkin.list", {{"customer_id", cus}, {"cursor", page1["next_cursor"]}});
+  REQUIRE(page2["items"].size() == 1);
+  CHECK(page2["items"][0] == listed["items"][2]);
+  CHECK(page2["next_cursor"].is_null());
   w.require_verified();
   (void)a;
 }
