@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
@@ -22,6 +23,7 @@
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
+#include "geo/geo.hpp"
 #include "loyalty/core/timezone.hpp"
 #include "programs/programs.hpp"
 
@@ -382,23 +384,68 @@ std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, 
   return out;
 }
 
+/// The location a rule's conditions require, if they require one: a condition "<purchase,
+/// checkin or place>.location_id eq <id>" or "place.inside contains <id>", alone or (first found)
+/// inside an `all` (never inside `any` or `not`, which do not pin the rule to the place).
+std::optional<std::string> required_location(const json& c) {
+  if (!c.is_object()) return std::nullopt;
+  if (auto all = c.find("all"); all != c.end() && all->is_array()) {
+    for (const auto& child : *all)
+      if (auto l = required_location(child)) return l;
+    return std::nullopt;
+  }
+  const auto fact = c.find("fact"), op = c.find("operator"), value = c.find("value");
+  if (fact == c.end() || op == c.end() || value == c.end() || !value->is_string()) return std::nullopt;
+  const bool location_eq =
+      (*fact == "purchase.location_id" || *fact == "checkin.location_id" || *fact == "place.location_id") &&
+      *op == "eq";
+  const bool inside = *fact == "place.inside" && *op == "contains";
+  if (location_eq || inside) return value->get<std::string>();
+  return std::nullopt;
+}
+
+/// Where the customer was last seen: the coordinates of their most recent verified check-in.
+std::optional<geo::LatLon> last_seen(storage::Tx& tx, const std::string& customer) {
+  auto q = tx.q(
+      "SELECT lat, lon FROM checkins WHERE customer_id = ?1 AND status = 'verified' ORDER BY occurred_at DESC, seq "
+      "DESC LIMIT 1",
+      customer);
+  if (!q.step()) return std::nullopt;
+  return geo::LatLon{q.f64(0), q.f64(1)};
+}
+
+/// The distance in km (to 0.1 km) from `from` to the tenant's location `id`, or null when either
+/// is unknown.
+json distance_km(storage::Tx& tx, const std::string& tenant, const std::optional<geo::LatLon>& from,
+                 const std::optional<std::string>& id) {
+  if (!from || !id) return nullptr;
+  auto q = tx.q("SELECT lat, lon FROM locations WHERE id = ?1 AND tenant_id = ?2", *id, tenant);
+  if (!q.step()) return nullptr;
+  return std::round(geo::distance_m(*from, geo::LatLon{q.f64(0), q.f64(1)}) / 100.0) / 10.0;
+}
+
 /// Current offers: the program's active bonus rules (type "bonus", purchase or check-in trigger)
-/// whose start/end window contains `now`, with their popularity (awards in the last 90 days).
+/// whose start/end window contains `now`, with their popularity (awards in the last 90 days) and,
+/// for an offer at one location, its distance from where the customer was last seen.
 std::vector<json> offer_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
-                                   Timestamp now) {
+                                   Timestamp now, const std::optional<geo::LatLon>& seen) {
   std::vector<json> out;
   auto q = tx.q(
       "SELECT r.id, json_extract(r.body, '$.name'), json_extract(r.body, '$.start'), json_extract(r.body, '$.end'), "
       "(SELECT COUNT(*) FROM purchase_rules u JOIN purchases p ON p.id = u.purchase_id WHERE u.rule_id = r.id AND "
       "p.occurred_at >= ?3) + (SELECT COUNT(*) FROM checkin_rules u JOIN checkins c ON c.id = u.checkin_id WHERE "
-      "u.rule_id = r.id AND c.occurred_at >= ?3) FROM rules r WHERE r.tenant_id = ?1 AND r.program_id = ?2 AND "
-      "r.active = 1 AND json_extract(r.body, '$.type') = 'bonus' ORDER BY r.seq LIMIT 200",
+      "u.rule_id = r.id AND c.occurred_at >= ?3), json_extract(r.body, '$.conditions') FROM rules r WHERE "
+      "r.tenant_id = ?1 AND r.program_id = ?2 AND r.active = 1 AND json_extract(r.body, '$.type') = 'bonus' ORDER BY "
+      "r.seq LIMIT 200",
       tenant, program_id, now - 90 * kDay);
   while (q.step()) {
     const auto start = q.opt_text(2) ? parse_time(q.text(2)) : std::nullopt;
     const auto end = q.opt_text(3) ? parse_time(q.text(3)) : std::nullopt;
     if ((start && now < *start) || (end && now >= *end)) continue;
-    out.push_back(candidate(q.text(0), "offer", q.text(1), nullptr, 0, nullptr, q.i64(4)));
+    json c = candidate(q.text(0), "offer", q.text(1), nullptr, 0, nullptr, q.i64(4));
+    if (seen && q.opt_text(5))
+      c["distance_km"] = distance_km(tx, tenant, seen, required_location(json::parse(q.text(5))));
+    out.push_back(std::move(c));
   }
   return out;
 }
@@ -444,7 +491,8 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
           {"candidates",
            [&] {
              auto c = reward_candidates(tx, tenant, program.id, now);
-             for (auto& o : offer_candidates(tx, tenant, program.id, now)) c.push_back(std::move(o));
+             for (auto& o : offer_candidates(tx, tenant, program.id, now, last_seen(tx, customer)))
+               c.push_back(std::move(o));
              return c;
            }()},
           {"limit", limit}};

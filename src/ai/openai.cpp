@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "ai/schema_validate.hpp"
+#include "ai/schemas.hpp"
 #include "core/input.hpp"
 #include "loyalty/core/error.hpp"
 
@@ -646,10 +646,11 @@ class OpenAIProvider final : public Provider {
     if (auto path = find_ledger_instruction(output))
       bad(fmt::format("the model's output asks for a ledger action at '{}'; it is never applied", *path),
           child_path("output", *path));
-    if (auto v = schema.validator->check(output))
-      bad(fmt::format("the model's output breaks the schema at '{}': {}", v->path.empty() ? "(root)" : v->path,
-                      v->message),
-          child_path("output", v->path));
+    try {
+      check_output(*schema.validator, output);  // the engine's one validation, with the provider's detail
+    } catch (const Error& e) {
+      bad(e.what(), e.field());
+    }
     return output;
   }
 

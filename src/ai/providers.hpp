@@ -36,7 +36,8 @@ std::shared_ptr<Provider> make_provider(const std::string& kind, const nlohmann:
 std::shared_ptr<Provider> provider_for(EngineState& engine, const std::string& tenant, const std::string& kind,
                                        const nlohmann::json& config);
 
-/// Adapts a host provider: its exceptions become Status::unavailable, its output is validated.
+/// Adapts a host provider: its exceptions become Status::unavailable (its output is validated by
+/// the engine, like every provider's).
 class CallbackProvider final : public Provider {
  public:
   explicit CallbackProvider(std::shared_ptr<const HostAiProvider> host) : host_(std::move(host)) {}

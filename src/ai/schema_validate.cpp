@@ -9,6 +9,7 @@
 #include <valijson/validator.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <stdexcept>
 #include <string_view>
 
@@ -53,6 +54,35 @@ std::string json_path(const std::vector<std::string>& context, const nlohmann::j
   return path;
 }
 
+std::string child(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+/// Draft 7 counts a number with a zero fractional part (3.0) as an integer, valijson's strong
+/// types do not: `v` is validated with such floats made integers. Non-finite numbers (which a C++
+/// host can put in a document, though JSON has none) are refused here.
+std::optional<SchemaViolation> integral_floats_as_integers(nlohmann::json& v, const std::string& path) {
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (!std::isfinite(d)) return SchemaViolation{path, "must be a finite number"};
+    if (std::floor(d) == d && std::fabs(d) <= 9'007'199'254'740'992.0) v = static_cast<int64_t>(d);
+  } else if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i)
+      if (auto e = integral_floats_as_integers(v[i], fmt::format("{}[{}]", path, i))) return e;
+  } else if (v.is_object()) {
+    for (auto& [key, value] : v.items())
+      if (auto e = integral_floats_as_integers(value, child(path, key))) return e;
+  }
+  return std::nullopt;
+}
+
+/// The quoted name after `marker` in a valijson description, or "".
+std::string quoted_after(const std::string& description, std::string_view marker) {
+  const auto at = description.find(marker);
+  if (at == std::string::npos) return {};
+  auto key = description.substr(at + marker.size());
+  const auto end = key.rfind('\'');
+  return end == std::string::npos ? std::string{} : key.substr(0, end);
+}
+
 }  // namespace
 
 struct SchemaValidator::Impl {
@@ -73,21 +103,21 @@ SchemaValidator::SchemaValidator(const nlohmann::json& schema) : impl_(std::make
 SchemaValidator::~SchemaValidator() = default;
 
 std::optional<SchemaViolation> SchemaValidator::check(const nlohmann::json& document) const {
+  nlohmann::json doc = document;
+  if (auto e = integral_floats_as_integers(doc, "")) return e;
   valijson::Validator validator(valijson::Validator::kStrongTypes);
   valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter target(document);
+  valijson::adapters::NlohmannJsonAdapter target(doc);
   if (validator.validate(impl_->schema, target, &results)) return std::nullopt;
   // valijson records the innermost failure first, then one summary per enclosing schema.
   valijson::ValidationResults::Error first;
   if (!results.popError(first)) return SchemaViolation{"", "does not match the schema"};
-  std::string path = json_path(first.context, document);
-  // A property refused by additionalProperties is reported on its object; name the property.
-  constexpr std::string_view kExtra = "'properties' or 'additionalProperties' constraints: '";
-  if (auto at = first.description.find(kExtra); at != std::string::npos) {
-    auto key = first.description.substr(at + kExtra.size());
-    if (auto end = key.rfind('\''); end != std::string::npos) key.resize(end);
-    path += path.empty() ? key : "." + key;
-  }
+  std::string path = json_path(first.context, doc);
+  // A property refused by additionalProperties, or a required one missing, is reported on its
+  // object: name the property.
+  std::string key = quoted_after(first.description, "'properties' or 'additionalProperties' constraints: '");
+  if (key.empty()) key = quoted_after(first.description, "Missing required property '");
+  if (!key.empty()) path = child(path, key);
   return SchemaViolation{std::move(path), first.description};
 }
 

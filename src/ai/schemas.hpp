@@ -1,24 +1,27 @@
-// Validation of provider outputs against the operation's output schema (docs/schema/ai/). The
-// schemas use only type, properties, required, items, enum, minimum, maximum,
-// additionalProperties (false), maxItems and maxLength, which this small validator implements.
+// Validation of provider outputs against the operation's output schema (docs/schema/ai/): the one
+// mechanism every provider's output goes through, JSON Schema draft 7 over valijson
+// (ai/schema_validate.hpp), with errors naming the JSON path of the first violation.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "ai/provider.hpp"
+#include "ai/schema_validate.hpp"
 
 namespace loyalty::detail::ai {
 
 /// The schema file's text as embedded at build time (tests compare it with the file).
 std::string_view output_schema_text(Operation op);
 
-/// Throws Status::invalid naming the JSON path of the first violation ("output.items[0].score")
-/// when `output` breaks the operation's output schema.
-void validate_output(Operation op, const nlohmann::json& output);
+/// The parsed validator of an operation's output schema (built once, shared by threads).
+const SchemaValidator& output_validator(Operation op);
 
-/// Validates `value` against `schema` (the keyword subset above); throws Status::invalid with
-/// the path `path` of the first violation.
-void validate_against(const nlohmann::json& schema, const nlohmann::json& value, const std::string& path);
+/// Throws Status::invalid naming the JSON path of the first violation ("output.items[0].score";
+/// "output" for the document itself) when `output` breaks `schema`.
+void check_output(const SchemaValidator& schema, const nlohmann::json& output);
+
+/// check_output against the operation's output schema.
+void validate_output(Operation op, const nlohmann::json& output);
 
 }  // namespace loyalty::detail::ai

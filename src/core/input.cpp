@@ -94,6 +94,37 @@ std::optional<Timestamp> Input::opt_time(std::string_view key) const {
   return t;
 }
 
+namespace {
+
+/// "a day", "5 minutes", "an hour", "90 seconds", "1500 ms": a span in the largest whole unit.
+std::string describe_span(Timestamp ms) {
+  struct Unit {
+    Timestamp ms;
+    const char* one;
+    const char* many;
+  };
+  static constexpr Unit kUnits[] = {{kMillisPerDay, "a day", "days"},
+                                    {3'600'000, "an hour", "hours"},
+                                    {60'000, "a minute", "minutes"},
+                                    {1'000, "a second", "seconds"}};
+  for (const auto& u : kUnits) {
+    if (ms <= 0 || ms % u.ms != 0) continue;
+    return ms == u.ms ? std::string(u.one) : fmt::format("{} {}", ms / u.ms, u.many);
+  }
+  return fmt::format("{} ms", ms);
+}
+
+}  // namespace
+
+std::optional<Timestamp> Input::opt_event_time(std::string_view key, Timestamp now, Timestamp max_ahead) const {
+  const auto t = opt_time(key);
+  if (!t) return std::nullopt;
+  if (*t < 0) fail(key, "must not be before 1970-01-01");
+  if (*t - now > max_ahead)
+    fail(key, fmt::format("must not be more than {} ahead of the engine clock", describe_span(max_ahead)));
+  return t;
+}
+
 Timestamp Input::time(std::string_view key) const {
   auto t = opt_time(key);
   if (!t) fail(key, "is required");

@@ -41,6 +41,10 @@ class Input {
   std::optional<bool> opt_bool(std::string_view key) const;
   Timestamp time(std::string_view key) const;
   std::optional<Timestamp> opt_time(std::string_view key) const;
+  /// The time an event happened: an RFC 3339 time (or null/absent -> nullopt) on or after
+  /// 1970-01-01 and at most `max_ahead` ms after `now` (clock skew between devices), so that no
+  /// input can date an event far into the future. Anything else is LOY_EINVALID naming the field.
+  std::optional<Timestamp> opt_event_time(std::string_view key, Timestamp now, Timestamp max_ahead) const;
   /// A JSON object (or null/absent -> nullopt).
   std::optional<json> opt_object(std::string_view key) const;
   std::optional<std::vector<std::string>> opt_str_list(std::string_view key, size_t max_items = 256) const;

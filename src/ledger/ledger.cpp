@@ -186,11 +186,7 @@ constexpr Timestamp kMaxFutureSkewMs = kMillisPerDay;
 /// The event time of a write: `occurred_at` when given (not before 1970, not more than a day
 /// ahead of the clock, so no input can push expiry or inactivity out of reach), else now.
 Timestamp event_time(const Input& i, Timestamp now) {
-  const auto t = i.opt_time("occurred_at");
-  if (!t) return now;
-  if (*t < 0) i.fail("occurred_at", "must not be before 1970-01-01");
-  if (*t > now + kMaxFutureSkewMs) i.fail("occurred_at", "must not be more than a day ahead of the engine clock");
-  return *t;
+  return i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
 }
 
 json opt_time_json(const std::optional<int64_t>& t) { return t ? json(format_time(*t)) : json(nullptr); }

@@ -49,16 +49,22 @@ json checkin_row(storage::Query& q) {
           {"created_at", format_time(q.i64(16))}};
 }
 
-/// One check-in with the location rules that gave it points (`rules`: [{rule_id, version, points}]).
+/// A check-in row with the location rules that gave it points (`rules`: [{rule_id, version,
+/// points}], by rule id), as checkin.submit, checkin.get and checkin.list return it.
+json checkin_with_rules(storage::Tx& tx, storage::Query& q) {
+  json out = checkin_row(q);
+  json rules = json::array();
+  auto r =
+      tx.q("SELECT rule_id, rule_version, points FROM checkin_rules WHERE checkin_id = ?1 ORDER BY rule_id", q.text(0));
+  while (r.step()) rules.push_back({{"rule_id", r.text(0)}, {"version", r.i64(1)}, {"points", r.i64(2)}});
+  out["rules"] = std::move(rules);
+  return out;
+}
+
 json load_checkin(storage::Tx& tx, const std::string& tenant, const std::string& id) {
   auto q = tx.q(fmt::format("SELECT {} FROM checkins WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
   if (!q.step()) throw Error(Status::not_found, fmt::format("no check-in '{}'", id), "id");
-  json out = checkin_row(q);
-  json rules = json::array();
-  auto r = tx.q("SELECT rule_id, rule_version, points FROM checkin_rules WHERE checkin_id = ?1 ORDER BY rule_id", id);
-  while (r.step()) rules.push_back({{"rule_id", r.text(0)}, {"version", r.i64(1)}, {"points", r.i64(2)}});
-  out["rules"] = rules;
-  return out;
+  return checkin_with_rules(tx, q);
 }
 
 struct Travel {
@@ -101,9 +107,7 @@ json checkin_submit(Ctx& ctx, const json& in) {
     i.fail("device", fmt::format("must be at most {} bytes of JSON", kMaxDeviceBytes));
   const bool mock = i.boolean("mock", false);
   const Timestamp now = ctx.engine.now();
-  const Timestamp t = i.opt_time("occurred_at").value_or(now);
-  if (t < 0) i.fail("occurred_at", "must not be before 1970-01-01");
-  if (t > now + kMaxFutureSkewMs) i.fail("occurred_at", "must not be more than 5 minutes ahead of the engine clock");
+  const Timestamp t = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
 
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
@@ -280,7 +284,7 @@ json checkin_list(Ctx& ctx, const json& in) {
                             "ORDER BY seq LIMIT ?7",
                             kCols),
                 ctx.tenant(), after, customer, location, status, signals, limit + 1);
-  return storage::page(q, limit, 17, checkin_row);
+  return storage::page(q, limit, 17, [&tx](storage::Query& row) { return checkin_with_rules(tx, row); });
 }
 
 constexpr OpDef kOps[] = {

@@ -299,12 +299,7 @@ json take_reward(Ctx& ctx, const Input& i, const json& in, const char* operation
   const Timestamp now = ctx.engine.now();
   // The time the redemption happened (reward.redeem may give it, e.g. a till syncing later):
   // the window and the per-customer limit period are checked at it.
-  Timestamp at = now;
-  if (const auto t = i.opt_time("occurred_at")) {
-    if (*t < 0) i.fail("occurred_at", "must not be before 1970-01-01");
-    if (*t > now + kMaxFutureSkewMs) i.fail("occurred_at", "must not be more than 5 minutes ahead of the engine clock");
-    at = *t;
-  }
+  const Timestamp at = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (auto replay = idem_lookup(tx, ctx.tenant(), key)) return *replay;

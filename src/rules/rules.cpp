@@ -472,15 +472,26 @@ void load_history(storage::Tx& tx, const std::string& customer, std::string_view
         count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND status = 'verified' "
                       "AND occurred_at > ?2 AND occurred_at <= ?3",
                       customer, l.at - days * kMillisPerDay, l.at)));
+  // A check-in's verified check-ins at its location, in one query: any at all (even dated after
+  // this one, synced late) makes checkin.first_visit false; those up to the event time are the
+  // lifetime checkin.location_visits (days 0).
+  std::optional<int64_t> lifetime_visits;
+  if (plan.trigger == rules::Trigger::checkin) {
+    auto q = tx.q(
+        "SELECT COUNT(*), COALESCE(SUM(occurred_at <= ?3), 0) FROM checkins WHERE customer_id = ?1 AND "
+        "location_id = ?2 AND status = 'verified'",
+        customer, location, l.at);
+    q.step();
+    ev.first_visit = q.i64(0) == 0;
+    lifetime_visits = q.i64(1);
+  }
   for (int64_t days : plan.location_days)
     l.location_visits.push_back(
-        count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND location_id = ?2 AND "
-                      "status = 'verified' AND occurred_at > ?3 AND occurred_at <= ?4",
-                      customer, location, days == 0 ? INT64_MIN : l.at - days * kMillisPerDay, l.at)));
-  if (plan.trigger == rules::Trigger::checkin)
-    ev.first_visit = count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND location_id = ?2 AND "
-                                   "status = 'verified'",
-                                   customer, location)) == 0;
+        days == 0 && lifetime_visits
+            ? *lifetime_visits
+            : count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND location_id = ?2 AND "
+                            "status = 'verified' AND occurred_at > ?3 AND occurred_at <= ?4",
+                            customer, location, days == 0 ? INT64_MIN : l.at - days * kMillisPerDay, l.at)));
   ev.visits = l.visits;
   ev.spend = l.spend;
   ev.checkins = l.checkins;

@@ -4,11 +4,13 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
 #include "fixture.hpp"
+#include "geo/geo.hpp"
 #include "loyalty/ai/host_provider.hpp"
 #include "raw_db.hpp"
 #include "script_server.hpp"
@@ -186,12 +188,13 @@ TEST_CASE("ai: the host's callback provider gets pseudonymous inputs; failures a
   LOY_REQUIRE_ERROR(w.call("ai.churn", {{"customer_id", c}}), Status::unavailable, "provider");
 
   Recorder rec;
-  std::atomic<int> mode{0};  // 0 answer, 1 throw, 2 break the schema
+  std::atomic<int> mode{0};  // 0 answer, 1 throw, 2 break the schema, 3 leave out a required field
   loyalty::set_ai_provider(w.engine, rec.provider([&](std::string_view op, const json& in) -> json {
     if (mode == 1) throw std::runtime_error("model server down");
     if (op == "feedback") {
       json out = feedback_answer(in);
       if (mode == 2) out["items"][0]["grant_points"] = 1000;
+      if (mode == 3) out["items"][0].erase("themes");
       return out;
     }
     json out = json::array();
@@ -220,6 +223,8 @@ TEST_CASE("ai: the host's callback provider gets pseudonymous inputs; failures a
   LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "great"}}), Status::unavailable, "provider");
   mode = 2;
   LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "great"}}), Status::invalid, "output.items[0].grant_points");
+  mode = 3;
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "great"}}), Status::invalid, "output.items[0].themes");
   mode = 0;
   json f = w.call("ai.feedback", {{"text", "great"}});
   CHECK(f["cached"] == false);  // nothing of the refused answers was stored
@@ -425,6 +430,95 @@ TEST_CASE("ai: recommendations rank the program's redeemable rewards") {
       CHECK(it["reason"] == "a current offer: Double on Sundays");
     }
   CHECK(offers == 1);
+}
+
+TEST_CASE("ai: an offer at one location is as far as the customer's last verified check-in; else null") {
+  World w;
+  const std::string c = w.enroll("c1"), stranger = w.enroll("never checked in");
+  namespace geo = loyalty::geo;
+  const geo::LatLon a_at{48.8566, 2.3522}, b_at = geo::destination(a_at, 90, 5000);
+  auto location = [&](const std::string& name, geo::LatLon at) {
+    return w
+        .call("location.create", {{"name", name},
+                                  {"lat", at.lat},
+                                  {"lon", at.lon},
+                                  {"geofence", {{"radius_m", 100}}},
+                                  {"checkin", {{"cooldown_s", 0}}}})["id"]
+        .get<std::string>();
+  };
+  const std::string a = location("A", a_at), b = location("B", b_at);
+  auto offer = [&](const std::string& name, json extra) {
+    json in = {{"name", name}, {"type", "bonus"}, {"actions", {{{"type", "fixed"}, {"points", 5}}}}};
+    in.update(extra);
+    return w.call("rule.create", in)["id"].get<std::string>();
+  };
+  auto eq = [](const char* fact, const std::string& v) {
+    return json{{"fact", fact}, {"operator", "eq"}, {"value", v}};
+  };
+  const std::string at_a = offer("At A", {{"trigger", "checkin"}, {"conditions", eq("checkin.location_id", a)}});
+  const std::string at_b = offer(
+      "At B",
+      {{"conditions",
+        {{"all",
+          {{{"fact", "purchase.amount"}, {"operator", "gte"}, {"value", 100}}, eq("purchase.location_id", b)}}}}});
+  const std::string inside_a =
+      offer("Inside A", {{"conditions", {{"fact", "place.inside"}, {"operator", "contains"}, {"value", a}}}});
+  const std::string either =
+      offer("A or B", {{"conditions", {{"any", {eq("purchase.location_id", a), eq("purchase.location_id", b)}}}}});
+  const std::string anywhere = offer("Anywhere", json::object());
+  const std::string unknown = offer("Elsewhere", {{"conditions", eq("purchase.location_id", "loc_none")}});
+  const std::string reward =
+      w.call("reward.create", {{"name", "Coffee"}, {"cost_points", 10}})["id"].get<std::string>();
+
+  w.call("ai.configure", {{"provider", "callback"}});
+  Recorder rec;
+  loyalty::set_ai_provider(w.engine, rec.provider([](std::string_view, const json&) -> json {
+    return {{"items", json::array()}};
+  }));
+  // The distances the provider was sent, by candidate id.
+  auto distances = [&](const std::string& customer) {
+    w.call("ai.recommendations", {{"customer_id", customer}, {"refresh", true}});
+    std::lock_guard lock(rec.mu);
+    std::map<std::string, json> out;
+    for (const auto& cand : rec.calls.back().second["candidates"]) out[cand["id"]] = cand["distance_km"];
+    CHECK(out.size() == 7);
+    return out;
+  };
+  auto check_in = [&](geo::LatLon p, json extra = json::object()) {
+    json in = {{"customer_id", c}, {"lat", p.lat}, {"lon", p.lon}, {"accuracy_m", 5}};
+    in.update(extra);
+    return w.call("checkin.submit", in)["checkin"];
+  };
+  // Never checked in: no distance at all.
+  for (const auto& [id, d] : distances(c)) CHECK_MESSAGE(d.is_null(), id);
+  // Last seen at A.
+  REQUIRE(check_in(a_at)["status"] == "verified");
+  auto d = distances(c);
+  CHECK(d[at_a] == 0.0);
+  CHECK(d[inside_a] == 0.0);
+  CHECK(d[at_b] == 5.0);
+  for (const auto& id : {either, anywhere, unknown, reward}) CHECK_MESSAGE(d[id].is_null(), id);
+  // A check-in outside every fence is rejected: it does not move the customer.
+  w.clock->advance(3'600'000);
+  REQUIRE(check_in(geo::destination(b_at, 270, 1240))["status"] == "rejected");
+  CHECK(distances(c)[at_b] == 5.0);
+  // Last seen 40 m west of B: 0.04 km from B, 4.96 km from A, rounded to 0.1 km.
+  w.clock->advance(3'600'000);
+  REQUIRE(check_in(geo::destination(b_at, 270, 40))["status"] == "verified");
+  d = distances(c);
+  CHECK(d[at_b] == 0.0);
+  CHECK(d[at_a] == 5.0);
+  // A rejected check-in (a mock location at A) and one dated before the last do not move the customer.
+  w.clock->advance(3'600'000);
+  REQUIRE(check_in(a_at, {{"mock", true}})["status"] == "rejected");
+  REQUIRE(check_in(a_at, {{"occurred_at", loyalty::format_time(w.clock->now() - 5 * 3'600'000)}})["status"] ==
+          "verified");
+  d = distances(c);
+  CHECK(d[at_b] == 0.0);
+  CHECK(d[at_a] == 5.0);
+  // Someone else's check-ins are not the customer's.
+  for (const auto& [id, dist] : distances(stranger)) CHECK_MESSAGE(dist.is_null(), id);
+  loyalty::set_ai_provider(w.engine, nullptr);
 }
 
 TEST_CASE("ai: the OpenAI-compatible provider end to end: retried, validated, stored; never a ledger change") {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "ai/offline.hpp"
@@ -63,6 +64,14 @@ TEST_CASE("ai schemas: violations are invalid and name the path") {
       },
       "output.items");
   LOY_REQUIRE_ERROR(ai::validate_output(Operation::churn, json::array()), Status::invalid, "output");
+  LOY_REQUIRE_ERROR(ai::validate_output(Operation::churn, json::object()), Status::invalid, "output.customers");
+  try {
+    ai::validate_output(Operation::recommendations, json{{"items", {{{"id", "r1"}}}}});
+    FAIL("expected an error");
+  } catch (const loyalty::Error& e) {
+    CHECK(std::string(e.what()).rfind("the provider's output breaks the schema at output.items[0].", 0) == 0);
+  }
+  broken([](json& j) { j["items"][0]["score"] = std::numeric_limits<double>::quiet_NaN(); }, "output.items[0].score");
   // Integers: 3.0 is an integer, 3.5 is not.
   json seg = {{"segments", {{{"name", "a"}, {"definition", "d"}, {"size", 3.0}, {"members", json::array()}}}}};
   ai::validate_output(Operation::segmentation, seg);

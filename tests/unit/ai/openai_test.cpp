@@ -159,6 +159,59 @@ ScriptedResponse status(int code, const std::string& body = "{}",
   return r;
 }
 
+/// The failure of rig.run() and the real time it took.
+struct TimedFailure {
+  Failure failure;
+  int64_t elapsed_ms;
+};
+
+TimedFailure timed_failure(Rig& rig) {
+  const int64_t t0 = steady_ms();
+  Failure f = expect_failure([&] { rig.run(); });
+  return {std::move(f), steady_ms() - t0};
+}
+
+/// Runs the rig expecting a failure with `status` after one attempt, not retried (no request
+/// more, no wait); returns it for further checks.
+Failure expect_failure_not_retried(Rig& rig, Status status) {
+  const size_t before = rig.server.request_count();
+  Failure f = expect_failure([&] { rig.run(); });
+  CHECK(f.status == status);
+  CHECK(f.detail["attempts"] == 1);
+  CHECK(rig.server.request_count() == before + 1);
+  CHECK(rig.clock->sleeps().empty());
+  return f;
+}
+
+/// Scripts `times` copies of `r`.
+void push_times(Rig& rig, const ScriptedResponse& r, int times) {
+  for (int i = 0; i < times; ++i) rig.server.push(r);
+}
+
+/// A response that is never sent.
+ScriptedResponse never_answering() {
+  ScriptedResponse r;
+  r.never_answer = true;
+  return r;
+}
+
+/// The good completion sent a byte every `ms`.
+ScriptedResponse trickling(int64_t ms) {
+  ScriptedResponse r = chat_completion(kGood);
+  r.trickle_ms = ms;
+  return r;
+}
+
+/// The good completion with its response body changed by `edit`.
+template <class Edit>
+ScriptedResponse edited_completion(Edit&& edit) {
+  ScriptedResponse r = chat_completion(kGood);
+  json body = json::parse(r.body);
+  edit(body);
+  r.body = body.dump();
+  return r;
+}
+
 std::string error_body(const std::string& message, const std::string& code = "", const std::string& type = "") {
   return json{{"error", {{"message", message}, {"code", code}, {"type", type}}}}.dump();
 }
@@ -332,11 +385,7 @@ TEST_CASE("openai: retry-after-ms is honoured and a long Retry-After is capped b
 TEST_CASE("openai: a Retry-After beyond the call's deadline ends the call without waiting") {
   Rig rig(json{{"deadline_ms", 3000}});
   rig.server.push(status(429, "{}", {{"Retry-After", "10"}}));
-  const auto f = expect_failure([&] { rig.run(); });
-  CHECK(f.status == Status::unavailable);
-  CHECK(f.detail["attempts"] == 1);
-  CHECK(rig.server.request_count() == 1);
-  CHECK(rig.clock->sleeps().empty());
+  expect_failure_not_retried(rig, Status::unavailable);
 }
 
 TEST_CASE("openai: 500 then 503 then success backs off exponentially with full jitter") {
@@ -366,12 +415,8 @@ TEST_CASE("openai: 500 on every attempt is unavailable once the attempts are spe
 TEST_CASE("openai: 400 is invalid and not retried") {
   Rig rig;
   rig.server.push(status(400, error_body("context too long", "context_length_exceeded")));
-  const auto f = expect_failure([&] { rig.run(); });
-  CHECK(f.status == Status::invalid);
-  CHECK(f.detail["attempts"] == 1);
+  const auto f = expect_failure_not_retried(rig, Status::invalid);
   CHECK(f.message.find("context too long") != std::string::npos);
-  CHECK(rig.server.request_count() == 1);
-  CHECK(rig.clock->sleeps().empty());
 }
 
 TEST_CASE("openai: 401 and 403 are forbidden and not retried") {
@@ -379,12 +424,8 @@ TEST_CASE("openai: 401 and 403 are forbidden and not retried") {
     CAPTURE(code);
     Rig rig;
     rig.server.push(status(code, error_body("Incorrect API key provided")));
-    const auto f = expect_failure([&] { rig.run(); });
-    CHECK(f.status == Status::forbidden);
-    CHECK(f.detail["attempts"] == 1);
+    const auto f = expect_failure_not_retried(rig, Status::forbidden);
     CHECK(f.message.find("sk-test-123") == std::string::npos);
-    CHECK(rig.server.request_count() == 1);
-    CHECK(rig.clock->sleeps().empty());
   }
 }
 
@@ -392,23 +433,13 @@ TEST_CASE("openai: 429 insufficient_quota is forbidden and not retried") {
   Rig rig;
   rig.server.push(status(429, error_body("You exceeded your current quota", "insufficient_quota", "insufficient_quota"),
                          {{"Retry-After", "1"}}));
-  const auto f = expect_failure([&] { rig.run(); });
-  CHECK(f.status == Status::forbidden);
-  CHECK(f.detail["attempts"] == 1);
-  CHECK(rig.server.request_count() == 1);
-  CHECK(rig.clock->sleeps().empty());
+  expect_failure_not_retried(rig, Status::forbidden);
 }
 
 TEST_CASE("openai: a server that never answers is cut by each attempt's deadline, every attempt counted") {
   Rig rig({{"total_timeout_ms", 400}, {"max_attempts", 3}});
-  for (int i = 0; i < 3; ++i) {
-    ScriptedResponse r;
-    r.never_answer = true;
-    rig.server.push(r);
-  }
-  const int64_t t0 = steady_ms();
-  const auto f = expect_failure([&] { rig.run(); });
-  const int64_t elapsed = steady_ms() - t0;
+  push_times(rig, never_answering(), 3);
+  const auto [f, elapsed] = timed_failure(rig);
   CHECK(f.status == Status::unavailable);
   CHECK(f.detail["attempts"] == 3);
   CHECK(rig.server.request_count() == 3);
@@ -423,14 +454,8 @@ TEST_CASE("openai: the whole call's deadline bounds the attempts and their waits
            {"max_attempts", 10},
            {"backoff_base_ms", 0},
            {"backoff_max_ms", 0}});
-  for (int i = 0; i < 10; ++i) {
-    ScriptedResponse r;
-    r.never_answer = true;
-    rig.server.push(r);
-  }
-  const int64_t t0 = steady_ms();
-  const auto f = expect_failure([&] { rig.run(); });
-  const int64_t elapsed = steady_ms() - t0;
+  push_times(rig, never_answering(), 10);
+  const auto [f, elapsed] = timed_failure(rig);
   CHECK(f.status == Status::unavailable);
   CHECK(f.detail["attempts"] == 3);  // 400 + 400 + the 200 ms left
   CHECK(rig.server.request_count() == 3);
@@ -440,14 +465,8 @@ TEST_CASE("openai: the whole call's deadline bounds the attempts and their waits
 
 TEST_CASE("openai: a server trickling a byte every 2 s is cut by the attempt's deadline") {
   Rig rig({{"total_timeout_ms", 1500}, {"max_attempts", 2}});
-  for (int i = 0; i < 2; ++i) {
-    ScriptedResponse r = chat_completion(kGood);
-    r.trickle_ms = 2000;
-    rig.server.push(r);
-  }
-  const int64_t t0 = steady_ms();
-  const auto f = expect_failure([&] { rig.run(); });
-  const int64_t elapsed = steady_ms() - t0;
+  push_times(rig, trickling(2000), 2);
+  const auto [f, elapsed] = timed_failure(rig);
   CHECK(f.status == Status::unavailable);
   CHECK(f.detail["attempts"] == 2);
   CHECK(rig.server.request_count() == 2);
@@ -458,12 +477,8 @@ TEST_CASE("openai: a server trickling a byte every 2 s is cut by the attempt's d
 
 TEST_CASE("openai: with a stall timeout a trickling server is cut long before the total deadline") {
   Rig rig({{"total_timeout_ms", 30000}, {"stall_timeout_ms", 1000}, {"max_attempts", 1}});
-  ScriptedResponse r = chat_completion(kGood);
-  r.trickle_ms = 3000;
-  rig.server.push(r);
-  const int64_t t0 = steady_ms();
-  const auto f = expect_failure([&] { rig.run(); });
-  const int64_t elapsed = steady_ms() - t0;
+  rig.server.push(trickling(3000));
+  const auto [f, elapsed] = timed_failure(rig);
   CHECK(f.status == Status::unavailable);
   CHECK(f.detail["attempts"] == 1);
   CHECK(elapsed >= 900);
@@ -525,20 +540,13 @@ TEST_CASE("openai: malformed bodies and outputs are invalid and not retried") {
   }
   SUBCASE("the model refused") {
     Rig rig;
-    ScriptedResponse r = chat_completion(kGood);
-    json body = json::parse(r.body);
-    body["choices"][0]["message"]["refusal"] = "I can't help with that";
-    r.body = body.dump();
-    rig.server.push(r);
+    rig.server.push(
+        edited_completion([](json& body) { body["choices"][0]["message"]["refusal"] = "I can't help with that"; }));
     CHECK(expect_failure([&] { rig.run(); }).status == Status::invalid);
   }
   SUBCASE("the output was cut at the token limit") {
     Rig rig;
-    ScriptedResponse r = chat_completion(kGood);
-    json body = json::parse(r.body);
-    body["choices"][0]["finish_reason"] = "length";
-    r.body = body.dump();
-    rig.server.push(r);
+    rig.server.push(edited_completion([](json& body) { body["choices"][0]["finish_reason"] = "length"; }));
     CHECK(expect_failure([&] { rig.run(); }).status == Status::invalid);
   }
 }
@@ -562,8 +570,11 @@ TEST_CASE("openai: output that breaks the schema is invalid and names the path")
   auto f = expect_failure([&] { rig.run(); });
   CHECK(f.status == Status::invalid);
   CHECK(f.field == "output.items[0].confidence");
+  CHECK(f.message.find("breaks the schema at output.items[0].confidence") != std::string::npos);
+  CHECK(f.detail["provider"] == "openai");
+  CHECK(f.detail["attempts"] == 1);
   f = expect_failure([&] { rig.run(); });
-  CHECK(f.field == "output.items[0]");
+  CHECK(f.field == "output.items[0].reason");  // the missing required property is named
   CHECK(f.message.find("reason") != std::string::npos);
   f = expect_failure([&] { rig.run(); });
   CHECK(f.field == "output.extra");

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -59,10 +60,14 @@ TEST_CASE("schema_validate: the first violation names the innermost JSON path") 
   REQUIRE(e);
   CHECK(e->path == "items[0].tags.0");
 
+  // A missing required property is named in the path.
   e = v.check(json::parse(R"({"items": [{"confidence": 0.1}]})"));
   REQUIRE(e);
-  CHECK(e->path == "items[0]");
+  CHECK(e->path == "items[0].id");
   CHECK(e->message.find("id") != std::string::npos);
+  e = v.check(json::object());
+  REQUIRE(e);
+  CHECK(e->path == "items");
 }
 
 TEST_CASE("schema_validate: a property the schema does not allow is named in the path") {
@@ -79,9 +84,44 @@ TEST_CASE("schema_validate: the root's own violations have an empty path") {
   auto e = validate_against_schema(kSchema, json::array());
   REQUIRE(e);
   CHECK(e->path.empty());
-  e = validate_against_schema(kSchema, json::object());
+  e = validate_against_schema(kSchema, json(3));
   REQUIRE(e);
   CHECK(e->path.empty());
+}
+
+TEST_CASE("schema_validate: as in draft 7, a number with a zero fraction is an integer") {
+  const json schema = json::parse(R"({"type": "object", "properties": {
+    "n": {"type": "integer", "minimum": 0, "maximum": 10},
+    "list": {"type": "array", "items": {"type": "integer"}}}})");
+  const SchemaValidator v(schema);
+  CHECK_FALSE(v.check(json{{"n", 3.0}}));
+  CHECK_FALSE(v.check(json{{"list", {1, 2.0, -7.0}}}));
+  auto e = v.check(json{{"n", 3.5}});
+  REQUIRE(e);
+  CHECK(e->path == "n");
+  e = v.check(json{{"list", {1, 2.5}}});
+  REQUIRE(e);
+  CHECK(e->path == "list[1]");
+  e = v.check(json{{"n", 11.0}});  // still bounded
+  REQUIRE(e);
+  CHECK(e->path == "n");
+  e = v.check(json{{"n", "3"}});  // strong types: no string is a number
+  REQUIRE(e);
+  CHECK(e->path == "n");
+  const json document = {{"n", 3.0}};
+  CHECK_FALSE(v.check(document));
+  CHECK(document["n"].is_number_float());  // the document itself is left as it is
+}
+
+TEST_CASE("schema_validate: non-finite numbers are refused by path, whatever the schema") {
+  const SchemaValidator v(json::parse(R"({"type": "object"})"));
+  auto e = v.check(json{{"a", {{"b", {1.0, std::numeric_limits<double>::infinity()}}}}});
+  REQUIRE(e);
+  CHECK(e->path == "a.b[1]");
+  e = v.check(json{{"x", std::numeric_limits<double>::quiet_NaN()}});
+  REQUIRE(e);
+  CHECK(e->path == "x");
+  CHECK(e->message == "must be a finite number");
 }
 
 TEST_CASE("schema_validate: a schema valijson cannot use is invalid") {

@@ -127,3 +127,63 @@ TEST_CASE("core: JSON nested deeper than 64 levels is refused as invalid") {
   CHECK_NOTHROW(loyalty::parse_json(ok));
   LOY_REQUIRE_ERROR(loyalty::parse_json(std::string(100000, '{')), loyalty::Status::invalid, "");
 }
+
+namespace {
+
+/// The message of the error `f` throws (and that it is invalid naming `field`).
+template <typename F>
+std::string invalid_message(F&& f, const std::string& field) {
+  try {
+    f();
+  } catch (const loyalty::Error& e) {
+    CHECK(e.status() == Status::invalid);
+    CHECK(e.field() == field);
+    return e.what();
+  }
+  FAIL("expected an error naming " << field);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("input: event times may be at most max_ahead after now, not before 1970, and absent is nullopt") {
+  constexpr loyalty::Timestamp kFive = 5 * 60 * 1000;
+  const json j = {{"at_bound", loyalty::format_time(kStart + kFive)},
+                  {"past_bound", loyalty::format_time(kStart + kFive + 1000)},
+                  {"past", loyalty::format_time(kStart - loyalty::kMillisPerDay)},
+                  {"epoch", "1970-01-01T00:00:00Z"},
+                  {"before_epoch", "1969-12-31T23:59:59Z"},
+                  {"number", 5},
+                  {"not_time", "yesterday"},
+                  {"null", nullptr}};
+  Input i(j, {"at_bound", "past_bound", "past", "epoch", "before_epoch", "number", "not_time", "null"}, "p");
+  CHECK(i.opt_event_time("at_bound", kStart, kFive) == kStart + kFive);
+  CHECK(i.opt_event_time("past", kStart, kFive) == kStart - loyalty::kMillisPerDay);
+  CHECK(i.opt_event_time("epoch", kStart, kFive) == 0);
+  CHECK(i.opt_event_time("null", kStart, kFive) == std::nullopt);
+  CHECK(i.opt_event_time("missing", kStart, kFive) == std::nullopt);
+  // One second past the bound is refused, with the bound in words.
+  CHECK(invalid_message([&] { i.opt_event_time("past_bound", kStart, kFive); }, "p.past_bound") ==
+        "p.past_bound: must not be more than 5 minutes ahead of the engine clock");
+  CHECK(i.opt_event_time("past_bound", kStart, kFive + 1000) == kStart + kFive + 1000);
+  CHECK(invalid_message([&] { i.opt_event_time("at_bound", kStart - 1000, kFive); }, "p.at_bound") ==
+        "p.at_bound: must not be more than 5 minutes ahead of the engine clock");
+  CHECK(i.opt_event_time("at_bound", kStart - 1000, loyalty::kMillisPerDay) == kStart + kFive);
+  LOY_REQUIRE_ERROR(i.opt_event_time("before_epoch", kStart, kFive), Status::invalid, "p.before_epoch");
+  LOY_REQUIRE_ERROR(i.opt_event_time("number", kStart, kFive), Status::invalid, "p.number");
+  LOY_REQUIRE_ERROR(i.opt_event_time("not_time", kStart, kFive), Status::invalid, "p.not_time");
+}
+
+TEST_CASE("input: the event-time bound is worded in its largest whole unit") {
+  const loyalty::Timestamp at = kStart + 10 * loyalty::kMillisPerDay;
+  const json j = {{"t", loyalty::format_time(at)}};
+  Input i(j, {"t"});
+  const auto message = [&](loyalty::Timestamp ahead) {
+    return invalid_message([&] { i.opt_event_time("t", kStart, ahead); }, "t");
+  };
+  CHECK(message(loyalty::kMillisPerDay) == "t: must not be more than a day ahead of the engine clock");
+  CHECK(message(2 * loyalty::kMillisPerDay) == "t: must not be more than 2 days ahead of the engine clock");
+  CHECK(message(3'600'000) == "t: must not be more than an hour ahead of the engine clock");
+  CHECK(message(90'000) == "t: must not be more than 90 seconds ahead of the engine clock");
+  CHECK(message(1'500) == "t: must not be more than 1500 ms ahead of the engine clock");
+}

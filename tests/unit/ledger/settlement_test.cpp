@@ -83,7 +83,8 @@ TEST_CASE("ledger: an overdue hold is expired, not voided, and its points come b
   CHECK(v["hold"]["status"] == "expired");
   CHECK(v["balance"]["available"] == 50);
   // Another overdue hold is expired by the next write on the account.
-  const std::string id2 = w.call("hold.create", {{"customer_id", c}, {"points", 50}, {"ttl_seconds", 60}})["hold"]["id"];
+  const std::string id2 =
+      w.call("hold.create", {{"customer_id", c}, {"points", 50}, {"ttl_seconds", 60}})["hold"]["id"];
   w.clock->advance(61'000);
   CHECK(w.earn(c, 1)["balance"]["available"] == 51);
   CHECK(w.call("hold.get", {{"id", id2}})["status"] == "expired");
@@ -134,6 +135,8 @@ TEST_CASE("ledger: events may not be dated more than a day ahead of the clock or
   const auto c = w.enroll("c1");
   LOY_REQUIRE_ERROR(w.earn(c, 1, {{"occurred_at", "9999-01-01T00:00:00Z"}}), Status::invalid, "occurred_at");
   LOY_REQUIRE_ERROR(w.earn(c, 1, {{"occurred_at", "1969-12-31T23:59:59Z"}}), Status::invalid, "occurred_at");
+  LOY_REQUIRE_ERROR(w.earn(c, 1, {{"occurred_at", loyalty::format_time(kStart + loyalty::kMillisPerDay + 1000)}}),
+                    Status::invalid, "occurred_at");
   CHECK_NOTHROW(w.earn(c, 1, {{"occurred_at", day(1)}}));
   CHECK(w.balance(c)["balance"] == 1);
 }
@@ -170,8 +173,8 @@ TEST_CASE("ledger: hold.void and ledger.confirm accept idempotency keys") {
 TEST_CASE("ledger: run_due with a past cutoff settles what was due then, stamped with the clock's time") {
   World w(json{{"pending_days", 2}});
   const auto c = w.enroll("c1");
-  w.earn(c, 10);                               // pending until day 2
-  w.earn(c, 20, {{"occurred_at", day(1)}});    // pending until day 3
+  w.earn(c, 10);                             // pending until day 2
+  w.earn(c, 20, {{"occurred_at", day(1)}});  // pending until day 3
   w.clock->set(kStart + 5 * loyalty::kMillisPerDay);
   json r = w.call("ledger.run_due", {{"now", day(2)}});
   CHECK(r["pending_released"] == 1);

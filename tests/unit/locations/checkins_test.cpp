@@ -59,6 +59,7 @@ TEST_CASE("checkins: inside verified, outside rejected, the accuracy circle may 
   json sig = w.call("checkin.list", {{"signals", true}});
   CHECK(sig["items"].size() == 6);
   for (const auto& s : sig["items"]) CHECK(s["status"] == "rejected");
+  for (const auto& s : all["items"]) CHECK(s["rules"] == json::array());  // no location rules paid
   CHECK(w.call("checkin.get", {{"id", o["checkin"]["id"]}}) == o["checkin"]);
 }
 
@@ -192,6 +193,7 @@ TEST_CASE("checkins: bad input is refused naming the field and stores nothing") 
   bad("mock", "yes", "mock");
   bad("device", json::array(), "device");
   bad("occurred_at", "2030-01-01T00:00:00Z", "occurred_at");
+  bad("occurred_at", loyalty::format_time(kStart + 5 * 60'000 + 1000), "occurred_at");  // over 5 minutes ahead
   bad("speed", 3, "speed");
   LOY_REQUIRE_ERROR(w.call("checkin.submit", {{"customer_id", "cus_none"}, {"lat", 1}, {"lon", 1}, {"accuracy_m", 5}}),
                     Status::not_found, "customer_id");
@@ -202,6 +204,9 @@ TEST_CASE("checkins: bad input is refused naming the field and stores nothing") 
   LOY_REQUIRE_ERROR(w.call("checkin.get", {{"id", "chk_none"}}), Status::not_found, "id");
   LOY_REQUIRE_ERROR(w.call("checkin.list", {{"status", "maybe"}}), Status::invalid, "status");
   CHECK(w.call("checkin.list", json::object())["items"].empty());
+  json at_bound = ok;
+  at_bound["occurred_at"] = loyalty::format_time(kStart + 5 * 60'000);  // exactly 5 minutes ahead: clock skew
+  CHECK(w.call("checkin.submit", at_bound)["checkin"]["occurred_at"] == "2026-03-01T12:05:00.000Z");
 }
 
 TEST_CASE("checkins: a check-in never matches another tenant's fence") {

@@ -92,8 +92,10 @@ TEST_CASE("location rules: a first visit at each location earns a bonus once, in
   CHECK(rule_trace(r["explain"], first["id"])["outcome"] == "fired");
   CHECK(r["checkin"]["rules"] == json::array({{{"rule_id", first["id"]}, {"version", 1}, {"points", 100}}}));
   CHECK(w.call("checkin.get", {{"id", r["checkin"]["id"]}}) == r["checkin"]);
+  const json first_at_a = r["checkin"];
   w.clock->advance(kHourMs);
   r = check_in(w, cus, a_at);
+  const json second_at_a = r["checkin"];
   CHECK(r["checkin"]["points"] == 10);
   CHECK(rule_trace(r["explain"], first["id"])["outcome"] == "not_matched");
   CHECK(r["checkin"]["rules"].empty());
@@ -108,6 +110,22 @@ TEST_CASE("location rules: a first visit at each location earns a bonus once, in
   for (const auto& e : ev["events"])
     if (e["type"] == "checkin.verified") verified_points += e["data"]["points"].get<int64_t>();
   CHECK(verified_points == 230);
+  // Listed check-ins carry their rules like checkin.submit and checkin.get, page by page.
+  const json listed = w.call("checkin.list", {{"customer_id", cus}});
+  REQUIRE(listed["items"].size() == 3);
+  CHECK(listed["items"][0] == first_at_a);
+  CHECK(listed["items"][0]["rules"].size() == 1);
+  CHECK(listed["items"][1] == second_at_a);
+  CHECK(listed["items"][1]["rules"] == json::array());
+  CHECK(listed["items"][2]["rules"] == r["checkin"]["rules"]);
+  CHECK(listed["items"][2]["rules"][0]["points"] == 100);
+  const json page1 = w.call("checkin.list", {{"customer_id", cus}, {"limit", 2}});
+  REQUIRE(page1["items"].size() == 2);
+  CHECK(page1["items"][0] == first_at_a);
+  const json page2 = w.call("checkin.list", {{"customer_id", cus}, {"cursor", page1["next_cursor"]}});
+  REQUIRE(page2["items"].size() == 1);
+  CHECK(page2["items"][0] == listed["items"][2]);
+  CHECK(page2["next_cursor"].is_null());
   w.require_verified();
   (void)a;
 }
@@ -251,4 +269,42 @@ TEST_CASE("location rules: a campaign budget holds under concurrent check-ins") 
   for (const auto& c : customers) total += w.balance(c)["balance"].get<int64_t>();
   CHECK(total == 1000);
   w.require_verified();
+}
+
+TEST_CASE("location rules: first visit and lifetime visits at the location together, with a late-synced check-in") {
+  World w;
+  const std::string cus = w.enroll("c1");
+  const geo::LatLon a_at{kLat, kLon};
+  const json a = make_location(w, "A", a_at);
+  const json first = w.call("rule.create", checkin_rule("first", leaf("checkin.first_visit", "eq", true), 100));
+  const json none_before =
+      w.call("rule.create", checkin_rule("none before", leaf("checkin.location_visits", "eq", 0), 7));
+  const json third = w.call("rule.create", checkin_rule("three before", leaf("checkin.location_visits", "eq", 3), 30));
+  const int64_t day0 = (w.clock->now() / 86'400'000 + 1) * 86'400'000;
+  auto at_day = [&](int d) { return loyalty::format_time(day0 + d * 86'400'000LL + 8 * kHourMs); };
+  w.clock->set(day0 + 20 * 86'400'000LL);
+  auto visit = [&](int d) {
+    json r = check_in(w, cus, a_at, {{"occurred_at", at_day(d)}});
+    REQUIRE(r["checkin"]["status"] == "verified");
+    return r;
+  };
+  // The first ever: a first visit with no visit before it.
+  json r = visit(5);
+  CHECK(r["checkin"]["points"] == 107);
+  CHECK(rule_trace(r["explain"], first["id"])["outcome"] == "fired");
+  CHECK(rule_trace(r["explain"], none_before["id"])["outcome"] == "fired");
+  CHECK(visit(6)["checkin"]["points"] == 0);  // one visit before it
+  // Synced late, dated before both: not a first visit (the customer has been there), yet no
+  // visit precedes it.
+  r = visit(1);
+  CHECK(r["checkin"]["points"] == 7);
+  CHECK(rule_trace(r["explain"], first["id"])["outcome"] == "not_matched");
+  CHECK(rule_trace(r["explain"], none_before["id"])["outcome"] == "fired");
+  // Days 1, 5 and 6 precede day 7.
+  r = visit(7);
+  CHECK(r["checkin"]["points"] == 30);
+  CHECK(rule_trace(r["explain"], third["id"])["outcome"] == "fired");
+  CHECK(w.balance(cus)["balance"] == 107 + 7 + 30);
+  w.require_verified();
+  (void)a;
 }
