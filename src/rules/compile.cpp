@@ -781,6 +781,7 @@ void finish(Plan& plan) {
   }
   for (size_t s = 0; s < plan.used.size(); ++s)
     if (plan.used[s]) plan.used_slots.push_back(static_cast<int32_t>(s));
+  for (const auto& str : plan.strings) plan.sym_keys.push_back(sym_key(str));
   item_aggregates(plan);
   symbol_sets(plan);
   category_tables(plan);

@@ -129,19 +129,19 @@ struct Ctx {
   Evaluation& out;
 };
 
-bool in_sorted(const Plan& p, const Node& n, int64_t x) {
+[[gnu::always_inline]] inline bool in_sorted(const Plan& p, const Node& n, int64_t x) {
   const auto* b = p.ints.data() + n.first;
   return std::binary_search(b, b + n.count, x);
 }
 
-bool sym_in(const Plan& p, const Node& n, int32_t s) {
+[[gnu::always_inline]] inline bool sym_in(const Plan& p, const Node& n, int32_t s) {
   if (s < 0) return false;
   for (uint32_t k = 0; k < n.count; ++k)
     if (p.syms[n.first + k] == s) return true;
   return false;
 }
 
-bool compare_int(const Plan& p, const Node& n, int64_t x) {
+[[gnu::always_inline]] inline bool compare_int(const Plan& p, const Node& n, int64_t x) {
   switch (n.op) {
     case Op::eq:
       return x == n.a;
@@ -170,7 +170,7 @@ bool compare_int(const Plan& p, const Node& n, int64_t x) {
 
 /// `sym` is the value's symbol among those the node's slot is compared with (-1: none of them);
 /// `s` its text, for starts_with and contains.
-bool compare_str(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
+[[gnu::always_inline]] inline bool compare_str(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
   switch (n.op) {
     case Op::eq:
       return sym >= 0 && sym == n.sym;
@@ -218,7 +218,7 @@ struct ItemView {
 
 bool item_cond(const Ctx& c, int32_t id, size_t item);
 
-bool item_leaf(const Ctx& c, const Node& n, size_t idx) {
+[[gnu::always_inline]] inline bool item_leaf(const Ctx& c, const Node& n, size_t idx) {
   const ItemIn& it = c.ev.items[idx];
   if (n.op == Op::exists) return n.a == 1;  // item fields always exist
   switch (n.slot) {
@@ -330,7 +330,7 @@ const ItemAggregate& aggregate(const Ctx& c, int32_t agg) {
 
 int64_t clamp_sum(i128 sum) { return sum > detail::kMaxAmount ? detail::kMaxAmount : static_cast<int64_t>(sum); }
 
-bool leaf(const Ctx& c, const Node& n) {
+[[gnu::always_inline]] inline bool leaf(const Ctx& c, const Node& n) {
   if (n.slot == kItemsAmount || n.slot == kItemsQuantity) {
     if (n.op == Op::exists) return n.a == 1;
     const ItemAggregate& g = aggregate(c, n.agg);
@@ -420,15 +420,33 @@ void set_list(const Plan& p, Evaluation& e, FactValue& v, int32_t slot, std::spa
 const LocalDay& local_day(const Plan& p, Timestamp at, Evaluation& e) {
   LocalDay& d = e.day;
   const bool zoned = p.zone != nullptr;
-  if (d.zoned == zoned && d.zone.get() == p.zone.get() && at >= d.from && at < d.until) return d;
-  const TimeZone::OffsetSpan span = zoned ? p.zone->offset_span(at) : TimeZone::OffsetSpan{0, INT64_MIN, INT64_MAX};
-  d.zone = p.zone;
-  d.zoned = zoned;
+  const bool same_zone = d.zoned == zoned && d.zone.get() == p.zone.get();
+  if (same_zone && at >= d.from && at < d.until) return d;
+  if (!same_zone) {
+    d.zone = p.zone;
+    d.zoned = zoned;
+    d.spans.fill({0, INT64_MAX, INT64_MIN});
+  }
+  // the offset: from the two most recent spans of constant offset, else from the zone
+  TimeZone::OffsetSpan span{0, INT64_MIN, INT64_MAX};
+  if (zoned) {
+    if (at >= d.spans[0].from && at < d.spans[0].until) {
+      span = d.spans[0];
+    } else if (at >= d.spans[1].from && at < d.spans[1].until) {
+      span = d.spans[1];
+      std::swap(d.spans[0], d.spans[1]);
+    } else {
+      span = p.zone->offset_span(at);
+      d.spans[1] = d.spans[0];
+      d.spans[0] = span;
+    }
+  }
   d.offset_ms = static_cast<Timestamp>(span.offset) * 1000;
   const Timestamp local = at + d.offset_ms;
-  d.date = civil_from_timestamp(local);
-  d.midnight = timestamp_from_civil(d.date);
-  d.weekday = weekday(d.date);
+  const int64_t days = local / kMillisPerDay - (local % kMillisPerDay < 0 ? 1 : 0);
+  d.midnight = days * kMillisPerDay;
+  d.date = civil_from_timestamp(d.midnight);
+  d.weekday = static_cast<uint32_t>(((days % 7) + 7 + 4) % 7);  // 1970-01-01 was a Thursday
   d.from = std::max(span.from, d.midnight - d.offset_ms);
   d.until = std::min(span.until, d.midnight + kMillisPerDay - d.offset_ms);
   return d;

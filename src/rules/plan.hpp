@@ -192,6 +192,7 @@ struct Plan {
   std::vector<Group> groups;
   std::vector<std::string> paths;    // JSON paths of condition nodes, for the explain trace
   std::vector<std::string> strings;  // interned strings by symbol
+  std::vector<uint64_t> sym_keys;    // per symbol: sym_key() of its string (for classify)
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
@@ -257,14 +258,22 @@ struct Plan {
   int32_t slot_symbol(int32_t slot, std::string_view s) const;
 };
 
+/// The length and the first and last bytes of `s` in one integer: strings with different keys
+/// differ, so classify compares bytes only when keys match (loc_1 and loc_2 differ at the end).
+inline uint64_t sym_key(std::string_view s) {
+  if (s.empty()) return 0;
+  return (static_cast<uint64_t>(s.size()) << 16) | (static_cast<uint64_t>(static_cast<unsigned char>(s.front())) << 8) |
+         static_cast<unsigned char>(s.back());
+}
+
 inline int32_t Plan::classify(std::span<const int32_t> candidates, std::string_view s) const {
   if (candidates.size() > kLinearSymbols) return symbol(s);
-  const size_t n = s.size();
+  const uint64_t key = sym_key(s);
   int32_t k = 0;
   for (const int32_t sym : candidates) {
-    const std::string& t = strings[static_cast<size_t>(sym)];
-    // length, then the last byte (loc_1 / loc_2 differ there), then all bytes
-    if (t.size() == n && (n == 0 || (t[n - 1] == s[n - 1] && std::memcmp(t.data(), s.data(), n) == 0))) return k;
+    if (sym_keys[static_cast<size_t>(sym)] == key &&
+        (s.size() <= 2 || std::memcmp(strings[static_cast<size_t>(sym)].data(), s.data(), s.size()) == 0))
+      return k;
     ++k;
   }
   return k;
@@ -372,6 +381,7 @@ struct ItemAggregate {
 struct LocalDay {
   std::shared_ptr<const TimeZone> zone;  // held so the identity check below cannot be fooled
   bool zoned = false;
+  std::array<TimeZone::OffsetSpan, 2> spans{{{0, INT64_MAX, INT64_MIN}, {0, INT64_MAX, INT64_MIN}}};  // of `zone`
   Timestamp from = INT64_MAX, until = INT64_MIN;
   Timestamp offset_ms = 0;
   Timestamp midnight = 0;  // local wall-clock milliseconds of the day's start
