@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include "core/input.hpp"
 #include "rules/plan.hpp"
@@ -305,17 +306,24 @@ void item_pass(const Ctx& c) {
       }
     }
   }
+  // the classes some item fell in (at most one per item; classes are few)
+  std::array<uint8_t, kLinearSymbols + 1> touched{};
+  size_t n_touched = 0;
+  if (cats.size() <= kLinearSymbols)
+    for (size_t k = 0; k < classes; ++k)
+      if (e.classes[k].count > 0) touched[n_touched++] = static_cast<uint8_t>(k);
   for (size_t a = 0; a < p.item_aggs.size(); ++a) {
     if (!p.by_category[a]) continue;
     ItemAggregate& g = e.aggs[a];
     const uint8_t* truth = p.category_truth.data() + a * classes;
-    for (size_t k = 0; k < classes; ++k) {
+    for (size_t j = 0; j < n_touched; ++j) {
+      const size_t k = touched[j];
       const CategoryTotals& t = e.classes[k];
       if (truth[k]) {
         g.amount += t.amount;
         g.quantity += t.quantity;
-        g.any = g.any || t.count > 0;
-      } else if (t.count > 0) {
+        g.any = true;
+      } else {
         g.all = false;
       }
     }
@@ -583,7 +591,11 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
       res.by = holder;
       continue;
     }
-    if (r.root >= 0 && !cond(c, r.root, res.failed)) {
+    // a leaf root (most rules) is decided inline, without the tree walk
+    const Node* root = r.root >= 0 ? &plan.nodes[static_cast<size_t>(r.root)] : nullptr;
+    const bool matched = !root || (root->kind == NodeKind::leaf ? leaf(c, *root) : cond(c, r.root, res.failed));
+    if (root && root->kind == NodeKind::leaf && !matched) res.failed = r.root;
+    if (!matched) {
       res.outcome = Outcome::not_matched;
       continue;
     }
