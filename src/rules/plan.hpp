@@ -266,13 +266,35 @@ inline uint64_t sym_key(std::string_view s) {
          static_cast<unsigned char>(s.back());
 }
 
+/// Whether `n` bytes at `a` and `b` are equal; short strings (most symbols) by a few word loads.
+inline bool same_bytes(const char* a, const char* b, size_t n) {
+  auto load8 = [](const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  auto load4 = [](const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  if (n >= 8 && n <= 16) return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+  if (n >= 4 && n < 8) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  if (n < 4) {
+    for (size_t k = 0; k < n; ++k)
+      if (a[k] != b[k]) return false;
+    return true;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 inline int32_t Plan::classify(std::span<const int32_t> candidates, std::string_view s) const {
   if (candidates.size() > kLinearSymbols) return symbol(s);
   const uint64_t key = sym_key(s);
   int32_t k = 0;
   for (const int32_t sym : candidates) {
     if (sym_keys[static_cast<size_t>(sym)] == key &&
-        (s.size() <= 2 || std::memcmp(strings[static_cast<size_t>(sym)].data(), s.data(), s.size()) == 0))
+        (s.size() <= 2 || same_bytes(strings[static_cast<size_t>(sym)].data(), s.data(), s.size())))
       return k;
     ++k;
   }

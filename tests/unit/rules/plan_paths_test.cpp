@@ -162,3 +162,17 @@ TEST_CASE("rules plan: the local-day cache of a reused Evaluation matches a fres
   }
   CHECK(mismatches == 0);
 }
+
+TEST_CASE("rules plan: same_bytes compares every byte of strings of every length") {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string a(n, 'x');
+    for (size_t k = 0; k < n; ++k) a[k] = static_cast<char>('a' + k % 26);
+    CHECK(lr::same_bytes(a.data(), std::string(a).data(), n));
+    for (size_t k = 0; k < n; ++k) {
+      std::string b = a;
+      b[k] = '#';
+      INFO("length " << n << ", byte " << k);
+      CHECK_FALSE(lr::same_bytes(a.data(), b.data(), n));
+    }
+  }
+}
