@@ -1,6 +1,21 @@
 // The rule set of rules_bench.cpp modelled in json-rules-engine and in @gorules/zen-engine, run
-// over the same events (events.json, facts precomputed by the C++ side for both peers alike),
-// single-threaded, one evaluation at a time. Writes {name: {points, eps, p50_us, p99_us}}.
+// over the same events, single-threaded, one evaluation at a time, in two variants per engine:
+//
+// - "precomputed facts" (events.json): the C++ side computes the local weekday and minutes, the
+//   per-category totals and the dairy flag before the engine is called (favours the peers).
+// - "raw event" (events-raw.json): each engine gets what libloyalty gets (UTC event time in ms,
+//   amount, channel, location, tier, tier multiplier, segments, birthday, prior purchases, the
+//   items with sku, category, quantity and unit price) and derives every fact in its own idiom:
+//   json-rules-engine through dynamic facts (engine.addFact) computing category sums over the
+//   items and the local time in Europe/Berlin with Intl.DateTimeFormat; zen-engine in its
+//   expression language (filter/map/sum over the items, d(at).tz('Europe/Berlin') for local time).
+//   Points: zen computes them inside its decision graph (groups, multipliers, cap included);
+//   json-rules-engine decides which rules fire and each rule's event carries its action as params
+//   (fixed points, a rate on the amount or on a category's sum, a multiplier, the tier
+//   multiplier, a cap, its stacking group); a generic applier after engine.run applies the fired
+//   events in priority order, reading the sums from the run's almanac (the engine has no actions).
+//
+// Writes {name: {points, eps, p50_us, p99_us}} to <work dir>/peers.json.
 // usage: node peers.js <work dir> <node_modules dir>
 'use strict';
 const fs = require('fs');
@@ -9,9 +24,12 @@ const [dir, modules] = process.argv.slice(2);
 const { Engine } = require(path.join(modules, 'json-rules-engine'));
 const { ZenEngine } = require(path.join(modules, '@gorules/zen-engine'));
 const events = JSON.parse(fs.readFileSync(path.join(dir, 'events.json')));
+const rawEvents = JSON.parse(fs.readFileSync(path.join(dir, 'events-raw.json')));
+const ZONE = 'Europe/Berlin';
 
-// json-rules-engine: one rule per libloyalty rule; the engine reports which fired, and the points
-// follow from the fired set in priority order (groups, multipliers, cap) as in the rule set.
+// ---------------------------------------------------------------------------------------------
+// json-rules-engine, precomputed facts: one rule per libloyalty rule; the engine reports which
+// fired, and the points follow from the fired set in priority order (groups, multipliers, cap).
 const c = (fact, operator, value) => ({ fact, operator, value });
 const rule = (name, priority, all) => ({ name, priority, conditions: { all }, event: { type: name } });
 const jreRules = [
@@ -45,63 +63,194 @@ function jrePoints(f, fired) {
   return Math.min(p, 2000);
 }
 
+// ---------------------------------------------------------------------------------------------
+// json-rules-engine, raw event: dynamic facts derive everything from the purchase; every rule's
+// event carries its action. Rates are exact integer fractions: points = floor(base * times / per).
+const fixed = (points) => ({ kind: 'fixed', points });
+const rate = (times, per, category) => ({ kind: 'rate', times, per, category });
+let seq = 0;
+const rawRule = (name, priority, all, action, group) => ({
+  name, priority, conditions: { all },
+  event: { type: name, params: { ...action, priority, seq: seq++, group } },
+});
+const catAmount = (category, op, value) => ({ fact: 'categoryAmount', params: { category }, operator: op, value });
+const local = (field, op, value) => ({ fact: 'local', path: `$.${field}`, operator: op, value });
+const spend = { name: 'spend', mode: 'highest' };
+const promo = { name: 'promo', mode: 'first' };
+const jreRawRules = [
+  rawRule('base rate', 100, [], rate(1, 100)),
+  rawRule('electronics x3', 90, [], rate(2, 100, 'electronics')),
+  rawRule('beverages x2', 90, [], rate(1, 100, 'beverages')),
+  rawRule('produce x1.5', 90, [], rate(1, 200, 'produce')),
+  rawRule('happy hour beverages', 85, [local('minutes', 'greaterThanInclusive', 17 * 60),
+                                       local('minutes', 'lessThanInclusive', 18 * 60 + 59)], rate(2, 100, 'beverages')),
+  rawRule('spend 50', 80, [c('amount', 'greaterThanInclusive', 5000)], fixed(50), spend),
+  rawRule('spend 100', 80, [c('amount', 'greaterThanInclusive', 10000)], fixed(100), spend),
+  rawRule('first purchase', 70, [c('prior_purchases', 'equal', 0)], fixed(200)),
+  rawRule('birthday month', 70, [c('birthdayMonth', 'equal', true)], fixed(100)),
+  rawRule('flagship store', 60, [c('location', 'equal', 'loc_1')], fixed(25)),
+  rawRule('mall stores at the till', 60, [c('location', 'in', ['loc_2', 'loc_3']), c('channel', 'equal', 'pos')], fixed(15)),
+  rawRule('app bonus', 60, [c('channel', 'equal', 'app')], fixed(10)),
+  rawRule('web orders over 30', 60, [c('channel', 'equal', 'web'), c('amount', 'greaterThanInclusive', 3000)], fixed(20)),
+  rawRule('two dairy', 50, [{ fact: 'anyItem', params: { category: 'dairy', minQuantity: 2 }, operator: 'equal', value: true }],
+          fixed(30)),
+  rawRule('toys over 40', 50, [catAmount('toys', 'greaterThanInclusive', 4000)], fixed(40)),
+  rawRule('vip', 50, [c('segments', 'contains', 'vip')], fixed(30)),
+  rawRule('promo store 4', 41, [c('location', 'equal', 'loc_4')], fixed(60), promo),
+  rawRule('promo over 20', 40, [c('amount', 'greaterThanInclusive', 2000)], fixed(40), promo),
+  rawRule('weekend double', 10, [local('weekday', 'in', [6, 7])], { kind: 'multiply', factor: 2 }),
+  rawRule('tier multiplier', 5, [c('tier', 'in', ['gold', 'platinum'])], { kind: 'tier' }),
+  rawRule('cap 2000', 0, [], { kind: 'cap', points: 2000 }),
+];
+const localFormat = new Intl.DateTimeFormat('en-GB', {
+  timeZone: ZONE, weekday: 'short', month: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+});
+const WEEKDAYS = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+function addRawFacts(engine) {
+  engine.addFact('local', async (params, almanac) => {
+    const parts = {};
+    for (const p of localFormat.formatToParts(new Date(await almanac.factValue('at')))) parts[p.type] = p.value;
+    return { weekday: WEEKDAYS[parts.weekday], minutes: Number(parts.hour) * 60 + Number(parts.minute), month: Number(parts.month) };
+  });
+  engine.addFact('categoryAmount', async (params, almanac) => {
+    let sum = 0;
+    for (const it of await almanac.factValue('items')) if (it.category === params.category) sum += it.quantity * it.unit_price;
+    return sum;
+  });
+  engine.addFact('anyItem', async (params, almanac) =>
+    (await almanac.factValue('items')).some((it) => it.category === params.category && it.quantity >= params.minQuantity));
+  engine.addFact('birthdayMonth', async (params, almanac) => {
+    const birthday = await almanac.factValue('birthday');
+    return Number(birthday.slice(5, 7)) === (await almanac.factValue('local')).month;
+  });
+}
+/// Applies the fired rules' actions (event params) in priority order; stacking groups by mode.
+async function applyEvents(fired, almanac, f) {
+  fired.sort((a, b) => b.params.priority - a.params.priority || a.params.seq - b.params.seq);
+  let total = 0, cap = Infinity;
+  const holders = {};
+  for (const { params: a } of fired) {
+    let pts = 0;
+    if (a.kind === 'fixed') pts = a.points;
+    else if (a.kind === 'rate') {
+      const base = a.category ? await almanac.factValue('categoryAmount', { category: a.category }) : f.amount;
+      pts = Math.floor(base * a.times / a.per);
+    } else if (a.kind === 'multiply') pts = total * (a.factor - 1);
+    else if (a.kind === 'tier') pts = Math.floor(total * (Math.round(f.tm * 100) - 100) / 100);
+    else if (a.kind === 'cap') cap = Math.min(cap, a.points);
+    if (a.group) {
+      const h = holders[a.group.name];
+      if (h !== undefined && a.group.mode === 'first') continue;
+      if (h !== undefined && a.group.mode === 'highest') {
+        if (pts <= h) continue;
+        total -= h;
+      }
+      holders[a.group.name] = pts;
+    }
+    total += pts;
+  }
+  return Math.min(total, cap);
+}
+
+// ---------------------------------------------------------------------------------------------
 // zen: one decision graph; an expression node computes every rule's points, a second one applies
-// the groups, multipliers and the cap.
-const zenGraph = {
+// the groups, multipliers and the cap. The raw variant puts a facts node in front that derives
+// the facts from the purchase in zen's expression language.
+const rulesNode = {
+  id: 'rules', type: 'expressionNode', name: 'rules', content: { expressions: [
+    { id: 'e1', key: 'add', value: [
+      'floor(amount / 100) + floor(elec * 2 / 100) + floor(bev / 100) + floor(produce / 200)',
+      '(minutes >= 1020 and minutes <= 1139 ? floor(bev * 2 / 100) : 0)',
+      '(amount >= 10000 ? 100 : (amount >= 5000 ? 50 : 0))',
+      '(first ? 200 : 0)', '(birthdayMonth ? 100 : 0)', "(location == 'loc_1' ? 25 : 0)",
+      "(location in ['loc_2', 'loc_3'] and channel == 'pos' ? 15 : 0)", "(channel == 'app' ? 10 : 0)",
+      "(channel == 'web' and amount >= 3000 ? 20 : 0)", '(dairy2 ? 30 : 0)', '(toys >= 4000 ? 40 : 0)', '(vip ? 30 : 0)',
+      "(location == 'loc_4' ? 60 : (amount >= 2000 ? 40 : 0))"].join(' + ') },
+    { id: 'e2', key: 'weekend', value: 'weekday in [6, 7]' },
+    { id: 'e3', key: 'tm', value: "tier in ['gold', 'platinum'] ? tm : 1" },
+  ] },
+};
+const totalNode = {
+  id: 'total', type: 'expressionNode', name: 'total', content: { expressions: [
+    { id: 't1', key: 'points', value: 'min([(weekend ? add * 2 : add) + floor((weekend ? add * 2 : add) * (tm - 1)), 2000])' },
+  ] },
+};
+const catSum = (cat) => `sum(map(filter(items, #.category == '${cat}'), #.quantity * #.unit_price))`;
+const factsNode = {
+  id: 'facts', type: 'expressionNode', name: 'facts', content: { expressions: [
+    { id: 'f0', key: 'local', value: `d(at).tz('${ZONE}')` },
+    { id: 'f1', key: 'weekday', value: '$.local.weekday()' },
+    { id: 'f2', key: 'minutes', value: '$.local.hour() * 60 + $.local.minute()' },
+    { id: 'f3', key: 'birthdayMonth', value: 'd(birthday).month() == $.local.month()' },
+    { id: 'f4', key: 'bev', value: catSum('beverages') },
+    { id: 'f5', key: 'elec', value: catSum('electronics') },
+    { id: 'f6', key: 'produce', value: catSum('produce') },
+    { id: 'f7', key: 'toys', value: catSum('toys') },
+    { id: 'f8', key: 'dairy2', value: "some(items, #.category == 'dairy' and #.quantity >= 2)" },
+    { id: 'f9', key: 'vip', value: "'vip' in segments" },
+    { id: 'fa', key: 'first', value: 'prior_purchases == 0' },
+    { id: 'fb', key: 'amount', value: 'amount' },
+    { id: 'fc', key: 'channel', value: 'channel' },
+    { id: 'fd', key: 'location', value: 'location' },
+    { id: 'fe', key: 'tier', value: 'tier' },
+    { id: 'ff', key: 'tm', value: 'tm' },
+  ] },
+};
+const edge = (id, sourceId, targetId) => ({ id, sourceId, targetId, type: 'edge' });
+const zenGraph = (withFacts) => ({
   contentType: 'application/vnd.gorules.decision',
   nodes: [
     { id: 'in', type: 'inputNode', name: 'request', content: {} },
-    { id: 'rules', type: 'expressionNode', name: 'rules', content: { expressions: [
-      { id: 'e1', key: 'add', value: [
-        'floor(amount / 100) + floor(elec * 2 / 100) + floor(bev / 100) + floor(produce / 200)',
-        '(minutes >= 1020 and minutes <= 1139 ? floor(bev * 2 / 100) : 0)',
-        '(amount >= 10000 ? 100 : (amount >= 5000 ? 50 : 0))',
-        '(first ? 200 : 0)', '(birthdayMonth ? 100 : 0)', "(location == 'loc_1' ? 25 : 0)",
-        "(location in ['loc_2', 'loc_3'] and channel == 'pos' ? 15 : 0)", "(channel == 'app' ? 10 : 0)",
-        "(channel == 'web' and amount >= 3000 ? 20 : 0)", '(dairy2 ? 30 : 0)', '(toys >= 4000 ? 40 : 0)', '(vip ? 30 : 0)',
-        "(location == 'loc_4' ? 60 : (amount >= 2000 ? 40 : 0))"].join(' + ') },
-      { id: 'e2', key: 'weekend', value: 'weekday in [6, 7]' },
-      { id: 'e3', key: 'tm', value: "tier in ['gold', 'platinum'] ? tm : 1" },
-    ] } },
-    { id: 'total', type: 'expressionNode', name: 'total', content: { expressions: [
-      { id: 't1', key: 'points', value: 'min([(weekend ? add * 2 : add) + floor((weekend ? add * 2 : add) * (tm - 1)), 2000])' },
-    ] } },
+    ...(withFacts ? [factsNode] : []),
+    rulesNode,
+    totalNode,
     { id: 'out', type: 'outputNode', name: 'response', content: {} },
   ],
-  edges: [
-    { id: 'a', sourceId: 'in', targetId: 'rules', type: 'edge' },
-    { id: 'b', sourceId: 'rules', targetId: 'total', type: 'edge' },
-    { id: 'c', sourceId: 'total', targetId: 'out', type: 'edge' },
-  ],
-};
+  edges: withFacts
+    ? [edge('a', 'in', 'facts'), edge('f', 'facts', 'rules'), edge('b', 'rules', 'total'), edge('c', 'total', 'out')]
+    : [edge('a', 'in', 'rules'), edge('b', 'rules', 'total'), edge('c', 'total', 'out')],
+});
 
-async function measure(name, evalOne) {
-  const points = new Array(events.length);
-  const lat = new Float64Array(events.length);
+// ---------------------------------------------------------------------------------------------
+
+async function measure(name, list, evalOne) {
+  const points = new Array(list.length);
+  const lat = new Float64Array(list.length);
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < events.length; i++) {
+  for (let i = 0; i < list.length; i++) {
     const s = process.hrtime.bigint();
-    points[i] = await evalOne(events[i]);
+    points[i] = await evalOne(list[i]);
     lat[i] = Number(process.hrtime.bigint() - s) / 1000;
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   lat.sort();
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  console.error(`${name}: ${(events.length / secs).toFixed(0)} evaluations/s`);
-  return { points, eps: events.length / secs, p50_us: q(0.5), p99_us: q(0.99) };
+  console.error(`${name}: ${(list.length / secs).toFixed(0)} evaluations/s`);
+  return { points, eps: list.length / secs, p50_us: q(0.5), p99_us: q(0.99) };
 }
 
 (async () => {
   const out = {};
   const engine = new Engine(jreRules, { allowUndefinedFacts: true });
-  out['json-rules-engine'] = await measure('json-rules-engine', async (f) => {
+  out['json-rules-engine (precomputed facts)'] = await measure('json-rules-engine (precomputed facts)', events, async (f) => {
     const r = await engine.run(f);
     return jrePoints(f, new Set(r.events.map((e) => e.type)));
   });
+  const rawEngine = new Engine(jreRawRules, { allowUndefinedFacts: true });
+  addRawFacts(rawEngine);
+  out['json-rules-engine (raw event)'] = await measure('json-rules-engine (raw event)', rawEvents, async (f) => {
+    const r = await rawEngine.run(f);
+    return applyEvents(r.events, r.almanac, f);
+  });
   const zen = new ZenEngine();
-  const decision = zen.createDecision(zenGraph);
-  out['zen-engine'] = await measure('zen-engine', async (f) => {
+  const decision = zen.createDecision(zenGraph(false));
+  out['zen-engine (precomputed facts)'] = await measure('zen-engine (precomputed facts)', events, async (f) => {
     const r = await decision.evaluate(f);
+    return Number(r.result.points);
+  });
+  const rawDecision = zen.createDecision(zenGraph(true));
+  out['zen-engine (raw event)'] = await measure('zen-engine (raw event)', rawEvents, async (f) => {
+    const r = await rawDecision.evaluate(f);
     return Number(r.result.points);
   });
   fs.writeFileSync(path.join(dir, 'peers.json'), JSON.stringify(out));

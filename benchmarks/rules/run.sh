@@ -2,7 +2,9 @@
 # Rules benchmark: builds Release in build/bench, installs json-rules-engine and
 # @gorules/zen-engine from npm into build/rules-peers, then runs libloyalty's compiled plan, a
 # hand-written C++ function and both peers over the same 100,000 purchases (fixed seed), checks
-# every engine gives the same points for every event, and prints the table for RESULTS.md.
+# every engine gives the same points for every event, and prints the table for RESULTS.md. Each
+# peer runs twice: on facts precomputed by the C++ side and on the raw purchase, deriving the
+# facts itself (see peers.js); the tables report both, with libloyalty's ratio against each.
 # usage: benchmarks/rules/run.sh [events=100000]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

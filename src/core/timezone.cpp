@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +29,13 @@ struct TimeZone::Rule {
 namespace {
 
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+/// Seconds to milliseconds, saturating (TZif files may hold a "big bang" transition at -2^59 s).
+Timestamp millis(int64_t secs) {
+  if (secs <= INT64_MIN / 1000) return INT64_MIN;
+  if (secs >= INT64_MAX / 1000) return INT64_MAX;
+  return secs * 1000;
+}
 
 [[noreturn]] void bad(const std::string& name, const std::string& why) {
   throw Error(Status::invalid, fmt::format("time zone '{}': {}", name, why), "timezone");
@@ -133,8 +142,10 @@ int64_t rule_day(const TimeZone::Rule::When& w, int32_t year) {
   const Timestamp jan1 = timestamp_from_civil({year, 1, 1}) / kMillisPerDay;
   const bool leap = days_in_month(year, 2) == 29;
   switch (w.kind) {
-    case 'J': return jan1 + w.day - 1 + ((leap && w.day >= 60) ? 1 : 0);
-    case 'D': return jan1 + w.day;
+    case 'J':
+      return jan1 + w.day - 1 + ((leap && w.day >= 60) ? 1 : 0);
+    case 'D':
+      return jan1 + w.day;
     default: {
       const CivilDate first{year, static_cast<uint32_t>(w.month), 1};
       const int64_t first_day = timestamp_from_civil(first) / kMillisPerDay;
@@ -221,8 +232,8 @@ std::shared_ptr<const TimeZone> TimeZone::load(const std::string& name) {
   std::vector<int32_t> type_off(typecnt);
   for (uint32_t k = 0; k < typecnt; ++k) type_off[k] = static_cast<int32_t>(be32(&data[types_at + k * 6]));
   for (uint32_t k = 0; k < timecnt; ++k) {
-    const int64_t t = time_size == 8 ? be64(&data[times_at + k * 8])
-                                     : static_cast<int32_t>(be32(&data[times_at + k * 4]));
+    const int64_t t =
+        time_size == 8 ? be64(&data[times_at + k * 8]) : static_cast<int32_t>(be32(&data[times_at + k * 4]));
     const uint8_t idx = data[idx_at + k];
     if (idx >= typecnt) bad(name, "corrupt tzdata file");
     tz->transitions_.push_back(t);
@@ -230,8 +241,8 @@ std::shared_ptr<const TimeZone> TimeZone::load(const std::string& name) {
   }
   tz->initial_offset_ = type_off[0];
   if (version >= '2' && end < data.size() && data[end] == '\n') {
-    const size_t close = std::string_view(reinterpret_cast<const char*>(data.data()) + end + 1, data.size() - end - 1)
-                             .find('\n');
+    const size_t close =
+        std::string_view(reinterpret_cast<const char*>(data.data()) + end + 1, data.size() - end - 1).find('\n');
     if (close != std::string_view::npos && close > 0) {
       auto rule = std::make_shared<Rule>();
       if (parse_rule(std::string_view(reinterpret_cast<const char*>(data.data()) + end + 1, close), *rule))
@@ -259,6 +270,39 @@ int32_t TimeZone::offset_seconds(Timestamp utc) const {
   if (secs >= transitions_.back() && rule_) return rule_offset(utc);
   const auto it = std::upper_bound(transitions_.begin(), transitions_.end(), secs);
   return offsets_[static_cast<size_t>(it - transitions_.begin()) - 1];
+}
+
+TimeZone::OffsetSpan TimeZone::rule_span(Timestamp utc) const {
+  const Rule& r = *rule_;
+  if (!r.has_dst) return {r.std_offset, INT64_MIN, INT64_MAX};
+  // rule_offset decides by the start and end instants of the year of (utc + std_offset): within
+  // that year's window, the offset only changes at those two instants.
+  const int64_t secs = floor_div(utc, 1000);
+  const int32_t year = civil_from_timestamp((secs + r.std_offset) * 1000).year;
+  const int64_t year_from = timestamp_from_civil({year, 1, 1}) / 1000 - r.std_offset;
+  const int64_t year_until = timestamp_from_civil({year + 1, 1, 1}) / 1000 - r.std_offset;
+  const int64_t start = rule_day(r.start, year) * 86'400 + r.start.time - r.std_offset;
+  const int64_t end = rule_day(r.end, year) * 86'400 + r.end.time - r.dst_offset;
+  int64_t from = year_from, until = year_until;
+  for (const int64_t b : {start, end}) {
+    if (b <= secs) from = std::max(from, b);
+    if (b > secs) until = std::min(until, b);
+  }
+  return {rule_offset(utc), millis(from), millis(until)};
+}
+
+TimeZone::OffsetSpan TimeZone::offset_span(Timestamp utc) const {
+  const int64_t secs = floor_div(utc, 1000);
+  if (transitions_.empty()) return rule_ ? rule_span(utc) : OffsetSpan{initial_offset_, INT64_MIN, INT64_MAX};
+  if (secs < transitions_.front()) return {initial_offset_, INT64_MIN, millis(transitions_.front())};
+  if (secs >= transitions_.back() && rule_) {
+    OffsetSpan s = rule_span(utc);
+    s.from = std::max(s.from, millis(transitions_.back()));
+    return s;
+  }
+  const auto it = std::upper_bound(transitions_.begin(), transitions_.end(), secs);
+  const size_t i = static_cast<size_t>(it - transitions_.begin());
+  return {offsets_[i - 1], millis(transitions_[i - 1]), it == transitions_.end() ? INT64_MAX : millis(*it)};
 }
 
 Timestamp TimeZone::from_local(Timestamp local) const {

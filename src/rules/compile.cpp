@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "core/input.hpp"
 #include "rules/plan.hpp"
@@ -636,6 +637,122 @@ json compile_rule(const json& body, const std::string& path, Plan& plan, Compile
   return norm;
 }
 
+/// A structural key of item condition `id`: equal keys evaluate alike on every item.
+void item_key(const Plan& plan, int32_t id, std::string& out) {
+  const Node& n = plan.nodes[static_cast<size_t>(id)];
+  out += fmt::format("({} {} {} {} {} {} {}", static_cast<int>(n.kind), static_cast<int>(n.op),
+                     static_cast<int>(n.type), n.slot, n.a, n.b, n.sym);
+  if (n.kind == NodeKind::item_leaf) {
+    const bool strings = n.type == Type::string && (n.op == Op::in || n.op == Op::not_in);
+    const bool numbers = !strings && (n.op == Op::in || n.op == Op::not_in);
+    for (uint32_t k = 0; k < n.count; ++k) {
+      if (strings) out += fmt::format(" s{}", plan.syms[n.first + k]);
+      if (numbers) out += fmt::format(" i{}", plan.ints[n.first + k]);
+    }
+  } else {
+    for (uint32_t k = 0; k < n.count; ++k) item_key(plan, static_cast<int32_t>(plan.kids[n.first + k]), out);
+  }
+  out += ')';
+}
+
+/// Gives every sum, quantifier and per_currency action on matching items its item aggregate;
+/// structurally equal item conditions share one.
+void item_aggregates(Plan& plan) {
+  std::map<std::string, int32_t> index;
+  auto agg_of = [&](int32_t where) {
+    std::string key = "*";
+    if (where >= 0) item_key(plan, where, key);
+    auto [it, inserted] = index.emplace(std::move(key), static_cast<int32_t>(plan.item_aggs.size()));
+    if (inserted) plan.item_aggs.push_back(where);
+    return it->second;
+  };
+  for (auto& n : plan.nodes) {
+    if (n.kind == NodeKind::leaf && (n.slot == kItemsAmount || n.slot == kItemsQuantity))
+      n.agg = agg_of(n.where);
+    else if (n.kind == NodeKind::any_item || n.kind == NodeKind::all_items)
+      n.agg = agg_of(static_cast<int32_t>(plan.kids[n.first]));
+  }
+  for (auto& a : plan.actions)
+    if (a.kind == ActionKind::per_currency && a.where >= 0) a.agg = agg_of(a.where);
+}
+
+/// The symbols each string slot and each item string field is compared with by equality.
+void symbol_sets(Plan& plan) {
+  std::vector<std::vector<int32_t>> per_slot(static_cast<size_t>(plan.slot_count()));
+  auto add = [](std::vector<int32_t>& set, int32_t sym) {
+    if (sym >= 0 && std::find(set.begin(), set.end(), sym) == set.end()) set.push_back(sym);
+  };
+  auto add_node = [&](std::vector<int32_t>& set, const Node& n) {
+    if (n.op == Op::in || n.op == Op::not_in || n.op == Op::contains_any || n.op == Op::contains_all) {
+      for (uint32_t k = 0; k < n.count; ++k) add(set, plan.syms[n.first + k]);
+    } else if (n.op == Op::eq || n.op == Op::ne || (n.type == Type::strings && n.op == Op::contains)) {
+      add(set, n.sym);
+    }
+  };
+  for (const auto& n : plan.nodes) {
+    if (n.type != Type::string && n.type != Type::strings) continue;
+    if (n.kind == NodeKind::leaf && n.slot >= 0) add_node(per_slot[static_cast<size_t>(n.slot)], n);
+    if (n.kind == NodeKind::item_leaf && n.slot == kSku) add_node(plan.sku_syms, n);
+    if (n.kind == NodeKind::item_leaf && n.slot == kCategory) add_node(plan.category_syms, n);
+  }
+  plan.slot_syms.resize(per_slot.size());
+  for (size_t s = 0; s < per_slot.size(); ++s) {
+    auto& ss = plan.slot_syms[s];
+    ss.first = static_cast<uint32_t>(plan.slot_sym_list.size());
+    ss.count = static_cast<uint32_t>(per_slot[s].size());
+    ss.hashed = ss.count > kLinearSymbols;
+    plan.slot_sym_list.insert(plan.slot_sym_list.end(), per_slot[s].begin(), per_slot[s].end());
+  }
+}
+
+/// Whether item condition `id` reads nothing but the category, by eq, ne, in or not_in.
+bool category_only(const Plan& plan, int32_t id) {
+  const Node& n = plan.nodes[static_cast<size_t>(id)];
+  if (n.kind == NodeKind::item_leaf)
+    return n.slot == kCategory && (n.op == Op::eq || n.op == Op::ne || n.op == Op::in || n.op == Op::not_in);
+  for (uint32_t k = 0; k < n.count; ++k)
+    if (!category_only(plan, static_cast<int32_t>(plan.kids[n.first + k]))) return false;
+  return true;
+}
+
+/// Tabulates the category-only item aggregates over the category classes (each symbol of
+/// category_syms, then "none of them", spelt by a string no rule mentions).
+void category_tables(Plan& plan) {
+  const size_t aggs = plan.item_aggs.size(), classes = plan.category_syms.size() + 1;
+  plan.by_category.assign(aggs, 0);
+  plan.category_truth.assign(aggs * classes, 0);
+  std::string none = "\x01";
+  while (plan.symbols.count(none)) none += '\x01';
+  for (size_t a = 0; a < aggs; ++a) {
+    const int32_t where = plan.item_aggs[a];
+    auto item_of = [&](size_t c) {
+      ItemIn item;
+      item.category = c + 1 < classes ? std::string_view(plan.strings[static_cast<size_t>(plan.category_syms[c])])
+                                      : std::string_view(none);
+      return item;
+    };
+    const bool linear = plan.category_syms.size() <= kLinearSymbols;
+    if (where < 0 || !linear || !category_only(plan, where)) {
+      plan.generic_aggs.push_back(static_cast<int32_t>(a));
+      const size_t at = plan.category_prefilter.size();
+      plan.category_prefilter.resize(at + classes, 1);
+      if (where < 0 || !linear) continue;
+      const Node& n = plan.nodes[static_cast<size_t>(where)];
+      if (n.kind != NodeKind::all) continue;
+      for (uint32_t k = 0; k < n.count; ++k) {
+        const int32_t kid = static_cast<int32_t>(plan.kids[n.first + k]);
+        if (!category_only(plan, kid)) continue;
+        for (size_t c = 0; c < classes; ++c)
+          if (!item_matches(plan, kid, item_of(c))) plan.category_prefilter[at + c] = 0;
+      }
+      continue;
+    }
+    plan.by_category[a] = 1;
+    for (size_t c = 0; c < classes; ++c)
+      plan.category_truth[a * classes + c] = item_matches(plan, where, item_of(c)) ? 1 : 0;
+  }
+}
+
 /// Parametric slots were recorded as -(1000 + i) (visits), -(2000 + i) (spend), -(3000 + i)
 /// (attributes), -(4000 + i) (check-ins), -(5000 + i) (visits at the location); now that the
 /// lists are complete they become real slots.
@@ -662,6 +779,12 @@ void finish(Plan& plan) {
         n.slot == kDaysSinceLast)
       plan.uses_local_time = true;
   }
+  for (size_t s = 0; s < plan.used.size(); ++s)
+    if (plan.used[s]) plan.used_slots.push_back(static_cast<int32_t>(s));
+  for (const auto& str : plan.strings) plan.sym_keys.push_back(sym_key(str));
+  item_aggregates(plan);
+  symbol_sets(plan);
+  category_tables(plan);
 }
 
 }  // namespace
@@ -679,6 +802,14 @@ bool is_rule_field(std::string_view key) {
 int32_t Plan::symbol(std::string_view s) const {
   auto it = symbols.find(s);
   return it == symbols.end() ? -1 : it->second;
+}
+
+int32_t Plan::slot_symbol(int32_t slot, std::string_view s) const {
+  const SlotSyms& ss = slot_syms[static_cast<size_t>(slot)];
+  if (ss.hashed) return symbol(s);
+  const std::span<const int32_t> c(slot_sym_list.data() + ss.first, ss.count);
+  const int32_t k = classify(c, s);
+  return k < static_cast<int32_t>(c.size()) ? c[static_cast<size_t>(k)] : -1;
 }
 
 const char* trigger_name(Trigger t) { return t == Trigger::checkin ? "checkin" : "purchase"; }

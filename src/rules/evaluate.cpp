@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include "core/input.hpp"
 #include "rules/plan.hpp"
@@ -18,7 +19,34 @@ Rounding rounding_from(std::string_view name) {
   throw Error(Status::invalid, fmt::format("'{}' is not a rounding mode", name), "rounding");
 }
 
+namespace {
+
+/// round_div on 64-bit operands (num >= 0, den > 0): no 128-bit division. `2 * r` is written
+/// `r` against `den - r` so it cannot overflow.
+int64_t round_div64(int64_t num, int64_t den, Rounding mode) {
+  int64_t q = num / den;
+  const int64_t r = num % den, rest = den - r;
+  switch (mode) {
+    case Rounding::floor:
+      break;
+    case Rounding::ceil:
+      if (r) ++q;
+      break;
+    case Rounding::half_up:
+      if (r >= rest) ++q;
+      break;
+    case Rounding::half_even:
+      if (r > rest || (r == rest && (q & 1))) ++q;
+      break;
+  }
+  return std::min(q, detail::kMaxAmount);
+}
+
+}  // namespace
+
 int64_t round_div(i128 num, i128 den, Rounding mode) {
+  if (num >= 0 && num <= INT64_MAX && den > 0 && den <= INT64_MAX)
+    return round_div64(static_cast<int64_t>(num), static_cast<int64_t>(den), mode);
   i128 q = num / den, r = num % den;
   switch (mode) {
     case Rounding::floor:
@@ -102,19 +130,19 @@ struct Ctx {
   Evaluation& out;
 };
 
-bool in_sorted(const Plan& p, const Node& n, int64_t x) {
+[[gnu::always_inline]] inline bool in_sorted(const Plan& p, const Node& n, int64_t x) {
   const auto* b = p.ints.data() + n.first;
   return std::binary_search(b, b + n.count, x);
 }
 
-bool sym_in(const Plan& p, const Node& n, int32_t s) {
+[[gnu::always_inline]] inline bool sym_in(const Plan& p, const Node& n, int32_t s) {
   if (s < 0) return false;
   for (uint32_t k = 0; k < n.count; ++k)
     if (p.syms[n.first + k] == s) return true;
   return false;
 }
 
-bool compare_int(const Plan& p, const Node& n, int64_t x) {
+[[gnu::always_inline]] inline bool compare_int(const Plan& p, const Node& n, int64_t x) {
   switch (n.op) {
     case Op::eq:
       return x == n.a;
@@ -141,28 +169,18 @@ bool compare_int(const Plan& p, const Node& n, int64_t x) {
   }
 }
 
-/// `sym` is the value's symbol (-1: a string no rule mentions), or kUninterned: compare the text.
-constexpr int32_t kUninterned = -2;
-
-bool str_in(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
-  if (sym == kUninterned) {
-    for (uint32_t k = 0; k < n.count; ++k)
-      if (p.strings[static_cast<size_t>(p.syms[n.first + k])] == s) return true;
-    return false;
-  }
-  return sym_in(p, n, sym);
-}
-
-bool compare_str(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
+/// `sym` is the value's symbol among those the node's slot is compared with (-1: none of them);
+/// `s` its text, for starts_with and contains.
+[[gnu::always_inline]] inline bool compare_str(const Plan& p, const Node& n, int32_t sym, std::string_view s) {
   switch (n.op) {
     case Op::eq:
-      return sym == kUninterned ? p.strings[static_cast<size_t>(n.sym)] == s : (sym >= 0 && sym == n.sym);
+      return sym >= 0 && sym == n.sym;
     case Op::ne:
-      return sym == kUninterned ? p.strings[static_cast<size_t>(n.sym)] != s : (sym != n.sym || sym < 0);
+      return sym != n.sym || sym < 0;
     case Op::in:
-      return str_in(p, n, sym, s);
+      return sym_in(p, n, sym);
     case Op::not_in:
-      return !str_in(p, n, sym, s);
+      return !sym_in(p, n, sym);
     case Op::starts_with:
       return s.starts_with(p.strings[static_cast<size_t>(n.sym)]);
     case Op::contains:
@@ -201,14 +219,14 @@ struct ItemView {
 
 bool item_cond(const Ctx& c, int32_t id, size_t item);
 
-bool item_leaf(const Ctx& c, const Node& n, size_t idx) {
+[[gnu::always_inline]] inline bool item_leaf(const Ctx& c, const Node& n, size_t idx) {
   const ItemIn& it = c.ev.items[idx];
   if (n.op == Op::exists) return n.a == 1;  // item fields always exist
   switch (n.slot) {
     case kSku:
-      return compare_str(c.plan, n, kUninterned, it.sku);
+      return compare_str(c.plan, n, c.out.item_syms[2 * idx], it.sku);
     case kCategory:
-      return compare_str(c.plan, n, kUninterned, it.category);
+      return compare_str(c.plan, n, c.out.item_syms[2 * idx + 1], it.category);
     case kQuantity:
       return compare_int(c.plan, n, it.quantity);
     case kUnitPrice:
@@ -240,21 +258,91 @@ bool item_cond(const Ctx& c, int32_t id, size_t item) {
   }
 }
 
-/// Sum of line amounts (or quantities) over the items matching `where` (all when -1).
-int64_t items_sum(const Ctx& c, int32_t where, bool amount) {
-  i128 sum = 0;
-  for (size_t k = 0; k < c.ev.items.size(); ++k) {
-    if (where >= 0 && !item_cond(c, where, k)) continue;
-    const ItemIn& it = c.ev.items[k];
-    sum += amount ? static_cast<i128>(it.quantity) * it.unit_price : it.quantity;
-  }
-  return sum > detail::kMaxAmount ? detail::kMaxAmount : static_cast<int64_t>(sum);
+/// The symbol of item string `s` among `candidates` (-1: none of them).
+int32_t item_symbol(const Plan& p, std::span<const int32_t> candidates, std::string_view s, int32_t& cls) {
+  cls = p.classify(candidates, s);
+  if (candidates.size() > kLinearSymbols) return cls;
+  return cls < static_cast<int32_t>(candidates.size()) ? candidates[static_cast<size_t>(cls)] : -1;
 }
 
-bool leaf(const Ctx& c, const Node& n) {
+/// One pass over the items computes every item aggregate of the plan (sums, any, all). Item
+/// strings are classified against the symbols conditions compare them with, once per item;
+/// category-only aggregates add up per-category totals, the others run their condition per item.
+void item_pass(const Ctx& c) {
+  const Plan& p = c.plan;
+  Evaluation& e = c.out;
+  const auto items = c.ev.items;
+  e.aggs.assign(p.item_aggs.size(), ItemAggregate{});
+  e.item_syms.resize(2 * items.size());
+  const std::span<const int32_t> skus(p.sku_syms), cats(p.category_syms);
+  const size_t classes = cats.size() + 1;
+  e.classes.assign(classes, CategoryTotals{});
+  int32_t cls = 0;
+  for (size_t k = 0; k < items.size(); ++k) {
+    const ItemIn& it = items[k];
+    e.item_syms[2 * k] = skus.empty() ? -1 : item_symbol(p, skus, it.sku, cls);
+    cls = static_cast<int32_t>(cats.size());
+    e.item_syms[2 * k + 1] = cats.empty() ? -1 : item_symbol(p, cats, it.category, cls);
+    const i128 line = static_cast<i128>(it.quantity) * it.unit_price;
+    const bool linear = cats.size() <= kLinearSymbols;
+    if (linear) {
+      CategoryTotals& t = e.classes[static_cast<size_t>(cls)];
+      t.amount += line;
+      t.quantity += it.quantity;
+      ++t.count;
+    }
+    const uint8_t* pre = p.category_prefilter.data() + (linear ? static_cast<size_t>(cls) : 0);
+    for (const int32_t a : p.generic_aggs) {
+      const int32_t where = p.item_aggs[static_cast<size_t>(a)];
+      ItemAggregate& g = e.aggs[static_cast<size_t>(a)];
+      const bool passes = !linear || *pre;
+      pre += classes;
+      if (where < 0 || (passes && item_cond(c, where, k))) {
+        g.amount += line;
+        g.quantity += it.quantity;
+        g.any = true;
+      } else {
+        g.all = false;
+      }
+    }
+  }
+  // the classes some item fell in (at most one per item; classes are few)
+  std::array<uint8_t, kLinearSymbols + 1> touched{};
+  size_t n_touched = 0;
+  if (cats.size() <= kLinearSymbols)
+    for (size_t k = 0; k < classes; ++k)
+      if (e.classes[k].count > 0) touched[n_touched++] = static_cast<uint8_t>(k);
+  for (size_t a = 0; a < p.item_aggs.size(); ++a) {
+    if (!p.by_category[a]) continue;
+    ItemAggregate& g = e.aggs[a];
+    const uint8_t* truth = p.category_truth.data() + a * classes;
+    for (size_t j = 0; j < n_touched; ++j) {
+      const size_t k = touched[j];
+      const CategoryTotals& t = e.classes[k];
+      if (truth[k]) {
+        g.amount += t.amount;
+        g.quantity += t.quantity;
+        g.any = true;
+      } else {
+        g.all = false;
+      }
+    }
+  }
+  e.aggs_ready = true;
+}
+
+const ItemAggregate& aggregate(const Ctx& c, int32_t agg) {
+  if (!c.out.aggs_ready) item_pass(c);
+  return c.out.aggs[static_cast<size_t>(agg)];
+}
+
+int64_t clamp_sum(i128 sum) { return sum > detail::kMaxAmount ? detail::kMaxAmount : static_cast<int64_t>(sum); }
+
+[[gnu::always_inline]] inline bool leaf(const Ctx& c, const Node& n) {
   if (n.slot == kItemsAmount || n.slot == kItemsQuantity) {
     if (n.op == Op::exists) return n.a == 1;
-    return compare_int(c.plan, n, items_sum(c, n.where, n.slot == kItemsAmount));
+    const ItemAggregate& g = aggregate(c, n.agg);
+    return compare_int(c.plan, n, clamp_sum(n.slot == kItemsAmount ? g.amount : g.quantity));
   }
   const FactValue& v = c.out.frame[static_cast<size_t>(n.slot)];
   if (n.op == Op::exists) return v.present == (n.a == 1);
@@ -295,22 +383,14 @@ bool cond(const Ctx& c, int32_t id, int32_t& failed) {
       failed = id;
       return false;
     }
-    case NodeKind::any_item: {
-      const int32_t child = static_cast<int32_t>(c.plan.kids[n.first]);
-      for (size_t k = 0; k < c.ev.items.size(); ++k)
-        if (item_cond(c, child, k)) return true;
+    case NodeKind::any_item:
+      if (aggregate(c, n.agg).any) return true;
       failed = id;
       return false;
-    }
-    case NodeKind::all_items: {
-      const int32_t child = static_cast<int32_t>(c.plan.kids[n.first]);
-      for (size_t k = 0; k < c.ev.items.size(); ++k)
-        if (!item_cond(c, child, k)) {
-          failed = id;
-          return false;
-        }
-      return true;  // vacuously true for an empty cart
-    }
+    case NodeKind::all_items:
+      if (aggregate(c, n.agg).all) return true;  // vacuously true for an empty cart
+      failed = id;
+      return false;
     case NodeKind::leaf:
       if (leaf(c, n)) return true;
       failed = id;
@@ -327,81 +407,114 @@ void set_int(FactValue& v, int64_t x, Type t = Type::integer) {
   v.type = t;
   v.i = x;
 }
-void set_str(const Plan& p, FactValue& v, std::string_view s) {
+void set_bool(FactValue& v, bool x) { set_int(v, x ? 1 : 0, Type::boolean); }
+/// A string fact of frame slot `slot`, classified against the symbols its conditions use.
+void set_str(const Plan& p, FactValue& v, int32_t slot, std::string_view s) {
   v.present = true;
   v.type = Type::string;
   v.s = s;
-  v.sym = p.symbol(s);
+  v.sym = p.slot_symbol(slot, s);
 }
-void set_list(const Plan& p, Evaluation& e, FactValue& v, std::span<const std::string_view> list) {
+void set_list(const Plan& p, Evaluation& e, FactValue& v, int32_t slot, std::span<const std::string_view> list) {
   v.present = true;
   v.type = Type::strings;
   v.first = static_cast<uint32_t>(e.list_syms.size());
-  for (auto s : list) e.list_syms.push_back(p.symbol(s));
+  for (auto s : list) e.list_syms.push_back(p.slot_symbol(slot, s));
   v.count = static_cast<uint32_t>(list.size());
 }
 
+/// The local day of instant `at` in the plan's zone, from the evaluation's cache when `at` falls
+/// in the cached day (same zone, same offset, same local date).
+const LocalDay& local_day(const Plan& p, Timestamp at, Evaluation& e) {
+  LocalDay& d = e.day;
+  const bool zoned = p.zone != nullptr;
+  const bool same_zone = d.zoned == zoned && d.zone.get() == p.zone.get();
+  if (same_zone && at >= d.from && at < d.until) return d;
+  if (!same_zone) {
+    d.zone = p.zone;
+    d.zoned = zoned;
+    d.spans.fill({0, INT64_MAX, INT64_MIN});
+  }
+  // the offset: from the two most recent spans of constant offset, else from the zone
+  TimeZone::OffsetSpan span{0, INT64_MIN, INT64_MAX};
+  if (zoned) {
+    if (at >= d.spans[0].from && at < d.spans[0].until) {
+      span = d.spans[0];
+    } else if (at >= d.spans[1].from && at < d.spans[1].until) {
+      span = d.spans[1];
+      std::swap(d.spans[0], d.spans[1]);
+    } else {
+      span = p.zone->offset_span(at);
+      d.spans[1] = d.spans[0];
+      d.spans[0] = span;
+    }
+  }
+  d.offset_ms = static_cast<Timestamp>(span.offset) * 1000;
+  const Timestamp local = at + d.offset_ms;
+  const int64_t days = local / kMillisPerDay - (local % kMillisPerDay < 0 ? 1 : 0);
+  d.midnight = days * kMillisPerDay;
+  d.date = civil_from_timestamp(d.midnight);
+  d.weekday = static_cast<uint32_t>(((days % 7) + 7 + 4) % 7);  // 1970-01-01 was a Thursday
+  d.from = std::max(span.from, d.midnight - d.offset_ms);
+  d.until = std::min(span.until, d.midnight + kMillisPerDay - d.offset_ms);
+  return d;
+}
+
 void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
-  // Only the facts some condition reads are computed (Plan::used).
-  e.frame.assign(static_cast<size_t>(p.slot_count()), FactValue{});
+  // Only the facts some condition reads are computed (Plan::used), and only their slots reset.
+  const size_t slots = static_cast<size_t>(p.slot_count());
+  if (e.frame.size() != slots)
+    e.frame.assign(slots, FactValue{});
+  else
+    for (const int32_t s : p.used_slots) e.frame[static_cast<size_t>(s)].present = false;
   e.list_syms.clear();
   auto& f = e.frame;
   const auto used = [&](int32_t slot) { return p.used[static_cast<size_t>(slot)] != 0; };
   set_int(f[kAmount], ev.amount);
-  if (!ev.currency.empty() && used(kCurrency)) set_str(p, f[kCurrency], ev.currency);
-  if (!ev.channel.empty() && used(kChannel)) set_str(p, f[kChannel], ev.channel);
+  if (!ev.currency.empty() && used(kCurrency)) set_str(p, f[kCurrency], kCurrency, ev.currency);
+  if (!ev.channel.empty() && used(kChannel)) set_str(p, f[kChannel], kChannel, ev.channel);
   if (!ev.location_id.empty()) {
-    if (used(kLocationId)) set_str(p, f[kLocationId], ev.location_id);
-    if (used(kPlaceLocation)) set_str(p, f[kPlaceLocation], ev.location_id);
+    if (used(kLocationId)) set_str(p, f[kLocationId], kLocationId, ev.location_id);
+    if (used(kPlaceLocation)) set_str(p, f[kPlaceLocation], kPlaceLocation, ev.location_id);
   }
-  // Item strings are compared as text (a few short comparisons beat hashing every item).
   if (used(kItemCount)) {
     int64_t count = 0;
     for (const auto& it : ev.items) count += it.quantity;
     set_int(f[kItemCount], count);
   }
-  if (ev.tier && used(kTier)) set_str(p, f[kTier], *ev.tier);
-  if (used(kSegments)) set_list(p, e, f[kSegments], ev.segments);
-  if (used(kPlaceInside)) set_list(p, e, f[kPlaceInside], ev.inside);
-  if (ev.tier_multiplier) set_int(f[kTierMultiplier], *ev.tier_multiplier, Type::decimal);
-  if (ev.distance_m) set_int(f[kDistance], *ev.distance_m);
-  f[kFirstPurchase].present = true;
-  f[kFirstPurchase].type = Type::boolean;
-  f[kFirstPurchase].i = ev.prior_purchases == 0 ? 1 : 0;
-  if (p.trigger == Trigger::checkin) {
-    f[kFirstVisit].present = true;
-    f[kFirstVisit].type = Type::boolean;
-    f[kFirstVisit].i = ev.first_visit ? 1 : 0;
-  }
+  if (ev.tier && used(kTier)) set_str(p, f[kTier], kTier, *ev.tier);
+  if (used(kSegments)) set_list(p, e, f[kSegments], kSegments, ev.segments);
+  if (used(kPlaceInside)) set_list(p, e, f[kPlaceInside], kPlaceInside, ev.inside);
+  if (ev.tier_multiplier && used(kTierMultiplier)) set_int(f[kTierMultiplier], *ev.tier_multiplier, Type::decimal);
+  if (ev.distance_m && used(kDistance)) set_int(f[kDistance], *ev.distance_m);
+  if (used(kFirstPurchase)) set_bool(f[kFirstPurchase], ev.prior_purchases == 0);
+  if (p.trigger == Trigger::checkin && used(kFirstVisit)) set_bool(f[kFirstVisit], ev.first_visit);
   if (p.uses_local_time) {
-    const Timestamp local = p.zone ? p.zone->to_local(ev.at) : ev.at;
-    const CivilDate d = civil_from_timestamp(local);
-    const int64_t ms_of_day = ((local % kMillisPerDay) + kMillisPerDay) % kMillisPerDay;
-    const uint32_t wd = weekday(d);
-    set_int(f[kWeekday], wd == 0 ? 7 : wd);
-    set_int(f[kHour], ms_of_day / 3'600'000);
-    set_int(f[kMinute], (ms_of_day / 60'000) % 60);
-    set_int(f[kDate], timestamp_from_civil(d) / kMillisPerDay, Type::date);
-    set_int(f[kMonth], d.month);
-    set_int(f[kDay], d.day);
-    set_int(f[kTime], ms_of_day / 60'000, Type::time);
+    const LocalDay& day = local_day(p, ev.at, e);
+    const CivilDate& d = day.date;
+    const int64_t ms_of_day = ev.at + day.offset_ms - day.midnight;
+    const int64_t date = day.midnight / kMillisPerDay;
+    if (used(kWeekday)) set_int(f[kWeekday], day.weekday == 0 ? 7 : day.weekday);
+    if (used(kHour)) set_int(f[kHour], ms_of_day / 3'600'000);
+    if (used(kMinute)) set_int(f[kMinute], (ms_of_day / 60'000) % 60);
+    if (used(kDate)) set_int(f[kDate], date, Type::date);
+    if (used(kMonth)) set_int(f[kMonth], d.month);
+    if (used(kDay)) set_int(f[kDay], d.day);
+    if (used(kTime)) set_int(f[kTime], ms_of_day / 60'000, Type::time);
     if (ev.birthday) {
       const CivilDate& b = *ev.birthday;
-      if (b.year != 0) set_int(f[kBirthday], timestamp_from_civil(b) / kMillisPerDay, Type::date);
-      // 29 February is celebrated on 28 February in years without one.
-      uint32_t bday = b.day;
-      if (b.month == 2 && b.day == 29 && days_in_month(d.year, 2) == 28) bday = 28;
-      f[kIsBirthday].present = true;
-      f[kIsBirthday].type = Type::boolean;
-      f[kIsBirthday].i = (b.month == d.month && bday == d.day) ? 1 : 0;
-      f[kIsBirthdayMonth].present = true;
-      f[kIsBirthdayMonth].type = Type::boolean;
-      f[kIsBirthdayMonth].i = b.month == d.month ? 1 : 0;
+      if (b.year != 0 && used(kBirthday)) set_int(f[kBirthday], timestamp_from_civil(b) / kMillisPerDay, Type::date);
+      if (used(kIsBirthday)) {
+        // 29 February is celebrated on 28 February in years without one.
+        uint32_t bday = b.day;
+        if (b.month == 2 && b.day == 29 && days_in_month(d.year, 2) == 28) bday = 28;
+        set_bool(f[kIsBirthday], b.month == d.month && bday == d.day);
+      }
+      if (used(kIsBirthdayMonth)) set_bool(f[kIsBirthdayMonth], b.month == d.month);
     }
-    if (ev.last_purchase_at) {
+    if (ev.last_purchase_at && used(kDaysSinceLast)) {
       const Timestamp last_local = p.zone ? p.zone->to_local(*ev.last_purchase_at) : *ev.last_purchase_at;
-      const int64_t days = timestamp_from_civil(d) / kMillisPerDay -
-                           timestamp_from_civil(civil_from_timestamp(last_local)) / kMillisPerDay;
+      const int64_t days = date - timestamp_from_civil(civil_from_timestamp(last_local)) / kMillisPerDay;
       set_int(f[kDaysSinceLast], days);
     }
   }
@@ -411,7 +524,7 @@ void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
     if (it == ev.attributes->end()) continue;
     FactValue& v = f[kFixedSlots + k];
     if (it->is_string())
-      set_str(p, v, it->get_ref<const std::string&>());
+      set_str(p, v, static_cast<int32_t>(kFixedSlots + k), it->get_ref<const std::string&>());
     else if (it->is_boolean()) {
       v.present = true;
       v.type = Type::boolean;
@@ -431,6 +544,18 @@ void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
 
 }  // namespace
 
+bool item_matches(const Plan& plan, int32_t where, const ItemIn& item) {
+  if (where < 0) return true;
+  Event ev;
+  ev.items = std::span<const ItemIn>(&item, 1);
+  Evaluation e;
+  int32_t cls = 0;
+  e.item_syms = {plan.sku_syms.empty() ? -1 : item_symbol(plan, plan.sku_syms, item.sku, cls),
+                 plan.category_syms.empty() ? -1 : item_symbol(plan, plan.category_syms, item.category, cls)};
+  const Ctx c{plan, ev, e};
+  return item_cond(c, where, 0);
+}
+
 void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> limits, Evaluation& out) {
   const size_t n_rules = plan.rules.size();
   out.rules.assign(n_rules, RuleResult{});
@@ -438,6 +563,7 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
   out.total = 0;
   out.cap = -1;
   out.cap_rule = -1;
+  out.aggs_ready = false;
   build_frame(plan, ev, out);
   const Ctx c{plan, ev, out};
   int32_t stopped_by = -1;
@@ -465,7 +591,11 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
       res.by = holder;
       continue;
     }
-    if (r.root >= 0 && !cond(c, r.root, res.failed)) {
+    // a leaf root (most rules) is decided inline, without the tree walk
+    const Node* root = r.root >= 0 ? &plan.nodes[static_cast<size_t>(r.root)] : nullptr;
+    const bool matched = !root || (root->kind == NodeKind::leaf ? leaf(c, *root) : cond(c, r.root, res.failed));
+    if (root && root->kind == NodeKind::leaf && !matched) res.failed = r.root;
+    if (!matched) {
       res.outcome = Outcome::not_matched;
       continue;
     }
@@ -484,7 +614,7 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
           pts = a.points;
           break;
         case ActionKind::per_currency: {
-          const int64_t base = a.where < 0 ? ev.amount : items_sum(c, a.where, true);
+          const int64_t base = a.agg < 0 ? ev.amount : clamp_sum(aggregate(c, a.agg).amount);
           pts = round_div(static_cast<i128>(std::max<int64_t>(base, 0)) * a.rate, static_cast<i128>(a.unit) * kScale,
                           plan.rounding);
           break;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,6 +23,9 @@
 namespace loyalty::rules {
 
 using nlohmann::json;
+
+/// Symbol sets up to this size are searched linearly (length, then bytes); larger ones hashed.
+inline constexpr size_t kLinearSymbols = 12;
 
 /// 128-bit intermediates of points arithmetic (a GCC/Clang extension).
 __extension__ typedef __int128 i128;
@@ -127,6 +131,7 @@ struct Node {
   Type type = Type::integer;  // of the compared values
   int32_t slot = 0;           // fact slot, item field, or kItemsAmount/kItemsQuantity
   int32_t where = -1;         // item-condition root for sums
+  int32_t agg = -1;           // sums, any_item, all_items: index in Plan::item_aggs
   uint32_t first = 0;         // children (in Plan::kids) or values (in Plan::ints / syms)
   uint32_t count = 0;
   int64_t a = 0, b = 0;  // scalar operands (between: a..b)
@@ -142,6 +147,7 @@ struct Action {
   int64_t rate = 0;    // scaled by kScale: points per `unit`; multiply factor
   int64_t unit = 100;  // minor units per rate
   int32_t where = -1;  // item-condition root: per_currency over matching items only
+  int32_t agg = -1;    // per_currency over matching items: index in Plan::item_aggs
   int64_t max = -1;    // per-action maximum (-1: none)
 };
 
@@ -186,11 +192,40 @@ struct Plan {
   std::vector<Group> groups;
   std::vector<std::string> paths;    // JSON paths of condition nodes, for the explain trace
   std::vector<std::string> strings;  // interned strings by symbol
+  std::vector<uint64_t> sym_keys;    // per symbol: sym_key() of its string (for classify)
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> symbols;
+  /// Item aggregates: the distinct item conditions (roots; -1: every item) that sums,
+  /// quantifiers and per_currency actions on matching items use. One pass over the items per
+  /// evaluation computes all of them (Evaluation::aggs), however many rules share them.
+  std::vector<int32_t> item_aggs;
+  /// Symbols that item.sku / item.category are compared with by eq, ne, in, not_in: each item's
+  /// strings are classified once per evaluation (a symbol, or -1 for none of them).
+  std::vector<int32_t> sku_syms, category_syms;
+  /// Per item aggregate: whether its condition reads nothing but the item's category through
+  /// eq, ne, in and not_in (then the pass only totals the items per category class, and the
+  /// aggregate adds up the classes it holds for; category_truth[agg * (classes) + class], the
+  /// last class being "none of category_syms").
+  std::vector<uint8_t> by_category;
+  std::vector<uint8_t> category_truth;
+  std::vector<int32_t> generic_aggs;  // the other aggregates: their condition runs per item
+  /// Per generic aggregate and category class: whether the category-only conjuncts of its
+  /// condition (an `all` root's) hold; when not, the item does not match and the condition is
+  /// not run.
+  std::vector<uint8_t> category_prefilter;
+  /// Per frame slot holding a string or list of strings: the symbols conditions compare it with
+  /// (plan.slot_sym_list[first, first + count)). A value is classified against them once per
+  /// event; `hashed` slots (many symbols) look the value up in `symbols` instead.
+  struct SlotSyms {
+    uint32_t first = 0, count = 0;
+    bool hashed = false;
+  };
+  std::vector<SlotSyms> slot_syms;
+  std::vector<int32_t> slot_sym_list;
+  std::vector<int32_t> used_slots;      // the frame slots some condition reads
   std::vector<std::string> attributes;  // customer.attributes.<name> -> slot kFixedSlots + index
   std::vector<int64_t> visit_days;      // customer.visits over N days -> slots after attributes
   std::vector<int64_t> spend_days;      // customer.spend over N days -> slots after visits
@@ -215,7 +250,56 @@ struct Plan {
   int32_t location_slot(size_t i) const { return checkin_slot(checkin_days.size() + i); }
   /// The symbol of `s`, or -1 when no rule mentions it.
   int32_t symbol(std::string_view s) const;
+  /// The position among `candidates` of the symbol spelling `s`, or candidates.size() (or, when
+  /// there are more than kLinearSymbols candidates: the symbol itself, or -1).
+  int32_t classify(std::span<const int32_t> candidates, std::string_view s) const;
+  /// The symbol of `s` as the conditions on frame slot `slot` see it: the symbol when some
+  /// condition on the slot compares with it, else -1.
+  int32_t slot_symbol(int32_t slot, std::string_view s) const;
 };
+
+/// The length and the first and last bytes of `s` in one integer: strings with different keys
+/// differ, so classify compares bytes only when keys match (loc_1 and loc_2 differ at the end).
+inline uint64_t sym_key(std::string_view s) {
+  if (s.empty()) return 0;
+  return (static_cast<uint64_t>(s.size()) << 16) | (static_cast<uint64_t>(static_cast<unsigned char>(s.front())) << 8) |
+         static_cast<unsigned char>(s.back());
+}
+
+/// Whether `n` bytes at `a` and `b` are equal; short strings (most symbols) by a few word loads.
+inline bool same_bytes(const char* a, const char* b, size_t n) {
+  auto load8 = [](const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  auto load4 = [](const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  if (n >= 8 && n <= 16) return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+  if (n >= 4 && n < 8) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  if (n < 4) {
+    for (size_t k = 0; k < n; ++k)
+      if (a[k] != b[k]) return false;
+    return true;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
+inline int32_t Plan::classify(std::span<const int32_t> candidates, std::string_view s) const {
+  if (candidates.size() > kLinearSymbols) return symbol(s);
+  const uint64_t key = sym_key(s);
+  int32_t k = 0;
+  for (const int32_t sym : candidates) {
+    if (sym_keys[static_cast<size_t>(sym)] == key &&
+        (s.size() <= 2 || same_bytes(strings[static_cast<size_t>(sym)].data(), s.data(), s.size())))
+      return k;
+    ++k;
+  }
+  return k;
+}
 
 /// Compiles the validated rules of `trigger` (inactive ones and the other trigger's are left
 /// out) into a plan. Throws Status::invalid when two rules give one stacking group different
@@ -297,12 +381,47 @@ struct FactValue {
   uint32_t first = 0, count = 0;  // strings: symbols in Evaluation::list_syms
 };
 
+/// Whether `item` satisfies item condition `where` (-1: every item), exactly as evaluate() decides
+/// it. The compiler uses it to tabulate category-only conditions.
+bool item_matches(const Plan& plan, int32_t where, const ItemIn& item);
+
+/// Totals of the items of one category class (Plan::category_syms).
+struct CategoryTotals {
+  i128 amount = 0, quantity = 0;
+  int64_t count = 0;
+};
+
+/// Sums and quantifier results over the items matching one of Plan::item_aggs.
+struct ItemAggregate {
+  i128 amount = 0, quantity = 0;
+  bool any = false, all = true;
+};
+
+/// The local calendar day of the last evaluated event, valid for UTC instants [from, until):
+/// within it the zone's offset and the local date do not change, so the local time of another
+/// event in it is one addition.
+struct LocalDay {
+  std::shared_ptr<const TimeZone> zone;  // held so the identity check below cannot be fooled
+  bool zoned = false;
+  std::array<TimeZone::OffsetSpan, 2> spans{{{0, INT64_MAX, INT64_MIN}, {0, INT64_MAX, INT64_MIN}}};  // of `zone`
+  Timestamp from = INT64_MAX, until = INT64_MIN;
+  Timestamp offset_ms = 0;
+  Timestamp midnight = 0;  // local wall-clock milliseconds of the day's start
+  CivilDate date{1970, 1, 1};
+  uint32_t weekday = 4;  // 0 = Sunday
+};
+
 /// The evaluation of one event; reusable across evaluations (no allocation once sized).
 struct Evaluation {
   std::vector<RuleResult> rules;  // by plan rule index
   std::vector<FactValue> frame;
   std::vector<int32_t> list_syms;
-  std::vector<int32_t> holders;  // per group: the rule holding it
+  std::vector<int32_t> holders;     // per group: the rule holding it
+  std::vector<ItemAggregate> aggs;  // per Plan::item_aggs, computed on first use
+  bool aggs_ready = false;
+  std::vector<int32_t> item_syms;       // per item: sku symbol, category symbol (see Plan::sku_syms)
+  std::vector<CategoryTotals> classes;  // per category class, during the item pass
+  LocalDay day;                         // cache of the local-time decomposition
   int64_t total = 0;
   int64_t cap = -1;  // the per-transaction cap applied (-1: none)
   int32_t cap_rule = -1;

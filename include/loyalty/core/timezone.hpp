@@ -24,6 +24,15 @@ class TimeZone {
   int32_t offset_seconds(Timestamp utc) const;
   /// Local wall-clock time (as if UTC) of the instant `utc`.
   Timestamp to_local(Timestamp utc) const { return utc + static_cast<Timestamp>(offset_seconds(utc)) * 1000; }
+  /// The offset in force at `utc` and an interval [from, until) of UTC milliseconds holding
+  /// `utc` over which that offset does not change (INT64_MIN / INT64_MAX when unbounded). The
+  /// interval may be narrower than the offset's full period (it never crosses a year boundary
+  /// for zones whose future follows a POSIX rule), so callers may cache a conversion in it.
+  struct OffsetSpan {
+    int32_t offset;
+    Timestamp from, until;
+  };
+  OffsetSpan offset_span(Timestamp utc) const;
   /// The UTC instant of a local wall-clock time. Ambiguous times (a fall-back overlap) give the
   /// earlier instant; times in a spring-forward gap are moved forward by the gap's length.
   Timestamp from_local(Timestamp local) const;
@@ -34,6 +43,7 @@ class TimeZone {
   TimeZone() = default;
   static std::shared_ptr<const TimeZone> load(const std::string& name);
   int32_t rule_offset(Timestamp utc) const;
+  OffsetSpan rule_span(Timestamp utc) const;
 
   std::string name_;
   std::vector<int64_t> transitions_;  // UTC seconds

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
+
 #include "fixture.hpp"
 #include "loyalty/core/timezone.hpp"
 
@@ -63,4 +66,33 @@ TEST_CASE("ledger: end-of-month expiry is local midnight in the tenant's time zo
   // 2026-03-31T10:00Z is 19:00 on 31 March in Tokyo: expires at local midnight into April.
   r = w.earn(c, 10, {{"occurred_at", "2026-03-31T10:00:00Z"}});
   CHECK(r["entry"]["expires_at"] == "2026-03-31T15:00:00.000Z");
+}
+
+TEST_CASE("time zones: offset_span gives an interval of constant offset holding the instant") {
+  std::mt19937_64 rng(11);
+  for (const char* name : {"Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"}) {
+    const auto z = loyalty::TimeZone::locate(name);
+    for (int k = 0; k < 2000; ++k) {
+      const int64_t t = std::uniform_int_distribution<int64_t>(-2'500'000'000'000LL, 4'000'000'000'000LL)(rng);
+      const auto s = z->offset_span(t);
+      INFO(name << " at " << t);
+      CHECK(s.offset == z->offset_seconds(t));
+      CHECK(s.from <= t);
+      CHECK(t < s.until);
+      if (s.from != INT64_MIN) CHECK(z->offset_seconds(s.from) == s.offset);
+      if (s.until != INT64_MAX) CHECK(z->offset_seconds(s.until - 1) == s.offset);
+      // the offset is constant inside: probe a few instants
+      for (int p = 0; p < 4; ++p) {
+        const int64_t lo = std::max<int64_t>(s.from, t - 400LL * 86'400'000),
+                      hi = std::min<int64_t>(s.until - 1, t + 400LL * 86'400'000);
+        CHECK(z->offset_seconds(std::uniform_int_distribution<int64_t>(lo, hi)(rng)) == s.offset);
+      }
+    }
+  }
+  // Berlin 2026: the span around a summer instant ends at the autumn transition (01:00Z)
+  const auto berlin = loyalty::TimeZone::locate("Europe/Berlin");
+  const auto summer = berlin->offset_span(*loyalty::parse_time("2026-07-01T12:00:00Z"));
+  CHECK(summer.offset == 7200);
+  CHECK(summer.from == *loyalty::parse_time("2026-03-29T01:00:00Z"));
+  CHECK(summer.until == *loyalty::parse_time("2026-10-25T01:00:00Z"));
 }
