@@ -4,8 +4,9 @@
 
 #include "core/input.hpp"
 #include "core/registry.hpp"
-#include "storage/page.hpp"
 #include "crypto/crypto.hpp"
+#include "storage/foundation_store.hpp"
+#include "storage/page.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -28,42 +29,37 @@ json list_chain(Ctx& ctx, const std::string& chain, const json& in) {
   const auto from = i.opt_time("from");
   const auto to = i.opt_time("to");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q(
-      "SELECT seq, actor, action, target, at, detail, hash FROM audit_log WHERE chain = ?1 AND seq > ?2 "
-      "AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR target = ?4) AND (?5 IS NULL OR at >= ?5) "
-      "AND (?6 IS NULL OR at < ?6) ORDER BY seq LIMIT ?7",
-      chain, after, action, target, from, to, limit + 1);
-  return storage::page(q, limit, 0, [](storage::Query& r) {
-    return json{{"seq", r.i64(0)},
-                {"actor", r.text(1)},
-                {"action", r.text(2)},
-                {"target", r.text(3)},
-                {"at", format_time(r.i64(4))},
-                {"detail", json::parse(r.text(5))},
-                {"hash", r.text(6)}};
-  });
+  return storage::page_of(
+      tx.audit().list({chain, after, action, target, from, to, limit}), limit,
+      [](const storage::AuditRecord& r) { return r.seq; },
+      [](const storage::AuditRecord& r) {
+        return json{{"seq", r.seq},       {"actor", r.actor},        {"action", r.action},
+                    {"target", r.target}, {"at", format_time(r.at)}, {"detail", json::parse(r.detail)},
+                    {"hash", r.hash}};
+      });
 }
 
 json verify_chain(Ctx& ctx, const std::string& chain, const json& in) {
   Input i(in, {});
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q("SELECT seq, actor, action, target, at, detail, prev_hash, hash FROM audit_log WHERE chain = ?1 "
-                "ORDER BY seq",
-                chain);
   std::string prev = kGenesis;
   int64_t checked = 0;
-  while (q.step()) {
-    const int64_t seq = q.i64(0);
-    const std::string expect = row_hash(prev, chain, q.text(1), q.text(2), q.text(3), q.i64(4), q.text(5));
-    if (q.text(6) != prev || q.text(7) != expect) {
-      return {{"ok", false},
-              {"rows_checked", checked},
-              {"first_bad_seq", seq},
-              {"reason", q.text(6) != prev ? "the row does not link to its predecessor" : "the row's hash does not match its content"}};
+  json bad;
+  tx.audit().scan(chain, [&](const storage::AuditRecord& r) {
+    const std::string expect = row_hash(prev, chain, r.actor, r.action, r.target, r.at, r.detail);
+    if (r.prev_hash != prev || r.hash != expect) {
+      bad = {{"ok", false},
+             {"rows_checked", checked},
+             {"first_bad_seq", r.seq},
+             {"reason", r.prev_hash != prev ? "the row does not link to its predecessor"
+                                            : "the row's hash does not match its content"}};
+      return false;
     }
-    prev = q.text(7);
+    prev = r.hash;
     ++checked;
-  }
+    return true;
+  });
+  if (!bad.is_null()) return bad;
   return {{"ok", true}, {"rows_checked", checked}, {"first_bad_seq", nullptr}};
 }
 
@@ -85,17 +81,11 @@ constexpr OpDef kAdminOps[] = {
 
 void audit_append(storage::Tx& tx, const std::string& chain, const std::string& actor, const std::string& action,
                   const std::string& target, Timestamp at, const json& detail) {
-  std::string prev = kGenesis;
-  {
-    auto q = tx.q("SELECT hash FROM audit_log WHERE chain = ?1 ORDER BY seq DESC LIMIT 1", chain);
-    if (q.step()) prev = q.text(0);
-  }
+  storage::AuditStore& store = tx.audit();
+  const std::string prev = store.last_hash(chain).value_or(kGenesis);
   const std::string detail_text = detail.dump();
   const std::string hash = row_hash(prev, chain, actor, action, target, at, detail_text);
-  tx.q("INSERT INTO audit_log(chain, actor, action, target, at, detail, prev_hash, hash) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-       chain, actor, action, target, at, detail_text, prev, hash)
-      .run();
+  store.append({0, chain, actor, action, target, at, detail_text, prev, hash});
 }
 
 std::span<const OpDef> audit_session_ops() { return kSessionOps; }

@@ -10,6 +10,7 @@
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "rewards/rewards.hpp"
+#include "storage/foundation_store.hpp"
 #include "tenants/keys.hpp"
 #include "tiers/tiers.hpp"
 
@@ -36,12 +37,9 @@ const std::string& Ctx::actor() const {
 
 void ensure_session_valid(const Ctx& ctx, storage::Tx& tx) {
   if (!ctx.session) return;
-  auto q = tx.q(
-      "SELECT k.revoked_at IS NULL, t.active FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
-      "WHERE k.id = ?1",
-      ctx.session->key_id);
-  if (!q.step() || q.i64(0) == 0) throw Error(Status::forbidden, "the session's API key has been revoked");
-  if (q.i64(1) == 0) throw Error(Status::forbidden, "the tenant is deactivated");
+  const auto state = tx.tenants().key_state(ctx.session->key_id);
+  if (!state || state->revoked) throw Error(Status::forbidden, "the session's API key has been revoked");
+  if (!state->tenant_active) throw Error(Status::forbidden, "the tenant is deactivated");
 }
 
 void revalidate(SessionState& s) {
@@ -116,9 +114,9 @@ Engine Engine::open(EngineOptions options) {
     // than silently ignored.
     const std::string hash = crypto::sha256_hex(options.admin_key);
     storage::Tx tx(*state->pool, storage::TxMode::write);
-    tx.q("INSERT OR IGNORE INTO meta(key, value) VALUES('admin_key_hash', ?1)", hash).run();
-    auto q = tx.q("SELECT value FROM meta WHERE key = 'admin_key_hash'");
-    if (!q.step() || !crypto::equal_ct(q.text(0), hash))
+    tx.tenants().record_admin_key_hash(hash);
+    const auto recorded = tx.tenants().admin_key_hash();
+    if (!recorded || !crypto::equal_ct(*recorded, hash))
       throw Error(Status::forbidden, "admin_key does not match the credential recorded in this database", "admin_key");
     tx.commit();
   }
@@ -129,9 +127,9 @@ Engine Engine::open(EngineOptions options) {
 Admin Engine::admin(std::string_view admin_key) const {
   state_->check_open();
   storage::Tx tx(*state_->pool, storage::TxMode::read);
-  auto q = tx.q("SELECT value FROM meta WHERE key = 'admin_key_hash'");
-  if (!q.step()) throw Error(Status::forbidden, "no engine admin credential is configured for this database");
-  if (!crypto::equal_ct(q.text(0), crypto::sha256_hex(admin_key)))
+  const auto recorded = tx.tenants().admin_key_hash();
+  if (!recorded) throw Error(Status::forbidden, "no engine admin credential is configured for this database");
+  if (!crypto::equal_ct(*recorded, crypto::sha256_hex(admin_key)))
     throw Error(Status::forbidden, "wrong engine admin credential");
   return Admin(state_);
 }

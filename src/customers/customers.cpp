@@ -6,6 +6,7 @@
 #include "core/input.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
+#include "storage/foundation_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {
@@ -31,31 +32,22 @@ json segments_of(const Input& i) {
   return out;
 }
 
-constexpr const char* kCols = "id, external_id, profile, preferences, segments, created_at, updated_at, seq";
-
-json customer_row(storage::Query& q) {
-  return {{"id", q.text(0)},
-          {"external_id", q.text(1)},
-          {"profile", json::parse(q.text(2))},
-          {"preferences", json::parse(q.text(3))},
-          {"segments", json::parse(q.text(4))},
-          {"created_at", format_time(q.i64(5))},
-          {"updated_at", format_time(q.i64(6))}};
-}
-
-json accounts_of(storage::Tx& tx, const std::string& customer_id) {
-  auto q = tx.q("SELECT program_id FROM accounts WHERE customer_id = ?1 ORDER BY id", customer_id);
-  json out = json::array();
-  while (q.step()) out.push_back(q.text(0));
-  return out;
+json customer_row(const storage::CustomerRecord& c) {
+  return {{"id", c.id},
+          {"external_id", c.external_id},
+          {"profile", json::parse(c.profile)},
+          {"preferences", json::parse(c.preferences)},
+          {"segments", json::parse(c.segments)},
+          {"created_at", format_time(c.created_at)},
+          {"updated_at", format_time(c.updated_at)}};
 }
 
 json load_customer(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
-  auto q = tx.q(fmt::format("SELECT {} FROM customers WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no customer '{}'", id), field);
-  json c = customer_row(q);
-  c["program_ids"] = accounts_of(tx, id);
-  return c;
+  auto c = tx.customers().customer(tenant, id);
+  if (!c) throw Error(Status::not_found, fmt::format("no customer '{}'", id), field);
+  json out = customer_row(*c);
+  out["program_ids"] = tx.customers().account_programs(id);
+  return out;
 }
 
 json customer_enroll(Ctx& ctx, const json& in) {
@@ -69,28 +61,19 @@ json customer_enroll(Ctx& ctx, const json& in) {
   const std::string id = crypto::new_id("cus");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
-  {
-    auto q = tx.q("SELECT id FROM customers WHERE tenant_id = ?1 AND external_id = ?2", ctx.tenant(), external_id);
-    if (q.step())
-      throw Error(Status::conflict, fmt::format("a customer with external_id '{}' exists", external_id), "external_id",
-                  {{"id", q.text(0)}});
-  }
-  tx.q("INSERT INTO customers(id, tenant_id, external_id, profile, preferences, segments, created_at, updated_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-       id, ctx.tenant(), external_id, profile.dump(), preferences.dump(), segments.dump(), now)
-      .run();
+  if (auto existing = tx.customers().id_by_external(ctx.tenant(), external_id))
+    throw Error(Status::conflict, fmt::format("a customer with external_id '{}' exists", external_id), "external_id",
+                {{"id", *existing}});
+  tx.customers().insert_customer(
+      {id, ctx.tenant(), external_id, profile.dump(), preferences.dump(), segments.dump(), now, now});
   if (program_ids) {
     for (size_t n = 0; n < program_ids->size(); ++n) {
       const Program p = load_program(tx, ctx.tenant(), (*program_ids)[n], fmt::format("program_ids[{}]", n));
       ensure_account(tx, ctx.tenant(), id, p, now);
     }
   } else {
-    std::vector<std::string> active;
-    {
-      auto q = tx.q("SELECT id FROM programs WHERE tenant_id = ?1 AND active = 1 ORDER BY seq", ctx.tenant());
-      while (q.step()) active.push_back(q.text(0));
-    }
-    for (const auto& pid : active) ensure_account(tx, ctx.tenant(), id, load_program(tx, ctx.tenant(), pid), now);
+    for (const auto& pid : tx.programs().active_ids(ctx.tenant()))
+      ensure_account(tx, ctx.tenant(), id, load_program(tx, ctx.tenant(), pid), now);
   }
   audit_append(tx, ctx.tenant(), ctx.actor(), "customer.enroll", id, now, {{"external_id", external_id}});
   json out = load_customer(tx, ctx.tenant(), id);
@@ -104,10 +87,9 @@ json customer_get(Ctx& ctx, const json& in) {
   if (i.has("id") == i.has("external_id")) i.fail("id", "give exactly one of id or external_id");
   if (i.has("id")) return load_customer(tx, ctx.tenant(), i.str("id"));
   const std::string ext = i.str("external_id", 200);
-  auto q = tx.q("SELECT id FROM customers WHERE tenant_id = ?1 AND external_id = ?2", ctx.tenant(), ext);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no customer with external_id '{}'", ext), "external_id");
-  const std::string id = q.text(0);
-  return load_customer(tx, ctx.tenant(), id);
+  const auto id = tx.customers().id_by_external(ctx.tenant(), ext);
+  if (!id) throw Error(Status::not_found, fmt::format("no customer with external_id '{}'", ext), "external_id");
+  return load_customer(tx, ctx.tenant(), *id);
 }
 
 json customer_update(Ctx& ctx, const json& in) {
@@ -121,10 +103,7 @@ json customer_update(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   load_customer(tx, ctx.tenant(), id);
-  tx.q("UPDATE customers SET profile = COALESCE(?3, profile), preferences = COALESCE(?4, preferences), "
-       "segments = COALESCE(?5, segments), updated_at = ?6 WHERE id = ?1 AND tenant_id = ?2",
-       id, ctx.tenant(), profile, preferences, segments, now)
-      .run();
+  tx.customers().update_customer({ctx.tenant(), id, profile, preferences, segments, now});
   json fields = json::array();
   for (const char* f : {"profile", "preferences", "segments"})
     if (i.has(f)) fields.push_back(f);
@@ -141,11 +120,9 @@ json customer_list(Ctx& ctx, const json& in) {
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   const auto segment = i.opt_str("segment");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q(fmt::format("SELECT {} FROM customers WHERE tenant_id = ?1 AND seq > ?2 AND (?3 IS NULL OR EXISTS "
-                            "(SELECT 1 FROM json_each(customers.segments) WHERE value = ?3)) ORDER BY seq LIMIT ?4",
-                            kCols),
-                ctx.tenant(), after, segment, limit + 1);
-  return storage::page(q, limit, 7, customer_row);
+  return storage::page_of(
+      tx.customers().customers({ctx.tenant(), after, segment, limit}), limit,
+      [](const storage::CustomerRecord& c) { return c.seq; }, customer_row);
 }
 
 constexpr OpDef kOps[] = {
@@ -159,27 +136,21 @@ constexpr OpDef kOps[] = {
 
 void require_customer(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
                       const std::string& field) {
-  auto q = tx.q("SELECT 1 FROM customers WHERE id = ?1 AND tenant_id = ?2", customer_id, tenant_id);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
+  if (!tx.customers().exists(tenant_id, customer_id))
+    throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
 }
 
 json customer_facts(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
                     const std::string& field) {
-  auto q = tx.q("SELECT segments, profile FROM customers WHERE id = ?1 AND tenant_id = ?2", customer_id, tenant_id);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
-  return {{"segments", json::parse(q.text(0))}, {"profile", json::parse(q.text(1))}};
+  const auto f = tx.customers().facts(tenant_id, customer_id);
+  if (!f) throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
+  return {{"segments", json::parse(f->segments)}, {"profile", json::parse(f->profile)}};
 }
 
 int64_t ensure_account(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
                        const Program& program, Timestamp now) {
-  {
-    auto q = tx.q("SELECT id FROM accounts WHERE customer_id = ?1 AND program_id = ?2", customer_id, program.id);
-    if (q.step()) return q.i64(0);
-  }
-  tx.q("INSERT INTO accounts(tenant_id, customer_id, program_id, created_at) VALUES(?1, ?2, ?3, ?4)", tenant_id,
-       customer_id, program.id, now)
-      .run();
-  return sqlite3_last_insert_rowid(tx.conn().handle());
+  if (auto id = tx.customers().account_id(customer_id, program.id)) return *id;
+  return tx.customers().open_account(tenant_id, customer_id, program.id, now);
 }
 
 std::span<const OpDef> customer_ops() { return kOps; }

@@ -6,6 +6,7 @@
 #include "core/input.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
+#include "storage/foundation_store.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -74,30 +75,26 @@ json expiry_json(ExpiryKind k, int64_t v) {
   return e;
 }
 
-constexpr const char* kCols =
-    "id, name, description, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, "
-    "max_balance, allow_negative, active, created_at, updated_at";
-
-json program_row(storage::Query& q) {
-  return {{"id", q.text(0)},
-          {"name", q.text(1)},
-          {"description", q.text(2)},
-          {"currency", q.text(3)},
-          {"rounding", q.text(4)},
-          {"return_policy", q.text(5)},
-          {"expiry", expiry_json(expiry_from(q.text(6)), q.i64(7))},
-          {"pending_days", q.i64(8)},
-          {"max_balance", q.is_null(9) ? json(nullptr) : json(q.i64(9))},
-          {"allow_negative", q.i64(10) != 0},
-          {"active", q.i64(11) != 0},
-          {"created_at", format_time(q.i64(12))},
-          {"updated_at", format_time(q.i64(13))}};
+json program_row(const storage::ProgramRecord& p) {
+  return {{"id", p.id},
+          {"name", p.name},
+          {"description", p.description},
+          {"currency", p.currency},
+          {"rounding", p.rounding},
+          {"return_policy", p.return_policy},
+          {"expiry", expiry_json(expiry_from(p.expiry_kind), p.expiry_value)},
+          {"pending_days", p.pending_days},
+          {"max_balance", p.max_balance ? json(*p.max_balance) : json(nullptr)},
+          {"allow_negative", p.allow_negative},
+          {"active", p.active},
+          {"created_at", format_time(p.created_at)},
+          {"updated_at", format_time(p.updated_at)}};
 }
 
 json load_json(storage::Tx& tx, const std::string& tenant, const std::string& id) {
-  auto q = tx.q(fmt::format("SELECT {} FROM programs WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no program '{}'", id), "id");
-  return program_row(q);
+  const auto p = tx.programs().program(tenant, id);
+  if (!p) throw Error(Status::not_found, fmt::format("no program '{}'", id), "id");
+  return program_row(*p);
 }
 
 std::string read_currency(const Input& i) {
@@ -127,16 +124,11 @@ json program_create(Ctx& ctx, const json& in) {
   const std::string id = crypto::new_id("prg");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
-  {
-    auto q = tx.q("SELECT 1 FROM programs WHERE tenant_id = ?1 AND name = ?2", ctx.tenant(), name);
-    if (q.step()) throw Error(Status::conflict, fmt::format("a program named '{}' exists", name), "name");
-  }
-  tx.q("INSERT INTO programs(id, tenant_id, name, description, currency, rounding, return_policy, expiry_kind, "
-       "expiry_value, pending_days, max_balance, allow_negative, active, created_at, updated_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
-       id, ctx.tenant(), name, description, currency, rounding, policy, expiry_name(expiry.kind), expiry.value,
-       pending_days, max_balance, allow_negative, active, now)
-      .run();
+  if (tx.programs().name_taken(ctx.tenant(), name))
+    throw Error(Status::conflict, fmt::format("a program named '{}' exists", name), "name");
+  tx.programs().insert_program({id, ctx.tenant(), name, description, currency, rounding, policy,
+                                expiry_name(expiry.kind), expiry.value, pending_days, max_balance, allow_negative,
+                                active, now, now});
   json out = load_json(tx, ctx.tenant(), id);
   audit_append(tx, ctx.tenant(), ctx.actor(), "program.create", id, now, {{"program", out}});
   tx.commit();
@@ -154,11 +146,8 @@ json program_list(Ctx& ctx, const json& in) {
   Input i(in, {"active"});
   const auto active = i.opt_bool("active");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q(
-      fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND (?2 IS NULL OR active = ?2) ORDER BY seq", kCols),
-      ctx.tenant(), active);
   json items = json::array();
-  while (q.step()) items.push_back(program_row(q));
+  for (const auto& p : tx.programs().programs(ctx.tenant(), active)) items.push_back(program_row(p));
   return {{"items", std::move(items)}};
 }
 
@@ -179,23 +168,20 @@ json program_update(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const json before = load_json(tx, ctx.tenant(), id);
-  if (name && *name != before["name"]) {
-    auto q = tx.q("SELECT 1 FROM programs WHERE tenant_id = ?1 AND name = ?2", ctx.tenant(), *name);
-    if (q.step()) throw Error(Status::conflict, fmt::format("a program named '{}' exists", *name), "name");
-  }
+  if (name && *name != before["name"] && tx.programs().name_taken(ctx.tenant(), *name))
+    throw Error(Status::conflict, fmt::format("a program named '{}' exists", *name), "name");
   // Switching off negative balances while an account is negative would make a legal history
   // break the ledger's invariant: refuse it until the balances are settled.
   const bool was_negative_ok = before["allow_negative"] == true || before["return_policy"] == "unlimited";
   const bool negative_ok = allow_negative.value_or(before["allow_negative"].get<bool>()) ||
                            policy.value_or(before["return_policy"].get<std::string>()) == "unlimited";
   if (was_negative_ok && !negative_ok) {
-    auto q = tx.q("SELECT COUNT(*) FROM accounts WHERE program_id = ?1 AND (posted - held < 0 OR debt > 0)", id);
-    q.step();
-    if (q.i64(0) > 0)
+    const int64_t negative = tx.programs().negative_accounts(id);
+    if (negative > 0)
       throw Error(
           Status::conflict,
-          fmt::format("{} accounts have a negative balance; negative balances cannot be disallowed yet", q.i64(0)),
-          allow_negative && !*allow_negative ? "allow_negative" : "return_policy", {{"negative_accounts", q.i64(0)}});
+          fmt::format("{} accounts have a negative balance; negative balances cannot be disallowed yet", negative),
+          allow_negative && !*allow_negative ? "allow_negative" : "return_policy", {{"negative_accounts", negative}});
   }
   std::optional<std::string> kind;
   std::optional<int64_t> value;
@@ -203,15 +189,10 @@ json program_update(Ctx& ctx, const json& in) {
     kind = expiry_name(expiry->kind);
     value = expiry->value;
   }
-  tx.q("UPDATE programs SET name = COALESCE(?3, name), description = COALESCE(?4, description), "
-       "rounding = COALESCE(?5, rounding), return_policy = COALESCE(?6, return_policy), "
-       "expiry_kind = COALESCE(?7, expiry_kind), expiry_value = COALESCE(?8, expiry_value), "
-       "pending_days = COALESCE(?9, pending_days), max_balance = CASE WHEN ?10 THEN ?11 ELSE max_balance END, "
-       "allow_negative = COALESCE(?12, allow_negative), updated_at = ?13 WHERE id = ?1 AND tenant_id = ?2",
-       id, ctx.tenant(), name, description, rounding, policy, kind, value, pending_days,
-       in.contains("max_balance"),  // present as null removes the limit (Input::has treats null as absent)
-       max_balance, allow_negative, now)
-      .run();
+  tx.programs().update_program({ctx.tenant(), id, name, description, rounding, policy, kind, value, pending_days,
+                                in.contains("max_balance"),  // present as null removes the limit (Input::has
+                                                             // treats null as absent)
+                                max_balance, allow_negative, now});
   json after = load_json(tx, ctx.tenant(), id);
   json changes = json::object();
   for (const auto& [k, v] : after.items())
@@ -228,9 +209,7 @@ json set_active(Ctx& ctx, const json& in, bool active) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   load_json(tx, ctx.tenant(), id);
-  tx.q("UPDATE programs SET active = ?3, updated_at = ?4 WHERE id = ?1 AND tenant_id = ?2", id, ctx.tenant(), active,
-       now)
-      .run();
+  tx.programs().set_program_active(ctx.tenant(), id, active, now);
   audit_append(tx, ctx.tenant(), ctx.actor(), active ? "program.activate" : "program.deactivate", id, now,
                json::object());
   json out = load_json(tx, ctx.tenant(), id);
@@ -247,53 +226,41 @@ constexpr OpDef kOps[] = {
     {"program.activate", program_activate, kScopeAdmin}, {"program.deactivate", program_deactivate, kScopeAdmin},
 };
 
-Program program_from(storage::Query& q) {
-  // columns: id, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, max_balance,
-  //          allow_negative, active
+Program program_from(const storage::ProgramSettings& s) {
   Program p;
-  p.id = q.text(0);
-  p.currency = q.text(1);
-  p.rounding = q.text(2);
-  p.return_policy = policy_from(q.text(3));
-  p.expiry = expiry_from(q.text(4));
-  p.expiry_value = q.i64(5);
-  p.pending_days = q.i64(6);
-  p.max_balance = q.opt_i64(7);
-  p.allow_negative = q.i64(8) != 0;
-  p.active = q.i64(9) != 0;
-  p.zone = TimeZone::locate(q.text(10));
+  p.id = s.id;
+  p.currency = s.currency;
+  p.rounding = s.rounding;
+  p.return_policy = policy_from(s.return_policy);
+  p.expiry = expiry_from(s.expiry_kind);
+  p.expiry_value = s.expiry_value;
+  p.pending_days = s.pending_days;
+  p.max_balance = s.max_balance;
+  p.allow_negative = s.allow_negative;
+  p.active = s.active;
+  p.zone = TimeZone::locate(s.timezone);
   return p;
 }
-
-constexpr const char* kProgramCols =
-    "id, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, max_balance, allow_negative, "
-    "active, (SELECT timezone FROM tenants WHERE tenants.id = programs.tenant_id)";
 
 }  // namespace
 
 Program load_program(storage::Tx& tx, const std::string& tenant_id, const std::string& program_id,
                      const std::string& field) {
-  auto q = tx.q(fmt::format("SELECT {} FROM programs WHERE id = ?1 AND tenant_id = ?2", kProgramCols), program_id,
-                tenant_id);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no program '{}'", program_id), field);
-  return program_from(q);
+  const auto s = tx.programs().settings(tenant_id, program_id);
+  if (!s) throw Error(Status::not_found, fmt::format("no program '{}'", program_id), field);
+  return program_from(*s);
 }
 
 std::optional<Program> only_active_program(storage::Tx& tx, const std::string& tenant_id) {
-  auto q = tx.q(
-      fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT 2", kProgramCols),
-      tenant_id);
-  if (!q.step()) return std::nullopt;
-  Program p = program_from(q);
-  if (q.step()) return std::nullopt;
-  return p;
+  const auto active = tx.programs().active_settings(tenant_id, 2);
+  if (active.size() != 1) return std::nullopt;
+  return program_from(active.front());
 }
 
 Program default_program(storage::Tx& tx, const std::string& tenant_id) {
   if (auto p = only_active_program(tx, tenant_id)) return *p;
-  auto q = tx.q("SELECT COUNT(*) FROM programs WHERE tenant_id = ?1 AND active = 1", tenant_id);
-  q.step();
-  if (q.i64(0) == 0) throw Error(Status::not_found, "the tenant has no active program", "program_id");
+  if (tx.programs().count_active(tenant_id) == 0)
+    throw Error(Status::not_found, "the tenant has no active program", "program_id");
   throw Error(Status::invalid, "program_id is required when the tenant has several active programs", "program_id");
 }
 

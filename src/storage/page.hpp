@@ -1,7 +1,9 @@
-// Cursor pagination over a query that selects `limit + 1` rows ordered by a sequence column.
+// Cursor pagination over `limit + 1` rows ordered by a sequence: a query's (page) or a store's
+// records (page_of).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,19 @@ nlohmann::json page(Query& q, int64_t limit, int seq_col, RowFn&& row) {
   }
   return {{"items", std::move(items)},
           {"next_cursor", more ? nlohmann::json(detail::encode_cursor(last)) : nlohmann::json(nullptr)}};
+}
+
+/// Maps up to `limit` of a store's `rows` (a page of up to `limit + 1` records) with `row`; a
+/// further row means more pages follow, and the cursor is `seq` of the last record returned.
+/// Returns {"items": [...], "next_cursor": "c<seq>" | null}.
+template <typename Record, typename SeqFn, typename RowFn>
+nlohmann::json page_of(const std::vector<Record>& rows, int64_t limit, SeqFn&& seq, RowFn&& row) {
+  nlohmann::json items = nlohmann::json::array();
+  const bool more = static_cast<int64_t>(rows.size()) > limit;
+  for (size_t n = 0; n < rows.size() && static_cast<int64_t>(n) < limit; ++n) items.push_back(row(rows[n]));
+  return {{"items", std::move(items)},
+          {"next_cursor", more ? nlohmann::json(detail::encode_cursor(seq(rows[static_cast<size_t>(limit) - 1])))
+                               : nlohmann::json(nullptr)}};
 }
 
 }  // namespace loyalty::storage

@@ -21,6 +21,11 @@
 namespace loyalty::storage {
 
 class LedgerStore;
+class TenantStore;
+class ProgramStore;
+class CustomerStore;
+class AuditStore;
+class EventStore;
 
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
@@ -167,13 +172,24 @@ class Tx {
 
   /// The ledger's storage in domain terms (storage/ledger_store.hpp), bound to this unit of work.
   LedgerStore& ledger();
+  /// The foundation modules' storage (storage/foundation_store.hpp), bound to this unit of work.
+  TenantStore& tenants();
+  ProgramStore& programs();
+  CustomerStore& customers();
+  AuditStore& audit();
+  EventStore& events();
 
  private:
   int control(std::string_view sql);
 
   Lease lease_;
   bool open_ = false;
-  std::unique_ptr<LedgerStore> ledger_;  // made on first use
+  std::unique_ptr<LedgerStore> ledger_;  // made on first use, like the stores below
+  std::unique_ptr<TenantStore> tenants_;
+  std::unique_ptr<ProgramStore> programs_;
+  std::unique_ptr<CustomerStore> customers_;
+  std::unique_ptr<AuditStore> audit_;
+  std::unique_ptr<EventStore> events_;
 };
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).

@@ -3,13 +3,13 @@
 
 #include <chrono>
 
-
 #include "audit/audit.hpp"
 #include "core/input.hpp"
 #include "core/registry.hpp"
-#include "storage/page.hpp"
 #include "crypto/crypto.hpp"
 #include "loyalty/core/timezone.hpp"
+#include "storage/foundation_store.hpp"
+#include "storage/page.hpp"
 #include "tenants/keys.hpp"
 
 namespace loyalty::detail {
@@ -37,8 +37,10 @@ std::string slug_from_name(const std::string& name) {
   std::string out;
   for (char c : name) {
     const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u)) out.push_back(static_cast<char>(std::tolower(u)));
-    else if (!out.empty() && out.back() != '-') out.push_back('-');
+    if (std::isalnum(u))
+      out.push_back(static_cast<char>(std::tolower(u)));
+    else if (!out.empty() && out.back() != '-')
+      out.push_back('-');
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   if (out.size() > 63) out.resize(63);
@@ -63,24 +65,21 @@ json default_settings() {
           {"notifications", json::object()}};
 }
 
-json tenant_row(storage::Query& q) {
-  // columns: id, name, slug, timezone, active, settings, created_at, updated_at
-  return {{"id", q.text(0)},
-          {"name", q.text(1)},
-          {"slug", q.text(2)},
-          {"timezone", q.text(3)},
-          {"active", q.i64(4) != 0},
-          {"settings", json::parse(q.text(5))},
-          {"created_at", format_time(q.i64(6))},
-          {"updated_at", format_time(q.i64(7))}};
+json tenant_row(const storage::TenantRecord& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"slug", t.slug},
+          {"timezone", t.timezone},
+          {"active", t.active},
+          {"settings", json::parse(t.settings)},
+          {"created_at", format_time(t.created_at)},
+          {"updated_at", format_time(t.updated_at)}};
 }
 
-constexpr const char* kTenantCols = "id, name, slug, timezone, active, settings, created_at, updated_at";
-
 json load_tenant(storage::Tx& tx, const std::string& id, const std::string& field = "id") {
-  auto q = tx.q(fmt::format("SELECT {} FROM tenants WHERE id = ?1", kTenantCols), id);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no tenant '{}'", id), field);
-  return tenant_row(q);
+  const auto t = tx.tenants().tenant(id);
+  if (!t) throw Error(Status::not_found, fmt::format("no tenant '{}'", id), field);
+  return tenant_row(*t);
 }
 
 json tenant_create(Ctx& ctx, const json& in) {
@@ -100,14 +99,8 @@ json tenant_create(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("ten");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
-  {
-    auto q = tx.q("SELECT 1 FROM tenants WHERE slug = ?1", slug);
-    if (q.step()) throw Error(Status::conflict, fmt::format("slug '{}' is taken", slug), "slug");
-  }
-  tx.q("INSERT INTO tenants(id, name, slug, timezone, active, settings, created_at, updated_at) "
-       "VALUES(?1, ?2, ?3, ?4, 1, ?5, ?6, ?6)",
-       id, name, slug, tz, settings.dump(), now)
-      .run();
+  if (tx.tenants().slug_taken(slug)) throw Error(Status::conflict, fmt::format("slug '{}' is taken", slug), "slug");
+  tx.tenants().insert_tenant({id, name, slug, tz, true, settings.dump(), now, now});
   const NewKey key = create_key(tx, id, key_name, kScopeAdmin, now);
   audit_append(tx, kEngineChain, ctx.actor(), "tenant.create", id, now, {{"name", name}, {"slug", slug}});
   audit_append(tx, id, ctx.actor(), "api_key.create", key.id, now, {{"prefix", key.prefix}, {"scopes", {"admin"}}});
@@ -129,11 +122,9 @@ json tenant_list(Ctx& ctx, const json& in) {
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   const auto active = i.opt_bool("active");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q(fmt::format("SELECT {}, seq FROM tenants WHERE seq > ?1 AND (?2 IS NULL OR active = ?2) "
-                            "ORDER BY seq LIMIT ?3",
-                            kTenantCols),
-                after, active, limit + 1);
-  return storage::page(q, limit, 8, tenant_row);
+  return storage::page_of(
+      tx.tenants().tenants(after, active, limit), limit, [](const storage::TenantRecord& t) { return t.seq; },
+      tenant_row);
 }
 
 json tenant_update(Ctx& ctx, const json& in) {
@@ -146,10 +137,7 @@ json tenant_update(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   json current = load_tenant(tx, id);
   const json settings = read_settings(i, current["settings"]);
-  tx.q("UPDATE tenants SET name = COALESCE(?2, name), timezone = COALESCE(?3, timezone), settings = ?4, "
-       "updated_at = ?5 WHERE id = ?1",
-       id, name, tz, settings.dump(), now)
-      .run();
+  tx.tenants().update_tenant({id, name, tz, settings.dump(), now});
   json changed = json::array();
   for (const char* f : {"name", "timezone", "settings"})
     if (i.has(f)) changed.push_back(f);
@@ -165,7 +153,7 @@ json set_tenant_active(Ctx& ctx, const json& in, bool active) {
   const Timestamp now = ctx.engine.now();
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   load_tenant(tx, id);
-  tx.q("UPDATE tenants SET active = ?2, updated_at = ?3 WHERE id = ?1", id, active, now).run();
+  tx.tenants().set_tenant_active(id, active, now);
   audit_append(tx, kEngineChain, ctx.actor(), active ? "tenant.activate" : "tenant.deactivate", id, now,
                json::object());
   json out = load_tenant(tx, id);
@@ -176,15 +164,14 @@ json set_tenant_active(Ctx& ctx, const json& in, bool active) {
 json tenant_deactivate(Ctx& ctx, const json& in) { return set_tenant_active(ctx, in, false); }
 json tenant_activate(Ctx& ctx, const json& in) { return set_tenant_active(ctx, in, true); }
 
-json key_row(storage::Query& q) {
-  // columns: id, prefix, name, scopes, created_at, revoked_at, last_used_at
-  return {{"id", q.text(0)},
-          {"prefix", q.text(1)},
-          {"name", q.text(2)},
-          {"scopes", json::parse(q.text(3))},
-          {"created_at", format_time(q.i64(4))},
-          {"revoked_at", q.is_null(5) ? json(nullptr) : json(format_time(q.i64(5)))},
-          {"last_used_at", q.is_null(6) ? json(nullptr) : json(format_time(q.i64(6)))}};
+json key_row(const storage::ApiKeyRecord& k) {
+  return {{"id", k.id},
+          {"prefix", k.prefix},
+          {"name", k.name},
+          {"scopes", json::parse(k.scopes)},
+          {"created_at", format_time(k.created_at)},
+          {"revoked_at", k.revoked_at ? json(format_time(*k.revoked_at)) : json(nullptr)},
+          {"last_used_at", k.last_used_at ? json(format_time(*k.last_used_at)) : json(nullptr)}};
 }
 
 json new_key_for(Ctx& ctx, storage::Tx& tx, const std::string& tenant_id, const Input& i) {
@@ -222,11 +209,8 @@ json key_list(Ctx& ctx, const json& in) {
   Input i(in, {"include_revoked"});
   const bool include_revoked = i.boolean("include_revoked", false);
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q("SELECT id, prefix, name, scopes, created_at, revoked_at, last_used_at FROM api_keys "
-                "WHERE tenant_id = ?1 AND (?2 OR revoked_at IS NULL) ORDER BY seq",
-                ctx.tenant(), include_revoked);
   json items = json::array();
-  while (q.step()) items.push_back(key_row(q));
+  for (const auto& k : tx.tenants().keys(ctx.tenant(), include_revoked)) items.push_back(key_row(k));
   return {{"items", std::move(items)}};
 }
 
@@ -236,19 +220,13 @@ json key_revoke(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
-  bool already = false;
-  {
-    auto q = tx.q("SELECT revoked_at FROM api_keys WHERE id = ?1 AND tenant_id = ?2", id, ctx.tenant());
-    if (!q.step()) throw Error(Status::not_found, fmt::format("no API key '{}'", id), "id");
-    already = !q.is_null(0);
-  }
-  if (!already) {
-    tx.q("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1", id, now).run();
+  const auto key = tx.tenants().find_key(ctx.tenant(), id);
+  if (!key) throw Error(Status::not_found, fmt::format("no API key '{}'", id), "id");
+  if (!key->revoked_at) {
+    tx.tenants().revoke_key(id, now);
     audit_append(tx, ctx.tenant(), ctx.actor(), "api_key.revoke", id, now, json::object());
   }
-  auto q = tx.q("SELECT id, prefix, name, scopes, created_at, revoked_at, last_used_at FROM api_keys WHERE id = ?1", id);
-  q.step();
-  json out = key_row(q);
+  json out = key_row(tx.tenants().find_key(ctx.tenant(), id).value());
   tx.commit();
   return out;
 }
@@ -261,9 +239,12 @@ json session_info(Ctx& ctx, const json& in) {
 }
 
 constexpr OpDef kAdminOps[] = {
-    {"tenant.create", tenant_create, 0},     {"tenant.get", tenant_get, 0},
-    {"tenant.list", tenant_list, 0},         {"tenant.update", tenant_update, 0},
-    {"tenant.deactivate", tenant_deactivate, 0}, {"tenant.activate", tenant_activate, 0},
+    {"tenant.create", tenant_create, 0},
+    {"tenant.get", tenant_get, 0},
+    {"tenant.list", tenant_list, 0},
+    {"tenant.update", tenant_update, 0},
+    {"tenant.deactivate", tenant_deactivate, 0},
+    {"tenant.activate", tenant_activate, 0},
     {"apikey.create", admin_key_create, 0},
 };
 
@@ -280,9 +261,12 @@ uint32_t parse_scopes(const std::vector<std::string>& scopes, const std::string&
   uint32_t mask = 0;
   for (size_t n = 0; n < scopes.size(); ++n) {
     const auto& s = scopes[n];
-    if (s == "admin") mask |= kScopeAdmin;
-    else if (s == "pos") mask |= kScopePos;
-    else if (s == "read") mask |= kScopeRead;
+    if (s == "admin")
+      mask |= kScopeAdmin;
+    else if (s == "pos")
+      mask |= kScopePos;
+    else if (s == "read")
+      mask |= kScopeRead;
     else {
       const std::string f = fmt::format("{}[{}]", field, n);
       throw Error(Status::invalid, fmt::format("{}: unknown scope '{}' (admin, pos, read)", f, s), f);
@@ -307,15 +291,18 @@ NewKey create_key(storage::Tx& tx, const std::string& tenant_id, const std::stri
   k.prefix = crypto::base32(p.data(), p.size());
   k.secret = fmt::format("loy_{}_{}", k.prefix, crypto::base32(s.data(), s.size()));
   k.id = crypto::new_id("key");
-  tx.q("INSERT INTO api_keys(id, tenant_id, prefix, hash, name, scopes, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-       k.id, tenant_id, k.prefix, crypto::sha256_hex(k.secret), name, scopes_json(scopes).dump(), now)
-      .run();
+  tx.tenants().insert_key(
+      {k.id, tenant_id, k.prefix, crypto::sha256_hex(k.secret), name, scopes_json(scopes).dump(), now, {}, {}});
   return k;
 }
 
 json key_json(const NewKey& k, const std::string& name, uint32_t scopes, Timestamp now) {
-  return {{"id", k.id},     {"prefix", k.prefix}, {"key", k.secret},
-          {"name", name},   {"scopes", scopes_json(scopes)}, {"created_at", format_time(now)}};
+  return {{"id", k.id},
+          {"prefix", k.prefix},
+          {"key", k.secret},
+          {"name", name},
+          {"scopes", scopes_json(scopes)},
+          {"created_at", format_time(now)}};
 }
 
 std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& engine, std::string_view api_key) {
@@ -329,18 +316,16 @@ std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& e
   std::optional<int64_t> last_used;
   {
     storage::Tx tx(*engine->pool, storage::TxMode::read);
-    auto q = tx.q("SELECT k.id, k.tenant_id, k.hash, k.scopes, k.revoked_at, t.active, k.last_used_at "
-                  "FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = ?1",
-                  prefix);
-    if (!q.step() || !crypto::equal_ct(q.text(2), crypto::sha256_hex(api_key)))
+    const auto login = tx.tenants().key_by_prefix(prefix);
+    if (!login || !crypto::equal_ct(login->key.hash, crypto::sha256_hex(api_key)))
       throw Error(Status::forbidden, "unknown API key");
-    if (!q.is_null(4)) throw Error(Status::forbidden, "the API key has been revoked");
-    if (q.i64(5) == 0) throw Error(Status::forbidden, "the tenant is deactivated");
-    s->key_id = q.text(0);
-    s->tenant_id = q.text(1);
-    std::vector<std::string> scopes = json::parse(q.text(3)).get<std::vector<std::string>>();
+    if (login->key.revoked_at) throw Error(Status::forbidden, "the API key has been revoked");
+    if (!login->tenant_active) throw Error(Status::forbidden, "the tenant is deactivated");
+    s->key_id = login->key.id;
+    s->tenant_id = login->key.tenant_id;
+    std::vector<std::string> scopes = json::parse(login->key.scopes).get<std::vector<std::string>>();
     s->scopes = parse_scopes(scopes, "scopes");
-    last_used = q.opt_i64(6);
+    last_used = login->key.last_used_at;
   }
   s->actor = "key:" + prefix;
   s->validated_clock.store(now);
@@ -348,7 +333,7 @@ std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& e
   if (!last_used || now - *last_used >= kLastUsedResolutionMs) {
     // last_used_at is kept to a minute's resolution so opening sessions stays read-mostly.
     storage::Tx tx(*engine->pool, storage::TxMode::write);
-    tx.q("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", s->key_id, now).run();
+    tx.tenants().touch_key(s->key_id, now);
     tx.commit();
   }
   return s;

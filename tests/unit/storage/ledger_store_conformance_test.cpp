@@ -4,9 +4,8 @@
 #include <functional>
 #include <memory>
 
-#include "fixture.hpp"
 #include "storage/ledger_store.hpp"
-#include "storage/sqlite.hpp"
+#include "store_backends.hpp"
 
 using namespace loytest;
 using loyalty::Timestamp;
@@ -21,55 +20,18 @@ using loyalty::storage::TxMode;
 
 namespace {
 
-/// A database with a tenant, a program and two enrolled customers (one account each), made
-/// through the engine, and units of work on it through the backend under test.
-struct Fixture {
-  TempDir dir;
-  std::unique_ptr<World> world;
-  std::unique_ptr<loyalty::storage::Pool> pool;
-  std::string tenant, program, alice, bob, other_tenant;
-  int64_t a = 0, b = 0;  // the two customers' account ids
+/// The shared fixture (store_backends.hpp) with the two customers' account ids.
+struct Fixture : StoreFixture {
+  int64_t a = 0, b = 0;
 
-  std::unique_ptr<Tx> begin(TxMode mode = TxMode::write) { return std::make_unique<Tx>(*pool, mode); }
-};
-
-struct Backend {
-  const char* name;
-  std::function<void(Fixture&)> open;  // fills world and pool
-};
-
-const Backend kBackends[] = {
-    {"sqlite (file, WAL)",
-     [](Fixture& f) {
-       f.world = std::make_unique<World>(json::object(), "sqlite://" + f.dir.db());
-       loyalty::StorageOptions o;
-       o.uri = "sqlite://" + f.dir.db();
-       f.pool = std::make_unique<loyalty::storage::Pool>(o);
-     }},
-};
-
-void setup(Fixture& f, const Backend& backend) {
-  backend.open(f);
-  World& w = *f.world;
-  f.tenant = w.tenant["tenant"]["id"];
-  f.program = w.program_id;
-  f.alice = w.enroll("alice");
-  f.bob = w.enroll("bob");
-  f.other_tenant = w.admin.call("tenant.create", {{"name", "Other"}})["tenant"]["id"];
-  auto tx = f.begin(TxMode::read);
-  f.a = tx->ledger().find_account(f.tenant, f.alice, f.program).value().id;
-  f.b = tx->ledger().find_account(f.tenant, f.bob, f.program).value().id;
-}
-
-/// Runs `body` on a fresh fixture of every backend.
-void each_backend(const std::function<void(Fixture&)>& body) {
-  for (const Backend& backend : kBackends) {
-    INFO("backend: " << backend.name);
-    Fixture f;
-    setup(f, backend);
-    body(f);
+  void prepare() {
+    auto tx = begin(TxMode::read);
+    a = tx->ledger().find_account(tenant, alice, program).value().id;
+    b = tx->ledger().find_account(tenant, bob, program).value().id;
   }
-}
+};
+
+void each_backend(const std::function<void(Fixture&)>& body) { loytest::each_backend<Fixture>(body); }
 
 constexpr Timestamp T = kStart;
 constexpr Timestamp kDay = 86'400'000;
