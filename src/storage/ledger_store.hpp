@@ -5,7 +5,7 @@
 // work it was obtained from (`storage::Tx::ledger()`), so a write is visible to later calls of
 // the same unit and to nobody else until it commits; a unit rolled back leaves nothing behind.
 //
-// Contract every backend must meet (the conformance suite in tests/conformance/ checks it):
+// Contract every backend must meet (the conformance suite in tests/unit/storage/ checks it):
 // - ids: add_bucket returns a new positive id, larger than every earlier bucket id; entries and
 //   holds keep the ids the caller gives them, and a second insert with the same id fails with
 //   Status::conflict.
