@@ -17,6 +17,7 @@
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
 #include "storage/ledger_store.hpp"
+#include "storage/page.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -60,13 +61,6 @@ Account load_account(storage::Tx& tx, int64_t id) {
   if (!a) throw Error(Status::error, fmt::format("account {} vanished", id));
   return std::move(*a);
 }
-
-std::optional<Account> find_account(storage::Tx& tx, const std::string& tenant, const std::string& customer,
-                                    const std::string& program) {
-  return tx.ledger().find_account(tenant, customer, program);
-}
-
-void save_account(storage::Tx& tx, const Account& a) { tx.ledger().save_account(a); }
 
 int64_t checked_add(int64_t a, int64_t b, const char* field) {
   int64_t r = 0;
@@ -135,7 +129,7 @@ Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Acc
 Target resolve(const Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now, ProgramCache& cache) {
   const std::string customer = i.str("customer_id");
   const Program& p = program_for(ctx, tx, i, cache);
-  std::optional<Account> a = find_account(tx, ctx.tenant(), customer, p.id);
+  std::optional<Account> a = tx.ledger().find_account(ctx.tenant(), customer, p.id);
   if (!a) {
     require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
     a = load_account(tx, ensure_account(tx, ctx.tenant(), customer, p, now));
@@ -154,7 +148,7 @@ std::optional<Account> resolve_existing(const Ctx& ctx, storage::Tx& tx, const I
   const std::string customer = i.str("customer_id");
   ProgramCache cache;
   const Program& p = program_for(ctx, tx, i, cache);
-  auto a = find_account(tx, ctx.tenant(), customer, p.id);
+  auto a = tx.ledger().find_account(ctx.tenant(), customer, p.id);
   if (!a) require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
   return a;
 }
@@ -300,10 +294,6 @@ json load_entry(storage::Tx& tx, const std::string& id) {
   return entry_view_json(*v);
 }
 
-void allocate(storage::Tx& tx, const std::string& entry, int64_t bucket, int64_t points) {
-  tx.ledger().allocate(entry, bucket, points);
-}
-
 /// Adds posted points: pays any debt first, the rest lands in a new available bucket.
 int64_t credit_posted(storage::Tx& tx, Account& a, const std::string& entry, int64_t points,
                       std::optional<Timestamp> expires_at, Timestamp now) {
@@ -313,12 +303,6 @@ int64_t credit_posted(storage::Tx& tx, Account& a, const std::string& entry, int
       tx.ledger().add_bucket({a.id, entry, points, points - pay, "available", expires_at, std::nullopt, now});
   a.posted = checked_add(a.posted, points, "points");
   return bucket;
-}
-
-/// The account's unreserved available points in spending order (nearest expiry first, then
-/// oldest; non-expiring last), as many buckets as cover `need`, leaving out `skip`.
-std::vector<Slice> spendable(storage::Tx& tx, int64_t account, int64_t need, std::optional<int64_t> skip) {
-  return tx.ledger().spendable(account, need, skip);
 }
 
 /// Takes `amount` points from the account's unheld available buckets, nearest expiry first, then
@@ -340,7 +324,7 @@ std::vector<Slice> consume(storage::Tx& tx, Account& a, int64_t amount, bool all
     if (b && b->state == "available") take_from(*first, b->free());
   }
   if (need > 0) {
-    for (const auto& c : spendable(tx, a.id, need, first)) take_from(c.bucket, c.points);
+    for (const auto& c : tx.ledger().spendable(a.id, need, first)) take_from(c.bucket, c.points);
   }
   if (need > 0) {
     if (!allow_debt) throw Error(Status::insufficient, "not enough available points", "points");
@@ -351,7 +335,7 @@ std::vector<Slice> consume(storage::Tx& tx, Account& a, int64_t amount, bool all
 }
 
 void record_slices(storage::Tx& tx, const std::string& entry, const std::vector<Slice>& slices) {
-  for (const auto& s : slices) allocate(tx, entry, s.bucket, s.points);
+  for (const auto& s : slices) tx.ledger().allocate(entry, s.bucket, s.points);
 }
 
 void touch(Account& a, Timestamp at) { a.last_activity_at = std::max(a.last_activity_at.value_or(at), at); }
@@ -409,7 +393,7 @@ json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   a.lifetime_earned = checked_add(a.lifetime_earned, points, "points");
   touch(a, occurred);
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   entry_event(tx, ctx.tenant(), "points.earned", a, entry, e, now);
   points_changed(ctx, tx, a, points, occurred, type == "bonus" ? "bonus" : "earn", now);
   json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
@@ -504,7 +488,7 @@ json adjust(Ctx& ctx, const json& in) {
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
   touch(a, occurred);
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   entry_event(tx, ctx.tenant(), "points.adjusted", a, entry, e, now);
   audit_append(tx, ctx.tenant(), ctx.actor(), "ledger.adjust", entry, now,
                {{"customer_id", a.customer_id}, {"program_id", a.program_id}, {"points", points}, {"reason", reason}});
@@ -527,8 +511,6 @@ EntryRef find_entry(storage::Tx& tx, const std::string& tenant, const std::strin
   if (!e) throw Error(Status::not_found, fmt::format("no ledger entry '{}'", id), field);
   return {e->account_id, std::move(e->type), e->points, std::move(e->status), e->bucket_id};
 }
-
-int64_t reversed_total(storage::Tx& tx, const std::string& entry) { return tx.ledger().reversed_points(entry); }
 
 /// Points of an earn's bucket that expired and that earlier reversals have not yet waived: a
 /// reversal never takes back points the customer already lost to expiry.
@@ -589,7 +571,7 @@ json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string&
   if (orig.type != "earn" && orig.type != "bonus")
     throw Error(Status::invalid, fmt::format("only earn and bonus entries can be reversed, not '{}'", orig.type),
                 i.field("entry_id"));
-  const int64_t reversible = orig.points - reversed_total(tx, entry_id);
+  const int64_t reversible = orig.points - tx.ledger().reversed_points(entry_id);
   const int64_t amount = correction_amount(i, points, reversible, "reversible", "the entry's points");
   Account a = load_account(tx, orig.account_id);
   const Program p = load_program(tx, ctx.tenant(), a.program_id);
@@ -629,7 +611,7 @@ json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string&
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
   a.lifetime_earned -= amount;
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   entry_event(tx, ctx.tenant(), "points.reversed", a, entry, e, now);
   points_changed(ctx, tx, a, -amount, occurred, "reverse", now);
   json out = {{"entry", std::move(entry_out)},
@@ -667,7 +649,7 @@ json redeem_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
   record_slices(tx, entry, slices);
   a.lifetime_redeemed = checked_add(a.lifetime_redeemed, points, "points");
   touch(a, occurred);
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   entry_event(tx, ctx.tenant(), "points.redeemed", a, entry, e, now);
   json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
@@ -712,7 +694,7 @@ json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
   touch(a, occurred);
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   entry_event(tx, ctx.tenant(), "points.refunded", a, entry, e, now);
   // Points put back into buckets that have expired since expire now, as they would have.
   const Settled late = settle(tx, ctx.tenant(), p, a, now);
@@ -738,7 +720,7 @@ void release_bucket(storage::Tx& tx, int64_t bucket, Timestamp now) {
   tx.ledger().release_pending(bucket, pay, now);
   a.pending -= remaining;
   a.posted += remaining;
-  save_account(tx, a);
+  tx.ledger().save_account(a);
 }
 
 json confirm(Ctx& ctx, const json& in) {
@@ -801,12 +783,9 @@ json history(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   auto t = resolve_existing(ctx, tx, i);
   if (!t) return {{"items", json::array()}, {"next_cursor", nullptr}};
-  const auto rows = tx.ledger().history({t->id, before, std::move(types), from, to, limit});
-  json items = json::array();
-  for (size_t n = 0; n < rows.size() && static_cast<int64_t>(n) < limit; ++n) items.push_back(entry_view_json(rows[n]));
-  const bool more = static_cast<int64_t>(rows.size()) > limit;
-  return {{"items", std::move(items)},
-          {"next_cursor", more ? json(encode_cursor(rows[static_cast<size_t>(limit) - 1].seq)) : json(nullptr)}};
+  return storage::page_of(
+      tx.ledger().history({t->id, before, std::move(types), from, to, limit}), limit,
+      [](const storage::EntryView& v) { return v.seq; }, entry_view_json);
 }
 
 /// The cursor of `ledger.expiring`: the (expires_at, bucket) of the last item, "x<ms>.<id>".
@@ -875,7 +854,7 @@ json entry_get(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   find_entry(tx, ctx.tenant(), id, "id");
   json e = load_entry(tx, id);
-  if (e["type"] == "earn" || e["type"] == "bonus") e["reversed"] = reversed_total(tx, id);
+  if (e["type"] == "earn" || e["type"] == "bonus") e["reversed"] = tx.ledger().reversed_points(id);
   return e;
 }
 
@@ -911,7 +890,7 @@ void release_hold(storage::Tx& tx, const Hold& h, const char* status, Timestamp 
   for (const auto& s : tx.ledger().hold_slices(h.id)) tx.ledger().change_bucket(s.bucket, 0, -s.points);
   Account a = load_account(tx, h.account_id);
   a.held -= h.points;
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   tx.ledger().resolve_hold(h.id, status, now, std::nullopt);
 }
 
@@ -945,7 +924,7 @@ json hold_create_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
   h.created_at = now;
   tx.ledger().insert_hold(h);
   int64_t need = points;
-  for (const auto& c : spendable(tx, a.id, points, std::nullopt)) {
+  for (const auto& c : tx.ledger().spendable(a.id, points, std::nullopt)) {
     const int64_t take = std::min(need, c.points);
     tx.ledger().change_bucket(c.bucket, 0, take);
     tx.ledger().reserve(id, c.bucket, take);
@@ -954,7 +933,7 @@ json hold_create_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
   if (need > 0)
     throw Error(Status::insufficient, "not enough unreserved points in the account's buckets", i.field("points"));
   a.held += points;
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
@@ -997,7 +976,7 @@ json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
   a.held -= h.points;
   a.lifetime_redeemed += amount;
   touch(a, now);
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   tx.ledger().resolve_hold(id, "committed", now, entry);
   entry_event(tx, ctx.tenant(), "points.redeemed", a, entry, e, now);
   json out = {
@@ -1051,9 +1030,9 @@ int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket
   NewEntry e{"expire",     -amount,      "posted",     bucket, std::nullopt, std::nullopt,
              std::nullopt, std::nullopt, std::nullopt, when,   std::nullopt, std::nullopt};
   insert_entry(tx, tenant, a.id, entry, e, now);
-  allocate(tx, entry, bucket, amount);
+  tx.ledger().allocate(entry, bucket, amount);
   a.posted -= amount;
-  save_account(tx, a);
+  tx.ledger().save_account(a);
   entry_event(tx, tenant, "points.expired", a, entry, e, now);
   return amount;
 }

@@ -1,7 +1,5 @@
 // The SQLite backend of the ledger's storage interface: every statement the ledger runs, as
 // cached prepared statements on the unit of work's connection.
-#include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
 
 #include "storage/ledger_store.hpp"
@@ -10,9 +8,11 @@
 namespace loyalty::storage {
 namespace {
 
-constexpr const char* kAccountCols =
-    "id, customer_id, program_id, posted, pending, held, debt, lifetime_earned, lifetime_redeemed, last_activity_at, "
-    "created_at";
+// Statement texts are literals, joined at compile time: the statement cache is keyed by the text,
+// and no call formats or concatenates one.
+#define LOY_ACCOUNT_COLS                                                                                             \
+  "id, customer_id, program_id, posted, pending, held, debt, lifetime_earned, lifetime_redeemed, last_activity_at, " \
+  "created_at"
 
 AccountRecord account_row(Query& q, int c = 0) {
   AccountRecord a;
@@ -30,15 +30,17 @@ AccountRecord account_row(Query& q, int c = 0) {
   return a;
 }
 
-constexpr const char* kEntryView =
-    "SELECT e.id, e.tenant_id, e.account_id, e.type, e.points, e.status, e.bucket_id, e.ref_entry, e.ref_points, "
-    "e.hold_id, e.reason, e.metadata, e.occurred_at, e.recorded_at, e.posted_at, a.customer_id, a.program_id, "
-    "b.expires_at, b.pending_until, e.seq FROM entries e JOIN accounts a ON a.id = e.account_id LEFT JOIN buckets b "
-    "ON b.id = e.bucket_id AND e.type IN ('earn', 'bonus', 'adjust') ";
+// An entry's own columns (entry_row), then its view's (entry_view_row).
+#define LOY_ENTRY_COLS                                                                                               \
+  "e.id, e.tenant_id, e.account_id, e.type, e.points, e.status, e.bucket_id, e.ref_entry, e.ref_points, e.hold_id, " \
+  "e.reason, e.metadata, e.occurred_at, e.recorded_at, e.posted_at"
+#define LOY_ENTRY_VIEW                                                                                     \
+  "SELECT " LOY_ENTRY_COLS                                                                                 \
+  ", a.customer_id, a.program_id, b.expires_at, b.pending_until, e.seq FROM entries e JOIN accounts a ON " \
+  "a.id = e.account_id LEFT JOIN buckets b ON b.id = e.bucket_id AND e.type IN ('earn', 'bonus', 'adjust') "
 
-EntryView entry_view_row(Query& q) {
-  EntryView v;
-  EntryRecord& e = v.entry;
+EntryRecord entry_row(Query& q) {
+  EntryRecord e;
   e.id = q.text(0);
   e.tenant_id = q.text(1);
   e.account_id = q.i64(2);
@@ -54,6 +56,12 @@ EntryView entry_view_row(Query& q) {
   e.occurred_at = q.i64(12);
   e.recorded_at = q.i64(13);
   e.posted_at = q.opt_i64(14);
+  return e;
+}
+
+EntryView entry_view_row(Query& q) {
+  EntryView v;
+  v.entry = entry_row(q);
   v.customer_id = q.text(15);
   v.program_id = q.text(16);
   v.expires_at = q.opt_i64(17);
@@ -62,9 +70,27 @@ EntryView entry_view_row(Query& q) {
   return v;
 }
 
-constexpr const char* kHoldView =
-    "SELECT h.id, h.tenant_id, h.account_id, h.points, h.status, h.reason, h.expires_at, h.created_at, "
-    "h.resolved_at, h.entry_id, a.customer_id, a.program_id FROM holds h JOIN accounts a ON a.id = h.account_id ";
+// A hold's own columns (hold_row), then its view's (hold_view_row).
+#define LOY_HOLD_COLS                                                                                          \
+  "h.id, h.tenant_id, h.account_id, h.points, h.status, h.reason, h.expires_at, h.created_at, h.resolved_at, " \
+  "h.entry_id"
+
+HoldRecord hold_row(Query& q) {
+  HoldRecord h;
+  h.id = q.text(0);
+  h.tenant_id = q.text(1);
+  h.account_id = q.i64(2);
+  h.points = q.i64(3);
+  h.status = q.text(4);
+  h.reason = q.opt_text(5);
+  h.expires_at = q.i64(6);
+  h.created_at = q.i64(7);
+  h.resolved_at = q.opt_i64(8);
+  h.entry_id = q.opt_text(9);
+  return h;
+}
+
+HoldView hold_view_row(Query& q) { return {hold_row(q), q.text(10), q.text(11)}; }
 
 int64_t scalar(Query&& q) {
   q.step();
@@ -94,16 +120,16 @@ class SqliteLedgerStore final : public LedgerStore {
   explicit SqliteLedgerStore(Tx& tx) : tx_(tx) {}
 
   std::optional<AccountRecord> account(int64_t id) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM accounts WHERE id = ?1", kAccountCols), id);
+    auto q = tx_.q("SELECT " LOY_ACCOUNT_COLS " FROM accounts WHERE id = ?1", id);
     if (!q.step()) return std::nullopt;
     return account_row(q);
   }
 
   std::optional<AccountRecord> find_account(const std::string& tenant, const std::string& customer,
                                             const std::string& program) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM accounts WHERE customer_id = ?1 AND program_id = ?2 AND tenant_id = ?3",
-                               kAccountCols),
-                   customer, program, tenant);
+    auto q =
+        tx_.q("SELECT " LOY_ACCOUNT_COLS " FROM accounts WHERE customer_id = ?1 AND program_id = ?2 AND tenant_id = ?3",
+              customer, program, tenant);
     if (!q.step()) return std::nullopt;
     return account_row(q);
   }
@@ -168,13 +194,13 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
   std::optional<EntryRecord> find_entry(const std::string& tenant, const std::string& id) override {
-    auto q = tx_.q(std::string(kEntryView) + "WHERE e.id = ?1 AND e.tenant_id = ?2", id, tenant);
+    auto q = tx_.q("SELECT " LOY_ENTRY_COLS " FROM entries e WHERE e.id = ?1 AND e.tenant_id = ?2", id, tenant);
     if (!q.step()) return std::nullopt;
-    return entry_view_row(q).entry;
+    return entry_row(q);
   }
 
   std::optional<EntryView> entry_view(const std::string& id) override {
-    auto q = tx_.q(std::string(kEntryView) + "WHERE e.id = ?1", id);
+    auto q = tx_.q(LOY_ENTRY_VIEW "WHERE e.id = ?1", id);
     if (!q.step()) return std::nullopt;
     return entry_view_row(q);
   }
@@ -182,10 +208,10 @@ class SqliteLedgerStore final : public LedgerStore {
   std::vector<EntryView> history(const HistoryQuery& h) override {
     std::optional<std::string> types;
     if (!h.types.empty()) types = nlohmann::json(h.types).dump();
-    auto q = tx_.q(std::string(kEntryView) +
-                       "WHERE e.account_id = ?1 AND e.seq < ?2 AND (?3 IS NULL OR e.type IN (SELECT value FROM "
-                       "json_each(?3))) AND (?4 IS NULL OR e.occurred_at >= ?4) AND (?5 IS NULL OR e.occurred_at < "
-                       "?5) ORDER BY e.seq DESC LIMIT ?6",
+    auto q = tx_.q(LOY_ENTRY_VIEW
+                   "WHERE e.account_id = ?1 AND e.seq < ?2 AND (?3 IS NULL OR e.type IN (SELECT value FROM "
+                   "json_each(?3))) AND (?4 IS NULL OR e.occurred_at >= ?4) AND (?5 IS NULL OR e.occurred_at < "
+                   "?5) ORDER BY e.seq DESC LIMIT ?6",
                    h.account_id, h.before_seq, types, h.from, h.to, h.limit + 1);
     std::vector<EntryView> out;
     while (q.step()) out.push_back(entry_view_row(q));
@@ -238,15 +264,18 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
   std::optional<HoldRecord> find_hold(const std::string& tenant, const std::string& id) override {
-    auto q = tx_.q(std::string(kHoldView) + "WHERE h.id = ?1 AND h.tenant_id = ?2", id, tenant);
+    auto q = tx_.q("SELECT " LOY_HOLD_COLS " FROM holds h WHERE h.id = ?1 AND h.tenant_id = ?2", id, tenant);
     if (!q.step()) return std::nullopt;
-    return hold_row(q).hold;
+    return hold_row(q);
   }
 
   std::optional<HoldView> hold_view(const std::string& id) override {
-    auto q = tx_.q(std::string(kHoldView) + "WHERE h.id = ?1", id);
+    auto q = tx_.q("SELECT " LOY_HOLD_COLS
+                   ", a.customer_id, a.program_id FROM holds h JOIN accounts a ON "
+                   "a.id = h.account_id WHERE h.id = ?1",
+                   id);
     if (!q.step()) return std::nullopt;
-    return hold_row(q);
+    return hold_view_row(q);
   }
 
   void reserve(const std::string& hold, int64_t bucket, int64_t points) override {
@@ -406,24 +435,6 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
  private:
-  static HoldView hold_row(Query& q) {
-    HoldView v;
-    HoldRecord& h = v.hold;
-    h.id = q.text(0);
-    h.tenant_id = q.text(1);
-    h.account_id = q.i64(2);
-    h.points = q.i64(3);
-    h.status = q.text(4);
-    h.reason = q.opt_text(5);
-    h.expires_at = q.i64(6);
-    h.created_at = q.i64(7);
-    h.resolved_at = q.opt_i64(8);
-    h.entry_id = q.opt_text(9);
-    v.customer_id = q.text(10);
-    v.program_id = q.text(11);
-    return v;
-  }
-
   Tx& tx_;
 };
 
@@ -433,5 +444,10 @@ LedgerStore& Tx::ledger() {
   if (!ledger_) ledger_ = std::make_unique<SqliteLedgerStore>(*this);
   return *ledger_;
 }
+
+#undef LOY_ACCOUNT_COLS
+#undef LOY_ENTRY_COLS
+#undef LOY_ENTRY_VIEW
+#undef LOY_HOLD_COLS
 
 }  // namespace loyalty::storage
