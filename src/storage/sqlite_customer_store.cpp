@@ -1,5 +1,4 @@
 // The SQLite backend of CustomerStore: customers and the opening of their accounts.
-#include <fmt/format.h>
 
 #include "storage/foundation_store.hpp"
 #include "storage/sqlite.hpp"
@@ -7,7 +6,7 @@
 namespace loyalty::storage {
 namespace {
 
-constexpr const char* kCols = "id, tenant_id, external_id, profile, preferences, segments, created_at, updated_at, seq";
+#define LOY_CUSTOMER_COLS "id, tenant_id, external_id, profile, preferences, segments, created_at, updated_at, seq"
 
 CustomerRecord customer_row(Query& q) {
   CustomerRecord c;
@@ -41,7 +40,7 @@ class SqliteCustomerStore final : public CustomerStore {
   }
 
   std::optional<CustomerRecord> customer(const std::string& tenant, const std::string& id) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM customers WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
+    auto q = tx_.q("SELECT " LOY_CUSTOMER_COLS " FROM customers WHERE id = ?1 AND tenant_id = ?2", id, tenant);
     if (!q.step()) return std::nullopt;
     return customer_row(q);
   }
@@ -64,9 +63,9 @@ class SqliteCustomerStore final : public CustomerStore {
   }
 
   std::vector<CustomerRecord> customers(const CustomerQuery& c) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM customers WHERE tenant_id = ?1 AND seq > ?2 AND (?3 IS NULL OR EXISTS "
-                               "(SELECT 1 FROM json_each(customers.segments) WHERE value = ?3)) ORDER BY seq LIMIT ?4",
-                               kCols),
+    auto q = tx_.q("SELECT " LOY_CUSTOMER_COLS
+                   " FROM customers WHERE tenant_id = ?1 AND seq > ?2 AND (?3 IS NULL OR EXISTS (SELECT 1 FROM "
+                   "json_each(customers.segments) WHERE value = ?3)) ORDER BY seq LIMIT ?4",
                    c.tenant_id, c.after_seq, c.segment, c.limit + 1);
     std::vector<CustomerRecord> out;
     while (q.step()) out.push_back(customer_row(q));
@@ -104,5 +103,7 @@ CustomerStore& Tx::customers() {
   if (!customers_) customers_ = std::make_unique<SqliteCustomerStore>(*this);
   return *customers_;
 }
+
+#undef LOY_CUSTOMER_COLS
 
 }  // namespace loyalty::storage

@@ -1,5 +1,4 @@
 // The SQLite backend of ProgramStore.
-#include <fmt/format.h>
 
 #include "storage/foundation_store.hpp"
 #include "storage/sqlite.hpp"
@@ -7,9 +6,9 @@
 namespace loyalty::storage {
 namespace {
 
-constexpr const char* kCols =
-    "id, tenant_id, name, description, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, "
-    "max_balance, allow_negative, active, created_at, updated_at";
+#define LOY_PROGRAM_COLS                                                                                           \
+  "id, tenant_id, name, description, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, " \
+  "max_balance, allow_negative, active, created_at, updated_at"
 
 ProgramRecord program_row(Query& q) {
   ProgramRecord p;
@@ -31,9 +30,9 @@ ProgramRecord program_row(Query& q) {
   return p;
 }
 
-constexpr const char* kSettingsCols =
-    "id, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, max_balance, allow_negative, "
-    "active, (SELECT timezone FROM tenants WHERE tenants.id = programs.tenant_id)";
+#define LOY_SETTINGS_COLS                                                                                         \
+  "id, currency, rounding, return_policy, expiry_kind, expiry_value, pending_days, max_balance, allow_negative, " \
+  "active, (SELECT timezone FROM tenants WHERE tenants.id = programs.tenant_id)"
 
 ProgramSettings settings_row(Query& q) {
   ProgramSettings p;
@@ -69,15 +68,15 @@ class SqliteProgramStore final : public ProgramStore {
   }
 
   std::optional<ProgramRecord> program(const std::string& tenant, const std::string& id) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM programs WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
+    auto q = tx_.q("SELECT " LOY_PROGRAM_COLS " FROM programs WHERE id = ?1 AND tenant_id = ?2", id, tenant);
     if (!q.step()) return std::nullopt;
     return program_row(q);
   }
 
   std::vector<ProgramRecord> programs(const std::string& tenant, std::optional<bool> active) override {
-    auto q = tx_.q(
-        fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND (?2 IS NULL OR active = ?2) ORDER BY seq", kCols),
-        tenant, active);
+    auto q = tx_.q("SELECT " LOY_PROGRAM_COLS
+                   " FROM programs WHERE tenant_id = ?1 AND (?2 IS NULL OR active = ?2) ORDER BY seq",
+                   tenant, active);
     std::vector<ProgramRecord> out;
     while (q.step()) out.push_back(program_row(q));
     return out;
@@ -100,15 +99,15 @@ class SqliteProgramStore final : public ProgramStore {
   }
 
   std::optional<ProgramSettings> settings(const std::string& tenant, const std::string& id) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM programs WHERE id = ?1 AND tenant_id = ?2", kSettingsCols), id, tenant);
+    auto q = tx_.q("SELECT " LOY_SETTINGS_COLS " FROM programs WHERE id = ?1 AND tenant_id = ?2", id, tenant);
     if (!q.step()) return std::nullopt;
     return settings_row(q);
   }
 
   std::vector<ProgramSettings> active_settings(const std::string& tenant, int64_t limit) override {
-    auto q = tx_.q(
-        fmt::format("SELECT {} FROM programs WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT ?2", kSettingsCols),
-        tenant, limit);
+    auto q =
+        tx_.q("SELECT " LOY_SETTINGS_COLS " FROM programs WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT ?2",
+              tenant, limit);
     std::vector<ProgramSettings> out;
     while (q.step()) out.push_back(settings_row(q));
     return out;
@@ -143,5 +142,8 @@ ProgramStore& Tx::programs() {
   if (!programs_) programs_ = std::make_unique<SqliteProgramStore>(*this);
   return *programs_;
 }
+
+#undef LOY_PROGRAM_COLS
+#undef LOY_SETTINGS_COLS
 
 }  // namespace loyalty::storage

@@ -1,5 +1,4 @@
 // The SQLite backend of TenantStore: tenants, API keys and the engine's admin credential.
-#include <fmt/format.h>
 
 #include "storage/foundation_store.hpp"
 #include "storage/sqlite.hpp"
@@ -7,8 +6,8 @@
 namespace loyalty::storage {
 namespace {
 
-constexpr const char* kTenantCols = "id, name, slug, timezone, active, settings, created_at, updated_at, seq";
-constexpr const char* kKeyCols = "id, tenant_id, prefix, hash, name, scopes, created_at, revoked_at, last_used_at";
+#define LOY_TENANT_COLS "id, name, slug, timezone, active, settings, created_at, updated_at, seq"
+#define LOY_KEY_COLS "id, tenant_id, prefix, hash, name, scopes, created_at, revoked_at, last_used_at"
 
 TenantRecord tenant_row(Query& q) {
   TenantRecord t;
@@ -54,15 +53,14 @@ class SqliteTenantStore final : public TenantStore {
   }
 
   std::optional<TenantRecord> tenant(const std::string& id) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM tenants WHERE id = ?1", kTenantCols), id);
+    auto q = tx_.q("SELECT " LOY_TENANT_COLS " FROM tenants WHERE id = ?1", id);
     if (!q.step()) return std::nullopt;
     return tenant_row(q);
   }
 
   std::vector<TenantRecord> tenants(int64_t after_seq, std::optional<bool> active, int64_t limit) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM tenants WHERE seq > ?1 AND (?2 IS NULL OR active = ?2) "
-                               "ORDER BY seq LIMIT ?3",
-                               kTenantCols),
+    auto q = tx_.q("SELECT " LOY_TENANT_COLS
+                   " FROM tenants WHERE seq > ?1 AND (?2 IS NULL OR active = ?2) ORDER BY seq LIMIT ?3",
                    after_seq, active, limit + 1);
     std::vector<TenantRecord> out;
     while (q.step()) out.push_back(tenant_row(q));
@@ -88,16 +86,15 @@ class SqliteTenantStore final : public TenantStore {
   }
 
   std::optional<ApiKeyRecord> find_key(const std::string& tenant, const std::string& id) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM api_keys WHERE id = ?1 AND tenant_id = ?2", kKeyCols), id, tenant);
+    auto q = tx_.q("SELECT " LOY_KEY_COLS " FROM api_keys WHERE id = ?1 AND tenant_id = ?2", id, tenant);
     if (!q.step()) return std::nullopt;
     return key_row(q);
   }
 
   std::vector<ApiKeyRecord> keys(const std::string& tenant, bool include_revoked) override {
-    auto q = tx_.q(fmt::format("SELECT {} FROM api_keys WHERE tenant_id = ?1 AND (?2 OR revoked_at IS NULL) "
-                               "ORDER BY seq",
-                               kKeyCols),
-                   tenant, include_revoked);
+    auto q =
+        tx_.q("SELECT " LOY_KEY_COLS " FROM api_keys WHERE tenant_id = ?1 AND (?2 OR revoked_at IS NULL) ORDER BY seq",
+              tenant, include_revoked);
     std::vector<ApiKeyRecord> out;
     while (q.step()) out.push_back(key_row(q));
     return out;
@@ -149,5 +146,8 @@ TenantStore& Tx::tenants() {
   if (!tenants_) tenants_ = std::make_unique<SqliteTenantStore>(*this);
   return *tenants_;
 }
+
+#undef LOY_TENANT_COLS
+#undef LOY_KEY_COLS
 
 }  // namespace loyalty::storage
