@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 
 #include "core/input.hpp"
 #include "rules/plan.hpp"
@@ -634,6 +635,9 @@ json compile_rule(const json& body, const std::string& path, Plan& plan, Compile
     if (li.has("budget")) r.budget = li.i64("budget", 0, detail::kMaxAmount);
     if (li.has("cooldown_seconds")) r.cooldown_ms = li.i64("cooldown_seconds", 1, 10LL * 366 * 86400) * 1000;
   }
+  r.gates = static_cast<uint8_t>(((r.start || r.end) ? kGateWindow : 0) | (r.location_based ? kGateLocation : 0) |
+                                 (r.group >= 0 ? kGateGroup : 0) | (r.has_limits() ? kGateLimits : 0) |
+                                 (r.stop ? kGateStop : 0));
   return norm;
 }
 
@@ -676,6 +680,24 @@ void item_aggregates(Plan& plan) {
     if (a.kind == ActionKind::per_currency && a.where >= 0) a.agg = agg_of(a.where);
 }
 
+/// A set of candidate symbols, with its table when small (see Plan::SymbolSet).
+Plan::SymbolSet symbol_set(Plan& plan, const std::vector<int32_t>& syms) {
+  Plan::SymbolSet set{static_cast<uint32_t>(plan.set_syms.size()), static_cast<uint32_t>(syms.size()), 0};
+  plan.set_syms.insert(plan.set_syms.end(), syms.begin(), syms.end());
+  if (plan.set_table.empty()) plan.set_table.resize(kSetTable);  // table 0: empty sets share it
+  if (syms.empty() || syms.size() > kLinearSymbols) return set;
+  set.table = static_cast<uint32_t>(plan.set_table.size());
+  plan.set_table.resize(plan.set_table.size() + kSetTable);
+  Plan::SetEntry* t = plan.set_table.data() + set.table;
+  for (size_t k = 0; k < syms.size(); ++k) {
+    const uint64_t key = plan.sym_keys[static_cast<size_t>(syms[k])];
+    uint32_t h = set_hash(key);
+    while (t[h].pos >= 0) h = (h + 1) & (kSetTable - 1);
+    t[h] = {key, syms[k], static_cast<int32_t>(k)};
+  }
+  return set;
+}
+
 /// The symbols each string slot and each item string field is compared with by equality.
 void symbol_sets(Plan& plan) {
   std::vector<std::vector<int32_t>> per_slot(static_cast<size_t>(plan.slot_count()));
@@ -695,14 +717,10 @@ void symbol_sets(Plan& plan) {
     if (n.kind == NodeKind::item_leaf && n.slot == kSku) add_node(plan.sku_syms, n);
     if (n.kind == NodeKind::item_leaf && n.slot == kCategory) add_node(plan.category_syms, n);
   }
-  plan.slot_syms.resize(per_slot.size());
-  for (size_t s = 0; s < per_slot.size(); ++s) {
-    auto& ss = plan.slot_syms[s];
-    ss.first = static_cast<uint32_t>(plan.slot_sym_list.size());
-    ss.count = static_cast<uint32_t>(per_slot[s].size());
-    ss.hashed = ss.count > kLinearSymbols;
-    plan.slot_sym_list.insert(plan.slot_sym_list.end(), per_slot[s].begin(), per_slot[s].end());
-  }
+  plan.slot_sets.reserve(per_slot.size());
+  for (const auto& set : per_slot) plan.slot_sets.push_back(symbol_set(plan, set));
+  plan.sku_set = symbol_set(plan, plan.sku_syms);
+  plan.category_set = symbol_set(plan, plan.category_syms);
 }
 
 /// Whether item condition `id` reads nothing but the category, by eq, ne, in or not_in.
@@ -713,6 +731,15 @@ bool category_only(const Plan& plan, int32_t id) {
   for (uint32_t k = 0; k < n.count; ++k)
     if (!category_only(plan, static_cast<int32_t>(plan.kids[n.first + k]))) return false;
   return true;
+}
+
+/// Whether item condition `id` reads item.sku or item.category.
+bool reads_strings(const Plan& plan, int32_t id) {
+  const Node& n = plan.nodes[static_cast<size_t>(id)];
+  if (n.kind == NodeKind::item_leaf) return n.slot == kSku || n.slot == kCategory;
+  for (uint32_t k = 0; k < n.count; ++k)
+    if (reads_strings(plan, static_cast<int32_t>(plan.kids[n.first + k]))) return true;
+  return false;
 }
 
 /// Tabulates the category-only item aggregates over the category classes (each symbol of
@@ -736,20 +763,113 @@ void category_tables(Plan& plan) {
       plan.generic_aggs.push_back(static_cast<int32_t>(a));
       const size_t at = plan.category_prefilter.size();
       plan.category_prefilter.resize(at + classes, 1);
-      if (where < 0 || !linear) continue;
-      const Node& n = plan.nodes[static_cast<size_t>(where)];
-      if (n.kind != NodeKind::all) continue;
-      for (uint32_t k = 0; k < n.count; ++k) {
-        const int32_t kid = static_cast<int32_t>(plan.kids[n.first + k]);
-        if (!category_only(plan, kid)) continue;
-        for (size_t c = 0; c < classes; ++c)
-          if (!item_matches(plan, kid, item_of(c))) plan.category_prefilter[at + c] = 0;
+      Plan::Residual res{static_cast<uint32_t>(plan.residual_kids.size()), 0};
+      auto keep = [&](int32_t kid) {
+        plan.residual_kids.push_back(kid);
+        ++res.count;
+        if (reads_strings(plan, kid)) plan.residual_reads_strings = true;
+      };
+      const Node* n = where >= 0 ? &plan.nodes[static_cast<size_t>(where)] : nullptr;
+      if (n && (!linear || n->kind != NodeKind::all)) keep(where);
+      if (n && linear && n->kind == NodeKind::all) {
+        for (uint32_t k = 0; k < n->count; ++k) {
+          const int32_t kid = static_cast<int32_t>(plan.kids[n->first + k]);
+          if (!category_only(plan, kid)) {
+            keep(kid);
+            continue;
+          }
+          for (size_t c = 0; c < classes; ++c)
+            if (!item_matches(plan, kid, item_of(c))) plan.category_prefilter[at + c] = 0;
+        }
       }
+      plan.residuals.push_back(res);
       continue;
     }
+    plan.category_aggs.push_back(static_cast<int32_t>(a));
     plan.by_category[a] = 1;
     for (size_t c = 0; c < classes; ++c)
       plan.category_truth[a * classes + c] = item_matches(plan, where, item_of(c)) ? 1 : 0;
+  }
+}
+
+/// The fused comparison of a leaf whose value always has the node's type (`typed`: every fact
+/// but customer attributes), else Test::general.
+Test fused_test(const Node& n, bool typed) {
+  if (!typed || n.op == Op::exists) return Test::general;
+  switch (n.type) {
+    case Type::integer:
+    case Type::date:
+    case Type::time:
+    case Type::decimal:
+      switch (n.op) {
+        case Op::eq:
+          return Test::int_eq;
+        case Op::ne:
+          return Test::int_ne;
+        case Op::lt:
+          return Test::int_lt;
+        case Op::lte:
+          return Test::int_lte;
+        case Op::gt:
+          return Test::int_gt;
+        case Op::gte:
+          return Test::int_gte;
+        case Op::in:
+          return Test::int_in;
+        case Op::not_in:
+          return Test::int_not_in;
+        case Op::between:
+          return n.type == Type::time && n.a > n.b ? Test::time_between_wrap : Test::int_between;
+        default:
+          return Test::general;
+      }
+    case Type::string:
+      switch (n.op) {
+        case Op::eq:
+          return Test::sym_eq;
+        case Op::ne:
+          return Test::sym_ne;
+        case Op::in:
+          return Test::sym_in;
+        case Op::not_in:
+          return Test::sym_not_in;
+        default:
+          return Test::general;
+      }
+    case Type::boolean:
+      return n.op == Op::eq ? Test::bool_eq : n.op == Op::ne ? Test::bool_ne : Test::general;
+    default:
+      return Test::general;
+  }
+}
+
+/// `num / den` in lowest terms (den > 0; num >= 0).
+void reduce(int64_t& num, int64_t& den) {
+  const int64_t g = std::gcd(num, den);
+  if (g > 1) num /= g, den /= g;
+}
+
+/// Fuses each leaf's comparison with its value's type and reduces each action's rate.
+void specialise(Plan& plan) {
+  const auto attributes_end = kFixedSlots + static_cast<int32_t>(plan.attributes.size());
+  for (auto& n : plan.nodes) {
+    if (n.kind == NodeKind::leaf)
+      n.test = fused_test(n, n.slot >= 0 && (n.slot < kFixedSlots || n.slot >= attributes_end));
+    else if (n.kind == NodeKind::item_leaf)
+      n.test = fused_test(n, true);
+  }
+  for (auto& a : plan.actions) {
+    if (a.kind == ActionKind::per_currency) {
+      a.num = a.rate;
+      a.den = a.unit * kScale;
+    } else if (a.kind == ActionKind::multiply) {
+      a.num = a.rate - kScale;
+      a.den = kScale;
+    }
+    if (a.num == 0)
+      a.den = 1;
+    else
+      reduce(a.num, a.den);
   }
 }
 
@@ -785,6 +905,7 @@ void finish(Plan& plan) {
   item_aggregates(plan);
   symbol_sets(plan);
   category_tables(plan);
+  specialise(plan);
 }
 
 }  // namespace
@@ -802,14 +923,6 @@ bool is_rule_field(std::string_view key) {
 int32_t Plan::symbol(std::string_view s) const {
   auto it = symbols.find(s);
   return it == symbols.end() ? -1 : it->second;
-}
-
-int32_t Plan::slot_symbol(int32_t slot, std::string_view s) const {
-  const SlotSyms& ss = slot_syms[static_cast<size_t>(slot)];
-  if (ss.hashed) return symbol(s);
-  const std::span<const int32_t> c(slot_sym_list.data() + ss.first, ss.count);
-  const int32_t k = classify(c, s);
-  return k < static_cast<int32_t>(c.size()) ? c[static_cast<size_t>(k)] : -1;
 }
 
 const char* trigger_name(Trigger t) { return t == Trigger::checkin ? "checkin" : "purchase"; }

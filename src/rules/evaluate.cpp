@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 
 #include "core/input.hpp"
 #include "rules/plan.hpp"
@@ -124,10 +126,17 @@ const char* outcome_name(Outcome o) {
 
 namespace {
 
+/// What evaluation reads, with the plan's and the frame's arrays as plain pointers (the frame
+/// must not be resized while a Ctx lives).
 struct Ctx {
+  Ctx(const Plan& p, const Event& e, Evaluation& o)
+      : plan(p), ev(e), out(o), nodes(p.nodes.data()), kids(p.kids.data()), frame(o.frame.data()) {}
   const Plan& plan;
   const Event& ev;
   Evaluation& out;
+  const Node* nodes;
+  const uint32_t* kids;
+  const FactValue* frame;
 };
 
 [[gnu::always_inline]] inline bool in_sorted(const Plan& p, const Node& n, int64_t x) {
@@ -190,6 +199,46 @@ struct Ctx {
   }
 }
 
+/// A fused leaf comparison (n.test is not Test::general): `x` is the value's integer (booleans
+/// 0/1), `sym` its symbol among those the slot is compared with (-1: none of them).
+[[gnu::always_inline]] inline bool fused(const Plan& p, const Node& n, int64_t x, int32_t sym) {
+  switch (n.test) {
+    case Test::int_eq:
+    case Test::bool_eq:
+      return x == n.a;
+    case Test::int_ne:
+    case Test::bool_ne:
+      return x != n.a;
+    case Test::int_lt:
+      return x < n.a;
+    case Test::int_lte:
+      return x <= n.a;
+    case Test::int_gt:
+      return x > n.a;
+    case Test::int_gte:
+      return x >= n.a;
+    case Test::int_in:
+      return in_sorted(p, n, x);
+    case Test::int_not_in:
+      return !in_sorted(p, n, x);
+    case Test::int_between:
+      return x >= n.a && x <= n.b;
+    case Test::time_between_wrap:
+      return x >= n.a || x <= n.b;
+    case Test::sym_eq:  // n.sym is a symbol (>= 0): -1 never equals it
+      return sym == n.sym;
+    case Test::sym_ne:
+      return sym != n.sym;
+    case Test::sym_in:
+      return sym_in(p, n, sym);
+    case Test::sym_not_in:
+      return !sym_in(p, n, sym);
+    case Test::general:
+      break;
+  }
+  return false;
+}
+
 bool compare_list(const Ctx& c, const Node& n, const FactValue& v) {
   const int32_t* b = c.out.list_syms.data() + v.first;
   auto has = [&](int32_t s) {
@@ -221,6 +270,20 @@ bool item_cond(const Ctx& c, int32_t id, size_t item);
 
 [[gnu::always_inline]] inline bool item_leaf(const Ctx& c, const Node& n, size_t idx) {
   const ItemIn& it = c.ev.items[idx];
+  if (n.test != Test::general) {
+    switch (n.slot) {
+      case kSku:
+        return fused(c.plan, n, 0, c.out.item_syms[2 * idx]);
+      case kCategory:
+        return fused(c.plan, n, 0, c.out.item_syms[2 * idx + 1]);
+      case kQuantity:
+        return fused(c.plan, n, it.quantity, -1);
+      case kUnitPrice:
+        return fused(c.plan, n, it.unit_price, -1);
+      default:
+        return fused(c.plan, n, it.quantity * it.unit_price, -1);
+    }
+  }
   if (n.op == Op::exists) return n.a == 1;  // item fields always exist
   switch (n.slot) {
     case kSku:
@@ -239,18 +302,18 @@ bool item_cond(const Ctx& c, int32_t id, size_t item);
 }
 
 bool item_cond(const Ctx& c, int32_t id, size_t item) {
-  const Node& n = c.plan.nodes[static_cast<size_t>(id)];
+  const Node& n = c.nodes[id];
   switch (n.kind) {
     case NodeKind::all:
       for (uint32_t k = 0; k < n.count; ++k)
-        if (!item_cond(c, static_cast<int32_t>(c.plan.kids[n.first + k]), item)) return false;
+        if (!item_cond(c, static_cast<int32_t>(c.kids[n.first + k]), item)) return false;
       return true;
     case NodeKind::any:
       for (uint32_t k = 0; k < n.count; ++k)
-        if (item_cond(c, static_cast<int32_t>(c.plan.kids[n.first + k]), item)) return true;
+        if (item_cond(c, static_cast<int32_t>(c.kids[n.first + k]), item)) return true;
       return false;
     case NodeKind::not_:
-      return !item_cond(c, static_cast<int32_t>(c.plan.kids[n.first]), item);
+      return !item_cond(c, static_cast<int32_t>(c.kids[n.first]), item);
     case NodeKind::item_leaf:
       return item_leaf(c, n, item);
     default:
@@ -258,73 +321,71 @@ bool item_cond(const Ctx& c, int32_t id, size_t item) {
   }
 }
 
-/// The symbol of item string `s` among `candidates` (-1: none of them).
-int32_t item_symbol(const Plan& p, std::span<const int32_t> candidates, std::string_view s, int32_t& cls) {
-  cls = p.classify(candidates, s);
-  if (candidates.size() > kLinearSymbols) return cls;
-  return cls < static_cast<int32_t>(candidates.size()) ? candidates[static_cast<size_t>(cls)] : -1;
-}
-
 /// One pass over the items computes every item aggregate of the plan (sums, any, all). Item
 /// strings are classified against the symbols conditions compare them with, once per item;
-/// category-only aggregates add up per-category totals, the others run their condition per item.
+/// category-only aggregates add up per-category totals, the others run the part of their
+/// condition the category prefilter leaves (Plan::residuals) per item.
 void item_pass(const Ctx& c) {
   const Plan& p = c.plan;
   Evaluation& e = c.out;
   const auto items = c.ev.items;
-  e.aggs.assign(p.item_aggs.size(), ItemAggregate{});
-  e.item_syms.resize(2 * items.size());
-  const std::span<const int32_t> skus(p.sku_syms), cats(p.category_syms);
-  const size_t classes = cats.size() + 1;
-  e.classes.assign(classes, CategoryTotals{});
-  int32_t cls = 0;
+  e.aggs.resize(p.item_aggs.size());
+  for (const int32_t a : p.generic_aggs) e.aggs[static_cast<size_t>(a)] = ItemAggregate{};
+  const Plan::SymbolSet &skus = p.sku_set, &cats = p.category_set;
+  const size_t classes = cats.count + 1;
+  const bool linear = cats.count <= kLinearSymbols;
+  const bool strings = p.residual_reads_strings;
+  if (strings) e.item_syms.resize(2 * items.size());
+  uint32_t touched = 0;  // bit k: some item is in category class k (linear only)
   for (size_t k = 0; k < items.size(); ++k) {
     const ItemIn& it = items[k];
-    e.item_syms[2 * k] = skus.empty() ? -1 : item_symbol(p, skus, it.sku, cls);
-    cls = static_cast<int32_t>(cats.size());
-    e.item_syms[2 * k + 1] = cats.empty() ? -1 : item_symbol(p, cats, it.category, cls);
+    int32_t cls = 0;
+    const int32_t cat_sym = p.set_symbol(cats, it.category, cls);
+    if (strings) {
+      int32_t ignored = 0;
+      e.item_syms[2 * k] = p.set_symbol(skus, it.sku, ignored);
+      e.item_syms[2 * k + 1] = cat_sym;
+    }
     const i128 line = static_cast<i128>(it.quantity) * it.unit_price;
-    const bool linear = cats.size() <= kLinearSymbols;
     if (linear) {
       CategoryTotals& t = e.classes[static_cast<size_t>(cls)];
-      t.amount += line;
-      t.quantity += it.quantity;
-      ++t.count;
+      const uint32_t bit = 1U << cls;
+      if (touched & bit) {
+        t.amount += line;
+        t.quantity += it.quantity;
+      } else {
+        t.amount = line;
+        t.quantity = it.quantity;
+        touched |= bit;
+      }
     }
     const uint8_t* pre = p.category_prefilter.data() + (linear ? static_cast<size_t>(cls) : 0);
-    for (const int32_t a : p.generic_aggs) {
-      const int32_t where = p.item_aggs[static_cast<size_t>(a)];
-      ItemAggregate& g = e.aggs[static_cast<size_t>(a)];
-      const bool passes = !linear || *pre;
-      pre += classes;
-      if (where < 0 || (passes && item_cond(c, where, k))) {
-        g.amount += line;
-        g.quantity += it.quantity;
-        g.any = true;
+    for (size_t g = 0; g < p.generic_aggs.size(); ++g, pre += classes) {
+      ItemAggregate& agg = e.aggs[static_cast<size_t>(p.generic_aggs[g])];
+      bool match = *pre != 0;
+      const Plan::Residual& r = p.residuals[g];
+      for (uint32_t j = 0; match && j < r.count; ++j) match = item_cond(c, p.residual_kids[r.first + j], k);
+      if (match) {
+        agg.amount += line;
+        agg.quantity += it.quantity;
+        agg.any = true;
       } else {
-        g.all = false;
+        agg.not_all = true;
       }
     }
   }
-  // the classes some item fell in (at most one per item; classes are few)
-  std::array<uint8_t, kLinearSymbols + 1> touched{};
-  size_t n_touched = 0;
-  if (cats.size() <= kLinearSymbols)
-    for (size_t k = 0; k < classes; ++k)
-      if (e.classes[k].count > 0) touched[n_touched++] = static_cast<uint8_t>(k);
-  for (size_t a = 0; a < p.item_aggs.size(); ++a) {
-    if (!p.by_category[a]) continue;
-    ItemAggregate& g = e.aggs[a];
-    const uint8_t* truth = p.category_truth.data() + a * classes;
-    for (size_t j = 0; j < n_touched; ++j) {
-      const size_t k = touched[j];
-      const CategoryTotals& t = e.classes[k];
+  for (const int32_t a : p.category_aggs) {
+    ItemAggregate& g = e.aggs[static_cast<size_t>(a)];
+    g = ItemAggregate{};
+    const uint8_t* truth = p.category_truth.data() + static_cast<size_t>(a) * classes;
+    for (uint32_t bits = touched; bits != 0; bits &= bits - 1) {
+      const auto k = static_cast<size_t>(std::countr_zero(bits));
       if (truth[k]) {
-        g.amount += t.amount;
-        g.quantity += t.quantity;
+        g.amount += e.classes[k].amount;
+        g.quantity += e.classes[k].quantity;
         g.any = true;
       } else {
-        g.all = false;
+        g.not_all = true;
       }
     }
   }
@@ -339,12 +400,16 @@ const ItemAggregate& aggregate(const Ctx& c, int32_t agg) {
 int64_t clamp_sum(i128 sum) { return sum > detail::kMaxAmount ? detail::kMaxAmount : static_cast<int64_t>(sum); }
 
 [[gnu::always_inline]] inline bool leaf(const Ctx& c, const Node& n) {
+  if (n.test != Test::general) {
+    const FactValue& v = c.frame[n.slot];
+    return v.present && fused(c.plan, n, v.i, v.sym);
+  }
   if (n.slot == kItemsAmount || n.slot == kItemsQuantity) {
     if (n.op == Op::exists) return n.a == 1;
     const ItemAggregate& g = aggregate(c, n.agg);
     return compare_int(c.plan, n, clamp_sum(n.slot == kItemsAmount ? g.amount : g.quantity));
   }
-  const FactValue& v = c.out.frame[static_cast<size_t>(n.slot)];
+  const FactValue& v = c.frame[n.slot];
   if (n.op == Op::exists) return v.present == (n.a == 1);
   if (!v.present) return false;
   switch (n.type) {
@@ -364,22 +429,34 @@ int64_t clamp_sum(i128 sum) { return sum > detail::kMaxAmount ? detail::kMaxAmou
 
 /// Evaluates condition `id`; on false, `failed` is the node that decided it.
 bool cond(const Ctx& c, int32_t id, int32_t& failed) {
-  const Node& n = c.plan.nodes[static_cast<size_t>(id)];
+  const Node& n = c.nodes[id];
   switch (n.kind) {
     case NodeKind::all:
-      for (uint32_t k = 0; k < n.count; ++k)
-        if (!cond(c, static_cast<int32_t>(c.plan.kids[n.first + k]), failed)) return false;
+      // leaf children (most) are decided inline, without a call
+      for (uint32_t k = 0; k < n.count; ++k) {
+        const auto kid = static_cast<int32_t>(c.kids[n.first + k]);
+        const Node& m = c.nodes[kid];
+        if (m.kind == NodeKind::leaf) {
+          if (leaf(c, m)) continue;
+          failed = kid;
+          return false;
+        }
+        if (!cond(c, kid, failed)) return false;
+      }
       return true;
     case NodeKind::any: {
       int32_t ignored = -1;
-      for (uint32_t k = 0; k < n.count; ++k)
-        if (cond(c, static_cast<int32_t>(c.plan.kids[n.first + k]), ignored)) return true;
+      for (uint32_t k = 0; k < n.count; ++k) {
+        const auto kid = static_cast<int32_t>(c.kids[n.first + k]);
+        const Node& m = c.nodes[kid];
+        if (m.kind == NodeKind::leaf ? leaf(c, m) : cond(c, kid, ignored)) return true;
+      }
       failed = id;
       return false;
     }
     case NodeKind::not_: {
       int32_t ignored = -1;
-      if (!cond(c, static_cast<int32_t>(c.plan.kids[n.first]), ignored)) return true;
+      if (!cond(c, static_cast<int32_t>(c.kids[n.first]), ignored)) return true;
       failed = id;
       return false;
     }
@@ -388,7 +465,7 @@ bool cond(const Ctx& c, int32_t id, int32_t& failed) {
       failed = id;
       return false;
     case NodeKind::all_items:
-      if (aggregate(c, n.agg).all) return true;  // vacuously true for an empty cart
+      if (!aggregate(c, n.agg).not_all) return true;  // vacuously true for an empty cart
       failed = id;
       return false;
     case NodeKind::leaf:
@@ -549,16 +626,65 @@ bool item_matches(const Plan& plan, int32_t where, const ItemIn& item) {
   Event ev;
   ev.items = std::span<const ItemIn>(&item, 1);
   Evaluation e;
-  int32_t cls = 0;
-  e.item_syms = {plan.sku_syms.empty() ? -1 : item_symbol(plan, plan.sku_syms, item.sku, cls),
-                 plan.category_syms.empty() ? -1 : item_symbol(plan, plan.category_syms, item.category, cls)};
+  int32_t pos = 0;
+  e.item_syms = {plan.set_symbol(plan.sku_set, item.sku, pos), plan.set_symbol(plan.category_set, item.category, pos)};
   const Ctx c{plan, ev, e};
   return item_cond(c, where, 0);
 }
 
+namespace {
+
+/// round(base * num / den) by the plan's rounding: 64-bit unless the product overflows.
+[[gnu::always_inline]] inline int64_t scaled(int64_t base, int64_t num, int64_t den, Rounding mode) {
+  int64_t product = 0;
+  if (!__builtin_mul_overflow(base, num, &product)) return round_div64(product, den, mode);
+  return round_div(static_cast<i128>(base) * num, den, mode);
+}
+
+/// The points of rule `r`'s actions (before limits); a cap action records itself in `out`.
+int64_t action_points(const Ctx& c, const CompiledRule& r, int32_t rule) {
+  const Plan& plan = c.plan;
+  Evaluation& out = c.out;
+  const Action* const actions = plan.actions.data();
+  int64_t sub = 0;
+  for (uint32_t k = 0; k < r.action_count; ++k) {
+    const Action& a = actions[r.first_action + k];
+    int64_t pts = 0;
+    switch (a.kind) {
+      case ActionKind::fixed:
+        pts = a.points;
+        break;
+      case ActionKind::per_currency: {
+        const int64_t base = a.agg < 0 ? c.ev.amount : clamp_sum(aggregate(c, a.agg).amount);
+        pts = scaled(std::max<int64_t>(base, 0), a.num, a.den, plan.rounding);
+        break;
+      }
+      case ActionKind::multiply:
+        pts = scaled(std::min(out.total + sub, detail::kMaxAmount), a.num, a.den, plan.rounding);
+        break;
+      case ActionKind::tier_multiply: {
+        const int64_t factor = c.ev.tier_multiplier ? std::max<int64_t>(*c.ev.tier_multiplier, kScale) : kScale;
+        pts = scaled(std::min(out.total + sub, detail::kMaxAmount), factor - kScale, kScale, plan.rounding);
+        break;
+      }
+      case ActionKind::cap:
+        if (out.cap < 0 || a.points < out.cap) {
+          out.cap = a.points;
+          out.cap_rule = rule;
+        }
+        break;
+    }
+    if (a.max >= 0) pts = std::min(pts, a.max);
+    sub = std::min(sub + pts, detail::kMaxAmount);
+  }
+  return sub;
+}
+
+}  // namespace
+
 void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> limits, Evaluation& out) {
   const size_t n_rules = plan.rules.size();
-  out.rules.assign(n_rules, RuleResult{});
+  out.rules.resize(n_rules);  // every result is written below
   out.holders.assign(plan.groups.size(), -1);
   out.total = 0;
   out.cap = -1;
@@ -566,78 +692,55 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
   out.aggs_ready = false;
   build_frame(plan, ev, out);
   const Ctx c{plan, ev, out};
-  int32_t stopped_by = -1;
+  const CompiledRule* const rules = plan.rules.data();
+  RuleResult* const results = out.rules.data();
   for (size_t i = 0; i < n_rules; ++i) {
-    const CompiledRule& r = plan.rules[i];
-    RuleResult& res = out.rules[i];
-    if (stopped_by >= 0) {
-      res.outcome = Outcome::stopped;
-      res.by = stopped_by;
-      continue;
+    const CompiledRule& r = rules[i];
+    RuleResult& res = results[i];
+    res = RuleResult{};
+    const uint8_t gates = r.gates;
+    int32_t* holder = nullptr;
+    GroupMode mode = GroupMode::all;
+    if (gates & (kGateWindow | kGateLocation | kGateGroup)) {
+      if ((r.start && ev.at < *r.start) || (r.end && ev.at >= *r.end)) {
+        res.outcome = Outcome::outside_window;
+        continue;
+      }
+      if (r.location_based && ev.location_id.empty()) {
+        res.outcome = Outcome::no_location;
+        continue;
+      }
+      if (r.group >= 0) {
+        mode = plan.groups[static_cast<size_t>(r.group)].mode;
+        holder = &out.holders[static_cast<size_t>(r.group)];
+        if (mode == GroupMode::first && *holder >= 0) {
+          res.outcome = Outcome::group_taken;
+          res.by = *holder;
+          continue;
+        }
+      }
     }
-    if ((r.start && ev.at < *r.start) || (r.end && ev.at >= *r.end)) {
-      res.outcome = Outcome::outside_window;
-      continue;
+    if (r.root >= 0) {
+      // a leaf root (most rules) is decided inline, without the tree walk
+      const Node& root = c.nodes[r.root];
+      bool matched = false;
+      if (root.kind == NodeKind::leaf) {
+        matched = leaf(c, root);
+        if (!matched) res.failed = r.root;
+      } else {
+        matched = cond(c, r.root, res.failed);
+      }
+      if (!matched) {
+        res.outcome = Outcome::not_matched;
+        continue;
+      }
     }
-    if (r.location_based && ev.location_id.empty()) {
-      res.outcome = Outcome::no_location;
-      continue;
-    }
-    const GroupMode mode = r.group >= 0 ? plan.groups[static_cast<size_t>(r.group)].mode : GroupMode::all;
-    int32_t no_group = -1;
-    int32_t& holder = r.group >= 0 ? out.holders[static_cast<size_t>(r.group)] : no_group;
-    if (mode == GroupMode::first && holder >= 0) {
-      res.outcome = Outcome::group_taken;
-      res.by = holder;
-      continue;
-    }
-    // a leaf root (most rules) is decided inline, without the tree walk
-    const Node* root = r.root >= 0 ? &plan.nodes[static_cast<size_t>(r.root)] : nullptr;
-    const bool matched = !root || (root->kind == NodeKind::leaf ? leaf(c, *root) : cond(c, r.root, res.failed));
-    if (root && root->kind == NodeKind::leaf && !matched) res.failed = r.root;
-    if (!matched) {
-      res.outcome = Outcome::not_matched;
-      continue;
-    }
-    const LimitState* ls = i < limits.size() ? &limits[i] : nullptr;
-    if (r.cooldown_ms >= 0 && ls && ls->last_award_at && ev.at < *ls->last_award_at + r.cooldown_ms) {
+    const LimitState* ls = (gates & kGateLimits) && i < limits.size() ? &limits[i] : nullptr;
+    if (ls && r.cooldown_ms >= 0 && ls->last_award_at && ev.at < *ls->last_award_at + r.cooldown_ms) {
       res.outcome = Outcome::cooldown;
       continue;
     }
-    // actions
-    int64_t sub = 0;
-    for (uint32_t k = 0; k < r.action_count; ++k) {
-      const Action& a = plan.actions[r.first_action + k];
-      int64_t pts = 0;
-      switch (a.kind) {
-        case ActionKind::fixed:
-          pts = a.points;
-          break;
-        case ActionKind::per_currency: {
-          const int64_t base = a.agg < 0 ? ev.amount : clamp_sum(aggregate(c, a.agg).amount);
-          pts = round_div(static_cast<i128>(std::max<int64_t>(base, 0)) * a.rate, static_cast<i128>(a.unit) * kScale,
-                          plan.rounding);
-          break;
-        }
-        case ActionKind::multiply:
-        case ActionKind::tier_multiply: {
-          int64_t factor = a.rate;
-          if (a.kind == ActionKind::tier_multiply)
-            factor = ev.tier_multiplier ? std::max<int64_t>(*ev.tier_multiplier, kScale) : kScale;
-          const int64_t base = std::min(out.total + sub, detail::kMaxAmount);
-          pts = round_div(static_cast<i128>(base) * (factor - kScale), kScale, plan.rounding);
-          break;
-        }
-        case ActionKind::cap:
-          if (out.cap < 0 || a.points < out.cap) {
-            out.cap = a.points;
-            out.cap_rule = static_cast<int32_t>(i);
-          }
-          break;
-      }
-      if (a.max >= 0) pts = std::min(pts, a.max);
-      sub = std::min(sub + pts, detail::kMaxAmount);
-    }
+    int64_t sub = action_points(c, r, static_cast<int32_t>(i));
     res.computed = sub;
     // stateful limits: per customer per period, then the campaign budget
     if (ls) {
@@ -660,26 +763,33 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
     }
     res.outcome = Outcome::fired;
     res.points = sub;
-    if (r.group >= 0) {
-      if (mode == GroupMode::highest && holder >= 0) {
-        RuleResult& h = out.rules[static_cast<size_t>(holder)];
+    if (holder) {
+      if (mode == GroupMode::highest && *holder >= 0) {
+        RuleResult& h = results[*holder];
         if (sub > h.points) {
           out.total -= h.points;
           h.points = 0;
           h.outcome = Outcome::group_outbid;
           h.by = static_cast<int32_t>(i);
-          holder = static_cast<int32_t>(i);
+          *holder = static_cast<int32_t>(i);
         } else {
           res.outcome = Outcome::group_outbid;
-          res.by = holder;
+          res.by = *holder;
           res.points = 0;
         }
-      } else if (holder < 0) {
-        holder = static_cast<int32_t>(i);
+      } else if (*holder < 0) {
+        *holder = static_cast<int32_t>(i);
       }
     }
     out.total += res.points;
-    if (r.stop) stopped_by = static_cast<int32_t>(i);
+    if (gates & kGateStop) {
+      for (size_t j = i + 1; j < n_rules; ++j) {
+        results[j] = RuleResult{};
+        results[j].outcome = Outcome::stopped;
+        results[j].by = static_cast<int32_t>(i);
+      }
+      break;
+    }
   }
   // The per-transaction cap takes the excess back from the latest awards first.
   if (out.cap >= 0 && out.total > out.cap) {

@@ -24,8 +24,12 @@ namespace loyalty::rules {
 
 using nlohmann::json;
 
-/// Symbol sets up to this size are searched linearly (length, then bytes); larger ones hashed.
+/// Symbol sets up to this size get their own small table (SymbolSet); larger ones are looked up
+/// among all the plan's symbols.
 inline constexpr size_t kLinearSymbols = 12;
+/// Entries of a small set's open-addressed table (a power of two, over twice kLinearSymbols, so
+/// every probe sequence meets an empty entry).
+inline constexpr uint32_t kSetTable = 32;
 
 /// 128-bit intermediates of points arithmetic (a GCC/Clang extension).
 __extension__ typedef __int128 i128;
@@ -92,6 +96,29 @@ enum class Op : uint8_t {
 
 enum class NodeKind : uint8_t { all, any, not_, leaf, any_item, all_items, item_leaf };
 
+/// A leaf's comparison fused with the type of the value it reads, chosen when the plan compiles,
+/// so evaluating a leaf is one dispatch. Leaves whose value's type is only known per event
+/// (customer attributes), `exists` and the item sums take the general path (`general`).
+enum class Test : uint8_t {
+  general,
+  int_eq,
+  int_ne,
+  int_lt,
+  int_lte,
+  int_gt,
+  int_gte,
+  int_in,
+  int_not_in,
+  int_between,
+  time_between_wrap,  // a time-of-day range across midnight (22:00..02:00)
+  sym_eq,
+  sym_ne,
+  sym_in,
+  sym_not_in,
+  bool_eq,
+  bool_ne,
+};
+
 /// Fixed fact slots; parametric facts (visits/spend over N days, attributes) get slots after these.
 enum Slot : int32_t {
   kAmount,
@@ -134,9 +161,10 @@ struct Node {
   int32_t agg = -1;           // sums, any_item, all_items: index in Plan::item_aggs
   uint32_t first = 0;         // children (in Plan::kids) or values (in Plan::ints / syms)
   uint32_t count = 0;
-  int64_t a = 0, b = 0;  // scalar operands (between: a..b)
-  int32_t sym = -1;      // string operand
-  uint32_t path = 0;     // index into Plan::paths
+  int64_t a = 0, b = 0;       // scalar operands (between: a..b)
+  int32_t sym = -1;           // string operand
+  uint32_t path = 0;          // index into Plan::paths
+  Test test = Test::general;  // leaves and item leaves: the fused comparison (see Test)
 };
 
 enum class ActionKind : uint8_t { fixed, per_currency, multiply, tier_multiply, cap };
@@ -149,6 +177,9 @@ struct Action {
   int32_t where = -1;  // item-condition root: per_currency over matching items only
   int32_t agg = -1;    // per_currency over matching items: index in Plan::item_aggs
   int64_t max = -1;    // per-action maximum (-1: none)
+  /// per_currency and multiply: points are round(base * num / den), the action's rate as a
+  /// reduced fraction (per_currency: rate / (unit * kScale); multiply: (factor - kScale) / kScale).
+  int64_t num = 0, den = 1;
 };
 
 enum class GroupMode : uint8_t { all, first, highest };
@@ -174,8 +205,13 @@ struct CompiledRule {
   uint32_t period_count = 0;
   int64_t budget = -1;       // total points the rule may issue; -1 none
   int64_t cooldown_ms = -1;  // between awards to the same customer; -1 none
+  /// What evaluation must look at besides the condition and the actions (kGate* bits): most
+  /// rules have none of it and skip every such check.
+  uint8_t gates = 0;
   bool has_limits() const { return period_count > 0 || budget >= 0 || cooldown_ms >= 0; }
 };
+
+inline constexpr uint8_t kGateWindow = 1, kGateLocation = 2, kGateGroup = 4, kGateLimits = 8, kGateStop = 16;
 
 struct Group {
   std::string name;
@@ -192,7 +228,7 @@ struct Plan {
   std::vector<Group> groups;
   std::vector<std::string> paths;    // JSON paths of condition nodes, for the explain trace
   std::vector<std::string> strings;  // interned strings by symbol
-  std::vector<uint64_t> sym_keys;    // per symbol: sym_key() of its string (for classify)
+  std::vector<uint64_t> sym_keys;    // per symbol: sym_key() of its string
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
@@ -205,26 +241,43 @@ struct Plan {
   /// Symbols that item.sku / item.category are compared with by eq, ne, in, not_in: each item's
   /// strings are classified once per evaluation (a symbol, or -1 for none of them).
   std::vector<int32_t> sku_syms, category_syms;
+  /// The candidates one string fact is compared with (set_syms[first, first + count)); a small
+  /// set (at most kLinearSymbols) has a table of kSetTable entries at set_table[table], keyed by
+  /// sym_key and probed linearly.
+  struct SymbolSet {
+    uint32_t first = 0, count = 0, table = 0;
+  };
+  struct SetEntry {
+    uint64_t key = 0;
+    int32_t sym = -1;
+    int32_t pos = -1;  // position in the set; -1: an empty entry
+  };
+  std::vector<int32_t> set_syms;
+  std::vector<SetEntry> set_table;
+  SymbolSet sku_set, category_set;
   /// Per item aggregate: whether its condition reads nothing but the item's category through
   /// eq, ne, in and not_in (then the pass only totals the items per category class, and the
   /// aggregate adds up the classes it holds for; category_truth[agg * (classes) + class], the
   /// last class being "none of category_syms").
   std::vector<uint8_t> by_category;
   std::vector<uint8_t> category_truth;
-  std::vector<int32_t> generic_aggs;  // the other aggregates: their condition runs per item
+  std::vector<int32_t> generic_aggs;   // the other aggregates: their condition runs per item
+  std::vector<int32_t> category_aggs;  // the aggregates with by_category set
   /// Per generic aggregate and category class: whether the category-only conjuncts of its
   /// condition (an `all` root's) hold; when not, the item does not match and the condition is
   /// not run.
   std::vector<uint8_t> category_prefilter;
-  /// Per frame slot holding a string or list of strings: the symbols conditions compare it with
-  /// (plan.slot_sym_list[first, first + count)). A value is classified against them once per
-  /// event; `hashed` slots (many symbols) look the value up in `symbols` instead.
-  struct SlotSyms {
+  /// Per generic aggregate: the conjuncts the prefilter does not decide (residual_kids[first,
+  /// first + count): an `all` root's other children, else the root itself; none for "every item").
+  struct Residual {
     uint32_t first = 0, count = 0;
-    bool hashed = false;
   };
-  std::vector<SlotSyms> slot_syms;
-  std::vector<int32_t> slot_sym_list;
+  std::vector<Residual> residuals;
+  std::vector<int32_t> residual_kids;
+  bool residual_reads_strings = false;  // some residual reads item.sku or item.category
+  /// Per frame slot holding a string or list of strings: the symbols conditions compare it with.
+  /// A value is classified against them once per event.
+  std::vector<SymbolSet> slot_sets;
   std::vector<int32_t> used_slots;      // the frame slots some condition reads
   std::vector<std::string> attributes;  // customer.attributes.<name> -> slot kFixedSlots + index
   std::vector<int64_t> visit_days;      // customer.visits over N days -> slots after attributes
@@ -250,12 +303,15 @@ struct Plan {
   int32_t location_slot(size_t i) const { return checkin_slot(checkin_days.size() + i); }
   /// The symbol of `s`, or -1 when no rule mentions it.
   int32_t symbol(std::string_view s) const;
-  /// The position among `candidates` of the symbol spelling `s`, or candidates.size() (or, when
-  /// there are more than kLinearSymbols candidates: the symbol itself, or -1).
-  int32_t classify(std::span<const int32_t> candidates, std::string_view s) const;
-  /// The symbol of `s` as the conditions on frame slot `slot` see it: the symbol when some
-  /// condition on the slot compares with it, else -1.
-  int32_t slot_symbol(int32_t slot, std::string_view s) const;
+  /// The symbol spelling `s` among `set`'s candidates, and its position there in `pos`; -1 and
+  /// set.count when none. Sets of more than kLinearSymbols: symbol(s) (which may be any of the
+  /// plan's symbols; -1 when none), and `pos` is set.count.
+  inline int32_t set_symbol(const SymbolSet& set, std::string_view s, int32_t& pos) const;
+  /// The symbol of `s` as the conditions on frame slot `slot` see it (see set_symbol).
+  int32_t slot_symbol(int32_t slot, std::string_view s) const {
+    int32_t pos = 0;
+    return set_symbol(slot_sets[static_cast<size_t>(slot)], s, pos);
+  }
 };
 
 /// The length and the first and last bytes of `s` in one integer: strings with different keys
@@ -288,17 +344,24 @@ inline bool same_bytes(const char* a, const char* b, size_t n) {
   return std::memcmp(a, b, n) == 0;
 }
 
-inline int32_t Plan::classify(std::span<const int32_t> candidates, std::string_view s) const {
-  if (candidates.size() > kLinearSymbols) return symbol(s);
+/// The table entry a sym_key starts probing at.
+inline uint32_t set_hash(uint64_t key) { return static_cast<uint32_t>((key * 0x9E3779B97F4A7C15ULL) >> 59); }
+static_assert(kSetTable == 32 && kSetTable > 2 * kLinearSymbols, "set_hash yields 5 bits");
+
+inline int32_t Plan::set_symbol(const SymbolSet& set, std::string_view s, int32_t& pos) const {
+  pos = static_cast<int32_t>(set.count);
+  if (set.count > kLinearSymbols) return symbol(s);
   const uint64_t key = sym_key(s);
-  int32_t k = 0;
-  for (const int32_t sym : candidates) {
-    if (sym_keys[static_cast<size_t>(sym)] == key &&
-        (s.size() <= 2 || same_bytes(strings[static_cast<size_t>(sym)].data(), s.data(), s.size())))
-      return k;
-    ++k;
+  const SetEntry* t = set_table.data() + set.table;
+  for (uint32_t h = set_hash(key);; h = (h + 1) & (kSetTable - 1)) {
+    const SetEntry& e = t[h];
+    if (e.pos < 0) return -1;
+    // keys hold the length and the first and last bytes: strings of up to 2 bytes are decided
+    if (e.key == key && (s.size() <= 2 || same_bytes(strings[static_cast<size_t>(e.sym)].data(), s.data(), s.size()))) {
+      pos = e.pos;
+      return e.sym;
+    }
   }
-  return k;
 }
 
 /// Compiles the validated rules of `trigger` (inactive ones and the other trigger's are left
@@ -388,13 +451,14 @@ bool item_matches(const Plan& plan, int32_t where, const ItemIn& item);
 /// Totals of the items of one category class (Plan::category_syms).
 struct CategoryTotals {
   i128 amount = 0, quantity = 0;
-  int64_t count = 0;
 };
 
-/// Sums and quantifier results over the items matching one of Plan::item_aggs.
+/// Sums and quantifier results over the items matching one of Plan::item_aggs (all zero for no
+/// items: evaluation clears them with memset).
 struct ItemAggregate {
   i128 amount = 0, quantity = 0;
-  bool any = false, all = true;
+  bool any = false;
+  bool not_all = false;  // some item does not match (all_items is !not_all)
 };
 
 /// The local calendar day of the last evaluated event, valid for UTC instants [from, until):
@@ -419,9 +483,9 @@ struct Evaluation {
   std::vector<int32_t> holders;     // per group: the rule holding it
   std::vector<ItemAggregate> aggs;  // per Plan::item_aggs, computed on first use
   bool aggs_ready = false;
-  std::vector<int32_t> item_syms;       // per item: sku symbol, category symbol (see Plan::sku_syms)
-  std::vector<CategoryTotals> classes;  // per category class, during the item pass
-  LocalDay day;                         // cache of the local-time decomposition
+  std::vector<int32_t> item_syms;                          // per item: sku symbol, category symbol (see Plan::sku_syms)
+  std::array<CategoryTotals, kLinearSymbols + 1> classes;  // per category class, in the item pass
+  LocalDay day;                                            // cache of the local-time decomposition
   int64_t total = 0;
   int64_t cap = -1;  // the per-transaction cap applied (-1: none)
   int32_t cap_rule = -1;
