@@ -747,7 +747,7 @@ bool reads_strings(const Plan& plan, int32_t id) {
 void category_tables(Plan& plan) {
   const size_t aggs = plan.item_aggs.size(), classes = plan.category_syms.size() + 1;
   plan.by_category.assign(aggs, 0);
-  plan.category_truth.assign(aggs * classes, 0);
+  std::vector<std::vector<int32_t>> per_class(classes);
   std::string none = "\x01";
   while (plan.symbols.count(none)) none += '\x01';
   for (size_t a = 0; a < aggs; ++a) {
@@ -785,11 +785,15 @@ void category_tables(Plan& plan) {
       plan.residuals.push_back(res);
       continue;
     }
-    plan.category_aggs.push_back(static_cast<int32_t>(a));
     plan.by_category[a] = 1;
     for (size_t c = 0; c < classes; ++c)
-      plan.category_truth[a * classes + c] = item_matches(plan, where, item_of(c)) ? 1 : 0;
+      if (item_matches(plan, where, item_of(c))) per_class[c].push_back(static_cast<int32_t>(a));
   }
+  for (const auto& list : per_class) {
+    plan.class_first.push_back(static_cast<uint32_t>(plan.class_aggs.size()));
+    plan.class_aggs.insert(plan.class_aggs.end(), list.begin(), list.end());
+  }
+  plan.class_first.push_back(static_cast<uint32_t>(plan.class_aggs.size()));
 }
 
 /// The fused comparison of a leaf whose value always has the node's type (`typed`: every fact
@@ -871,6 +875,15 @@ void specialise(Plan& plan) {
     else
       reduce(a.num, a.den);
   }
+  plan.blank_results.assign(plan.rules.size(), RuleResult{});
+  for (auto& r : plan.rules) {
+    if (r.gates != 0 || r.action_count != 1) continue;
+    const Action& a = plan.actions[r.first_action];
+    if (a.max >= 0) continue;
+    const bool leaf_or_none = r.root < 0 || plan.nodes[static_cast<size_t>(r.root)].kind == NodeKind::leaf;
+    if (leaf_or_none && a.kind != ActionKind::cap) r.shape = CompiledRule::Shape::simple;
+  }
+  for (const auto& r : plan.rules) plan.hot.push_back({r.root, r.first_action, r.shape});
 }
 
 /// Parametric slots were recorded as -(1000 + i) (visits), -(2000 + i) (spend), -(3000 + i)

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstring>
 
 #include "core/input.hpp"
@@ -25,7 +24,7 @@ namespace {
 
 /// round_div on 64-bit operands (num >= 0, den > 0): no 128-bit division. `2 * r` is written
 /// `r` against `den - r` so it cannot overflow.
-int64_t round_div64(int64_t num, int64_t den, Rounding mode) {
+inline int64_t round_div64(int64_t num, int64_t den, Rounding mode) {
   int64_t q = num / den;
   const int64_t r = num % den, rest = den - r;
   switch (mode) {
@@ -321,22 +320,26 @@ bool item_cond(const Ctx& c, int32_t id, size_t item) {
   }
 }
 
-/// One pass over the items computes every item aggregate of the plan (sums, any, all). Item
-/// strings are classified against the symbols conditions compare them with, once per item;
-/// category-only aggregates add up per-category totals, the others run the part of their
-/// condition the category prefilter leaves (Plan::residuals) per item.
+/// One pass over the items computes every item aggregate of the plan (sums, any, all). Each
+/// item's category is classified once: the category-only aggregates its class holds for take it
+/// directly (Plan::class_aggs); the others run the part of their condition the category
+/// prefilter leaves (Plan::residuals).
 void item_pass(const Ctx& c) {
   const Plan& p = c.plan;
   Evaluation& e = c.out;
   const auto items = c.ev.items;
-  e.aggs.resize(p.item_aggs.size());
-  for (const int32_t a : p.generic_aggs) e.aggs[static_cast<size_t>(a)] = ItemAggregate{};
+  const size_t n_aggs = p.item_aggs.size();
+  e.aggs.resize(n_aggs);
+  ItemAggregate* const aggs = e.aggs.data();
+  for (size_t a = 0; a < n_aggs; ++a) aggs[a] = ItemAggregate{};
   const Plan::SymbolSet &skus = p.sku_set, &cats = p.category_set;
   const size_t classes = cats.count + 1;
   const bool linear = cats.count <= kLinearSymbols;
   const bool strings = p.residual_reads_strings;
   if (strings) e.item_syms.resize(2 * items.size());
-  uint32_t touched = 0;  // bit k: some item is in category class k (linear only)
+  const uint32_t* const class_first = p.class_first.data();
+  const int32_t* const class_aggs = p.class_aggs.data();
+  const size_t n_generic = p.generic_aggs.size();
   for (size_t k = 0; k < items.size(); ++k) {
     const ItemIn& it = items[k];
     int32_t cls = 0;
@@ -348,46 +351,30 @@ void item_pass(const Ctx& c) {
     }
     const i128 line = static_cast<i128>(it.quantity) * it.unit_price;
     if (linear) {
-      CategoryTotals& t = e.classes[static_cast<size_t>(cls)];
-      const uint32_t bit = 1U << cls;
-      if (touched & bit) {
-        t.amount += line;
-        t.quantity += it.quantity;
-      } else {
-        t.amount = line;
-        t.quantity = it.quantity;
-        touched |= bit;
+      for (uint32_t j = class_first[cls], end = class_first[cls + 1]; j < end; ++j) {
+        ItemAggregate& g = aggs[class_aggs[j]];
+        g.amount += line;
+        g.quantity += it.quantity;
+        ++g.matched;
       }
     }
     const uint8_t* pre = p.category_prefilter.data() + (linear ? static_cast<size_t>(cls) : 0);
-    for (size_t g = 0; g < p.generic_aggs.size(); ++g, pre += classes) {
-      ItemAggregate& agg = e.aggs[static_cast<size_t>(p.generic_aggs[g])];
+    for (size_t g = 0; g < n_generic; ++g, pre += classes) {
       bool match = *pre != 0;
       const Plan::Residual& r = p.residuals[g];
       for (uint32_t j = 0; match && j < r.count; ++j) match = item_cond(c, p.residual_kids[r.first + j], k);
       if (match) {
+        ItemAggregate& agg = aggs[p.generic_aggs[g]];
         agg.amount += line;
         agg.quantity += it.quantity;
-        agg.any = true;
-      } else {
-        agg.not_all = true;
+        ++agg.matched;
       }
     }
   }
-  for (const int32_t a : p.category_aggs) {
-    ItemAggregate& g = e.aggs[static_cast<size_t>(a)];
-    g = ItemAggregate{};
-    const uint8_t* truth = p.category_truth.data() + static_cast<size_t>(a) * classes;
-    for (uint32_t bits = touched; bits != 0; bits &= bits - 1) {
-      const auto k = static_cast<size_t>(std::countr_zero(bits));
-      if (truth[k]) {
-        g.amount += e.classes[k].amount;
-        g.quantity += e.classes[k].quantity;
-        g.any = true;
-      } else {
-        g.not_all = true;
-      }
-    }
+  const auto n_items = static_cast<int64_t>(items.size());
+  for (size_t a = 0; a < n_aggs; ++a) {
+    aggs[a].any = aggs[a].matched > 0;
+    aggs[a].not_all = aggs[a].matched < n_items;
   }
   e.aggs_ready = true;
 }
@@ -637,8 +624,38 @@ namespace {
 /// round(base * num / den) by the plan's rounding: 64-bit unless the product overflows.
 [[gnu::always_inline]] inline int64_t scaled(int64_t base, int64_t num, int64_t den, Rounding mode) {
   int64_t product = 0;
-  if (!__builtin_mul_overflow(base, num, &product)) return round_div64(product, den, mode);
+  if (!__builtin_mul_overflow(base, num, &product))
+    return den == 1 ? std::min(product, detail::kMaxAmount) : round_div64(product, den, mode);
   return round_div(static_cast<i128>(base) * num, den, mode);
+}
+
+/// A leaf's truth computed without branching on the value (see CompiledRule::Shape).
+[[gnu::always_inline]] inline bool leaf_value(const Ctx& c, const Node& n) {
+  if (n.test == Test::general) return leaf(c, n);
+  const FactValue& v = c.frame[n.slot];  // an absent value's stale contents are read and ignored
+  return static_cast<bool>(static_cast<unsigned>(v.present) & static_cast<unsigned>(fused(c.plan, n, v.i, v.sym)));
+}
+
+/// The points of one fixed, per_currency, multiply or tier_multiplier action, by the running total.
+[[gnu::always_inline]] inline int64_t action_value(const Ctx& c, const Action& a) {
+  const Plan& plan = c.plan;
+  switch (a.kind) {
+    case ActionKind::fixed:
+      return a.points;
+    case ActionKind::per_currency: {
+      const int64_t base = a.agg < 0 ? c.ev.amount : clamp_sum(aggregate(c, a.agg).amount);
+      return scaled(std::max<int64_t>(base, 0), a.num, a.den, plan.rounding);
+    }
+    case ActionKind::multiply:
+      return scaled(std::min(c.out.total, detail::kMaxAmount), a.num, a.den, plan.rounding);
+    case ActionKind::tier_multiply: {
+      const int64_t factor = c.ev.tier_multiplier ? std::max<int64_t>(*c.ev.tier_multiplier, kScale) : kScale;
+      return scaled(std::min(c.out.total, detail::kMaxAmount), factor - kScale, kScale, plan.rounding);
+    }
+    case ActionKind::cap:
+      break;
+  }
+  return 0;
 }
 
 /// The points of rule `r`'s actions (before limits); a cap action records itself in `out`.
@@ -694,10 +711,23 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
   const Ctx c{plan, ev, out};
   const CompiledRule* const rules = plan.rules.data();
   RuleResult* const results = out.rules.data();
+  if (n_rules > 0) std::memcpy(static_cast<void*>(results), plan.blank_results.data(), n_rules * sizeof(RuleResult));
+  const Plan::HotRule* const hot = plan.hot.data();
   for (size_t i = 0; i < n_rules; ++i) {
+    const Plan::HotRule& h = hot[i];
+    RuleResult& res = results[i];  // blank
+    if (h.shape == CompiledRule::Shape::simple) {
+      if (h.root >= 0 && !leaf(c, c.nodes[h.root])) {
+        res.failed = h.root;
+        continue;
+      }
+      const int64_t got = action_value(c, plan.actions[h.action]);
+      res.outcome = Outcome::fired;
+      res.computed = res.points = got;
+      out.total += got;
+      continue;
+    }
     const CompiledRule& r = rules[i];
-    RuleResult& res = results[i];
-    res = RuleResult{};
     const uint8_t gates = r.gates;
     int32_t* holder = nullptr;
     GroupMode mode = GroupMode::all;
@@ -765,12 +795,12 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
     res.points = sub;
     if (holder) {
       if (mode == GroupMode::highest && *holder >= 0) {
-        RuleResult& h = results[*holder];
-        if (sub > h.points) {
-          out.total -= h.points;
-          h.points = 0;
-          h.outcome = Outcome::group_outbid;
-          h.by = static_cast<int32_t>(i);
+        RuleResult& held = results[*holder];
+        if (sub > held.points) {
+          out.total -= held.points;
+          held.points = 0;
+          held.outcome = Outcome::group_outbid;
+          held.by = static_cast<int32_t>(i);
           *holder = static_cast<int32_t>(i);
         } else {
           res.outcome = Outcome::group_outbid;
@@ -784,7 +814,6 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
     out.total += res.points;
     if (gates & kGateStop) {
       for (size_t j = i + 1; j < n_rules; ++j) {
-        results[j] = RuleResult{};
         results[j].outcome = Outcome::stopped;
         results[j].by = static_cast<int32_t>(i);
       }

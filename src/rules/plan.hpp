@@ -208,6 +208,13 @@ struct CompiledRule {
   /// What evaluation must look at besides the condition and the actions (kGate* bits): most
   /// rules have none of it and skip every such check.
   uint8_t gates = 0;
+  /// The rule's shape when it is one of the common simple ones (evaluated by a short path of
+  /// their own), else Shape::general.
+  /// `simple`: no gates, a leaf condition or none, and one fixed, per_currency, multiply or
+  /// tier_multiplier action without max. Such a rule's points are computed whether or not its
+  /// condition holds and selected without a branch: conditions on random purchases are what a
+  /// processor predicts worst.
+  enum class Shape : uint8_t { general, simple } shape = Shape::general;
   bool has_limits() const { return period_count > 0 || budget >= 0 || cooldown_ms >= 0; }
 };
 
@@ -218,8 +225,40 @@ struct Group {
   GroupMode mode;
 };
 
+enum class Outcome : uint8_t {
+  fired,
+  not_matched,
+  outside_window,
+  no_location,
+  group_taken,
+  group_outbid,
+  cooldown,
+  stopped
+};
+const char* outcome_name(Outcome o);
+
+struct RuleResult {
+  Outcome outcome = Outcome::not_matched;
+  int32_t failed = -1;      // node of the first failing condition (not_matched)
+  int32_t by = -1;          // rule that took the group / stopped evaluation / outbid this one
+  int64_t computed = 0;     // points before limits and caps
+  int64_t points = 0;       // awarded
+  int64_t limit_clamp = 0;  // points removed by limits
+  int8_t clamped_by = -1;   // 0..4 period index, 5 budget
+  int64_t cap_clamp = 0;    // points removed by a per-transaction cap
+};
+
 struct Plan {
-  std::vector<CompiledRule> rules;  // in evaluation order (priority desc, then seq)
+  std::vector<CompiledRule> rules;        // in evaluation order (priority desc, then seq)
+  std::vector<RuleResult> blank_results;  // one default result per rule: copied to reset
+  /// What the evaluation loop reads of every rule, packed (CompiledRule is large): its shape, its
+  /// condition root and its first action.
+  struct HotRule {
+    int32_t root = -1;
+    uint32_t action = 0;
+    CompiledRule::Shape shape = CompiledRule::Shape::general;
+  };
+  std::vector<HotRule> hot;  // per rule
   std::vector<Node> nodes;
   std::vector<uint32_t> kids;
   std::vector<int64_t> ints;  // sorted operand lists of in / not_in on numbers
@@ -256,13 +295,13 @@ struct Plan {
   std::vector<SetEntry> set_table;
   SymbolSet sku_set, category_set;
   /// Per item aggregate: whether its condition reads nothing but the item's category through
-  /// eq, ne, in and not_in (then the pass only totals the items per category class, and the
-  /// aggregate adds up the classes it holds for; category_truth[agg * (classes) + class], the
-  /// last class being "none of category_syms").
+  /// eq, ne, in and not_in. Such a condition is decided per category class when the plan
+  /// compiles (each symbol of category_syms, the last class being "none of them"): an item of
+  /// class k adds to the aggregates class_aggs[class_first[k], class_first[k + 1]).
   std::vector<uint8_t> by_category;
-  std::vector<uint8_t> category_truth;
-  std::vector<int32_t> generic_aggs;   // the other aggregates: their condition runs per item
-  std::vector<int32_t> category_aggs;  // the aggregates with by_category set
+  std::vector<uint32_t> class_first;
+  std::vector<int32_t> class_aggs;
+  std::vector<int32_t> generic_aggs;  // the other aggregates: their condition runs per item
   /// Per generic aggregate and category class: whether the category-only conjuncts of its
   /// condition (an `all` root's) hold; when not, the item does not match and the condition is
   /// not run.
@@ -411,29 +450,6 @@ struct LimitState {
   std::optional<Timestamp> last_award_at;
 };
 
-enum class Outcome : uint8_t {
-  fired,
-  not_matched,
-  outside_window,
-  no_location,
-  group_taken,
-  group_outbid,
-  cooldown,
-  stopped
-};
-const char* outcome_name(Outcome o);
-
-struct RuleResult {
-  Outcome outcome = Outcome::not_matched;
-  int32_t failed = -1;      // node of the first failing condition (not_matched)
-  int32_t by = -1;          // rule that took the group / stopped evaluation / outbid this one
-  int64_t computed = 0;     // points before limits and caps
-  int64_t points = 0;       // awarded
-  int64_t limit_clamp = 0;  // points removed by limits
-  int8_t clamped_by = -1;   // 0..4 period index, 5 budget
-  int64_t cap_clamp = 0;    // points removed by a per-transaction cap
-};
-
 /// One fact's value for one event.
 struct FactValue {
   bool present = false;
@@ -448,16 +464,11 @@ struct FactValue {
 /// it. The compiler uses it to tabulate category-only conditions.
 bool item_matches(const Plan& plan, int32_t where, const ItemIn& item);
 
-/// Totals of the items of one category class (Plan::category_syms).
-struct CategoryTotals {
-  i128 amount = 0, quantity = 0;
-};
-
-/// Sums and quantifier results over the items matching one of Plan::item_aggs (all zero for no
-/// items: evaluation clears them with memset).
+/// Sums and quantifier results over the items matching one of Plan::item_aggs.
 struct ItemAggregate {
   i128 amount = 0, quantity = 0;
-  bool any = false;
+  int64_t matched = 0;   // items that match
+  bool any = false;      // matched > 0
   bool not_all = false;  // some item does not match (all_items is !not_all)
 };
 
@@ -483,9 +494,8 @@ struct Evaluation {
   std::vector<int32_t> holders;     // per group: the rule holding it
   std::vector<ItemAggregate> aggs;  // per Plan::item_aggs, computed on first use
   bool aggs_ready = false;
-  std::vector<int32_t> item_syms;                          // per item: sku symbol, category symbol (see Plan::sku_syms)
-  std::array<CategoryTotals, kLinearSymbols + 1> classes;  // per category class, in the item pass
-  LocalDay day;                                            // cache of the local-time decomposition
+  std::vector<int32_t> item_syms;  // per item: sku symbol, category symbol (see Plan::sku_syms)
+  LocalDay day;                    // cache of the local-time decomposition
   int64_t total = 0;
   int64_t cap = -1;  // the per-transaction cap applied (-1: none)
   int32_t cap_rule = -1;
