@@ -875,13 +875,11 @@ void specialise(Plan& plan) {
     else
       reduce(a.num, a.den);
   }
-  plan.blank_results.assign(plan.rules.size(), RuleResult{});
   for (auto& r : plan.rules) {
     if (r.gates != 0 || r.action_count != 1) continue;
     const Action& a = plan.actions[r.first_action];
     if (a.max >= 0) continue;
-    const bool leaf_or_none = r.root < 0 || plan.nodes[static_cast<size_t>(r.root)].kind == NodeKind::leaf;
-    if (leaf_or_none && a.kind != ActionKind::cap) r.shape = CompiledRule::Shape::simple;
+    if (a.kind != ActionKind::cap) r.shape = CompiledRule::Shape::simple;
   }
   for (const auto& r : plan.rules) plan.hot.push_back({r.root, r.first_action, r.shape});
 }
@@ -912,8 +910,6 @@ void finish(Plan& plan) {
         n.slot == kDaysSinceLast)
       plan.uses_local_time = true;
   }
-  for (size_t s = 0; s < plan.used.size(); ++s)
-    if (plan.used[s]) plan.used_slots.push_back(static_cast<int32_t>(s));
   for (const auto& str : plan.strings) plan.sym_keys.push_back(sym_key(str));
   item_aggregates(plan);
   symbol_sets(plan);

@@ -24,7 +24,7 @@ namespace {
 
 /// round_div on 64-bit operands (num >= 0, den > 0): no 128-bit division. `2 * r` is written
 /// `r` against `den - r` so it cannot overflow.
-inline int64_t round_div64(int64_t num, int64_t den, Rounding mode) {
+[[gnu::always_inline]] inline int64_t round_div64(int64_t num, int64_t den, Rounding mode) {
   int64_t q = num / den;
   const int64_t r = num % den, rest = den - r;
   switch (mode) {
@@ -129,13 +129,14 @@ namespace {
 /// must not be resized while a Ctx lives).
 struct Ctx {
   Ctx(const Plan& p, const Event& e, Evaluation& o)
-      : plan(p), ev(e), out(o), nodes(p.nodes.data()), kids(p.kids.data()), frame(o.frame.data()) {}
+      : plan(p), ev(e), out(o), nodes(p.nodes.data()), kids(p.kids.data()), frame(o.frame.data()), stamp(o.stamp) {}
   const Plan& plan;
   const Event& ev;
   Evaluation& out;
   const Node* nodes;
   const uint32_t* kids;
   const FactValue* frame;
+  uint32_t stamp;  // frame values carrying it are present
 };
 
 [[gnu::always_inline]] inline bool in_sorted(const Plan& p, const Node& n, int64_t x) {
@@ -371,11 +372,6 @@ void item_pass(const Ctx& c) {
       }
     }
   }
-  const auto n_items = static_cast<int64_t>(items.size());
-  for (size_t a = 0; a < n_aggs; ++a) {
-    aggs[a].any = aggs[a].matched > 0;
-    aggs[a].not_all = aggs[a].matched < n_items;
-  }
   e.aggs_ready = true;
 }
 
@@ -389,7 +385,7 @@ int64_t clamp_sum(i128 sum) { return sum > detail::kMaxAmount ? detail::kMaxAmou
 [[gnu::always_inline]] inline bool leaf(const Ctx& c, const Node& n) {
   if (n.test != Test::general) {
     const FactValue& v = c.frame[n.slot];
-    return v.present && fused(c.plan, n, v.i, v.sym);
+    return v.stamp == c.stamp && fused(c.plan, n, v.i, v.sym);
   }
   if (n.slot == kItemsAmount || n.slot == kItemsQuantity) {
     if (n.op == Op::exists) return n.a == 1;
@@ -397,8 +393,9 @@ int64_t clamp_sum(i128 sum) { return sum > detail::kMaxAmount ? detail::kMaxAmou
     return compare_int(c.plan, n, clamp_sum(n.slot == kItemsAmount ? g.amount : g.quantity));
   }
   const FactValue& v = c.frame[n.slot];
-  if (n.op == Op::exists) return v.present == (n.a == 1);
-  if (!v.present) return false;
+  const bool present = v.stamp == c.stamp;
+  if (n.op == Op::exists) return present == (n.a == 1);
+  if (!present) return false;
   switch (n.type) {
     case Type::string:
       if (v.type != Type::string) return false;
@@ -448,11 +445,12 @@ bool cond(const Ctx& c, int32_t id, int32_t& failed) {
       return false;
     }
     case NodeKind::any_item:
-      if (aggregate(c, n.agg).any) return true;
+      if (aggregate(c, n.agg).matched > 0) return true;
       failed = id;
       return false;
     case NodeKind::all_items:
-      if (!aggregate(c, n.agg).not_all) return true;  // vacuously true for an empty cart
+      // vacuously true for an empty cart
+      if (aggregate(c, n.agg).matched == static_cast<int64_t>(c.ev.items.size())) return true;
       failed = id;
       return false;
     case NodeKind::leaf:
@@ -466,21 +464,22 @@ bool cond(const Ctx& c, int32_t id, int32_t& failed) {
   return false;
 }
 
-void set_int(FactValue& v, int64_t x, Type t = Type::integer) {
-  v.present = true;
+/// Frame setters: `st` is the evaluation's stamp (the value becomes present).
+void set_int(FactValue& v, uint32_t st, int64_t x, Type t = Type::integer) {
+  v.stamp = st;
   v.type = t;
   v.i = x;
 }
-void set_bool(FactValue& v, bool x) { set_int(v, x ? 1 : 0, Type::boolean); }
+void set_bool(FactValue& v, uint32_t st, bool x) { set_int(v, st, x ? 1 : 0, Type::boolean); }
 /// A string fact of frame slot `slot`, classified against the symbols its conditions use.
-void set_str(const Plan& p, FactValue& v, int32_t slot, std::string_view s) {
-  v.present = true;
+void set_str(const Plan& p, FactValue& v, uint32_t st, int32_t slot, std::string_view s) {
+  v.stamp = st;
   v.type = Type::string;
   v.s = s;
   v.sym = p.slot_symbol(slot, s);
 }
 void set_list(const Plan& p, Evaluation& e, FactValue& v, int32_t slot, std::span<const std::string_view> list) {
-  v.present = true;
+  v.stamp = e.stamp;
   v.type = Type::strings;
   v.first = static_cast<uint32_t>(e.list_syms.size());
   for (auto s : list) e.list_syms.push_back(p.slot_symbol(slot, s));
@@ -527,59 +526,62 @@ const LocalDay& local_day(const Plan& p, Timestamp at, Evaluation& e) {
 void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
   // Only the facts some condition reads are computed (Plan::used), and only their slots reset.
   const size_t slots = static_cast<size_t>(p.slot_count());
-  if (e.frame.size() != slots)
+  // A new stamp makes every value of earlier evaluations absent; on wrap-around the stamps restart.
+  if (++e.stamp == 0 || e.frame.size() != slots) {
     e.frame.assign(slots, FactValue{});
-  else
-    for (const int32_t s : p.used_slots) e.frame[static_cast<size_t>(s)].present = false;
+    e.stamp = 1;
+  }
+  const uint32_t st = e.stamp;
   e.list_syms.clear();
   auto& f = e.frame;
   const auto used = [&](int32_t slot) { return p.used[static_cast<size_t>(slot)] != 0; };
-  set_int(f[kAmount], ev.amount);
-  if (!ev.currency.empty() && used(kCurrency)) set_str(p, f[kCurrency], kCurrency, ev.currency);
-  if (!ev.channel.empty() && used(kChannel)) set_str(p, f[kChannel], kChannel, ev.channel);
+  set_int(f[kAmount], st, ev.amount);
+  if (!ev.currency.empty() && used(kCurrency)) set_str(p, f[kCurrency], st, kCurrency, ev.currency);
+  if (!ev.channel.empty() && used(kChannel)) set_str(p, f[kChannel], st, kChannel, ev.channel);
   if (!ev.location_id.empty()) {
-    if (used(kLocationId)) set_str(p, f[kLocationId], kLocationId, ev.location_id);
-    if (used(kPlaceLocation)) set_str(p, f[kPlaceLocation], kPlaceLocation, ev.location_id);
+    if (used(kLocationId)) set_str(p, f[kLocationId], st, kLocationId, ev.location_id);
+    if (used(kPlaceLocation)) set_str(p, f[kPlaceLocation], st, kPlaceLocation, ev.location_id);
   }
   if (used(kItemCount)) {
     int64_t count = 0;
     for (const auto& it : ev.items) count += it.quantity;
-    set_int(f[kItemCount], count);
+    set_int(f[kItemCount], st, count);
   }
-  if (ev.tier && used(kTier)) set_str(p, f[kTier], kTier, *ev.tier);
+  if (ev.tier && used(kTier)) set_str(p, f[kTier], st, kTier, *ev.tier);
   if (used(kSegments)) set_list(p, e, f[kSegments], kSegments, ev.segments);
   if (used(kPlaceInside)) set_list(p, e, f[kPlaceInside], kPlaceInside, ev.inside);
-  if (ev.tier_multiplier && used(kTierMultiplier)) set_int(f[kTierMultiplier], *ev.tier_multiplier, Type::decimal);
-  if (ev.distance_m && used(kDistance)) set_int(f[kDistance], *ev.distance_m);
-  if (used(kFirstPurchase)) set_bool(f[kFirstPurchase], ev.prior_purchases == 0);
-  if (p.trigger == Trigger::checkin && used(kFirstVisit)) set_bool(f[kFirstVisit], ev.first_visit);
+  if (ev.tier_multiplier && used(kTierMultiplier)) set_int(f[kTierMultiplier], st, *ev.tier_multiplier, Type::decimal);
+  if (ev.distance_m && used(kDistance)) set_int(f[kDistance], st, *ev.distance_m);
+  if (used(kFirstPurchase)) set_bool(f[kFirstPurchase], st, ev.prior_purchases == 0);
+  if (p.trigger == Trigger::checkin && used(kFirstVisit)) set_bool(f[kFirstVisit], st, ev.first_visit);
   if (p.uses_local_time) {
     const LocalDay& day = local_day(p, ev.at, e);
     const CivilDate& d = day.date;
     const int64_t ms_of_day = ev.at + day.offset_ms - day.midnight;
     const int64_t date = day.midnight / kMillisPerDay;
-    if (used(kWeekday)) set_int(f[kWeekday], day.weekday == 0 ? 7 : day.weekday);
-    if (used(kHour)) set_int(f[kHour], ms_of_day / 3'600'000);
-    if (used(kMinute)) set_int(f[kMinute], (ms_of_day / 60'000) % 60);
-    if (used(kDate)) set_int(f[kDate], date, Type::date);
-    if (used(kMonth)) set_int(f[kMonth], d.month);
-    if (used(kDay)) set_int(f[kDay], d.day);
-    if (used(kTime)) set_int(f[kTime], ms_of_day / 60'000, Type::time);
+    if (used(kWeekday)) set_int(f[kWeekday], st, day.weekday == 0 ? 7 : day.weekday);
+    if (used(kHour)) set_int(f[kHour], st, ms_of_day / 3'600'000);
+    if (used(kMinute)) set_int(f[kMinute], st, (ms_of_day / 60'000) % 60);
+    if (used(kDate)) set_int(f[kDate], st, date, Type::date);
+    if (used(kMonth)) set_int(f[kMonth], st, d.month);
+    if (used(kDay)) set_int(f[kDay], st, d.day);
+    if (used(kTime)) set_int(f[kTime], st, ms_of_day / 60'000, Type::time);
     if (ev.birthday) {
       const CivilDate& b = *ev.birthday;
-      if (b.year != 0 && used(kBirthday)) set_int(f[kBirthday], timestamp_from_civil(b) / kMillisPerDay, Type::date);
+      if (b.year != 0 && used(kBirthday))
+        set_int(f[kBirthday], st, timestamp_from_civil(b) / kMillisPerDay, Type::date);
       if (used(kIsBirthday)) {
         // 29 February is celebrated on 28 February in years without one.
         uint32_t bday = b.day;
         if (b.month == 2 && b.day == 29 && days_in_month(d.year, 2) == 28) bday = 28;
-        set_bool(f[kIsBirthday], b.month == d.month && bday == d.day);
+        set_bool(f[kIsBirthday], st, b.month == d.month && bday == d.day);
       }
-      if (used(kIsBirthdayMonth)) set_bool(f[kIsBirthdayMonth], b.month == d.month);
+      if (used(kIsBirthdayMonth)) set_bool(f[kIsBirthdayMonth], st, b.month == d.month);
     }
     if (ev.last_purchase_at && used(kDaysSinceLast)) {
       const Timestamp last_local = p.zone ? p.zone->to_local(*ev.last_purchase_at) : *ev.last_purchase_at;
       const int64_t days = date - timestamp_from_civil(civil_from_timestamp(last_local)) / kMillisPerDay;
-      set_int(f[kDaysSinceLast], days);
+      set_int(f[kDaysSinceLast], st, days);
     }
   }
   for (size_t k = 0; k < p.attributes.size(); ++k) {
@@ -588,22 +590,22 @@ void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
     if (it == ev.attributes->end()) continue;
     FactValue& v = f[kFixedSlots + k];
     if (it->is_string())
-      set_str(p, v, static_cast<int32_t>(kFixedSlots + k), it->get_ref<const std::string&>());
+      set_str(p, v, st, static_cast<int32_t>(kFixedSlots + k), it->get_ref<const std::string&>());
     else if (it->is_boolean()) {
-      v.present = true;
+      v.stamp = st;
       v.type = Type::boolean;
       v.i = it->get<bool>() ? 1 : 0;
     } else if (it->is_number_integer())
-      set_int(v, it->get<int64_t>());
+      set_int(v, st, it->get<int64_t>());
   }
   for (size_t k = 0; k < p.visit_days.size() && k < ev.visits.size(); ++k)
-    set_int(f[static_cast<size_t>(p.visit_slot(k))], ev.visits[k]);
+    set_int(f[static_cast<size_t>(p.visit_slot(k))], st, ev.visits[k]);
   for (size_t k = 0; k < p.spend_days.size() && k < ev.spend.size(); ++k)
-    set_int(f[static_cast<size_t>(p.spend_slot(k))], ev.spend[k]);
+    set_int(f[static_cast<size_t>(p.spend_slot(k))], st, ev.spend[k]);
   for (size_t k = 0; k < p.checkin_days.size() && k < ev.checkins.size(); ++k)
-    set_int(f[static_cast<size_t>(p.checkin_slot(k))], ev.checkins[k]);
+    set_int(f[static_cast<size_t>(p.checkin_slot(k))], st, ev.checkins[k]);
   for (size_t k = 0; k < p.location_days.size() && k < ev.location_visits.size(); ++k)
-    set_int(f[static_cast<size_t>(p.location_slot(k))], ev.location_visits[k]);
+    set_int(f[static_cast<size_t>(p.location_slot(k))], st, ev.location_visits[k]);
 }
 
 }  // namespace
@@ -627,13 +629,6 @@ namespace {
   if (!__builtin_mul_overflow(base, num, &product))
     return den == 1 ? std::min(product, detail::kMaxAmount) : round_div64(product, den, mode);
   return round_div(static_cast<i128>(base) * num, den, mode);
-}
-
-/// A leaf's truth computed without branching on the value (see CompiledRule::Shape).
-[[gnu::always_inline]] inline bool leaf_value(const Ctx& c, const Node& n) {
-  if (n.test == Test::general) return leaf(c, n);
-  const FactValue& v = c.frame[n.slot];  // an absent value's stale contents are read and ignored
-  return static_cast<bool>(static_cast<unsigned>(v.present) & static_cast<unsigned>(fused(c.plan, n, v.i, v.sym)));
 }
 
 /// The points of one fixed, per_currency, multiply or tier_multiplier action, by the running total.
@@ -711,15 +706,22 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
   const Ctx c{plan, ev, out};
   const CompiledRule* const rules = plan.rules.data();
   RuleResult* const results = out.rules.data();
-  if (n_rules > 0) std::memcpy(static_cast<void*>(results), plan.blank_results.data(), n_rules * sizeof(RuleResult));
   const Plan::HotRule* const hot = plan.hot.data();
   for (size_t i = 0; i < n_rules; ++i) {
     const Plan::HotRule& h = hot[i];
-    RuleResult& res = results[i];  // blank
+    RuleResult& res = results[i];
+    res = RuleResult{};
     if (h.shape == CompiledRule::Shape::simple) {
-      if (h.root >= 0 && !leaf(c, c.nodes[h.root])) {
-        res.failed = h.root;
-        continue;
+      if (h.root >= 0) {
+        const Node& root = c.nodes[h.root];
+        if (root.kind == NodeKind::leaf) {
+          if (!leaf(c, root)) {
+            res.failed = h.root;
+            continue;
+          }
+        } else if (!cond(c, h.root, res.failed)) {
+          continue;
+        }
       }
       const int64_t got = action_value(c, plan.actions[h.action]);
       res.outcome = Outcome::fired;
@@ -814,6 +816,7 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
     out.total += res.points;
     if (gates & kGateStop) {
       for (size_t j = i + 1; j < n_rules; ++j) {
+        results[j] = RuleResult{};
         results[j].outcome = Outcome::stopped;
         results[j].by = static_cast<int32_t>(i);
       }

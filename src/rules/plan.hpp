@@ -208,12 +208,8 @@ struct CompiledRule {
   /// What evaluation must look at besides the condition and the actions (kGate* bits): most
   /// rules have none of it and skip every such check.
   uint8_t gates = 0;
-  /// The rule's shape when it is one of the common simple ones (evaluated by a short path of
-  /// their own), else Shape::general.
-  /// `simple`: no gates, a leaf condition or none, and one fixed, per_currency, multiply or
-  /// tier_multiplier action without max. Such a rule's points are computed whether or not its
-  /// condition holds and selected without a branch: conditions on random purchases are what a
-  /// processor predicts worst.
+  /// `simple`: no gates and one fixed, per_currency, multiply or tier_multiplier action without
+  /// max (most rules); evaluation takes a short path for them. Else `general`.
   enum class Shape : uint8_t { general, simple } shape = Shape::general;
   bool has_limits() const { return period_count > 0 || budget >= 0 || cooldown_ms >= 0; }
 };
@@ -238,19 +234,18 @@ enum class Outcome : uint8_t {
 const char* outcome_name(Outcome o);
 
 struct RuleResult {
-  Outcome outcome = Outcome::not_matched;
-  int32_t failed = -1;      // node of the first failing condition (not_matched)
-  int32_t by = -1;          // rule that took the group / stopped evaluation / outbid this one
   int64_t computed = 0;     // points before limits and caps
   int64_t points = 0;       // awarded
   int64_t limit_clamp = 0;  // points removed by limits
-  int8_t clamped_by = -1;   // 0..4 period index, 5 budget
   int64_t cap_clamp = 0;    // points removed by a per-transaction cap
+  int32_t failed = -1;      // node of the first failing condition (not_matched)
+  int32_t by = -1;          // rule that took the group / stopped evaluation / outbid this one
+  Outcome outcome = Outcome::not_matched;
+  int8_t clamped_by = -1;  // 0..4 period index, 5 budget
 };
 
 struct Plan {
-  std::vector<CompiledRule> rules;        // in evaluation order (priority desc, then seq)
-  std::vector<RuleResult> blank_results;  // one default result per rule: copied to reset
+  std::vector<CompiledRule> rules;  // in evaluation order (priority desc, then seq)
   /// What the evaluation loop reads of every rule, packed (CompiledRule is large): its shape, its
   /// condition root and its first action.
   struct HotRule {
@@ -317,7 +312,6 @@ struct Plan {
   /// Per frame slot holding a string or list of strings: the symbols conditions compare it with.
   /// A value is classified against them once per event.
   std::vector<SymbolSet> slot_sets;
-  std::vector<int32_t> used_slots;      // the frame slots some condition reads
   std::vector<std::string> attributes;  // customer.attributes.<name> -> slot kFixedSlots + index
   std::vector<int64_t> visit_days;      // customer.visits over N days -> slots after attributes
   std::vector<int64_t> spend_days;      // customer.spend over N days -> slots after visits
@@ -452,7 +446,7 @@ struct LimitState {
 
 /// One fact's value for one event.
 struct FactValue {
-  bool present = false;
+  uint32_t stamp = 0;         // present in the evaluation whose Evaluation::stamp this is
   Type type = Type::integer;  // integer-like, string, strings or boolean (attributes vary)
   int64_t i = 0;
   int32_t sym = -1;
@@ -467,9 +461,7 @@ bool item_matches(const Plan& plan, int32_t where, const ItemIn& item);
 /// Sums and quantifier results over the items matching one of Plan::item_aggs.
 struct ItemAggregate {
   i128 amount = 0, quantity = 0;
-  int64_t matched = 0;   // items that match
-  bool any = false;      // matched > 0
-  bool not_all = false;  // some item does not match (all_items is !not_all)
+  int64_t matched = 0;  // items that match (any_item: some; all_items: every one)
 };
 
 /// The local calendar day of the last evaluated event, valid for UTC instants [from, until):
@@ -496,6 +488,7 @@ struct Evaluation {
   bool aggs_ready = false;
   std::vector<int32_t> item_syms;  // per item: sku symbol, category symbol (see Plan::sku_syms)
   LocalDay day;                    // cache of the local-time decomposition
+  uint32_t stamp = 0;              // this evaluation's number: frame values carrying it are present
   int64_t total = 0;
   int64_t cap = -1;  // the per-transaction cap applied (-1: none)
   int32_t cap_rule = -1;
