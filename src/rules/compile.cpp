@@ -875,13 +875,17 @@ void specialise(Plan& plan) {
     else
       reduce(a.num, a.den);
   }
-  for (auto& r : plan.rules) {
-    if (r.gates != 0 || r.action_count != 1) continue;
-    const Action& a = plan.actions[r.first_action];
-    if (a.max >= 0) continue;
-    if (a.kind != ActionKind::cap) r.shape = CompiledRule::Shape::simple;
+  for (const auto& r : plan.rules) {
+    Plan::HotRule h;
+    h.root = r.root;
+    h.action = r.first_action;
+    h.group = r.group;
+    h.gates = r.gates;
+    if (r.group >= 0) h.mode = plan.groups[static_cast<size_t>(r.group)].mode;
+    const Action* a = r.action_count == 1 ? &plan.actions[r.first_action] : nullptr;
+    h.single = a && a->kind != ActionKind::cap && a->max < 0;
+    plan.hot.push_back(h);
   }
-  for (const auto& r : plan.rules) plan.hot.push_back({r.root, r.first_action, r.shape});
 }
 
 /// Parametric slots were recorded as -(1000 + i) (visits), -(2000 + i) (spend), -(3000 + i)

@@ -702,7 +702,19 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
   out.cap = -1;
   out.cap_rule = -1;
   out.aggs_ready = false;
+  // The items are read last (by the item pass) but are likely the event's coldest memory: their
+  // loads start now and overlap with building the frame.
+  if (!plan.item_aggs.empty()) {
+    const char* first = reinterpret_cast<const char*>(ev.items.data());
+    const char* last = first + ev.items.size_bytes();
+    for (const char* p = first; p < last; p += 64) __builtin_prefetch(p);
+  }
   build_frame(plan, ev, out);
+  if (!plan.item_aggs.empty())  // the item pass classifies these strings
+    for (const ItemIn& it : ev.items) {
+      __builtin_prefetch(it.category.data());
+      if (plan.residual_reads_strings) __builtin_prefetch(it.sku.data());
+    }
   const Ctx c{plan, ev, out};
   const CompiledRule* const rules = plan.rules.data();
   RuleResult* const results = out.rules.data();
@@ -711,71 +723,50 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
     const Plan::HotRule& h = hot[i];
     RuleResult& res = results[i];
     res = RuleResult{};
-    if (h.shape == CompiledRule::Shape::simple) {
-      if (h.root >= 0) {
-        const Node& root = c.nodes[h.root];
-        if (root.kind == NodeKind::leaf) {
-          if (!leaf(c, root)) {
-            res.failed = h.root;
-            continue;
-          }
-        } else if (!cond(c, h.root, res.failed)) {
-          continue;
-        }
-      }
-      const int64_t got = action_value(c, plan.actions[h.action]);
-      res.outcome = Outcome::fired;
-      res.computed = res.points = got;
-      out.total += got;
-      continue;
-    }
-    const CompiledRule& r = rules[i];
-    const uint8_t gates = r.gates;
+    const uint8_t gates = h.gates;
     int32_t* holder = nullptr;
-    GroupMode mode = GroupMode::all;
     if (gates & (kGateWindow | kGateLocation | kGateGroup)) {
-      if ((r.start && ev.at < *r.start) || (r.end && ev.at >= *r.end)) {
+      const CompiledRule& r = rules[i];
+      if ((gates & kGateWindow) && ((r.start && ev.at < *r.start) || (r.end && ev.at >= *r.end))) {
         res.outcome = Outcome::outside_window;
         continue;
       }
-      if (r.location_based && ev.location_id.empty()) {
+      if ((gates & kGateLocation) && ev.location_id.empty()) {
         res.outcome = Outcome::no_location;
         continue;
       }
-      if (r.group >= 0) {
-        mode = plan.groups[static_cast<size_t>(r.group)].mode;
-        holder = &out.holders[static_cast<size_t>(r.group)];
-        if (mode == GroupMode::first && *holder >= 0) {
+      if (gates & kGateGroup) {
+        holder = &out.holders[static_cast<size_t>(h.group)];
+        if (h.mode == GroupMode::first && *holder >= 0) {
           res.outcome = Outcome::group_taken;
           res.by = *holder;
           continue;
         }
       }
     }
-    if (r.root >= 0) {
+    if (h.root >= 0) {
       // a leaf root (most rules) is decided inline, without the tree walk
-      const Node& root = c.nodes[r.root];
-      bool matched = false;
+      const Node& root = c.nodes[h.root];
       if (root.kind == NodeKind::leaf) {
-        matched = leaf(c, root);
-        if (!matched) res.failed = r.root;
-      } else {
-        matched = cond(c, r.root, res.failed);
-      }
-      if (!matched) {
-        res.outcome = Outcome::not_matched;
+        if (!leaf(c, root)) {
+          res.failed = h.root;
+          continue;
+        }
+      } else if (!cond(c, h.root, res.failed)) {
         continue;
       }
     }
     const LimitState* ls = (gates & kGateLimits) && i < limits.size() ? &limits[i] : nullptr;
-    if (ls && r.cooldown_ms >= 0 && ls->last_award_at && ev.at < *ls->last_award_at + r.cooldown_ms) {
+    if (ls && rules[i].cooldown_ms >= 0 && ls->last_award_at && ev.at < *ls->last_award_at + rules[i].cooldown_ms) {
       res.outcome = Outcome::cooldown;
       continue;
     }
-    int64_t sub = action_points(c, r, static_cast<int32_t>(i));
+    int64_t sub =
+        h.single ? action_value(c, plan.actions[h.action]) : action_points(c, rules[i], static_cast<int32_t>(i));
     res.computed = sub;
     // stateful limits: per customer per period, then the campaign budget
     if (ls) {
+      const CompiledRule& r = rules[i];
       for (uint32_t k = 0; k < r.period_count; ++k) {
         const int64_t left = std::max<int64_t>(0, r.periods[k].points - ls->used[k]);
         if (sub > left) {
@@ -796,7 +787,7 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
     res.outcome = Outcome::fired;
     res.points = sub;
     if (holder) {
-      if (mode == GroupMode::highest && *holder >= 0) {
+      if (h.mode == GroupMode::highest && *holder >= 0) {
         RuleResult& held = results[*holder];
         if (sub > held.points) {
           out.total -= held.points;

@@ -208,9 +208,6 @@ struct CompiledRule {
   /// What evaluation must look at besides the condition and the actions (kGate* bits): most
   /// rules have none of it and skip every such check.
   uint8_t gates = 0;
-  /// `simple`: no gates and one fixed, per_currency, multiply or tier_multiplier action without
-  /// max (most rules); evaluation takes a short path for them. Else `general`.
-  enum class Shape : uint8_t { general, simple } shape = Shape::general;
   bool has_limits() const { return period_count > 0 || budget >= 0 || cooldown_ms >= 0; }
 };
 
@@ -246,13 +243,17 @@ struct RuleResult {
 
 struct Plan {
   std::vector<CompiledRule> rules;  // in evaluation order (priority desc, then seq)
-  /// What the evaluation loop reads of every rule, packed (CompiledRule is large): its shape, its
-  /// condition root and its first action.
+  /// What the evaluation loop reads of every rule, packed (CompiledRule is large, and only rules
+  /// with a window, limits or several actions need it).
   struct HotRule {
     int32_t root = -1;
-    uint32_t action = 0;
-    CompiledRule::Shape shape = CompiledRule::Shape::general;
+    uint32_t action = 0;  // the first action
+    int32_t group = -1;
+    uint8_t gates = 0;
+    GroupMode mode = GroupMode::all;  // of the group
+    bool single = false;              // one fixed, per_currency, multiply or tier_multiplier action without max
   };
+
   std::vector<HotRule> hot;  // per rule
   std::vector<Node> nodes;
   std::vector<uint32_t> kids;
