@@ -15,6 +15,8 @@
 //   multiplier, a cap, its stacking group); a generic applier after engine.run applies the fired
 //   events in priority order, reading the sums from the run's almanac (the engine has no actions).
 //
+// Each engine runs PASSES passes over the events; its best rate is reported (as the C++ side
+// reports its best of 5).
 // Writes {name: {points, eps, p50_us, p99_us}} to <work dir>/peers.json.
 // usage: node peers.js <work dir> <node_modules dir>
 'use strict';
@@ -213,20 +215,30 @@ const zenGraph = (withFacts) => ({
 
 // ---------------------------------------------------------------------------------------------
 
+// Like the C++ side (best of 5 passes), each engine gets several passes over the events and its
+// best rate counts, so the JIT has warmed up; the points and latencies are from the last pass.
+const PASSES = 3;
+
 async function measure(name, list, evalOne) {
-  const points = new Array(list.length);
-  const lat = new Float64Array(list.length);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < list.length; i++) {
-    const s = process.hrtime.bigint();
-    points[i] = await evalOne(list[i]);
-    lat[i] = Number(process.hrtime.bigint() - s) / 1000;
+  let best = 0;
+  let points = null;
+  let lat = null;
+  for (let pass = 0; pass < PASSES; pass++) {
+    points = new Array(list.length);
+    lat = new Float64Array(list.length);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < list.length; i++) {
+      const s = process.hrtime.bigint();
+      points[i] = await evalOne(list[i]);
+      lat[i] = Number(process.hrtime.bigint() - s) / 1000;
+    }
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    best = Math.max(best, list.length / secs);
+    console.error(`${name}: pass ${pass + 1}: ${(list.length / secs).toFixed(0)} evaluations/s`);
   }
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   lat.sort();
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  console.error(`${name}: ${(list.length / secs).toFixed(0)} evaluations/s`);
-  return { points, eps: list.length / secs, p50_us: q(0.5), p99_us: q(0.99) };
+  return { points, eps: best, p50_us: q(0.5), p99_us: q(0.99) };
 }
 
 (async () => {

@@ -1,7 +1,8 @@
 // The compiled plan's fast paths: item aggregates shared by many rules and computed in one pass
 // (category-only conditions tabulated per category class, others run per item behind a category
 // prefilter, many categories hashed), string facts classified per slot, and the local-day cache
-// of an Evaluation reused across events, zones and plans (DST boundaries included).
+// of an Evaluation reused across events, zones and plans (DST boundaries included), and the frame
+// stamps that make one evaluation's facts absent in the next.
 #include <random>
 
 #include "support.hpp"
@@ -173,6 +174,30 @@ TEST_CASE("rules plan: same_bytes compares every byte of strings of every length
       b[k] = '#';
       INFO("length " << n << ", byte " << k);
       CHECK_FALSE(lr::same_bytes(a.data(), b.data(), n));
+    }
+  }
+}
+
+TEST_CASE("rules plan: a fact of an earlier evaluation is absent in the next, across the stamp's wrap-around") {
+  const json rules = json::array({
+      rule(leaf("purchase.channel", "eq", "web"), json::array({{{"type", "fixed"}, {"points", 1}}})),
+      rule({{"fact", "customer.tier"}, {"operator", "exists"}}, json::array({{{"type", "fixed"}, {"points", 10}}})),
+      rule(leaf("customer.tier", "ne", "gold"), json::array({{{"type", "fixed"}, {"points", 100}}})),
+      // never given: its slot keeps the stamp it got when the frame was made
+      rule({{"fact", "place.distance_m"}, {"operator", "exists"}},
+           json::array({{{"type", "fixed"}, {"points", 1000}}})),
+  });
+  auto plan = plan_of(rules);
+  const json web_gold = {{"channel", "web"}, {"tier", "gold"}};
+  const json bare = json::object();  // no channel, no tier: nothing may carry over
+  for (const uint32_t start : {0U, 0xFFFFFFFDU}) {
+    INFO("stamp starting at " << start);
+    lr::Evaluation e;
+    CHECK(eval_total(plan, web_gold, e) == 11);  // sizes the frame
+    e.stamp = start;
+    for (int k = 0; k < 4; ++k) {  // 0xFFFFFFFD + 4 wraps through 0
+      CHECK(eval_total(plan, web_gold, e) == 11);
+      CHECK(eval_total(plan, bare, e) == 0);
     }
   }
 }
