@@ -792,6 +792,7 @@ void category_tables(Plan& plan) {
   for (const auto& list : per_class) {
     plan.class_first.push_back(static_cast<uint32_t>(plan.class_aggs.size()));
     plan.class_aggs.insert(plan.class_aggs.end(), list.begin(), list.end());
+    plan.class_single.push_back(list.empty() ? static_cast<int32_t>(aggs) : list.size() == 1 ? list[0] : -1);
   }
   plan.class_first.push_back(static_cast<uint32_t>(plan.class_aggs.size()));
 }

@@ -330,9 +330,9 @@ void item_pass(const Ctx& c) {
   Evaluation& e = c.out;
   const auto items = c.ev.items;
   const size_t n_aggs = p.item_aggs.size();
-  e.aggs.resize(n_aggs);
+  e.aggs.resize(n_aggs + 1);  // the last one is scratch (Plan::class_single)
   ItemAggregate* const aggs = e.aggs.data();
-  for (size_t a = 0; a < n_aggs; ++a) aggs[a] = ItemAggregate{};
+  for (size_t a = 0; a <= n_aggs; ++a) aggs[a] = ItemAggregate{};
   const Plan::SymbolSet &skus = p.sku_set, &cats = p.category_set;
   const size_t classes = cats.count + 1;
   const bool linear = cats.count <= kLinearSymbols;
@@ -340,6 +340,7 @@ void item_pass(const Ctx& c) {
   if (strings) e.item_syms.resize(2 * items.size());
   const uint32_t* const class_first = p.class_first.data();
   const int32_t* const class_aggs = p.class_aggs.data();
+  const int32_t* const class_single = p.class_single.data();
   const size_t n_generic = p.generic_aggs.size();
   for (size_t k = 0; k < items.size(); ++k) {
     const ItemIn& it = items[k];
@@ -352,12 +353,15 @@ void item_pass(const Ctx& c) {
     }
     const i128 line = static_cast<i128>(it.quantity) * it.unit_price;
     if (linear) {
-      for (uint32_t j = class_first[cls], end = class_first[cls + 1]; j < end; ++j) {
-        ItemAggregate& g = aggs[class_aggs[j]];
+      auto add = [&](ItemAggregate& g) {
         g.amount += line;
         g.quantity += it.quantity;
         ++g.matched;
-      }
+      };
+      if (const int32_t single = class_single[cls]; single >= 0)
+        add(aggs[single]);
+      else
+        for (uint32_t j = class_first[cls], end = class_first[cls + 1]; j < end; ++j) add(aggs[class_aggs[j]]);
     }
     const uint8_t* pre = p.category_prefilter.data() + (linear ? static_cast<size_t>(cls) : 0);
     for (size_t g = 0; g < n_generic; ++g, pre += classes) {
@@ -411,23 +415,29 @@ int64_t clamp_sum(i128 sum) { return sum > detail::kMaxAmount ? detail::kMaxAmou
   }
 }
 
+bool cond(const Ctx& c, int32_t id, int32_t& failed);
+
+/// An `all` node: leaf children (most) are decided inline, without a call.
+[[gnu::always_inline]] inline bool all_of(const Ctx& c, const Node& n, int32_t& failed) {
+  for (uint32_t k = 0; k < n.count; ++k) {
+    const auto kid = static_cast<int32_t>(c.kids[n.first + k]);
+    const Node& m = c.nodes[kid];
+    if (m.kind == NodeKind::leaf) {
+      if (leaf(c, m)) continue;
+      failed = kid;
+      return false;
+    }
+    if (!cond(c, kid, failed)) return false;
+  }
+  return true;
+}
+
 /// Evaluates condition `id`; on false, `failed` is the node that decided it.
 bool cond(const Ctx& c, int32_t id, int32_t& failed) {
   const Node& n = c.nodes[id];
   switch (n.kind) {
     case NodeKind::all:
-      // leaf children (most) are decided inline, without a call
-      for (uint32_t k = 0; k < n.count; ++k) {
-        const auto kid = static_cast<int32_t>(c.kids[n.first + k]);
-        const Node& m = c.nodes[kid];
-        if (m.kind == NodeKind::leaf) {
-          if (leaf(c, m)) continue;
-          failed = kid;
-          return false;
-        }
-        if (!cond(c, kid, failed)) return false;
-      }
-      return true;
+      return all_of(c, n, failed);
     case NodeKind::any: {
       int32_t ignored = -1;
       for (uint32_t k = 0; k < n.count; ++k) {
@@ -752,7 +762,7 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
           res.failed = h.root;
           continue;
         }
-      } else if (!cond(c, h.root, res.failed)) {
+      } else if (!(root.kind == NodeKind::all ? all_of(c, root, res.failed) : cond(c, h.root, res.failed))) {
         continue;
       }
     }

@@ -297,6 +297,10 @@ struct Plan {
   std::vector<uint8_t> by_category;
   std::vector<uint32_t> class_first;
   std::vector<int32_t> class_aggs;
+  /// Per class feeding at most one aggregate: that aggregate, or item_aggs.size() (a scratch
+  /// aggregate nothing reads) when it feeds none, so the item adds without a branch; -1 when the
+  /// class feeds several (then class_aggs is walked).
+  std::vector<int32_t> class_single;
   std::vector<int32_t> generic_aggs;  // the other aggregates: their condition runs per item
   /// Per generic aggregate and category class: whether the category-only conjuncts of its
   /// condition (an `all` root's) hold; when not, the item does not match and the condition is
@@ -485,7 +489,7 @@ struct Evaluation {
   std::vector<FactValue> frame;
   std::vector<int32_t> list_syms;
   std::vector<int32_t> holders;     // per group: the rule holding it
-  std::vector<ItemAggregate> aggs;  // per Plan::item_aggs, computed on first use
+  std::vector<ItemAggregate> aggs;  // per Plan::item_aggs (and a scratch one), computed on first use
   bool aggs_ready = false;
   std::vector<int32_t> item_syms;  // per item: sku symbol, category symbol (see Plan::sku_syms)
   LocalDay day;                    // cache of the local-time decomposition
