@@ -28,6 +28,7 @@ class CustomerStore;
 class AuditStore;
 class EventStore;
 class LocationStore;
+class TierStore;
 
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
@@ -190,6 +191,7 @@ class Tx {
   EventStore& events();
   /// The modules' storage (storage/module_store.hpp), bound to this unit of work.
   LocationStore& locations();
+  TierStore& tiers();
 
  private:
   int control(std::string_view sql);
@@ -203,6 +205,7 @@ class Tx {
   std::unique_ptr<AuditStore> audit_;
   std::unique_ptr<EventStore> events_;
   std::unique_ptr<LocationStore> locations_;
+  std::unique_ptr<TierStore> tiers_;
 };
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).
