@@ -29,6 +29,7 @@ class AuditStore;
 class EventStore;
 class LocationStore;
 class TierStore;
+class RewardStore;
 
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
@@ -192,6 +193,7 @@ class Tx {
   /// The modules' storage (storage/module_store.hpp), bound to this unit of work.
   LocationStore& locations();
   TierStore& tiers();
+  RewardStore& rewards();
 
  private:
   int control(std::string_view sql);
@@ -206,6 +208,7 @@ class Tx {
   std::unique_ptr<EventStore> events_;
   std::unique_ptr<LocationStore> locations_;
   std::unique_ptr<TierStore> tiers_;
+  std::unique_ptr<RewardStore> rewards_;
 };
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).
