@@ -30,6 +30,7 @@ class EventStore;
 class LocationStore;
 class TierStore;
 class RewardStore;
+class RuleStore;
 
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
@@ -194,6 +195,7 @@ class Tx {
   LocationStore& locations();
   TierStore& tiers();
   RewardStore& rewards();
+  RuleStore& rules();
 
  private:
   int control(std::string_view sql);
@@ -209,6 +211,7 @@ class Tx {
   std::unique_ptr<LocationStore> locations_;
   std::unique_ptr<TierStore> tiers_;
   std::unique_ptr<RewardStore> rewards_;
+  std::unique_ptr<RuleStore> rules_;
 };
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).
