@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
@@ -14,6 +15,7 @@
 #include "locations/locations.hpp"
 #include "programs/programs.hpp"
 #include "rules/rules.hpp"
+#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 
@@ -23,48 +25,51 @@ namespace {
 constexpr size_t kMaxDeviceBytes = 8 * 1024;
 constexpr Timestamp kMaxFutureSkewMs = 5 * 60 * 1000;
 
-constexpr const char* kCols =
-    "id, customer_id, location_id, lat, lon, accuracy_m, device, mock, occurred_at, status, reason, flags, "
-    "distance_m, speed_kmh, points, entry_id, created_at, seq";
-
-json opt_real(storage::Query& q, int col) { return q.is_null(col) ? json(nullptr) : json(q.f64(col)); }
-
-json checkin_row(storage::Query& q) {
-  return {{"id", q.text(0)},
-          {"customer_id", q.text(1)},
-          {"location_id", q.is_null(2) ? json(nullptr) : json(q.text(2))},
-          {"lat", q.f64(3)},
-          {"lon", q.f64(4)},
-          {"accuracy_m", q.f64(5)},
-          {"device", json::parse(q.text(6))},
-          {"mock", q.i64(7) != 0},
-          {"occurred_at", format_time(q.i64(8))},
-          {"status", q.text(9)},
-          {"reason", q.is_null(10) ? json(nullptr) : json(q.text(10))},
-          {"flags", json::parse(q.text(11))},
-          {"distance_m", opt_real(q, 12)},
-          {"speed_kmh", opt_real(q, 13)},
-          {"points", q.i64(14)},
-          {"entry_id", q.is_null(15) ? json(nullptr) : json(q.text(15))},
-          {"created_at", format_time(q.i64(16))}};
+template <typename T>
+json opt_json(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
 }
 
-/// A check-in row with the location rules that gave it points (`rules`: [{rule_id, version,
+/// A check-in with the location rules that gave it points (`rules`: [{rule_id, version,
 /// points}], by rule id), as checkin.submit, checkin.get and checkin.list return it.
-json checkin_with_rules(storage::Tx& tx, storage::Query& q) {
-  json out = checkin_row(q);
-  json rules = json::array();
-  auto r =
-      tx.q("SELECT rule_id, rule_version, points FROM checkin_rules WHERE checkin_id = ?1 ORDER BY rule_id", q.text(0));
-  while (r.step()) rules.push_back({{"rule_id", r.text(0)}, {"version", r.i64(1)}, {"points", r.i64(2)}});
-  out["rules"] = std::move(rules);
+json checkin_json(const storage::CheckinRecord& c, json rules) {
+  return {{"id", c.id},
+          {"customer_id", c.customer_id},
+          {"location_id", opt_json(c.location_id)},
+          {"lat", c.lat},
+          {"lon", c.lon},
+          {"accuracy_m", c.accuracy_m},
+          {"device", json::parse(c.device)},
+          {"mock", c.mock},
+          {"occurred_at", format_time(c.occurred_at)},
+          {"status", c.status},
+          {"reason", opt_json(c.reason)},
+          {"flags", json::parse(c.flags)},
+          {"distance_m", opt_json(c.distance_m)},
+          {"speed_kmh", opt_json(c.speed_kmh)},
+          {"points", c.points},
+          {"entry_id", opt_json(c.entry_id)},
+          {"created_at", format_time(c.created_at)},
+          {"rules", std::move(rules)}};
+}
+
+/// The rule rows of the check-ins, grouped by check-in id ([{rule_id, version, points}] each,
+/// by rule id): one store call for a whole page.
+std::unordered_map<std::string, json> rules_of(storage::Tx& tx, const std::string& tenant,
+                                               const std::vector<std::string>& ids) {
+  std::unordered_map<std::string, json> out;
+  for (const auto& r : tx.locations().checkin_rules(tenant, ids)) {
+    json& rules = out.try_emplace(r.checkin_id, json::array()).first->second;
+    rules.push_back({{"rule_id", r.rule_id}, {"version", r.rule_version}, {"points", r.points}});
+  }
   return out;
 }
 
 json load_checkin(storage::Tx& tx, const std::string& tenant, const std::string& id) {
-  auto q = tx.q(fmt::format("SELECT {} FROM checkins WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no check-in '{}'", id), "id");
-  return checkin_with_rules(tx, q);
+  const auto c = tx.locations().checkin(tenant, id);
+  if (!c) throw Error(Status::not_found, fmt::format("no check-in '{}'", id), "id");
+  auto rules = rules_of(tx, tenant, {id});
+  return checkin_json(*c, rules.contains(id) ? std::move(rules[id]) : json::array());
 }
 
 struct Travel {
@@ -77,16 +82,11 @@ struct Travel {
 // customer may have been anywhere within them); the same instant at two places is infinitely fast.
 Travel travel_speed(storage::Tx& tx, const std::string& customer, geo::LatLon p, double acc, Timestamp t) {
   Travel out;
-  const char* sqls[] = {
-      "SELECT lat, lon, accuracy_m, occurred_at FROM checkins WHERE customer_id = ?1 AND status = 'verified' "
-      "AND occurred_at <= ?2 ORDER BY occurred_at DESC, seq DESC LIMIT 1",
-      "SELECT lat, lon, accuracy_m, occurred_at FROM checkins WHERE customer_id = ?1 AND status = 'verified' "
-      "AND occurred_at > ?2 ORDER BY occurred_at, seq LIMIT 1"};
-  for (const char* sql : sqls) {
-    auto q = tx.q(sql, customer, t);
-    if (!q.step()) continue;
-    const double d = std::max(0.0, geo::distance_m({q.f64(0), q.f64(1)}, p) - q.f64(2) - acc);
-    const double dt_h = static_cast<double>(std::llabs(t - q.i64(3))) / 3'600'000.0;
+  storage::LocationStore& s = tx.locations();
+  for (const auto& visit : {s.verified_before(customer, t), s.verified_after(customer, t)}) {
+    if (!visit) continue;
+    const double d = std::max(0.0, geo::distance_m({visit->lat, visit->lon}, p) - visit->accuracy_m - acc);
+    const double dt_h = static_cast<double>(std::llabs(t - visit->occurred_at)) / 3'600'000.0;
     const double v = d == 0 ? 0 : (dt_h > 0 ? d / 1000.0 / dt_h : std::numeric_limits<double>::infinity());
     out.speed_kmh = out.known ? std::max(out.speed_kmh, v) : v;
     out.known = true;
@@ -134,8 +134,8 @@ json checkin_submit(Ctx& ctx, const json& in) {
   if (location_id) {
     auto it = fences->by_id.find(*location_id);
     if (it == fences->by_id.end()) {
-      auto q = tx.q("SELECT active FROM locations WHERE id = ?1 AND tenant_id = ?2", *location_id, ctx.tenant());
-      if (!q.step()) throw Error(Status::not_found, fmt::format("no location '{}'", *location_id), "location_id");
+      if (!tx.locations().location_active(ctx.tenant(), *location_id))
+        throw Error(Status::not_found, fmt::format("no location '{}'", *location_id), "location_id");
       reject("location_inactive");
     } else {
       match = it->second;
@@ -175,13 +175,10 @@ json checkin_submit(Ctx& ctx, const json& in) {
   if (!reason && !match) reject("no_fence");
   // Inside when the accuracy circle reaches the fence: distance to the fence <= accuracy.
   if (!reason && distance && *distance > acc) reject("outside_fence");
-  if (!reason && policy && policy->cooldown_s > 0) {
-    auto q = tx.q(
-        "SELECT 1 FROM checkins WHERE customer_id = ?1 AND location_id = ?2 AND status = 'verified' "
-        "AND occurred_at > ?3 AND occurred_at < ?4 LIMIT 1",
-        customer, fences->locations[*match].id, t - policy->cooldown_s * 1000, t + policy->cooldown_s * 1000);
-    if (q.step()) reject("cooldown");
-  }
+  if (!reason && policy && policy->cooldown_s > 0 &&
+      tx.locations().verified_between(customer, fences->locations[*match].id, t - policy->cooldown_s * 1000,
+                                      t + policy->cooldown_s * 1000))
+    reject("cooldown");
   std::optional<double> speed;
   if (!reason) {
     const Travel tr = travel_speed(tx, customer, p, acc, t);
@@ -214,12 +211,8 @@ json checkin_submit(Ctx& ctx, const json& in) {
     if (distance) ri.distance_m = std::llround(*distance);
     rules = apply_checkin_rules(ctx, tx, ri);
   }
-  tx.q("INSERT INTO checkins(id, tenant_id, customer_id, location_id, lat, lon, accuracy_m, device, mock, "
-       "occurred_at, status, reason, flags, distance_m, speed_kmh, points, entry_id, created_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, NULL, ?16)",
-       id, ctx.tenant(), customer, loc, p.lat, p.lon, acc, device.dump(), mock, t, status, reason, flags.dump(),
-       distance, speed, now)
-      .run();
+  tx.locations().insert_checkin({id, ctx.tenant(), customer, loc, p.lat, p.lon, acc, device.dump(), mock, t, status,
+                                 reason, flags.dump(), distance, speed, 0, std::nullopt, now, 0});
   json earn = nullptr;
   const int64_t points = status == "verified" ? policy->points + rules.points : 0;
   if (points > 0) {
@@ -232,14 +225,11 @@ json checkin_submit(Ctx& ctx, const json& in) {
                 {"metadata", meta}};
     if (program) req["program_id"] = program->id;  // always set when the location names a program
     earn = earn_in_tx(ctx, tx, req, "checkin", now);
-    tx.q("UPDATE checkins SET points = ?2, entry_id = ?3 WHERE id = ?1", id, points,
-         earn["entry"]["id"].get<std::string>())
-        .run();
+    tx.locations().set_checkin_earn(ctx.tenant(), id, points, earn["entry"]["id"].get<std::string>());
   }
   for (const auto& u : rules.used)
-    tx.q("INSERT INTO checkin_rules(checkin_id, rule_id, rule_version, points) VALUES(?1, ?2, ?3, ?4)", id,
-         u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>())
-        .run();
+    tx.locations().add_checkin_rule(
+        {id, u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>()});
   emit_event(tx, ctx.tenant(), status == "verified" ? "checkin.verified" : "checkin.rejected", customer, now,
              {{"checkin_id", id},
               {"location_id", loc ? json(*loc) : json(nullptr)},
@@ -274,17 +264,19 @@ json checkin_list(Ctx& ctx, const json& in) {
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   if (customer) require_customer(tx, ctx.tenant(), *customer);
-  if (location) {
-    auto l = tx.q("SELECT 1 FROM locations WHERE id = ?1 AND tenant_id = ?2", *location, ctx.tenant());
-    if (!l.step()) throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
-  }
-  auto q = tx.q(fmt::format("SELECT {} FROM checkins WHERE tenant_id = ?1 AND seq > ?2 "
-                            "AND (?3 IS NULL OR customer_id = ?3) AND (?4 IS NULL OR location_id = ?4) "
-                            "AND (?5 IS NULL OR status = ?5) AND (?6 = 0 OR status = 'rejected' OR flags <> '[]') "
-                            "ORDER BY seq LIMIT ?7",
-                            kCols),
-                ctx.tenant(), after, customer, location, status, signals, limit + 1);
-  return storage::page(q, limit, 17, [&tx](storage::Query& row) { return checkin_with_rules(tx, row); });
+  if (location && !tx.locations().location_active(ctx.tenant(), *location))
+    throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
+  const auto rows = tx.locations().checkins({ctx.tenant(), after, customer, location, status, signals, limit});
+  // The page's rule rows in one store call (not one per check-in).
+  std::vector<std::string> ids;
+  for (size_t n = 0; n < rows.size() && static_cast<int64_t>(n) < limit; ++n) ids.push_back(rows[n].id);
+  auto rules = rules_of(tx, ctx.tenant(), ids);
+  return storage::page_of(
+      rows, limit, [](const storage::CheckinRecord& c) { return c.seq; },
+      [&rules](const storage::CheckinRecord& c) {
+        auto it = rules.find(c.id);
+        return checkin_json(c, it != rules.end() ? std::move(it->second) : json::array());
+      });
 }
 
 constexpr OpDef kOps[] = {

@@ -11,6 +11,7 @@
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "programs/programs.hpp"
+#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {
@@ -83,47 +84,37 @@ geo::Fence read_fence(const Input& i, geo::LatLon point) {
   return geo::polygon_fence(g, point, fence_limits(), i.field("geofence"));
 }
 
-constexpr const char* kCols =
-    "id, name, address, lat, lon, fence, checkin, metadata, active, created_at, updated_at, seq";
-
-json location_row(storage::Query& q) {
-  return {{"id", q.text(0)},
-          {"name", q.text(1)},
-          {"address", q.text(2)},
-          {"lat", q.f64(3)},
-          {"lon", q.f64(4)},
-          {"geofence", json::parse(q.text(5))},
-          {"checkin", json::parse(q.text(6))},
-          {"metadata", json::parse(q.text(7))},
-          {"active", q.i64(8) != 0},
-          {"created_at", format_time(q.i64(9))},
-          {"updated_at", format_time(q.i64(10))}};
+json location_json(const storage::LocationRecord& l) {
+  return {{"id", l.id},
+          {"name", l.name},
+          {"address", l.address},
+          {"lat", l.lat},
+          {"lon", l.lon},
+          {"geofence", json::parse(l.fence)},
+          {"checkin", json::parse(l.checkin)},
+          {"metadata", json::parse(l.metadata)},
+          {"active", l.active},
+          {"created_at", format_time(l.created_at)},
+          {"updated_at", format_time(l.updated_at)}};
 }
 
-json load_location(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
-  auto q = tx.q(fmt::format("SELECT {} FROM locations WHERE id = ?1 AND tenant_id = ?2", kCols), id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no location '{}'", id), field);
-  return location_row(q);
+storage::LocationRecord find_location(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+  auto l = tx.locations().location(tenant, id);
+  if (!l) throw Error(Status::not_found, fmt::format("no location '{}'", id), "id");
+  return std::move(*l);
 }
 
-void bump_generation(storage::Tx& tx, const std::string& tenant) {
-  tx.q("INSERT INTO location_generations(tenant_id, generation) VALUES(?1, 1) "
-       "ON CONFLICT(tenant_id) DO UPDATE SET generation = generation + 1",
-       tenant)
-      .run();
+json load_location(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+  return location_json(find_location(tx, tenant, id));
 }
 
-// Writes the SpatiaLite geometry and the R*Tree box (the fence's box, widened to the point).
-void write_spatial(storage::Tx& tx, int64_t seq, const geo::Fence& f, geo::LatLon point) {
-  tx.conn().load_spatialite();
-  tx.q("UPDATE locations SET geom = SetSRID(GeomFromGeoJSON(?2), 4326) WHERE seq = ?1", seq, geo::to_geojson(f).dump())
-      .run();
+// The stored geometry and the spatial box (the fence's box, widened to the point).
+storage::LocationShape shape_of(const geo::Fence& f, geo::LatLon point) {
   double lon = point.lon;
   if (f.max_lon > 180 && lon < f.min_lon) lon += 360;
-  tx.q("INSERT OR REPLACE INTO locations_rtree(seq, min_lon, max_lon, min_lat, max_lat) VALUES(?1, ?2, ?3, ?4, ?5)",
-       seq, std::min(f.min_lon, lon), std::max(f.max_lon, lon), std::min(f.min_lat, point.lat),
-       std::max(f.max_lat, point.lat))
-      .run();
+  return {geo::to_geojson(f).dump(),
+          {std::min(f.min_lon, lon), std::max(f.max_lon, lon), std::min(f.min_lat, point.lat),
+           std::max(f.max_lat, point.lat)}};
 }
 
 json bounded_object(const Input& i, const char* key) {
@@ -152,13 +143,11 @@ json location_create(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const CheckinPolicy policy = policy_of(i, tx, ctx.tenant());
-  tx.q("INSERT INTO locations(id, tenant_id, name, address, lat, lon, fence, checkin, metadata, active, created_at, "
-       "updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)",
-       id, ctx.tenant(), name, address, point.lat, point.lon, geo::describe(fence).dump(), policy_json(policy).dump(),
-       metadata.dump(), now)
-      .run();
-  write_spatial(tx, sqlite3_last_insert_rowid(tx.conn().handle()), fence, point);
-  bump_generation(tx, ctx.tenant());
+  storage::LocationStore& s = tx.locations();
+  s.insert_location({id, ctx.tenant(), name, address, point.lat, point.lon, geo::describe(fence).dump(),
+                     policy_json(policy).dump(), metadata.dump(), true, now, now, 0},
+                    shape_of(fence, point));
+  s.bump_generation(ctx.tenant());
   audit_append(tx, ctx.tenant(), ctx.actor(), "location.create", id, now,
                {{"name", name}, {"fence", fence.kind == geo::Fence::Kind::circle ? "circle" : "polygon"}});
   json out = load_location(tx, ctx.tenant(), id);
@@ -178,12 +167,9 @@ json location_list(Ctx& ctx, const json& in) {
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   const auto active = i.opt_bool("active");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q =
-      tx.q(fmt::format("SELECT {} FROM locations WHERE tenant_id = ?1 AND seq > ?2 AND (?3 IS NULL OR active = ?3) "
-                       "ORDER BY seq LIMIT ?4",
-                       kCols),
-           ctx.tenant(), after, active, limit + 1);
-  return storage::page(q, limit, 11, location_row);
+  return storage::page_of(
+      tx.locations().locations(ctx.tenant(), after, active, limit), limit,
+      [](const storage::LocationRecord& l) { return l.seq; }, location_json);
 }
 
 json location_update(Ctx& ctx, const json& in) {
@@ -198,24 +184,15 @@ json location_update(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
-  const json cur = load_location(tx, ctx.tenant(), id);
-  const geo::LatLon point{lat.value_or(cur["lat"].get<double>()), lon.value_or(cur["lon"].get<double>())};
-  const geo::Fence fence = i.has("geofence") ? read_fence(i, point) : stored_fence(cur["geofence"].dump(), point);
+  const storage::LocationRecord cur = find_location(tx, ctx.tenant(), id);
+  const geo::LatLon point{lat.value_or(cur.lat), lon.value_or(cur.lon)};
+  const geo::Fence fence = i.has("geofence") ? read_fence(i, point) : stored_fence(cur.fence, point);
   std::optional<std::string> policy;
   if (i.has("checkin")) policy = policy_json(policy_of(i, tx, ctx.tenant())).dump();
-  tx.q("UPDATE locations SET name = COALESCE(?3, name), address = COALESCE(?4, address), lat = ?5, lon = ?6, "
-       "fence = ?7, checkin = COALESCE(?8, checkin), metadata = COALESCE(?9, metadata), updated_at = ?10 "
-       "WHERE id = ?1 AND tenant_id = ?2",
-       id, ctx.tenant(), name, address, point.lat, point.lon, geo::describe(fence).dump(), policy, metadata, now)
-      .run();
-  int64_t seq = 0;
-  {
-    auto q = tx.q("SELECT seq FROM locations WHERE id = ?1", id);
-    q.step();
-    seq = q.i64(0);
-  }
-  write_spatial(tx, seq, fence, point);
-  bump_generation(tx, ctx.tenant());
+  storage::LocationStore& s = tx.locations();
+  s.update_location({ctx.tenant(), id, name, address, point.lat, point.lon, geo::describe(fence).dump(), policy,
+                     metadata, shape_of(fence, point), now});
+  s.bump_generation(ctx.tenant());
   json fields = json::array();
   for (const char* f : {"name", "address", "lat", "lon", "geofence", "checkin", "metadata"})
     if (i.has(f)) fields.push_back(f);
@@ -231,11 +208,9 @@ json location_deactivate(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
-  const json cur = load_location(tx, ctx.tenant(), id);
-  if (cur["active"].get<bool>()) {
-    tx.q("UPDATE locations SET active = 0, updated_at = ?3 WHERE id = ?1 AND tenant_id = ?2", id, ctx.tenant(), now)
-        .run();
-    bump_generation(tx, ctx.tenant());
+  if (find_location(tx, ctx.tenant(), id).active) {
+    tx.locations().deactivate_location(ctx.tenant(), id, now);
+    tx.locations().bump_generation(ctx.tenant());
     audit_append(tx, ctx.tenant(), ctx.actor(), "location.deactivate", id, now, json::object());
   }
   json out = load_location(tx, ctx.tenant(), id);
@@ -243,21 +218,7 @@ json location_deactivate(Ctx& ctx, const json& in) {
   return out;
 }
 
-// Sequence numbers of the tenant's active locations whose R*Tree box meets [lon0, lon1] x
-// [lat0, lat1] (the box may run past +-180; boxes are compared in the turns either side too).
-std::vector<int64_t> rtree_candidates(storage::Tx& tx, const std::string& tenant, double lon0, double lon1, double lat0,
-                                      double lat1) {
-  std::set<int64_t> seqs;
-  for (double shift : {-360.0, 0.0, 360.0}) {
-    auto q = tx.q(
-        "SELECT l.seq FROM locations_rtree r JOIN locations l ON l.seq = r.seq "
-        "WHERE r.max_lon >= ?1 AND r.min_lon <= ?2 AND r.max_lat >= ?3 AND r.min_lat <= ?4 "
-        "AND l.tenant_id = ?5 AND l.active = 1",
-        lon0 + shift, lon1 + shift, lat0, lat1, tenant);
-    while (q.step()) seqs.insert(q.i64(0));
-  }
-  return {seqs.begin(), seqs.end()};
-}
+storage::GeoBox box_of(const geo::Fence& f) { return {f.min_lon, f.max_lon, f.min_lat, f.max_lat}; }
 
 json location_nearby(Ctx& ctx, const json& in) {
   Input i(in, {"lat", "lon", "radius_m", "limit"});
@@ -269,14 +230,12 @@ json location_nearby(Ctx& ctx, const json& in) {
   const geo::Fence box = geo::circle_fence(p, std::max(radius, 0.001), wide, "radius_m");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   std::vector<std::pair<double, json>> found;
-  for (int64_t seq : rtree_candidates(tx, ctx.tenant(), box.min_lon, box.max_lon, box.min_lat, box.max_lat)) {
-    auto q = tx.q(fmt::format("SELECT {} FROM locations WHERE seq = ?1", kCols), seq);
-    if (!q.step()) continue;
-    json loc = location_row(q);
-    const geo::LatLon at{loc["lat"].get<double>(), loc["lon"].get<double>()};
+  for (const storage::LocationRecord& l : tx.locations().active_in_box(ctx.tenant(), box_of(box))) {
+    const geo::LatLon at{l.lat, l.lon};
     const double d = geo::distance_m(p, at);
     if (d > radius) continue;
-    const geo::Fence f = stored_fence(loc["geofence"].dump(), at);
+    const geo::Fence f = stored_fence(l.fence, at);
+    json loc = location_json(l);
     loc["distance_m"] = d;
     loc["fence_distance_m"] = geo::distance_to_fence_m(f, p);
     found.emplace_back(d, std::move(loc));
@@ -296,24 +255,18 @@ json location_within(Ctx& ctx, const json& in) {
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const geo::Fence area = geo::polygon_fence(i.raw("area"), {0, 0}, fence_limits(), i.field("area"));
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  if (mode == "intersects") tx.conn().load_spatialite();
-  const std::string area_json = geo::to_geojson(area).dump();
+  storage::LocationStore& s = tx.locations();
+  // "intersects": the store's planar predicate on the stored geometry (coordinates in degrees).
+  std::set<std::string> intersecting;
+  if (mode == "intersects") {
+    const auto ids = s.intersecting(ctx.tenant(), box_of(area), geo::to_geojson(area).dump());
+    intersecting.insert(ids.begin(), ids.end());
+  }
   json items = json::array();
-  for (int64_t seq : rtree_candidates(tx, ctx.tenant(), area.min_lon, area.max_lon, area.min_lat, area.max_lat)) {
+  for (const storage::LocationRecord& l : s.active_in_box(ctx.tenant(), box_of(area))) {
     if (static_cast<int64_t>(items.size()) == limit) break;
-    auto q = tx.q(fmt::format("SELECT {} FROM locations WHERE seq = ?1", kCols), seq);
-    if (!q.step()) continue;
-    json loc = location_row(q);
-    bool hit = false;
-    if (mode == "point") {
-      hit = geo::contains(area, {loc["lat"].get<double>(), loc["lon"].get<double>()});
-    } else {
-      // SpatiaLite's planar predicate on the stored geometry (coordinates in degrees).
-      auto s = tx.q("SELECT ST_Intersects(geom, SetSRID(GeomFromGeoJSON(?2), 4326)) FROM locations WHERE seq = ?1", seq,
-                    area_json);
-      hit = s.step() && !s.is_null(0) && s.i64(0) == 1;
-    }
-    if (hit) items.push_back(std::move(loc));
+    const bool hit = mode == "point" ? geo::contains(area, {l.lat, l.lon}) : intersecting.contains(l.id);
+    if (hit) items.push_back(location_json(l));
   }
   return {{"items", std::move(items)}};
 }
@@ -331,11 +284,7 @@ constexpr OpDef kOps[] = {
 }  // namespace
 
 std::shared_ptr<const TenantFences> tenant_fences(Ctx& ctx, storage::Tx& tx) {
-  int64_t generation = 0;
-  {
-    auto q = tx.q("SELECT generation FROM location_generations WHERE tenant_id = ?1", ctx.tenant());
-    if (q.step()) generation = q.i64(0);
-  }
+  const int64_t generation = tx.locations().generation(ctx.tenant());
   FenceCache& cache = cache_of(ctx.engine);
   {
     std::lock_guard lock(cache.mu);
@@ -345,15 +294,9 @@ std::shared_ptr<const TenantFences> tenant_fences(Ctx& ctx, storage::Tx& tx) {
   // Build outside the lock (other tenants keep matching meanwhile), then swap in.
   std::vector<geo::Fence> fences;
   std::vector<LocationInfo> infos;
-  {
-    auto q = tx.q(
-        "SELECT id, name, lat, lon, fence, checkin FROM locations WHERE tenant_id = ?1 AND active = 1 "
-        "ORDER BY seq",
-        ctx.tenant());
-    while (q.step()) {
-      fences.push_back(stored_fence(q.text(4), {q.f64(2), q.f64(3)}));
-      infos.push_back({q.text(0), q.text(1), read_policy(json::parse(q.text(5)), "checkin")});
-    }
+  for (const storage::LocationRecord& l : tx.locations().active_locations(ctx.tenant())) {
+    fences.push_back(stored_fence(l.fence, {l.lat, l.lon}));
+    infos.push_back({l.id, l.name, read_policy(json::parse(l.checkin), "checkin")});
   }
   std::unordered_map<std::string, uint32_t> by_id;
   for (uint32_t n = 0; n < infos.size(); ++n) by_id.emplace(infos[n].id, n);

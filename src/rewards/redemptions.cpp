@@ -14,6 +14,7 @@
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
 #include "rewards/rewards.hpp"
+#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 
@@ -28,40 +29,31 @@ constexpr size_t kCodeChars = 28;
 /// How far ahead of the engine clock a redemption's occurred_at may be.
 constexpr Timestamp kMaxFutureSkewMs = 5 * 60 * 1000;
 
-constexpr const char* kCols =
-    "r.redemption_id, r.reward_id, w.name, r.customer_id, r.program_id, r.points, r.status, r.coupon_code, "
-    "r.hold_id, r.entry_id, r.refund_entry_id, r.expires_at, r.created_at, r.fulfilled_at, r.cancelled_at, "
-    "r.expired_at, r.updated_at, r.seq, r.occurred_at";
-constexpr int kSeqCol = 17;
-
-json row_json(storage::Query& q) {
-  return {{"id", q.text(0)},
-          {"reward_id", q.text(1)},
-          {"reward_name", q.text(2)},
-          {"customer_id", q.text(3)},
-          {"program_id", q.text(4)},
-          {"points", q.i64(5)},
-          {"status", q.text(6)},
-          {"coupon_code", q.text(7)},
-          {"hold_id", opt_text_json(q, 8)},
-          {"entry_id", opt_text_json(q, 9)},
-          {"refund_entry_id", opt_text_json(q, 10)},
-          {"expires_at", opt_time_json(q, 11)},
-          {"occurred_at", format_time(q.i64(18))},
-          {"created_at", format_time(q.i64(12))},
-          {"fulfilled_at", opt_time_json(q, 13)},
-          {"cancelled_at", opt_time_json(q, 14)},
-          {"expired_at", opt_time_json(q, 15)},
-          {"updated_at", format_time(q.i64(16))}};
+json row_json(const storage::RedemptionRecord& r) {
+  return {{"id", r.id},
+          {"reward_id", r.reward_id},
+          {"reward_name", r.reward_name},
+          {"customer_id", r.customer_id},
+          {"program_id", r.program_id},
+          {"points", r.points},
+          {"status", r.status},
+          {"coupon_code", r.coupon_code},
+          {"hold_id", opt_json(r.hold_id)},
+          {"entry_id", opt_json(r.entry_id)},
+          {"refund_entry_id", opt_json(r.refund_entry_id)},
+          {"expires_at", opt_time_json(r.expires_at)},
+          {"occurred_at", format_time(r.occurred_at)},
+          {"created_at", format_time(r.created_at)},
+          {"fulfilled_at", opt_time_json(r.fulfilled_at)},
+          {"cancelled_at", opt_time_json(r.cancelled_at)},
+          {"expired_at", opt_time_json(r.expired_at)},
+          {"updated_at", format_time(r.updated_at)}};
 }
 
-json redemption_json(storage::Tx& tx, const std::string& id) {
-  auto q = tx.q(fmt::format("SELECT {} FROM redemptions r JOIN rewards w ON w.reward_id = r.reward_id "
-                            "WHERE r.redemption_id = ?1",
-                            kCols),
-                id);
-  if (!q.step()) throw Error(Status::error, fmt::format("redemption {} vanished", id));
-  return row_json(q);
+json redemption_json(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+  const auto r = tx.rewards().redemption(tenant, id);
+  if (!r) throw Error(Status::error, fmt::format("redemption {} vanished", id));
+  return row_json(*r);
 }
 
 struct Redemption {
@@ -78,12 +70,10 @@ struct Redemption {
 
 Redemption find_redemption(storage::Tx& tx, const std::string& tenant, const std::string& id,
                            const std::string& field) {
-  auto q = tx.q(
-      "SELECT reward_id, customer_id, program_id, points, status, hold_id, entry_id, expires_at FROM redemptions "
-      "WHERE redemption_id = ?1 AND tenant_id = ?2",
-      id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no redemption '{}'", id), field);
-  return {id, q.text(0), q.text(1), q.text(2), q.i64(3), q.text(4), q.opt_text(5), q.opt_text(6), q.opt_i64(7)};
+  const auto r = tx.rewards().redemption(tenant, id);
+  if (!r) throw Error(Status::not_found, fmt::format("no redemption '{}'", id), field);
+  return {id,        r->reward_id, r->customer_id, r->program_id, r->points,
+          r->status, r->hold_id,   r->entry_id,    r->expires_at};
 }
 
 std::string new_coupon_code() {
@@ -143,16 +133,9 @@ std::optional<std::pair<Timestamp, Timestamp>> period_bounds(const std::string& 
   return std::pair{z.from_local(timestamp_from_civil(d)), z.from_local(timestamp_from_civil(next))};
 }
 
-void return_stock(storage::Tx& tx, const std::string& reward_id, Timestamp now) {
-  tx.q("UPDATE rewards SET stock = stock + 1, updated_at = ?2 WHERE reward_id = ?1 AND stock IS NOT NULL", reward_id,
-       now)
-      .run();
-}
-
-void take_stock(storage::Tx& tx, const Reward& r, Timestamp now) {
+void take_stock(storage::Tx& tx, const std::string& tenant, const Reward& r, Timestamp now) {
   if (!r.stock) return;
-  tx.q("UPDATE rewards SET stock = stock - 1, updated_at = ?2 WHERE reward_id = ?1 AND stock > 0", r.id, now).run();
-  if (sqlite3_changes(tx.conn().handle()) != 1)
+  if (!tx.rewards().take_unit(tenant, r.id, now))
     throw Error(Status::out_of_stock, fmt::format("reward '{}' is out of stock", r.id), "reward_id");
 }
 
@@ -165,30 +148,24 @@ json event_data(const Redemption& r) { return event_data(r.id, r.reward_id, r.pr
 /// released (points come back), the unit goes back into stock, `reward.expired` is emitted.
 int64_t expire_reservations(Ctx& ctx, storage::Tx& tx, Timestamp cutoff, Timestamp now,
                             const std::optional<std::string>& reward) {
-  std::vector<std::string> due;
-  {
-    auto q = tx.q(
-        "SELECT redemption_id FROM redemptions WHERE tenant_id = ?1 AND status = 'reserved' AND expires_at <= ?2 "
-        "AND (?3 IS NULL OR reward_id = ?3) ORDER BY expires_at, seq",
-        ctx.tenant(), cutoff, reward);
-    while (q.step()) due.push_back(q.text(0));
-  }
+  const std::vector<std::string> due = tx.rewards().due_reservations(ctx.tenant(), cutoff, reward);
   for (const auto& id : due) {
     const Redemption r = find_redemption(tx, ctx.tenant(), id, "id");
-    std::string status = "expired";
+    bool expired = true;
     try {
       hold_void_in_tx(ctx, tx, {{"id", *r.hold_id}}, "hold", now);
     } catch (const Error& e) {
       // Committed directly through hold.commit: the points were spent, the unit is taken.
       if (e.status() != Status::conflict) throw;
-      status = "fulfilled";
+      expired = false;
     }
-    if (status == "expired") return_stock(tx, r.reward_id, now);
-    tx.q("UPDATE redemptions SET status = ?2, expired_at = CASE WHEN ?2 = 'expired' THEN ?3 END, "
-         "fulfilled_at = CASE WHEN ?2 = 'fulfilled' THEN ?3 END, updated_at = ?3 WHERE redemption_id = ?1",
-         r.id, status, now)
-        .run();
-    if (status == "expired") {
+    if (expired) {
+      tx.rewards().return_unit(ctx.tenant(), r.reward_id, now);
+      tx.rewards().expire(ctx.tenant(), r.id, now);
+    } else {
+      tx.rewards().fulfil(ctx.tenant(), r.id, std::nullopt, now);
+    }
+    if (expired) {
       json data = event_data(r);
       data["hold_id"] = *r.hold_id;
       emit_event(tx, ctx.tenant(), "reward.expired", r.customer_id, now, std::move(data));
@@ -230,16 +207,11 @@ Checked check_redeemable(Ctx& ctx, storage::Tx& tx, const std::string& reward_id
     const Program p = load_program(tx, ctx.tenant(), r.program_id);
     // The period containing the redemption's time; redemptions count by the time they happened.
     const auto bounds = period_bounds(r.limit_period, p.zone ? *p.zone : *TimeZone::locate("UTC"), at);
-    auto q = tx.q(
-        "SELECT COUNT(*) FROM redemptions WHERE reward_id = ?1 AND customer_id = ?2 AND status IN ('reserved', "
-        "'fulfilled') AND (?3 IS NULL OR (occurred_at >= ?3 AND occurred_at < ?4))",
-        r.id, customer, bounds ? std::optional<Timestamp>(bounds->first) : std::nullopt,
-        bounds ? std::optional<Timestamp>(bounds->second) : std::nullopt);
-    q.step();
-    if (q.i64(0) >= *r.per_customer_limit)
+    const int64_t used = tx.rewards().active_redemptions(r.id, customer, bounds);
+    if (used >= *r.per_customer_limit)
       throw Error(
           Status::limit,
-          fmt::format("customer '{}' has redeemed reward '{}' {} time(s) {} (limit {})", customer, r.id, q.i64(0),
+          fmt::format("customer '{}' has redeemed reward '{}' {} time(s) {} (limit {})", customer, r.id, used,
                       r.limit_period == "lifetime" ? "in total" : "this " + r.limit_period, *r.per_customer_limit),
           "customer_id", {{"limit", *r.per_customer_limit}, {"period", r.limit_period}});
   }
@@ -269,20 +241,30 @@ IdemKey required_key(const Input& i, const json& in, const char* operation) {
 std::string insert_redemption(storage::Tx& tx, const std::string& tenant, const Checked& c, const char* status,
                               const std::optional<std::string>& hold, const std::optional<std::string>& entry,
                               std::optional<Timestamp> expires, Timestamp at, Timestamp now) {
-  const std::string id = crypto::new_id("rdm");
-  tx.q("INSERT INTO redemptions(redemption_id, seq, tenant_id, program_id, reward_id, customer_id, account_id, points, "
-       "status, coupon_code, hold_id, entry_id, expires_at, occurred_at, created_at, fulfilled_at, updated_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, "
-       "CASE WHEN ?9 = 'fulfilled' THEN ?14 END, ?14)",
-       id, next_seq(tx, "redemptions"), tenant, c.reward.program_id, c.reward.id, c.account.customer_id, c.account.id,
-       c.reward.cost_points, status, new_coupon_code(), hold, entry, expires, now, at)
-      .run();
-  return id;
+  storage::RedemptionRecord r;
+  r.id = crypto::new_id("rdm");
+  r.tenant_id = tenant;
+  r.program_id = c.reward.program_id;
+  r.reward_id = c.reward.id;
+  r.customer_id = c.account.customer_id;
+  r.account_id = c.account.id;
+  r.points = c.reward.cost_points;
+  r.status = status;
+  r.coupon_code = new_coupon_code();
+  r.hold_id = hold;
+  r.entry_id = entry;
+  r.expires_at = expires;
+  r.occurred_at = at;
+  r.created_at = now;
+  if (r.status == "fulfilled") r.fulfilled_at = now;
+  tx.rewards().insert_redemption(r);
+  return r.id;
 }
 
 /// The answer of the writes: the redemption, the ledger's entry or hold, the balance.
-json answer(storage::Tx& tx, const std::string& id, const char* name, json ledger_part, json balance) {
-  return {{"redemption", redemption_json(tx, id)},
+json answer(storage::Tx& tx, const std::string& tenant, const std::string& id, const char* name, json ledger_part,
+            json balance) {
+  return {{"redemption", redemption_json(tx, tenant, id)},
           {name, std::move(ledger_part)},
           {"balance", std::move(balance)},
           {"replayed", false}};
@@ -304,7 +286,7 @@ json take_reward(Ctx& ctx, const Input& i, const json& in, const char* operation
   ensure_session_valid(ctx, tx);
   if (auto replay = idem_lookup(tx, ctx.tenant(), key)) return *replay;
   const Checked c = check_redeemable(ctx, tx, reward_id, customer, at, now);
-  take_stock(tx, c.reward, now);
+  take_stock(tx, ctx.tenant(), c.reward, now);
   json out = take(tx, c, at, now);
   idem_store(tx, ctx.tenant(), key, out, now);
   tx.commit();
@@ -346,7 +328,7 @@ json reward_redeem(Ctx& ctx, const json& in) {
     data["entry_id"] = entry;
     data["two_step"] = false;
     emit_event(tx, ctx.tenant(), "reward.redeemed", c.account.customer_id, now, std::move(data));
-    return answer(tx, id, "entry", std::move(debit["entry"]), std::move(debit["balance"]));
+    return answer(tx, ctx.tenant(), id, "entry", std::move(debit["entry"]), std::move(debit["balance"]));
   });
 }
 
@@ -370,7 +352,7 @@ json reward_reserve(Ctx& ctx, const json& in) {
     data["hold_id"] = hold_id;
     data["expires_at"] = format_time(expires);
     emit_event(tx, ctx.tenant(), "reward.reserved", c.account.customer_id, now, std::move(data));
-    return answer(tx, id, "hold", std::move(hold["hold"]), std::move(hold["balance"]));
+    return answer(tx, ctx.tenant(), id, "hold", std::move(hold["hold"]), std::move(hold["balance"]));
   });
 }
 
@@ -387,15 +369,12 @@ json redemption_fulfil(Ctx& ctx, const json& in) {
         {{"id", *r.hold_id}, {"reason", "reward"}, {"metadata", {{"reward_id", r.reward_id}, {"redemption_id", r.id}}}},
         "hold", now);
     const std::string entry = commit["entry"]["id"].get<std::string>();
-    tx.q("UPDATE redemptions SET status = 'fulfilled', entry_id = ?2, fulfilled_at = ?3, updated_at = ?3 "
-         "WHERE redemption_id = ?1",
-         r.id, entry, now)
-        .run();
+    tx.rewards().fulfil(ctx.tenant(), r.id, entry, now);
     json data = event_data(r);
     data["entry_id"] = entry;
     data["two_step"] = true;
     emit_event(tx, ctx.tenant(), "reward.redeemed", r.customer_id, now, std::move(data));
-    return answer(tx, r.id, "entry", std::move(commit["entry"]), std::move(commit["balance"]));
+    return answer(tx, ctx.tenant(), r.id, "entry", std::move(commit["entry"]), std::move(commit["balance"]));
   });
 }
 
@@ -422,19 +401,16 @@ json redemption_cancel(Ctx& ctx, const json& in) {
       throw Error(Status::conflict, fmt::format("the redemption is already {}", r.status), "id",
                   {{"status", r.status}});
     }
-    return_stock(tx, r.reward_id, now);
+    tx.rewards().return_unit(ctx.tenant(), r.reward_id, now);
     const std::optional<std::string> refund_id =
         refund.is_null() ? std::nullopt : std::optional<std::string>(refund["id"].get<std::string>());
-    tx.q("UPDATE redemptions SET status = 'cancelled', cancelled_at = ?2, refund_entry_id = ?3, updated_at = ?2 "
-         "WHERE redemption_id = ?1",
-         r.id, now, refund_id)
-        .run();
+    tx.rewards().cancel(ctx.tenant(), r.id, refund_id, now);
     json data = event_data(r);
     data["from"] = r.status;
     data["refund_entry_id"] = refund_id ? json(*refund_id) : json(nullptr);
     data["reason"] = reason ? json(*reason) : json(nullptr);
     emit_event(tx, ctx.tenant(), "reward.cancelled", r.customer_id, now, std::move(data));
-    return answer(tx, r.id, "refund", std::move(refund), std::move(balance));
+    return answer(tx, ctx.tenant(), r.id, "refund", std::move(refund), std::move(balance));
   });
 }
 
@@ -443,7 +419,7 @@ json redemption_get(Ctx& ctx, const json& in) {
   const std::string id = i.str("id");
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   find_redemption(tx, ctx.tenant(), id, "id");
-  return redemption_json(tx, id);
+  return redemption_json(tx, ctx.tenant(), id);
 }
 
 json redemption_by_code(Ctx& ctx, const json& in) {
@@ -453,12 +429,9 @@ json redemption_by_code(Ctx& ctx, const json& in) {
   if (!code)
     i.fail("code", fmt::format("must be a coupon code of {} characters (0-9, A-Z without I, L, O, U)", kCodeChars));
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q(fmt::format("SELECT {} FROM redemptions r JOIN rewards w ON w.reward_id = r.reward_id "
-                            "WHERE r.coupon_code = ?1 AND r.tenant_id = ?2",
-                            kCols),
-                *code, ctx.tenant());
-  if (!q.step()) throw Error(Status::not_found, "no redemption with this coupon code", "code");
-  return row_json(q);
+  const auto r = tx.rewards().by_code(ctx.tenant(), *code);
+  if (!r) throw Error(Status::not_found, "no redemption with this coupon code", "code");
+  return row_json(*r);
 }
 
 // A customer's redemptions, oldest first: {customer_id, reward_id?, status?, limit?, cursor?}.
@@ -472,13 +445,10 @@ json redemption_list(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   require_customer(tx, ctx.tenant(), customer, "customer_id");
   if (reward) load_reward(tx, ctx.tenant(), *reward);
-  auto q = tx.q(fmt::format("SELECT {} FROM redemptions r JOIN rewards w ON w.reward_id = r.reward_id "
-                            "WHERE r.tenant_id = ?1 AND r.customer_id = ?2 AND r.seq > ?3 "
-                            "AND (?4 IS NULL OR r.reward_id = ?4) AND (?5 IS NULL OR r.status = ?5) "
-                            "ORDER BY r.seq LIMIT ?6",
-                            kCols),
-                ctx.tenant(), customer, after, reward, status, limit + 1);
-  return storage::page(q, limit, kSeqCol, row_json);
+  return storage::page_of(
+      tx.rewards().redemptions({ctx.tenant(), customer, after, reward, status, limit}), limit,
+      [](const storage::RedemptionRecord& r) { return r.seq; },
+      [](const storage::RedemptionRecord& r) { return row_json(r); });
 }
 
 namespace {
@@ -497,35 +467,26 @@ void verify_hook(Ctx& ctx, storage::Tx& tx, json& violations) {
                           {"expected", expected},
                           {"actual", actual}});
   };
-  auto q = tx.q(
-      "SELECT w.reward_id, w.program_id, w.stock, w.stock_supplied, (SELECT COUNT(*) FROM redemptions r WHERE "
-      "r.reward_id = w.reward_id AND r.status IN ('reserved', 'fulfilled')) FROM rewards w WHERE w.tenant_id = ?1 "
-      "ORDER BY w.seq",
-      ctx.tenant());
-  while (q.step()) {
-    const std::string reward = q.text(0), program = q.text(1);
-    const auto stock = q.opt_i64(2), supplied = q.opt_i64(3);
-    if (stock && *stock < 0) violation(reward, program, "reward stock is never negative", 0, *stock);
+  for (const storage::RewardStock& w : tx.rewards().stock_figures(ctx.tenant())) {
+    const auto& stock = w.stock;
+    const auto& supplied = w.stock_supplied;
+    if (stock && *stock < 0) violation(w.reward_id, w.program_id, "reward stock is never negative", 0, *stock);
     if (stock.has_value() != supplied.has_value())
-      violation(reward, program, "stock and supplied stock are both limited or both unlimited", nullptr, nullptr);
-    else if (stock && *supplied - q.i64(4) != *stock)
-      violation(reward, program, "reward stock equals the supplied stock minus active redemptions",
-                *supplied - q.i64(4), *stock);
+      violation(w.reward_id, w.program_id, "stock and supplied stock are both limited or both unlimited", nullptr,
+                nullptr);
+    else if (stock && *supplied - w.active_redemptions != *stock)
+      violation(w.reward_id, w.program_id, "reward stock equals the supplied stock minus active redemptions",
+                *supplied - w.active_redemptions, *stock);
   }
   // Redemptions and the ledger agree: a fulfilled redemption has its redeem entry, a reserved
   // one its hold, a cancelled fulfilled one its refund.
-  auto r = tx.q(
-      "SELECT customer_id, program_id, redemption_id, status FROM redemptions WHERE tenant_id = ?1 AND "
-      "((status = 'reserved' AND hold_id IS NULL) OR (status = 'cancelled' AND entry_id IS NOT NULL AND "
-      "refund_entry_id IS NULL))",
-      ctx.tenant());
-  while (r.step())
-    violations.push_back({{"customer_id", r.text(0)},
-                          {"program_id", r.text(1)},
-                          {"redemption_id", r.text(2)},
+  for (const storage::RedemptionRecord& r : tx.rewards().unbacked(ctx.tenant()))
+    violations.push_back({{"customer_id", r.customer_id},
+                          {"program_id", r.program_id},
+                          {"redemption_id", r.id},
                           {"invariant", "a redemption is backed by its hold or refund"},
                           {"expected", nullptr},
-                          {"actual", r.text(3)}});
+                          {"actual", r.status}});
 }
 
 }  // namespace

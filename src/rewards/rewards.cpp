@@ -12,6 +12,7 @@
 #include "customers/customers.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
+#include "storage/module_store.hpp"
 #include "tiers/tiers.hpp"
 
 namespace loyalty::detail {
@@ -24,53 +25,45 @@ constexpr int64_t kMaxTtlS = 30 * 86'400;
 constexpr size_t kMaxMetadataBytes = 16 * 1024;
 const std::initializer_list<std::string_view> kPeriods = {"day", "week", "month", "year", "lifetime"};
 
-constexpr const char* kCols =
-    "reward_id, program_id, name, description, image_url, category, cost_points, stock, stock_supplied, starts_at, "
-    "ends_at, min_tier_id, per_customer_limit, limit_period, reservation_ttl_s, refundable, metadata, active, "
-    "created_at, updated_at, seq";
-constexpr int kSeqCol = 20;
-
-json opt_i64_json(storage::Query& q, int col) { return q.is_null(col) ? json(nullptr) : json(q.i64(col)); }
-
-json row_json(storage::Query& q) {
+json row_json(const storage::RewardRecord& r) {
   json limit = nullptr;
-  if (!q.is_null(12)) limit = {{"count", q.i64(12)}, {"period", q.text(13)}};
-  return {{"id", q.text(0)},
-          {"program_id", q.text(1)},
-          {"name", q.text(2)},
-          {"description", q.text(3)},
-          {"image_url", opt_text_json(q, 4)},
-          {"category", opt_text_json(q, 5)},
-          {"cost_points", q.i64(6)},
-          {"stock", opt_i64_json(q, 7)},
-          {"stock_supplied", opt_i64_json(q, 8)},
-          {"starts_at", opt_time_json(q, 9)},
-          {"ends_at", opt_time_json(q, 10)},
-          {"min_tier_id", opt_text_json(q, 11)},
+  if (r.per_customer_limit) limit = {{"count", *r.per_customer_limit}, {"period", r.limit_period.value_or("")}};
+  return {{"id", r.id},
+          {"program_id", r.program_id},
+          {"name", r.name},
+          {"description", r.description},
+          {"image_url", opt_json(r.image_url)},
+          {"category", opt_json(r.category)},
+          {"cost_points", r.cost_points},
+          {"stock", opt_json(r.stock)},
+          {"stock_supplied", opt_json(r.stock_supplied)},
+          {"starts_at", opt_time_json(r.starts_at)},
+          {"ends_at", opt_time_json(r.ends_at)},
+          {"min_tier_id", opt_json(r.min_tier_id)},
           {"per_customer_limit", std::move(limit)},
-          {"reservation_ttl_seconds", q.i64(14)},
-          {"refundable", q.i64(15) != 0},
-          {"metadata", json::parse(q.text(16))},
-          {"active", q.i64(17) != 0},
-          {"created_at", format_time(q.i64(18))},
-          {"updated_at", format_time(q.i64(19))}};
+          {"reservation_ttl_seconds", r.reservation_ttl_s},
+          {"refundable", r.refundable},
+          {"metadata", json::parse(r.metadata)},
+          {"active", r.active},
+          {"created_at", format_time(r.created_at)},
+          {"updated_at", format_time(r.updated_at)}};
 }
 
-Reward reward_from(storage::Query& q) {
+Reward reward_from(const storage::RewardRecord& s) {
   Reward r;
-  r.id = q.text(0);
-  r.program_id = q.text(1);
-  r.name = q.text(2);
-  r.cost_points = q.i64(6);
-  r.stock = q.opt_i64(7);
-  r.starts_at = q.opt_i64(9);
-  r.ends_at = q.opt_i64(10);
-  r.min_tier_id = q.opt_text(11);
-  r.per_customer_limit = q.opt_i64(12);
-  r.limit_period = q.is_null(13) ? "lifetime" : q.text(13);
-  r.reservation_ttl_s = q.i64(14);
-  r.refundable = q.i64(15) != 0;
-  r.active = q.i64(17) != 0;
+  r.id = s.id;
+  r.program_id = s.program_id;
+  r.name = s.name;
+  r.cost_points = s.cost_points;
+  r.stock = s.stock;
+  r.starts_at = s.starts_at;
+  r.ends_at = s.ends_at;
+  r.min_tier_id = s.min_tier_id;
+  r.per_customer_limit = s.per_customer_limit;
+  r.limit_period = s.limit_period.value_or("lifetime");
+  r.reservation_ttl_s = s.reservation_ttl_s;
+  r.refundable = s.refundable;
+  r.active = s.active;
   return r;
 }
 
@@ -154,17 +147,30 @@ json reward_create(Ctx& ctx, const json& in) {
       i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id")) : default_program(tx, ctx.tenant());
   if (f.min_tier_id) check_tier(tx, ctx.tenant(), p.id, *f.min_tier_id, "min_tier_id");
   const std::string id = crypto::new_id("rwd");
-  tx.q("INSERT INTO rewards(reward_id, seq, tenant_id, program_id, name, description, image_url, category, "
-       "cost_points, stock, stock_supplied, starts_at, ends_at, min_tier_id, per_customer_limit, limit_period, "
-       "reservation_ttl_s, refundable, metadata, active, created_at, updated_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20)",
-       id, next_seq(tx, "rewards"), ctx.tenant(), p.id, name, f.description.value_or(""), f.image_url, f.category, cost,
-       stock, f.starts_at, f.ends_at, f.min_tier_id, f.limit_count, f.limit_period, f.ttl_s.value_or(900),
-       f.refundable.value_or(false), f.metadata.value_or("{}"), f.active.value_or(true), now)
-      .run();
+  storage::RewardRecord r;
+  r.id = id;
+  r.tenant_id = ctx.tenant();
+  r.program_id = p.id;
+  r.name = name;
+  r.description = f.description.value_or("");
+  r.image_url = f.image_url;
+  r.category = f.category;
+  r.cost_points = cost;
+  r.stock = stock;
+  r.starts_at = f.starts_at;
+  r.ends_at = f.ends_at;
+  r.min_tier_id = f.min_tier_id;
+  r.per_customer_limit = f.limit_count;
+  r.limit_period = f.limit_period;
+  r.reservation_ttl_s = f.ttl_s.value_or(900);
+  r.refundable = f.refundable.value_or(false);
+  r.metadata = f.metadata.value_or("{}");
+  r.active = f.active.value_or(true);
+  r.created_at = now;
+  tx.rewards().insert_reward(r);
   audit_append(tx, ctx.tenant(), ctx.actor(), "reward.create", id, now,
                {{"name", name}, {"cost_points", cost}, {"stock", stock ? json(*stock) : json(nullptr)}});
-  json out = reward_json(tx, id);
+  json out = reward_json(tx, ctx.tenant(), id);
   tx.commit();
   return out;
 }
@@ -173,7 +179,7 @@ json reward_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   load_reward(tx, ctx.tenant(), i.str("id"), "id");
-  return reward_json(tx, i.str("id"));
+  return reward_json(tx, ctx.tenant(), i.str("id"));
 }
 
 // Lists rewards in creation order: {program_id?, category?, active?, available_now?,
@@ -202,26 +208,22 @@ json reward_list(Ctx& ctx, const json& in) {
     }
     return cost <= it->second;
   };
-  auto q = tx.q(fmt::format("SELECT {} FROM rewards WHERE tenant_id = ?1 AND seq > ?2 "
-                            "AND (?3 IS NULL OR program_id = ?3) AND (?4 IS NULL OR category = ?4) "
-                            "AND (?5 IS NULL OR active = ?5) AND (?6 = 0 OR (active = 1 AND (stock IS NULL OR "
-                            "stock > 0) AND (starts_at IS NULL OR starts_at <= ?7) AND (ends_at IS NULL OR "
-                            "ends_at > ?7))) ORDER BY seq",
-                            kCols),
-                ctx.tenant(), after, program, category, active, available_now, now);
-  // Affordability is decided per row, so the page is filled here rather than by LIMIT.
+  // Affordability is decided per row, so the page is filled here rather than by a limit.
   json items = json::array();
   int64_t last = 0;
   bool more = false;
-  while (q.step()) {
-    if (customer && !affordable(q.text(1), q.i64(6))) continue;
-    if (static_cast<int64_t>(items.size()) == limit) {
-      more = true;
-      break;
-    }
-    items.push_back(row_json(q));
-    last = q.i64(kSeqCol);
-  }
+  tx.rewards().each_reward(
+      {ctx.tenant(), after, program, category, active, available_now ? std::optional<Timestamp>(now) : std::nullopt},
+      [&](const storage::RewardRecord& r) {
+        if (customer && !affordable(r.program_id, r.cost_points)) return true;
+        if (static_cast<int64_t>(items.size()) == limit) {
+          more = true;
+          return false;
+        }
+        items.push_back(row_json(r));
+        last = r.seq;
+        return true;
+      });
   return {{"items", std::move(items)}, {"next_cursor", more ? json(encode_cursor(last)) : json(nullptr)}};
 }
 
@@ -238,25 +240,34 @@ json reward_update(Ctx& ctx, const json& in) {
   const auto ends = f.set_ends ? f.ends_at : cur.ends_at;
   check_window(i, starts, ends);
   if (f.min_tier_id) check_tier(tx, ctx.tenant(), cur.program_id, *f.min_tier_id, "min_tier_id");
-  tx.q("UPDATE rewards SET name = COALESCE(?2, name), description = COALESCE(?3, description), "
-       "image_url = CASE WHEN ?4 THEN ?5 ELSE image_url END, category = CASE WHEN ?6 THEN ?7 ELSE category END, "
-       "cost_points = COALESCE(?8, cost_points), starts_at = ?9, ends_at = ?10, "
-       "min_tier_id = CASE WHEN ?11 THEN ?12 ELSE min_tier_id END, "
-       "per_customer_limit = CASE WHEN ?13 THEN ?14 ELSE per_customer_limit END, "
-       "limit_period = CASE WHEN ?13 THEN ?15 ELSE limit_period END, "
-       "reservation_ttl_s = COALESCE(?16, reservation_ttl_s), refundable = COALESCE(?17, refundable), "
-       "metadata = COALESCE(?18, metadata), active = COALESCE(?19, active), updated_at = ?20 WHERE reward_id = ?1",
-       id, f.name, f.description, f.set_image_url, f.image_url, f.set_category, f.category, f.cost_points, starts, ends,
-       f.set_min_tier, f.min_tier_id, f.set_limit, f.limit_count, f.limit_period, f.ttl_s, f.refundable, f.metadata,
-       f.active, now)
-      .run();
+  tx.rewards().update_reward({ctx.tenant(),
+                              id,
+                              f.name,
+                              f.description,
+                              f.set_image_url,
+                              f.image_url,
+                              f.set_category,
+                              f.category,
+                              f.cost_points,
+                              starts,
+                              ends,
+                              f.set_min_tier,
+                              f.min_tier_id,
+                              f.set_limit,
+                              f.limit_count,
+                              f.limit_period,
+                              f.ttl_s,
+                              f.refundable,
+                              f.metadata,
+                              f.active,
+                              now});
   json fields = json::array();
   for (const char* k :
        {"name", "description", "image_url", "category", "cost_points", "starts_at", "ends_at", "min_tier_id",
         "per_customer_limit", "reservation_ttl_seconds", "refundable", "metadata", "active"})
     if (in.contains(k)) fields.push_back(k);
   audit_append(tx, ctx.tenant(), ctx.actor(), "reward.update", id, now, {{"fields", fields}});
-  json out = reward_json(tx, id);
+  json out = reward_json(tx, ctx.tenant(), id);
   tx.commit();
   return out;
 }
@@ -268,10 +279,10 @@ json reward_deactivate(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (load_reward(tx, ctx.tenant(), id, "id").active) {
-    tx.q("UPDATE rewards SET active = 0, updated_at = ?2 WHERE reward_id = ?1", id, now).run();
+    tx.rewards().deactivate_reward(ctx.tenant(), id, now);
     audit_append(tx, ctx.tenant(), ctx.actor(), "reward.deactivate", id, now, json::object());
   }
-  json out = reward_json(tx, id);
+  json out = reward_json(tx, ctx.tenant(), id);
   tx.commit();
   return out;
 }
@@ -302,16 +313,12 @@ json reward_stock(Ctx& ctx, const json& in) {
     if (*left > kMaxStock) i.fail("delta", fmt::format("the stock would exceed {}", kMaxStock));
   }
   // stock_supplied moves with the stock, so supplied - active redemptions = stock still holds.
-  tx.q("UPDATE rewards SET stock_supplied = CASE WHEN ?2 IS NULL THEN NULL ELSE ?2 + (SELECT COUNT(*) FROM "
-       "redemptions WHERE reward_id = ?1 AND status IN ('reserved', 'fulfilled')) END, stock = ?2, updated_at = ?3 "
-       "WHERE reward_id = ?1",
-       id, left, now)
-      .run();
+  tx.rewards().set_stock(ctx.tenant(), id, left, now);
   audit_append(tx, ctx.tenant(), ctx.actor(), "reward.stock", id, now,
                {{"from", cur.stock ? json(*cur.stock) : json(nullptr)},
                 {"to", left ? json(*left) : json(nullptr)},
                 {"reason", reason}});
-  json out = reward_json(tx, id);
+  json out = reward_json(tx, ctx.tenant(), id);
   tx.commit();
   return out;
 }
@@ -319,28 +326,18 @@ json reward_stock(Ctx& ctx, const json& in) {
 }  // namespace
 
 Reward load_reward(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field) {
-  auto q = tx.q(fmt::format("SELECT {} FROM rewards WHERE reward_id = ?1 AND tenant_id = ?2", kCols), id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no reward '{}'", id), field);
-  return reward_from(q);
+  const auto r = tx.rewards().reward(tenant, id);
+  if (!r) throw Error(Status::not_found, fmt::format("no reward '{}'", id), field);
+  return reward_from(*r);
 }
 
-json reward_json(storage::Tx& tx, const std::string& reward_id) {
-  auto q = tx.q(fmt::format("SELECT {} FROM rewards WHERE reward_id = ?1", kCols), reward_id);
-  if (!q.step()) throw Error(Status::error, fmt::format("reward {} vanished", reward_id));
-  return row_json(q);
+json reward_json(storage::Tx& tx, const std::string& tenant, const std::string& reward_id) {
+  const auto r = tx.rewards().reward(tenant, reward_id);
+  if (!r) throw Error(Status::error, fmt::format("reward {} vanished", reward_id));
+  return row_json(*r);
 }
 
-json opt_time_json(storage::Query& q, int col) {
-  return q.is_null(col) ? json(nullptr) : json(format_time(q.i64(col)));
-}
-
-json opt_text_json(storage::Query& q, int col) { return q.is_null(col) ? json(nullptr) : json(q.text(col)); }
-
-int64_t next_seq(storage::Tx& tx, const char* table) {
-  auto q = tx.q(fmt::format("SELECT COALESCE(MAX(seq), 0) + 1 FROM {}", table));
-  q.step();
-  return q.i64(0);
-}
+json opt_time_json(const std::optional<Timestamp>& t) { return t ? json(format_time(*t)) : json(nullptr); }
 
 namespace {
 

@@ -30,10 +30,8 @@ struct Reward {
 /// The tenant's reward `id`; Status::not_found naming `field` otherwise.
 Reward load_reward(storage::Tx& tx, const std::string& tenant, const std::string& id,
                    const std::string& field = "reward_id");
-/// The reward as the `reward.*` operations return it.
-json reward_json(storage::Tx& tx, const std::string& reward_id);
-/// The next value of the `seq` column of `table` (rewards or redemptions), inside a write.
-int64_t next_seq(storage::Tx& tx, const char* table);
+/// The tenant's reward as the `reward.*` operations return it.
+json reward_json(storage::Tx& tx, const std::string& tenant, const std::string& reward_id);
 
 /// The redemption operations (redemptions.cpp), joined into the module's table in rewards.cpp.
 json reward_redeem(Ctx& ctx, const json& in);
@@ -44,9 +42,13 @@ json redemption_get(Ctx& ctx, const json& in);
 json redemption_by_code(Ctx& ctx, const json& in);
 json redemption_list(Ctx& ctx, const json& in);
 
-/// A nullable column as JSON: a time (RFC 3339) or text, or null.
-json opt_time_json(storage::Query& q, int col);
-json opt_text_json(storage::Query& q, int col);
+/// An optional value as JSON: the value, or null.
+template <typename T>
+json opt_json(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+/// An optional time as JSON: RFC 3339, or null.
+json opt_time_json(const std::optional<Timestamp>& t);
 
 /// Installs the rewards module's ledger hooks (expiry of reservations in run_due, stock
 /// invariants in verify); called once by the engine.

@@ -16,6 +16,7 @@
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
+#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 
@@ -36,24 +37,11 @@ struct CacheEntry {
 std::mutex cache_mu;
 std::map<std::string, CacheEntry, std::less<>> cache;
 
-int64_t generation(storage::Tx& tx, const std::string& program_id) {
-  auto q = tx.q("SELECT generation FROM rule_generations WHERE program_id = ?1", program_id);
-  return q.step() ? q.i64(0) : 0;
-}
-
-void bump_generation(storage::Tx& tx, const std::string& program_id) {
-  tx.q("INSERT INTO rule_generations(program_id, generation) VALUES(?1, 1) "
-       "ON CONFLICT(program_id) DO UPDATE SET generation = generation + 1",
-       program_id)
-      .run();
-}
-
 std::vector<rules::RuleSource> load_sources(storage::Tx& tx, const std::string& program_id) {
   std::vector<rules::RuleSource> out;
-  auto q = tx.q("SELECT id, version, seq, body, active FROM rules WHERE program_id = ?1 ORDER BY seq", program_id);
-  while (q.step()) {
-    rules::RuleSource s{q.text(0), q.i64(1), q.i64(2), json::parse(q.text(3))};
-    s.body["active"] = q.i64(4) != 0;
+  for (const auto& r : tx.rules().program_rules(program_id)) {
+    rules::RuleSource s{r.id, r.version, r.seq, json::parse(r.body)};
+    s.body["active"] = r.active;
     out.push_back(std::move(s));
   }
   return out;
@@ -62,7 +50,7 @@ std::vector<rules::RuleSource> load_sources(storage::Tx& tx, const std::string& 
 }  // namespace
 
 std::shared_ptr<const Plan> plan_for(storage::Tx& tx, storage::Pool& pool, const Program& p, rules::Trigger trigger) {
-  const int64_t gen = generation(tx, p.id);
+  const int64_t gen = tx.rules().generation(p.id);
   const std::string zone = p.zone ? p.zone->name() : "UTC";
   std::string key = pool.path();
   key.push_back('\0');
@@ -87,22 +75,20 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // rules
 
-constexpr const char* kRuleCols = "id, program_id, version, active, body, created_at, updated_at, seq";
-
-json rule_row(storage::Query& q) {
-  json body = json::parse(q.text(4));
-  json out = {{"id", q.text(0)}, {"program_id", q.text(1)}, {"version", q.i64(2)}};
+json rule_row(const storage::RuleRecord& r) {
+  json body = json::parse(r.body);
+  json out = {{"id", r.id}, {"program_id", r.program_id}, {"version", r.version}};
   for (auto& [k, v] : body.items()) out[k] = v;
-  out["active"] = q.i64(3) != 0;
-  out["created_at"] = format_time(q.i64(5));
-  out["updated_at"] = format_time(q.i64(6));
+  out["active"] = r.active;
+  out["created_at"] = format_time(r.created_at);
+  out["updated_at"] = format_time(r.updated_at);
   return out;
 }
 
 json load_rule(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
-  auto q = tx.q(fmt::format("SELECT {} FROM rules WHERE id = ?1 AND tenant_id = ?2", kRuleCols), id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no rule '{}'", id), field);
-  return rule_row(q);
+  const auto r = tx.rules().rule(tenant, id);
+  if (!r) throw Error(Status::not_found, fmt::format("no rule '{}'", id), field);
+  return rule_row(*r);
 }
 
 json body_of(const json& in) {
@@ -143,13 +129,8 @@ json rule_create(Ctx& ctx, const json& in) {
   const Program p = program_of(tx, ctx, i);
   check_program(tx, p, id, body);
   body.erase("active");
-  tx.q("INSERT INTO rules(id, tenant_id, program_id, version, active, body, created_at, updated_at) "
-       "VALUES(?1, ?2, ?3, 1, ?4, ?5, ?6, ?6)",
-       id, ctx.tenant(), p.id, active, body.dump(), now)
-      .run();
-  tx.q("INSERT INTO rule_versions(rule_id, version, body, created_at) VALUES(?1, 1, ?2, ?3)", id, body.dump(), now)
-      .run();
-  bump_generation(tx, p.id);
+  tx.rules().insert_rule({id, ctx.tenant(), p.id, 1, active, body.dump(), now, now, 0});
+  tx.rules().bump_generation(p.id);
   json out = load_rule(tx, ctx.tenant(), id);
   audit_append(tx, ctx.tenant(), ctx.actor(), "rule.create", id, now, {{"rule", out}});
   tx.commit();
@@ -163,14 +144,14 @@ json rule_get(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   json out = load_rule(tx, ctx.tenant(), id);
   if (version && *version != out["version"]) {
-    auto q = tx.q("SELECT body, created_at FROM rule_versions WHERE rule_id = ?1 AND version = ?2", id, *version);
-    if (!q.step()) throw Error(Status::not_found, fmt::format("rule '{}' has no version {}", id, *version), "version");
-    json body = json::parse(q.text(0));
+    const auto stored = tx.rules().rule_version(id, *version);
+    if (!stored) throw Error(Status::not_found, fmt::format("rule '{}' has no version {}", id, *version), "version");
+    json body = json::parse(stored->body);
     json old = {{"id", id}, {"program_id", out["program_id"]}, {"version", *version}};
     for (auto& [k, v] : body.items()) old[k] = v;
     old["active"] = out["active"];
     old["created_at"] = out["created_at"];
-    old["updated_at"] = format_time(q.i64(1));
+    old["updated_at"] = format_time(stored->created_at);
     return old;
   }
   return out;
@@ -183,11 +164,9 @@ json rule_list(Ctx& ctx, const json& in) {
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
-  auto q = tx.q(fmt::format("SELECT {} FROM rules WHERE tenant_id = ?1 AND (?2 IS NULL OR program_id = ?2) AND "
-                            "(?3 IS NULL OR active = ?3) AND seq > ?4 ORDER BY seq LIMIT ?5",
-                            kRuleCols),
-                ctx.tenant(), program, active, after, limit + 1);
-  return storage::page(q, limit, 7, rule_row);
+  return storage::page_of(
+      tx.rules().rules({ctx.tenant(), program, active, after, limit}), limit,
+      [](const storage::RuleRecord& r) { return r.seq; }, [](const storage::RuleRecord& r) { return rule_row(r); });
 }
 
 json rule_update(Ctx& ctx, const json& in) {
@@ -221,11 +200,8 @@ json rule_update(Ctx& ctx, const json& in) {
   check["active"] = true;
   check_program(tx, p, id, check);
   const int64_t version = before["version"].get<int64_t>() + 1;
-  tx.q("UPDATE rules SET version = ?2, body = ?3, updated_at = ?4 WHERE id = ?1", id, version, body.dump(), now).run();
-  tx.q("INSERT INTO rule_versions(rule_id, version, body, created_at) VALUES(?1, ?2, ?3, ?4)", id, version, body.dump(),
-       now)
-      .run();
-  bump_generation(tx, p.id);
+  tx.rules().update_rule(ctx.tenant(), id, version, body.dump(), now);
+  tx.rules().bump_generation(p.id);
   json after = load_rule(tx, ctx.tenant(), id);
   json changes = json::object();
   for (const auto& [k, v] : after.items())
@@ -245,8 +221,8 @@ json set_active(Ctx& ctx, const json& in, bool active) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const json before = load_rule(tx, ctx.tenant(), id);
-  tx.q("UPDATE rules SET active = ?2, updated_at = ?3 WHERE id = ?1", id, active, now).run();
-  bump_generation(tx, before["program_id"]);
+  tx.rules().set_rule_active(ctx.tenant(), id, active, now);
+  tx.rules().bump_generation(before["program_id"].get<std::string>());
   audit_append(tx, ctx.tenant(), ctx.actor(), active ? "rule.activate" : "rule.deactivate", id, now, json::object());
   json out = load_rule(tx, ctx.tenant(), id);
   tx.commit();
@@ -434,11 +410,6 @@ void load_customer(Ctx& ctx, storage::Tx& tx, const std::optional<std::string>& 
   if (birthday) ev.birthday = parse_birthday(*birthday);
 }
 
-int64_t count_of(storage::Query q) {
-  q.step();
-  return q.i64(0);
-}
-
 /// History facts before `l.at`: purchases in the program, verified check-ins anywhere and, for a
 /// check-in, verified check-ins at `location` (none of them the event itself, which is not stored
 /// yet).
@@ -446,52 +417,34 @@ void load_history(storage::Tx& tx, const std::string& customer, std::string_view
   const Plan& plan = *l.plan;
   rules::Event& ev = l.ev;
   const std::string& program = l.program.id;
+  storage::RuleStore& s = tx.rules();
   if (plan.uses_history || !plan.visit_days.empty() || !plan.spend_days.empty()) {
-    {
-      auto q = tx.q(
-          "SELECT COUNT(*), MAX(occurred_at) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND "
-          "occurred_at <= ?3",
-          customer, program, l.at);
-      q.step();
-      ev.prior_purchases = q.i64(0);
-      ev.last_purchase_at = q.opt_i64(1);
-    }
+    const storage::PurchaseStats st = s.purchase_stats(customer, program, l.at);
+    ev.prior_purchases = st.count;
+    ev.last_purchase_at = st.last_at;
     for (int64_t days : plan.visit_days)
-      l.visits.push_back(
-          count_of(tx.q("SELECT COUNT(*) FROM purchases WHERE customer_id = ?1 AND program_id = ?2 AND "
-                        "occurred_at > ?3 AND occurred_at <= ?4",
-                        customer, program, l.at - days * kMillisPerDay, l.at)));
+      l.visits.push_back(s.purchases_between(customer, program, l.at - days * kMillisPerDay, l.at));
     for (int64_t days : plan.spend_days)
-      l.spend.push_back(
-          count_of(tx.q("SELECT COALESCE(SUM(amount), 0) FROM purchases WHERE customer_id = ?1 AND "
-                        "program_id = ?2 AND occurred_at > ?3 AND occurred_at <= ?4",
-                        customer, program, l.at - days * kMillisPerDay, l.at)));
+      l.spend.push_back(s.spend_between(customer, program, l.at - days * kMillisPerDay, l.at));
   }
   for (int64_t days : plan.checkin_days)
-    l.checkins.push_back(
-        count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND status = 'verified' "
-                      "AND occurred_at > ?2 AND occurred_at <= ?3",
-                      customer, l.at - days * kMillisPerDay, l.at)));
+    l.checkins.push_back(s.checkins_between(customer, l.at - days * kMillisPerDay, l.at));
   // A check-in's verified check-ins at its location, in one query: any at all (even dated after
   // this one, synced late) makes checkin.first_visit false; those up to the event time are the
   // lifetime checkin.location_visits (days 0).
   std::optional<int64_t> lifetime_visits;
+  const std::string location_id(location);
   if (plan.trigger == rules::Trigger::checkin) {
-    auto q = tx.q(
-        "SELECT COUNT(*), COALESCE(SUM(occurred_at <= ?3), 0) FROM checkins WHERE customer_id = ?1 AND "
-        "location_id = ?2 AND status = 'verified'",
-        customer, location, l.at);
-    q.step();
-    ev.first_visit = q.i64(0) == 0;
-    lifetime_visits = q.i64(1);
+    const storage::LocationVisits v = s.location_visits(customer, location_id, l.at);
+    ev.first_visit = v.all == 0;
+    lifetime_visits = v.up_to;
   }
   for (int64_t days : plan.location_days)
-    l.location_visits.push_back(
-        days == 0 && lifetime_visits
-            ? *lifetime_visits
-            : count_of(tx.q("SELECT COUNT(*) FROM checkins WHERE customer_id = ?1 AND location_id = ?2 AND "
-                            "status = 'verified' AND occurred_at > ?3 AND occurred_at <= ?4",
-                            customer, location, days == 0 ? INT64_MIN : l.at - days * kMillisPerDay, l.at)));
+    l.location_visits.push_back(days == 0 && lifetime_visits
+                                    ? *lifetime_visits
+                                    : s.location_visits_between(customer, location_id,
+                                                                days == 0 ? INT64_MIN : l.at - days * kMillisPerDay,
+                                                                l.at));
   ev.visits = l.visits;
   ev.spend = l.spend;
   ev.checkins = l.checkins;
@@ -513,21 +466,14 @@ void load_limits_and_evaluate(storage::Tx& tx, const std::optional<std::string>&
       for (uint32_t m = 0; m < r.period_count; ++m) {
         const int64_t key = rules::period_key(r.periods[m].period, local);
         l.period_keys[k][m] = key;
-        auto q = tx.q(
-            "SELECT points FROM rule_counters WHERE rule_id = ?1 AND customer_id = ?2 AND period = ?3 AND "
-            "period_key = ?4",
-            r.id, *customer, rules::period_name(r.periods[m].period), key);
-        if (q.step()) st.used[m] = q.i64(0);
+        if (const auto used = tx.rules().counter(r.id, *customer, rules::period_name(r.periods[m].period), key))
+          st.used[m] = *used;
       }
-      if (r.cooldown_ms >= 0) {
-        auto q = tx.q("SELECT last_award_at FROM rule_awards WHERE rule_id = ?1 AND customer_id = ?2", r.id, *customer);
-        if (q.step()) st.last_award_at = q.i64(0);
-      }
+      if (r.cooldown_ms >= 0)
+        if (const auto last = tx.rules().last_award(r.id, *customer)) st.last_award_at = *last;
     }
-    if (r.budget >= 0) {
-      auto q = tx.q("SELECT issued FROM rule_budgets WHERE rule_id = ?1", r.id);
-      if (q.step()) st.budget_used = q.i64(0);
-    }
+    if (r.budget >= 0)
+      if (const auto issued = tx.rules().budget_issued(r.id)) st.budget_used = *issued;
   }
   rules::evaluate(plan, l.ev, l.limits, l.eval);
 }
@@ -540,20 +486,9 @@ void record_limits(storage::Tx& tx, const std::string& customer, const Loaded& l
     const int64_t pts = l.eval.rules[k].points;
     if (!r.has_limits() || pts <= 0) continue;
     for (uint32_t m = 0; m < r.period_count; ++m)
-      tx.q("INSERT INTO rule_counters(rule_id, customer_id, period, period_key, points) VALUES(?1, ?2, ?3, ?4, ?5) "
-           "ON CONFLICT(rule_id, customer_id, period, period_key) DO UPDATE SET points = points + excluded.points",
-           r.id, customer, rules::period_name(r.periods[m].period), l.period_keys[k][m], pts)
-          .run();
-    if (r.budget >= 0)
-      tx.q("INSERT INTO rule_budgets(rule_id, issued) VALUES(?1, ?2) "
-           "ON CONFLICT(rule_id) DO UPDATE SET issued = issued + excluded.issued",
-           r.id, pts)
-          .run();
-    if (r.cooldown_ms >= 0)
-      tx.q("INSERT INTO rule_awards(rule_id, customer_id, last_award_at) VALUES(?1, ?2, ?3) "
-           "ON CONFLICT(rule_id, customer_id) DO UPDATE SET last_award_at = MAX(last_award_at, excluded.last_award_at)",
-           r.id, customer, l.at)
-          .run();
+      tx.rules().add_counter(r.id, customer, rules::period_name(r.periods[m].period), l.period_keys[k][m], pts);
+    if (r.budget >= 0) tx.rules().add_budget(r.id, pts);
+    if (r.cooldown_ms >= 0) tx.rules().record_award(r.id, customer, l.at);
   }
 }
 
@@ -606,18 +541,13 @@ json purchase_submit(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   json request = in;
-  {
-    auto q =
-        tx.q("SELECT request, result FROM purchases WHERE tenant_id = ?1 AND order_id = ?2", ctx.tenant(), *p.order_id);
-    if (q.step()) {
-      const json stored = json::parse(q.text(0));
-      const std::string diff = first_difference(stored, request);
-      if (!diff.empty())
-        throw Error(Status::conflict, fmt::format("order '{}' was submitted with another {}", *p.order_id, diff), diff);
-      json out = json::parse(q.text(1));
-      out["replayed"] = true;
-      return out;
-    }
+  if (const auto stored = tx.rules().order_reply(ctx.tenant(), *p.order_id)) {
+    const std::string diff = first_difference(json::parse(stored->request), request);
+    if (!diff.empty())
+      throw Error(Status::conflict, fmt::format("order '{}' was submitted with another {}", *p.order_id, diff), diff);
+    json out = json::parse(stored->result);
+    out["replayed"] = true;
+    return out;
   }
   auto l = std::make_unique<Loaded>();
   load_and_evaluate(ctx, tx, p, *l, now);
@@ -644,14 +574,12 @@ json purchase_submit(Ctx& ctx, const json& in) {
   record_limits(tx, *p.customer_id, *l);
   const Plan& plan = *l->plan;
   for (size_t k = 0; k < p.items.size(); ++k)
-    tx.q("INSERT INTO purchase_items(purchase_id, line, sku, quantity, unit_price) VALUES(?1, ?2, ?3, ?4, ?5)", id,
-         static_cast<int64_t>(k), p.skus[k], p.items[k].quantity, p.items[k].unit_price)
-        .run();
+    tx.rules().add_purchase_item(
+        {id, static_cast<int64_t>(k), p.skus[k], p.items[k].quantity, p.items[k].unit_price, 0});
   json used = rules_used(*l);
   for (const auto& u : used)
-    tx.q("INSERT INTO purchase_rules(purchase_id, rule_id, rule_version, points) VALUES(?1, ?2, ?3, ?4)", id,
-         u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>())
-        .run();
+    tx.rules().add_purchase_rule(
+        {id, u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>()});
   json purchase = purchase_json(json(id), p, *l);
   purchase["rules"] = used;
   json out = {{"purchase", purchase},
@@ -660,13 +588,10 @@ json purchase_submit(Ctx& ctx, const json& in) {
               {"balance", balance},
               {"explain", rules::explain(plan, l->eval)},
               {"replayed", false}};
-  tx.q("INSERT INTO purchases(id, tenant_id, program_id, customer_id, order_id, occurred_at, amount, currency, points, "
-       "entry_id, items_total, has_items, request, result, created_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-       id, ctx.tenant(), l->program.id, *p.customer_id, *p.order_id, l->at, l->ev.amount, std::string(l->ev.currency),
+  tx.rules().insert_purchase(
+      {id, ctx.tenant(), l->program.id, *p.customer_id, *p.order_id, l->at, l->ev.amount, std::string(l->ev.currency),
        l->eval.total, entry.is_null() ? std::optional<std::string>() : std::optional(entry["id"].get<std::string>()),
-       p.items_total, !p.items.empty(), request.dump(), out.dump(), now)
-      .run();
+       p.items_total, !p.items.empty(), request.dump(), out.dump(), now, 0, 0, false});
   tx.commit();
   return out;
 }
@@ -716,36 +641,30 @@ json purchase_return(Ctx& ctx, const json& in) {
   std::string customer_id, program_id;
   int64_t amount_paid = 0;
   {
-    auto q = tx.q(
-        "SELECT id, points, reversed_points, entry_id, items_total, returned_value, has_items, "
-        "fully_returned, customer_id, program_id, amount FROM purchases WHERE tenant_id = ?1 AND order_id = ?2",
-        ctx.tenant(), order);
-    if (!q.step()) throw Error(Status::not_found, fmt::format("no purchase with order_id '{}'", order), "order_id");
-    pid = q.text(0);
-    points = q.i64(1);
-    reversed = q.i64(2);
-    entry_id = q.opt_text(3).value_or("");
-    items_total = q.i64(4);
-    returned_value = q.i64(5);
-    has_items = q.i64(6) != 0;
-    whole = q.i64(7) != 0;
-    customer_id = q.text(8);
-    program_id = q.text(9);
-    amount_paid = q.i64(10);
+    const auto pu = tx.rules().purchase_by_order(ctx.tenant(), order);
+    if (!pu) throw Error(Status::not_found, fmt::format("no purchase with order_id '{}'", order), "order_id");
+    pid = pu->id;
+    points = pu->points;
+    reversed = pu->reversed_points;
+    entry_id = pu->entry_id.value_or("");
+    items_total = pu->items_total;
+    returned_value = pu->returned_value;
+    has_items = pu->has_items;
+    whole = pu->fully_returned;
+    customer_id = pu->customer_id;
+    program_id = pu->program_id;
+    amount_paid = pu->amount;
   }
   json request = in;
-  if (return_id) {
-    auto q =
-        tx.q("SELECT request, result FROM purchase_returns WHERE purchase_id = ?1 AND return_id = ?2", pid, *return_id);
-    if (q.step()) {
-      const std::string diff = first_difference(json::parse(q.text(0)), request);
+  if (return_id)
+    if (const auto stored = tx.rules().return_reply(pid, *return_id)) {
+      const std::string diff = first_difference(json::parse(stored->request), request);
       if (!diff.empty())
         throw Error(Status::conflict, fmt::format("return '{}' was made with another {}", *return_id, diff), diff);
-      json out = json::parse(q.text(1));
+      json out = json::parse(stored->result);
       out["replayed"] = true;
       return out;
     }
-  }
   if (whole) throw Error(Status::conflict, "the order has already been returned in full", "order_id");
   json lines = json::array();
   int64_t value = 0;
@@ -754,39 +673,29 @@ json purchase_return(Ctx& ctx, const json& in) {
     for (size_t k = 0; k < wanted.size(); ++k) {
       int64_t need = wanted[k].quantity;
       std::vector<std::tuple<int64_t, int64_t, int64_t>> take;  // line, qty, price
-      {
-        auto q = tx.q(
-            "SELECT line, quantity - returned, unit_price FROM purchase_items WHERE purchase_id = ?1 AND "
-            "sku = ?2 AND quantity > returned ORDER BY line",
-            pid, wanted[k].sku);
-        while (need > 0 && q.step()) {
-          const int64_t t = std::min(need, q.i64(1));
-          take.emplace_back(q.i64(0), t, q.i64(2));
-          need -= t;
-        }
+      for (const auto& item : tx.rules().returnable_items(pid, wanted[k].sku)) {
+        if (need <= 0) break;
+        const int64_t t = std::min(need, item.quantity - item.returned);
+        take.emplace_back(item.line, t, item.unit_price);
+        need -= t;
       }
       if (need > 0)
         throw Error(Status::conflict,
                     fmt::format("only {} of '{}' remain returnable", wanted[k].quantity - need, wanted[k].sku),
                     fmt::format("items[{}].quantity", k));
       for (auto [line, qty, price] : take) {
-        tx.q("UPDATE purchase_items SET returned = returned + ?3 WHERE purchase_id = ?1 AND line = ?2", pid, line, qty)
-            .run();
+        tx.rules().return_items(pid, line, qty);
         value += qty * price;
         lines.push_back({{"sku", wanted[k].sku}, {"quantity", qty}, {"unit_price", price}});
       }
     }
   } else {
-    tx.q("UPDATE purchase_items SET returned = quantity WHERE purchase_id = ?1", pid).run();
+    tx.rules().return_all_items(pid);
     value = items_total - returned_value;
   }
   const int64_t new_returned = returned_value + value;
   bool all_back = wanted.empty() || new_returned >= items_total;
-  if (!all_back) {
-    auto q = tx.q("SELECT COUNT(*) FROM purchase_items WHERE purchase_id = ?1 AND returned < quantity", pid);
-    q.step();
-    all_back = q.i64(0) == 0;
-  }
+  if (!all_back) all_back = tx.rules().lines_outstanding(pid) == 0;
   // Cumulative proportion: the points due back after this return, so rounding never drifts and a
   // full return reverses everything.
   const int64_t target =
@@ -814,18 +723,12 @@ json purchase_return(Ctx& ctx, const json& in) {
       (all_back ? amount_paid : spend_share(new_returned)) - (has_items ? spend_share(returned_value) : 0);
   if (const auto acc = account_of(ctx, tx, customer_id, program_id))
     record_tier_activity(ctx, tx, *acc, "spend", -spend_back, occurred.value_or(now), now);
-  tx.q("UPDATE purchases SET reversed_points = reversed_points + ?2, returned_value = ?3, fully_returned = ?4 "
-       "WHERE id = ?1",
-       pid, amount, new_returned, all_back)
-      .run();
+  tx.rules().record_return(ctx.tenant(), pid, amount, new_returned, all_back);
   json out = {{"purchase_id", pid},         {"order_id", order},         {"returned_items", lines},
               {"returned_value", value},    {"points_reversed", amount}, {"points_reversed_total", reversed + amount},
               {"fully_returned", all_back}, {"entry", reversal},         {"balance", balance},
               {"replayed", false}};
-  if (return_id)
-    tx.q("INSERT INTO purchase_returns(purchase_id, return_id, request, result, created_at) VALUES(?1, ?2, ?3, ?4, ?5)",
-         pid, *return_id, request.dump(), out.dump(), now)
-        .run();
+  if (return_id) tx.rules().insert_return(pid, *return_id, {request.dump(), out.dump()}, now);
   tx.commit();
   return out;
 }

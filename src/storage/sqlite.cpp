@@ -2,6 +2,7 @@
 
 #include "storage/foundation_store.hpp"
 #include "storage/ledger_store.hpp"
+#include "storage/module_store.hpp"
 
 #include <fmt/format.h>
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -26,6 +27,10 @@ class ProgramStore;
 class CustomerStore;
 class AuditStore;
 class EventStore;
+class LocationStore;
+class TierStore;
+class RewardStore;
+class RuleStore;
 
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
@@ -106,6 +111,14 @@ class Query {
   sqlite3_stmt* st_;
 };
 
+/// Steps `q` to its end and returns every row mapped by `row` (a function of the Query).
+template <typename RowFn>
+auto collect(Query& q, RowFn&& row) {
+  std::vector<std::decay_t<decltype(row(q))>> out;
+  while (q.step()) out.push_back(row(q));
+  return out;
+}
+
 class Pool;
 
 /// A connection checked out of the pool; returned on destruction.
@@ -178,6 +191,11 @@ class Tx {
   CustomerStore& customers();
   AuditStore& audit();
   EventStore& events();
+  /// The modules' storage (storage/module_store.hpp), bound to this unit of work.
+  LocationStore& locations();
+  TierStore& tiers();
+  RewardStore& rewards();
+  RuleStore& rules();
 
  private:
   int control(std::string_view sql);
@@ -190,6 +208,10 @@ class Tx {
   std::unique_ptr<CustomerStore> customers_;
   std::unique_ptr<AuditStore> audit_;
   std::unique_ptr<EventStore> events_;
+  std::unique_ptr<LocationStore> locations_;
+  std::unique_ptr<TierStore> tiers_;
+  std::unique_ptr<RewardStore> rewards_;
+  std::unique_ptr<RuleStore> rules_;
 };
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).

@@ -16,6 +16,7 @@
 #include "ledger/hooks.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
+#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {
@@ -45,12 +46,9 @@ json policy_json(const Policy& p) {
 }
 
 std::optional<Policy> load_policy(storage::Tx& tx, const std::string& tenant, const std::string& program) {
-  auto q = tx.q(
-      "SELECT metric, window_kind, window_months, downgrade, grace_days, notice_days FROM tier_policies WHERE "
-      "program_id = ?1 AND tenant_id = ?2",
-      program, tenant);
-  if (!q.step()) return std::nullopt;
-  return Policy{program, q.text(0), q.text(1), q.i64(2), q.text(3), q.i64(4), q.i64(5)};
+  const auto p = tx.tiers().policy(tenant, program);
+  if (!p) return std::nullopt;
+  return Policy{program, p->metric, p->window_kind, p->window_months, p->downgrade, p->grace_days, p->notice_days};
 }
 
 struct Tier {
@@ -63,10 +61,8 @@ struct Tier {
   bool invitation_only = false;
 };
 
-constexpr const char* kTierCols = "id, name, rank, threshold, benefits, icon_url, invitation_only, program_id";
-
-Tier tier_row(storage::Query& q) {
-  return {q.text(0), q.text(1), q.i64(2), q.i64(3), json::parse(q.text(4)), q.opt_text(5), q.i64(6) != 0};
+Tier tier_of(const storage::TierRecord& t) {
+  return {t.id, t.name, t.rank, t.threshold, json::parse(t.benefits), t.icon_url, t.invitation_only};
 }
 
 json tier_json(const Tier& t, const std::string& program) {
@@ -80,11 +76,10 @@ json tier_json(const Tier& t, const std::string& program) {
           {"invitation_only", t.invitation_only}};
 }
 
-/// The program's tiers, lowest rank first.
-std::vector<Tier> load_tiers(storage::Tx& tx, const std::string& program) {
+/// The tenant's program's tiers, lowest rank first.
+std::vector<Tier> load_tiers(storage::Tx& tx, const std::string& tenant, const std::string& program) {
   std::vector<Tier> out;
-  auto q = tx.q(fmt::format("SELECT {} FROM tiers WHERE program_id = ?1 ORDER BY rank", kTierCols), program);
-  while (q.step()) out.push_back(tier_row(q));
+  for (const auto& t : tx.tiers().tiers(tenant, program)) out.push_back(tier_of(t));
   return out;
 }
 
@@ -136,19 +131,8 @@ Window window_at(const Policy& p, const TimeZone& z, Timestamp opened_at, Timest
   return {};
 }
 
-const char* metric_column(const std::string& metric) {
-  if (metric == "spend") return "spend";
-  if (metric == "visits") return "visits";
-  return "points";
-}
-
 int64_t metric_value(storage::Tx& tx, int64_t account, const Policy& p, const Window& w) {
-  auto q = tx.q(fmt::format("SELECT COALESCE(SUM({}), 0) FROM tier_activity WHERE account_id = ?1 AND day >= ?2 "
-                            "AND day < ?3",
-                            metric_column(p.metric)),
-                account, w.start.value_or(INT64_MIN), w.end.value_or(INT64_MAX));
-  q.step();
-  return q.i64(0);
+  return tx.tiers().activity(account, p.metric, w.start, w.end);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,8 +147,7 @@ struct State {
 
 State load_state(storage::Tx& tx, int64_t account) {
   State s;
-  auto q = tx.q("SELECT tier_id, since, manual, manual_until FROM account_tiers WHERE account_id = ?1", account);
-  if (q.step()) s = {q.opt_text(0), q.i64(1), q.i64(2) != 0, q.opt_i64(3)};
+  if (const auto a = tx.tiers().account_tier(account)) s = {a->tier_id, a->since, a->manual, a->manual_until};
   return s;
 }
 
@@ -195,20 +178,12 @@ std::optional<Timestamp> review_at(const Policy& p, const TimeZone& z, Timestamp
 /// Records a tier change (or a change of the manual flag) with the account's next review time.
 void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now, std::optional<Timestamp> review) {
   const std::optional<std::string> to = c.to ? std::optional<std::string>(c.to->id) : std::nullopt;
-  tx.q("INSERT INTO account_tiers(account_id, tenant_id, program_id, customer_id, opened_at, tier_id, since, manual, "
-       "manual_until, window_end, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?7) "
-       "ON CONFLICT(account_id) DO UPDATE SET tier_id = excluded.tier_id, since = excluded.since, manual = "
-       "excluded.manual, manual_until = excluded.manual_until, window_end = excluded.window_end, grace_until = NULL, "
-       "noticed_at = NULL, updated_at = excluded.updated_at",
-       c.account.id, ctx.tenant(), c.account.program_id, c.account.customer_id, c.account.opened_at, to, now, c.manual,
-       c.manual_until, review)
-      .run();
+  tx.tiers().set_account_tier({c.account.id, ctx.tenant(), c.account.program_id, c.account.customer_id,
+                               c.account.opened_at, to, now, c.manual, c.manual_until, review, std::nullopt,
+                               std::nullopt});
   if ((c.from ? c.from->id : "") == (c.to ? c.to->id : "")) return;  // only the manual flag changed
   const std::optional<std::string> from = c.from ? std::optional<std::string>(c.from->id) : std::nullopt;
-  tx.q("INSERT INTO tier_history(tenant_id, account_id, from_tier, to_tier, reason, metric, at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-       ctx.tenant(), c.account.id, from, to, c.reason, c.metric, now)
-      .run();
+  tx.tiers().add_change({ctx.tenant(), c.account.id, from, to, c.reason, c.metric, now, 0});
   auto brief = [](const Tier* t) { return t ? json{{"id", t->id}, {"name", t->name}, {"rank", t->rank}} : json(); };
   emit_event(tx, ctx.tenant(), "tier.changed", c.account.customer_id, now,
              {{"program_id", c.account.program_id},
@@ -233,7 +208,7 @@ void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now) {
 /// assignment in force or away from an invitation-only tier.
 void evaluate(Ctx& ctx, storage::Tx& tx, const Policy& p, const AccountRef& account, const TimeZone& zone,
               bool allow_downgrade, Timestamp now) {
-  const std::vector<Tier> tiers = load_tiers(tx, account.program_id);
+  const std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), account.program_id);
   if (tiers.empty()) return;
   const int64_t value = metric_value(tx, account.id, p, window_at(p, zone, account.opened_at, now));
   const Tier* q = qualified(tiers, value);
@@ -246,7 +221,7 @@ void evaluate(Ctx& ctx, storage::Tx& tx, const Policy& p, const AccountRef& acco
           review_at(p, zone, account.opened_at, now));
   } else if (q && cur && q->rank == cur->rank) {
     // Qualified again for the current tier: a grace period running out is no longer needed.
-    tx.q("UPDATE account_tiers SET grace_until = NULL WHERE account_id = ?1", account.id).run();
+    tx.tiers().set_grace(account.id, std::nullopt);
   } else if (allow_downgrade && cur && !cur->invitation_only && !manual_in_force(s, now) &&
              (!q || q->rank < cur->rank)) {
     apply(ctx, tx, {account, cur, q, "reevaluated", value, false, std::nullopt}, now,
@@ -260,12 +235,7 @@ void record(Ctx& ctx, storage::Tx& tx, const AccountRef& account, const std::str
   const auto p = load_policy(tx, ctx.tenant(), account.program_id);
   if (!p || p->metric != metric) return;
   const Program program = load_program(tx, ctx.tenant(), account.program_id);
-  const char* col = metric_column(metric);
-  tx.q(fmt::format("INSERT INTO tier_activity(account_id, day, {0}) VALUES(?1, ?2, ?3) ON CONFLICT(account_id, day) "
-                   "DO UPDATE SET {0} = {0} + excluded.{0}",
-                   col),
-       account.id, local_day(*program.zone, occurred_at), amount)
-      .run();
+  tx.tiers().add_activity(account.id, local_day(*program.zone, occurred_at), metric, amount);
   evaluate(ctx, tx, *p, account, *program.zone, amount < 0 && p->downgrade == "reevaluate", now);
 }
 
@@ -319,7 +289,7 @@ void decorate_balance(Ctx& ctx, storage::Tx& tx, const AccountRef* ref, const st
   const Program program = load_program(tx, ctx.tenant(), program_id);
   std::optional<AccountRef> account;
   if (ref) account = *ref;
-  json st = status_json(tx, *p, load_tiers(tx, program_id), program, account, now);
+  json st = status_json(tx, *p, load_tiers(tx, ctx.tenant(), program_id), program, account, now);
   balance["tier"] = std::move(st["tier"]);
   balance["tier_progress"] = std::move(st["tier_progress"]);
 }
@@ -355,13 +325,8 @@ json policy_set(Ctx& ctx, const json& in) {
   ensure_session_valid(ctx, tx);
   std::optional<Program> slot;
   p.program_id = program_of(ctx, tx, i, slot).id;
-  tx.q("INSERT INTO tier_policies(program_id, tenant_id, metric, window_kind, window_months, downgrade, grace_days, "
-       "notice_days, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(program_id) DO UPDATE SET "
-       "metric = excluded.metric, window_kind = excluded.window_kind, window_months = excluded.window_months, "
-       "downgrade = excluded.downgrade, grace_days = excluded.grace_days, notice_days = excluded.notice_days, "
-       "updated_at = excluded.updated_at",
-       p.program_id, ctx.tenant(), p.metric, p.window, p.months, p.downgrade, p.grace_days, p.notice_days, now)
-      .run();
+  tx.tiers().put_policy(
+      {p.program_id, ctx.tenant(), p.metric, p.window, p.months, p.downgrade, p.grace_days, p.notice_days, now});
   json out = policy_json(p);
   audit_append(tx, ctx.tenant(), ctx.actor(), "tier.policy.set", p.program_id, now, {{"policy", out}});
   tx.commit();
@@ -410,10 +375,10 @@ void check_ladder(const std::vector<Tier>& tiers, const std::string& field) {
 }
 
 Tier load_tier(storage::Tx& tx, const std::string& tenant, const std::string& id, std::string& program) {
-  auto q = tx.q(fmt::format("SELECT {} FROM tiers WHERE id = ?1 AND tenant_id = ?2", kTierCols), id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no tier '{}'", id), "id");
-  program = q.text(7);
-  return tier_row(q);
+  const auto t = tx.tiers().tier(tenant, id);
+  if (!t) throw Error(Status::not_found, fmt::format("no tier '{}'", id), "id");
+  program = t->program_id;
+  return tier_of(*t);
 }
 
 json tier_create(Ctx& ctx, const json& in) {
@@ -431,7 +396,7 @@ json tier_create(Ctx& ctx, const json& in) {
   ensure_session_valid(ctx, tx);
   std::optional<Program> slot;
   const std::string program = program_of(ctx, tx, i, slot).id;
-  std::vector<Tier> tiers = load_tiers(tx, program);
+  std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), program);
   for (const auto& o : tiers) {
     if (o.rank == t.rank) throw Error(Status::conflict, fmt::format("tier '{}' has rank {}", o.name, t.rank), "rank");
     if (o.name == t.name) throw Error(Status::conflict, fmt::format("a tier named '{}' exists", t.name), "name");
@@ -439,10 +404,8 @@ json tier_create(Ctx& ctx, const json& in) {
   tiers.push_back(t);
   std::sort(tiers.begin(), tiers.end(), [](const Tier& a, const Tier& b) { return a.rank < b.rank; });
   check_ladder(tiers, "threshold");
-  tx.q("INSERT INTO tiers(id, tenant_id, program_id, name, rank, threshold, benefits, icon_url, invitation_only, "
-       "created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-       t.id, ctx.tenant(), program, t.name, t.rank, t.threshold, t.benefits.dump(), t.icon_url, t.invitation_only, now)
-      .run();
+  tx.tiers().insert_tier({t.id, ctx.tenant(), program, t.name, t.rank, t.threshold, t.benefits.dump(), t.icon_url,
+                          t.invitation_only, now, now});
   json out = tier_json(t, program);
   audit_append(tx, ctx.tenant(), ctx.actor(), "tier.create", t.id, now, {{"tier", out}});
   tx.commit();
@@ -463,7 +426,7 @@ json tier_list(Ctx& ctx, const json& in) {
   std::optional<Program> slot;
   const std::string program = program_of(ctx, tx, i, slot).id;
   json items = json::array();
-  for (const auto& t : load_tiers(tx, program)) items.push_back(tier_json(t, program));
+  for (const auto& t : load_tiers(tx, ctx.tenant(), program)) items.push_back(tier_json(t, program));
   return {{"items", std::move(items)}};
 }
 
@@ -480,7 +443,7 @@ json tier_update(Ctx& ctx, const json& in) {
   if (i.has("benefits")) t.benefits = read_benefits(i);
   if (i.has("icon_url")) t.icon_url = i.opt_str("icon_url", 2000);
   if (i.has("invitation_only")) t.invitation_only = i.boolean("invitation_only", false);
-  std::vector<Tier> tiers = load_tiers(tx, program);
+  std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), program);
   for (auto& o : tiers) {
     if (o.id == id) {
       o = t;
@@ -489,10 +452,8 @@ json tier_update(Ctx& ctx, const json& in) {
     }
   }
   check_ladder(tiers, i.has("threshold") ? "threshold" : "invitation_only");
-  tx.q("UPDATE tiers SET name = ?2, threshold = ?3, benefits = ?4, icon_url = ?5, invitation_only = ?6, "
-       "updated_at = ?7 WHERE id = ?1",
-       id, t.name, t.threshold, t.benefits.dump(), t.icon_url, t.invitation_only, now)
-      .run();
+  tx.tiers().update_tier(
+      {ctx.tenant(), id, t.name, t.threshold, t.benefits.dump(), t.icon_url, t.invitation_only, now});
   json out = tier_json(t, program);
   audit_append(tx, ctx.tenant(), ctx.actor(), "tier.update", id, now, {{"tier", out}});
   tx.commit();
@@ -509,7 +470,7 @@ json tier_assign(Ctx& ctx, const json& in) {
   ensure_session_valid(ctx, tx);
   if (!in.contains("tier_id")) i.fail("tier_id", "is required (null ends a manual assignment)");
   const AccountRef account = open_account_ref(ctx, tx, i, now);
-  const std::vector<Tier> tiers = load_tiers(tx, account.program_id);
+  const std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), account.program_id);
   const auto p = load_policy(tx, ctx.tenant(), account.program_id);
   int64_t value = 0;
   if (p) {
@@ -551,7 +512,7 @@ json tier_status(Ctx& ctx, const json& in) {
   const Program& program = program_of(ctx, tx, i, slot);
   const auto p = load_policy(tx, ctx.tenant(), program.id);
   if (!p) throw Error(Status::not_found, "the program has no tier policy", "program_id");
-  return status_json(tx, *p, load_tiers(tx, program.id), program, account, now);
+  return status_json(tx, *p, load_tiers(tx, ctx.tenant(), program.id), program, account, now);
 }
 
 json tier_history(Ctx& ctx, const json& in) {
@@ -561,17 +522,15 @@ json tier_history(Ctx& ctx, const json& in) {
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
   const auto account = find_account_ref(ctx, tx, i);
   if (!account) return {{"items", json::array()}, {"next_cursor", nullptr}};
-  auto q = tx.q(
-      "SELECT seq, from_tier, to_tier, reason, metric, at FROM tier_history WHERE account_id = ?1 AND seq > ?2 "
-      "ORDER BY seq LIMIT ?3",
-      account->id, after, limit + 1);
-  return storage::page(q, limit, 0, [](storage::Query& r) {
-    return json{{"from_tier_id", r.is_null(1) ? json(nullptr) : json(r.text(1))},
-                {"to_tier_id", r.is_null(2) ? json(nullptr) : json(r.text(2))},
-                {"reason", r.text(3)},
-                {"metric", r.i64(4)},
-                {"at", format_time(r.i64(5))}};
-  });
+  return storage::page_of(
+      tx.tiers().changes(account->id, after, limit), limit, [](const storage::TierChangeRecord& c) { return c.seq; },
+      [](const storage::TierChangeRecord& c) {
+        return json{{"from_tier_id", c.from_tier ? json(*c.from_tier) : json(nullptr)},
+                    {"to_tier_id", c.to_tier ? json(*c.to_tier) : json(nullptr)},
+                    {"reason", c.reason},
+                    {"metric", c.metric},
+                    {"at", format_time(c.at)}};
+      });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -622,7 +581,7 @@ void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& 
       ++n.downgraded;
       return;
     }
-    tx.q("UPDATE account_tiers SET grace_until = NULL WHERE account_id = ?1", a.id).run();
+    tx.tiers().set_grace(a.id, std::nullopt);
   }
   // Windows that ended: each is judged on its own metric (a host that ran run_due late catches up).
   for (int guard = 0; r.window_end && *r.window_end <= cutoff && guard < 1000; ++guard) {
@@ -630,12 +589,10 @@ void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& 
     const int64_t v = metric_value(tx, a.id, p, window_at(p, zone, a.opened_at, ended - 1));
     const Tier* q = qualified(tiers, v);
     r.window_end = review_at(p, zone, a.opened_at, ended);
-    tx.q("UPDATE account_tiers SET window_end = ?2, noticed_at = NULL WHERE account_id = ?1", a.id, r.window_end).run();
+    tx.tiers().set_window_end(a.id, r.window_end);
     if (locked || (q && q->rank >= cur->rank)) continue;
     if (p.grace_days > 0) {
-      tx.q("UPDATE account_tiers SET grace_until = ?2 WHERE account_id = ?1", a.id,
-           ended + p.grace_days * kMillisPerDay)
-          .run();
+      tx.tiers().set_grace(a.id, ended + p.grace_days * kMillisPerDay);
       ++n.grace_started;
       return;
     }
@@ -657,7 +614,7 @@ void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& 
                   {"metric", v},
                   {"threshold", cur->threshold},
                   {"missing", cur->threshold - v}});
-      tx.q("UPDATE account_tiers SET noticed_at = ?2 WHERE account_id = ?1", a.id, now).run();
+      tx.tiers().set_noticed(a.id, now);
       ++n.notices;
     }
   }
@@ -665,31 +622,20 @@ void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& 
 
 void run_due(Ctx& ctx, storage::Tx& tx, Timestamp cutoff, Timestamp now, json& out) {
   std::vector<Policy> policies;
-  {
-    auto q = tx.q("SELECT program_id FROM tier_policies WHERE tenant_id = ?1 ORDER BY program_id", ctx.tenant());
-    std::vector<std::string> ids;
-    while (q.step()) ids.push_back(q.text(0));
-    for (const auto& id : ids) policies.push_back(*load_policy(tx, ctx.tenant(), id));
-  }
+  for (const auto& id : tx.tiers().policy_programs(ctx.tenant(), std::nullopt))
+    policies.push_back(*load_policy(tx, ctx.tenant(), id));
   DueCounts n;
   for (const Policy& p : policies) {
     const Program program = load_program(tx, ctx.tenant(), p.program_id);
-    const std::vector<Tier> tiers = load_tiers(tx, p.program_id);
-    std::vector<DueRow> rows;
-    {
-      auto q = tx.q(
-          "SELECT account_id, customer_id, opened_at, tier_id, since, manual, manual_until, window_end, grace_until, "
-          "noticed_at FROM account_tiers WHERE program_id = ?1 AND (window_end <= ?2 OR manual_until <= ?3 OR "
-          "grace_until <= ?3) ORDER BY account_id",
-          p.program_id, cutoff + p.notice_days * kMillisPerDay, cutoff);
-      while (q.step())
-        rows.push_back({{q.i64(0), q.text(1), p.program_id, q.i64(2)},
-                        {q.opt_text(3), q.i64(4), q.i64(5) != 0, q.opt_i64(6)},
-                        q.opt_i64(7),
-                        q.opt_i64(8),
-                        q.opt_i64(9)});
-    }
-    for (auto& r : rows) review_account(ctx, tx, p, *program.zone, tiers, std::move(r), cutoff, now, n);
+    const std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), p.program_id);
+    for (const auto& a : tx.tiers().due(p.program_id, cutoff + p.notice_days * kMillisPerDay, cutoff))
+      review_account(ctx, tx, p, *program.zone, tiers,
+                     {{a.account_id, a.customer_id, p.program_id, a.opened_at},
+                      {a.tier_id, a.since, a.manual, a.manual_until},
+                      a.window_end,
+                      a.grace_until,
+                      a.noticed_at},
+                     cutoff, now, n);
   }
   out["tiers_downgraded"] = n.downgraded;
   out["tier_grace_started"] = n.grace_started;
@@ -718,13 +664,7 @@ void record_tier_activity(Ctx& ctx, storage::Tx& tx, const AccountRef& account, 
 
 void record_tier_visit(Ctx& ctx, storage::Tx& tx, const std::string& customer_id, Timestamp occurred_at,
                        Timestamp now) {
-  std::vector<std::string> programs;
-  {
-    auto q = tx.q("SELECT program_id FROM tier_policies WHERE tenant_id = ?1 AND metric = 'visits' ORDER BY program_id",
-                  ctx.tenant());
-    while (q.step()) programs.push_back(q.text(0));
-  }
-  for (const auto& program : programs) {
+  for (const auto& program : tx.tiers().policy_programs(ctx.tenant(), "visits")) {
     const json in = {{"customer_id", customer_id}, {"program_id", program}};
     const AccountRef acc = open_account_ref(ctx, tx, Input(in, {"customer_id", "program_id"}), now);
     record(ctx, tx, acc, "visits", 1, occurred_at, now);
@@ -732,11 +672,9 @@ void record_tier_visit(Ctx& ctx, storage::Tx& tx, const std::string& customer_id
 }
 
 std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account) {
-  const State s = load_state(tx, account.id);
-  if (!s.tier_id) return std::nullopt;
-  auto q = tx.q(fmt::format("SELECT {} FROM tiers WHERE id = ?1", kTierCols), *s.tier_id);
-  if (!q.step()) return std::nullopt;
-  const Tier t = tier_row(q);
+  const auto held = tx.tiers().held_tier(account.id);
+  if (!held) return std::nullopt;
+  const Tier t = tier_of(*held);
   TierFacts f{t.id, t.name, t.rank, 1000};
   if (t.benefits.contains("earn_multiplier"))
     f.earn_multiplier_milli = std::llround(t.benefits["earn_multiplier"].get<double>() * 1000);
@@ -745,10 +683,9 @@ std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account
 
 std::optional<TierFacts> find_tier(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
                                    const std::string& tier_id) {
-  auto q = tx.q("SELECT name, rank FROM tiers WHERE id = ?1 AND tenant_id = ?2 AND program_id = ?3", tier_id, tenant,
-                program_id);
-  if (!q.step()) return std::nullopt;
-  return TierFacts{tier_id, q.text(0), q.i64(1), 1000};
+  const auto t = tx.tiers().tier(tenant, tier_id);
+  if (!t || t->program_id != program_id) return std::nullopt;
+  return TierFacts{tier_id, t->name, t->rank, 1000};
 }
 
 void install_tier_hooks() { set_ledger_hooks({on_points, decorate_balance, run_due}); }

@@ -308,3 +308,45 @@ TEST_CASE("location rules: first visit and lifetime visits at the location toget
   w.require_verified();
   (void)a;
 }
+
+TEST_CASE("location rules: a listed page carries every row's rules (several per row, by rule id) like checkin.get") {
+  World w;
+  const std::string c1 = w.enroll("c1"), c2 = w.enroll("c2");
+  const geo::LatLon a_at{kLat, kLon};
+  make_location(w, "A", a_at, {{"points", 1}});
+  const json always = w.call("rule.create", checkin_rule("always", nullptr, 3));
+  const json first = w.call("rule.create", checkin_rule("first visit", leaf("checkin.first_visit", "eq", true), 7));
+  std::vector<json> submitted;
+  for (int n = 0; n < 5; ++n) {
+    w.clock->advance(kHourMs);
+    submitted.push_back(check_in(w, n % 2 == 0 ? c1 : c2, a_at)["checkin"]);
+  }
+  submitted.push_back(check_in(w, c1, a_at, {{"mock", true}})["checkin"]);  // rejected: no rules
+  CHECK(submitted[0]["rules"].size() == 2);                                 // the first visit of c1
+  CHECK(submitted[1]["rules"].size() == 2);                                 // the first visit of c2
+  CHECK(submitted[2]["rules"].size() == 1);
+  CHECK(submitted[5]["rules"] == json::array());
+  const std::string lo = std::min(always["id"].get<std::string>(), first["id"].get<std::string>());
+  CHECK(submitted[0]["rules"][0]["rule_id"] == lo);  // by rule id
+  std::vector<json> listed;
+  json cursor = nullptr;
+  do {
+    json in = {{"limit", 4}};
+    if (!cursor.is_null()) in["cursor"] = cursor;
+    const json page = w.call("checkin.list", in);
+    for (const auto& item : page["items"]) listed.push_back(item);
+    cursor = page["next_cursor"];
+  } while (!cursor.is_null());
+  REQUIRE(listed.size() == submitted.size());
+  for (size_t n = 0; n < listed.size(); ++n) {
+    CAPTURE(n);
+    CHECK(listed[n] == submitted[n]);
+    CHECK(listed[n] == w.call("checkin.get", {{"id", submitted[n]["id"]}}));
+  }
+  // A customer's page holds only that customer's rows, with their own rules.
+  const json mine = w.call("checkin.list", {{"customer_id", c2}});
+  REQUIRE(mine["items"].size() == 2);
+  CHECK(mine["items"][0] == submitted[1]);
+  CHECK(mine["items"][1] == submitted[3]);
+  w.require_verified();
+}
