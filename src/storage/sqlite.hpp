@@ -26,6 +26,7 @@ class ProgramStore;
 class CustomerStore;
 class AuditStore;
 class EventStore;
+class AiStore;
 
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
@@ -178,6 +179,8 @@ class Tx {
   CustomerStore& customers();
   AuditStore& audit();
   EventStore& events();
+  /// The AI module's storage (storage/ai_store.hpp), bound to this unit of work.
+  AiStore& ai();
 
  private:
   int control(std::string_view sql);
@@ -190,6 +193,7 @@ class Tx {
   std::unique_ptr<CustomerStore> customers_;
   std::unique_ptr<AuditStore> audit_;
   std::unique_ptr<EventStore> events_;
+  std::unique_ptr<AiStore> ai_;
 };
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).
