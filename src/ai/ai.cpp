@@ -200,12 +200,8 @@ std::optional<json> fresh_result(storage::Tx& tx, const std::string& tenant, con
   return envelope(op, subject, r->provider, r->model, r->created_at, r->expires_at, true, json::parse(r->output));
 }
 
-/// Runs the provider outside any transaction and validates its output.
-json run_provider(Provider& p, Operation op, const json& input) {
-  json out = p.run(op, input);
-  validate_output(op, out);
-  return out;
-}
+/// Runs the provider outside any transaction; its output is validated once (run_validated).
+json run_provider(Provider& p, Operation op, const json& input) { return run_validated(p, op, input); }
 
 /// Stores results (subject -> output) in one short write transaction; returns their envelopes.
 std::vector<json> store_results(Ctx& ctx, const Settings& s, const Provider& p, Operation op,
