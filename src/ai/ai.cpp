@@ -26,6 +26,8 @@
 #include "geo/geo.hpp"
 #include "loyalty/core/timezone.hpp"
 #include "programs/programs.hpp"
+#include "storage/ai_store.hpp"
+#include "storage/foundation_store.hpp"
 
 namespace loyalty::detail {
 
@@ -57,17 +59,17 @@ struct Settings {
 
 Settings load_settings(storage::Tx& tx, const std::string& tenant) {
   Settings s;
-  auto q = tx.q("SELECT provider, ttl, config, salt, updated_at FROM ai_settings WHERE tenant_id = ?1", tenant);
-  if (!q.step()) return s;
-  s.provider = q.text(0);
-  const json ttl = json::parse(q.text(1));
+  const auto row = tx.ai().settings(tenant);
+  if (!row) return s;
+  s.provider = row->provider;
+  const json ttl = json::parse(row->ttl);
   for (int n = 0; n < kOperationCount; ++n) {
     const std::string name(operation_name(static_cast<Operation>(n)));
     if (ttl.contains(name)) s.ttl[n] = ttl[name].get<int64_t>();
   }
-  s.config = json::parse(q.text(2));
-  s.salt = q.text(3);
-  s.updated_at = q.i64(4);
+  s.config = json::parse(row->config);
+  s.salt = row->salt;
+  s.updated_at = row->updated_at;
   return s;
 }
 
@@ -97,10 +99,7 @@ json settings_json(const Settings& s) {
 }
 
 void write_settings(storage::Tx& tx, const std::string& tenant, const Settings& s, Timestamp now) {
-  tx.q("INSERT INTO ai_settings(tenant_id, provider, ttl, config, salt, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
-       "ON CONFLICT(tenant_id) DO UPDATE SET provider = ?2, ttl = ?3, config = ?4, updated_at = ?6",
-       tenant, s.provider, ttl_json(s).dump(), s.config.dump(), s.salt, now)
-      .run();
+  tx.ai().save_settings({tenant, s.provider, ttl_json(s).dump(), s.config.dump(), s.salt, now});
 }
 
 /// The tenant's settings, creating the row (with the salt of its pseudonymous ids) on first use.
@@ -115,9 +114,7 @@ Settings settings_of(Ctx& ctx) {
   Settings s = load_settings(tx, ctx.tenant());
   if (s.salt.empty()) {
     s.salt = crypto::new_id("salt");
-    tx.q("INSERT INTO ai_settings(tenant_id, provider, ttl, config, salt, updated_at) VALUES(?1, ?2, ?3, '{}', ?4, ?5)",
-         ctx.tenant(), s.provider, ttl_json(s).dump(), s.salt, ctx.engine.now())
-        .run();
+    write_settings(tx, ctx.tenant(), s, ctx.engine.now());  // s.config is still the empty object
     s.updated_at = ctx.engine.now();
     tx.commit();
   }
@@ -197,20 +194,14 @@ json envelope(Operation op, const std::string& subject, const std::string& provi
 /// the operation's current TTL (lowering a TTL takes effect at once).
 std::optional<json> fresh_result(storage::Tx& tx, const std::string& tenant, const Settings& s, Operation op,
                                  const std::string& subject, Timestamp now) {
-  auto q = tx.q(
-      "SELECT provider, model, created_at, expires_at, output FROM ai_results WHERE tenant_id = ?1 AND operation = ?2 "
-      "AND subject = ?3 AND expires_at > ?4 AND created_at + ?5 > ?4",
-      tenant, operation_name(op), subject, now, s.ttl[static_cast<int>(op)] * 1000);
-  if (!q.step()) return std::nullopt;
-  return envelope(op, subject, q.text(0), q.text(1), q.i64(2), q.i64(3), true, json::parse(q.text(4)));
+  const auto r =
+      tx.ai().fresh_result(tenant, std::string(operation_name(op)), subject, now, s.ttl[static_cast<int>(op)] * 1000);
+  if (!r) return std::nullopt;
+  return envelope(op, subject, r->provider, r->model, r->created_at, r->expires_at, true, json::parse(r->output));
 }
 
-/// Runs the provider outside any transaction and validates its output.
-json run_provider(Provider& p, Operation op, const json& input) {
-  json out = p.run(op, input);
-  validate_output(op, out);
-  return out;
-}
+/// Runs the provider outside any transaction; its output is validated once (run_validated).
+json run_provider(Provider& p, Operation op, const json& input) { return run_validated(p, op, input); }
 
 /// Stores results (subject -> output) in one short write transaction; returns their envelopes.
 std::vector<json> store_results(Ctx& ctx, const Settings& s, const Provider& p, Operation op,
@@ -222,10 +213,8 @@ std::vector<json> store_results(Ctx& ctx, const Settings& s, const Provider& p, 
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   for (const auto& [subject, output] : results) {
-    tx.q("INSERT OR REPLACE INTO ai_results(tenant_id, operation, subject, provider, model, created_at, expires_at, "
-         "output) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-         ctx.tenant(), operation_name(op), subject, kind, model, now, expires, output.dump())
-        .run();
+    tx.ai().put_result(
+        {ctx.tenant(), std::string(operation_name(op)), subject, kind, model, now, expires, output.dump()});
     out.push_back(envelope(op, subject, kind, model, now, expires, false, output));
   }
   tx.commit();
@@ -250,37 +239,14 @@ struct Activity {
 std::unordered_map<std::string, Activity> activity(storage::Tx& tx, const std::string& tenant,
                                                    const std::optional<std::string>& customer, Timestamp now) {
   std::unordered_map<std::string, Activity> out;
-  const Timestamp d90 = now - 90 * kDay, d180 = now - 180 * kDay, d365 = now - 365 * kDay;
-  constexpr const char* kCounts =
-      "MAX(t.occurred_at), SUM(t.occurred_at >= ?3), SUM(t.occurred_at >= ?4 AND t.occurred_at < ?3), "
-      "SUM(t.occurred_at >= ?5)";
-  const std::string sql[3] = {
-      fmt::format("SELECT t.customer_id, {}, SUM(CASE WHEN t.occurred_at >= ?3 THEN t.amount - t.returned_value ELSE 0 "
-                  "END), SUM(CASE WHEN t.occurred_at >= ?5 THEN t.amount - t.returned_value ELSE 0 END) FROM purchases "
-                  "t WHERE t.tenant_id = ?1 AND (?2 IS NULL OR t.customer_id = ?2) AND t.occurred_at <= ?6 GROUP BY "
-                  "t.customer_id",
-                  kCounts),
-      fmt::format("SELECT t.customer_id, {}, 0, 0 FROM checkins t WHERE t.tenant_id = ?1 AND (?2 IS NULL OR "
-                  "t.customer_id = ?2) AND t.status = 'verified' AND t.occurred_at <= ?6 GROUP BY t.customer_id",
-                  kCounts),
-      fmt::format("SELECT a.customer_id, {}, 0, 0 FROM entries t JOIN accounts a ON a.id = t.account_id WHERE "
-                  "a.tenant_id = ?1 AND (?2 IS NULL OR a.customer_id = ?2) AND t.type IN ('earn', 'bonus') AND "
-                  "t.occurred_at <= ?6 AND (t.metadata IS NULL OR (json_extract(t.metadata, '$.purchase_id') IS NULL "
-                  "AND json_extract(t.metadata, '$.checkin_id') IS NULL)) GROUP BY a.customer_id",
-                  kCounts),
-  };
-  for (const auto& s : sql) {
-    auto q = tx.q(s, tenant, customer, d90, d180, d365, now);
-    while (q.step()) {
-      Activity& a = out[q.text(0)];
-      const Timestamp last = q.i64(1);
-      a.last = a.last ? std::max(*a.last, last) : last;
-      a.n90 += q.i64(2);
-      a.nprev90 += q.i64(3);
-      a.n365 += q.i64(4);
-      a.m90 += q.i64(5);
-      a.m365 += q.i64(6);
-    }
+  for (const auto& r : tx.ai().activity({tenant, customer, now - 90 * kDay, now - 180 * kDay, now - 365 * kDay, now})) {
+    Activity& a = out[r.customer_id];
+    a.last = a.last ? std::max(*a.last, r.last) : r.last;
+    a.n90 += r.n_90d;
+    a.nprev90 += r.n_prev_90d;
+    a.n365 += r.n_365d;
+    a.m90 += r.monetary_90d;
+    a.m365 += r.monetary_365d;
   }
   return out;
 }
@@ -301,12 +267,7 @@ json churn_customer(const std::string& id, const Activity& a, Timestamp created_
 /// The median of the customers' 90-day purchase amounts (those who bought), the churn model's
 /// reference for monetary value.
 int64_t monetary_median(storage::Tx& tx, const std::string& tenant, Timestamp now) {
-  std::vector<int64_t> v;
-  auto q = tx.q(
-      "SELECT SUM(amount - returned_value) FROM purchases WHERE tenant_id = ?1 AND occurred_at >= ?2 AND occurred_at "
-      "<= ?3 GROUP BY customer_id",
-      tenant, now - 90 * kDay, now);
-  while (q.step()) v.push_back(q.i64(0));
+  std::vector<int64_t> v = tx.ai().purchase_totals(tenant, now - 90 * kDay, now);
   if (v.empty()) return 0;
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
   return v[v.size() / 2];
@@ -319,12 +280,9 @@ struct CustomerRow {
 };
 
 CustomerRow customer_row(storage::Tx& tx, const std::string& tenant, const std::string& id) {
-  auto q = tx.q(
-      "SELECT c.created_at, (SELECT COALESCE(SUM(posted - held), 0) FROM accounts a WHERE a.customer_id = c.id) "
-      "FROM customers c WHERE c.id = ?1 AND c.tenant_id = ?2",
-      id, tenant);
-  if (!q.step()) throw Error(Status::not_found, fmt::format("no customer '{}'", id), "customer_id");
-  return {id, q.i64(0), q.i64(1)};
+  const auto c = tx.ai().customer_summary(tenant, id);
+  if (!c) throw Error(Status::not_found, fmt::format("no customer '{}'", id), "customer_id");
+  return {id, c->created_at, c->balance};
 }
 
 json churn_input(storage::Tx& tx, const std::string& tenant, const Settings& s, const std::vector<CustomerRow>& rows,
@@ -370,17 +328,9 @@ json candidate(std::string id, const char* kind, const std::string& name, json c
 std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
                                     Timestamp now) {
   std::vector<json> out;
-  auto q = tx.q(
-      "SELECT r.reward_id, r.name, r.category, r.cost_points, t.rank, (SELECT COUNT(*) FROM redemptions d WHERE "
-      "d.tenant_id = r.tenant_id AND d.reward_id = r.reward_id AND d.created_at >= ?4 AND d.status != 'cancelled') "
-      "FROM rewards r LEFT JOIN tiers t ON t.id = r.min_tier_id WHERE r.tenant_id = ?1 AND r.program_id = ?2 AND "
-      "r.active = 1 AND (r.starts_at IS NULL OR r.starts_at <= ?3) AND (r.ends_at IS NULL OR r.ends_at > ?3) AND "
-      "(r.stock IS NULL OR r.stock > 0) ORDER BY r.reward_id LIMIT 500",
-      tenant, program_id, now, now - 90 * kDay);
-  while (q.step())
-    out.push_back(candidate(q.text(0), "reward", q.text(1),
-                            q.opt_text(2) ? json(q.text(2).substr(0, 64)) : json(nullptr), q.i64(3),
-                            q.opt_i64(4) ? json(q.i64(4)) : json(nullptr), q.i64(5)));
+  for (const auto& r : tx.ai().reward_candidates(tenant, program_id, now, now - 90 * kDay))
+    out.push_back(candidate(r.id, "reward", r.name, r.category ? json(r.category->substr(0, 64)) : json(nullptr),
+                            r.cost_points, r.min_tier_rank ? json(*r.min_tier_rank) : json(nullptr), r.popularity));
   return out;
 }
 
@@ -405,13 +355,10 @@ std::optional<std::string> required_location(const json& c) {
 }
 
 /// Where the customer was last seen: the coordinates of their most recent verified check-in.
-std::optional<geo::LatLon> last_seen(storage::Tx& tx, const std::string& customer) {
-  auto q = tx.q(
-      "SELECT lat, lon FROM checkins WHERE customer_id = ?1 AND status = 'verified' ORDER BY occurred_at DESC, seq "
-      "DESC LIMIT 1",
-      customer);
-  if (!q.step()) return std::nullopt;
-  return geo::LatLon{q.f64(0), q.f64(1)};
+std::optional<geo::LatLon> last_seen(storage::Tx& tx, const std::string& tenant, const std::string& customer) {
+  const auto p = tx.ai().last_seen(tenant, customer);
+  if (!p) return std::nullopt;
+  return geo::LatLon{p->lat, p->lon};
 }
 
 /// The distance in km (to 0.1 km) from `from` to the tenant's location `id`, or null when either
@@ -419,9 +366,9 @@ std::optional<geo::LatLon> last_seen(storage::Tx& tx, const std::string& custome
 json distance_km(storage::Tx& tx, const std::string& tenant, const std::optional<geo::LatLon>& from,
                  const std::optional<std::string>& id) {
   if (!from || !id) return nullptr;
-  auto q = tx.q("SELECT lat, lon FROM locations WHERE id = ?1 AND tenant_id = ?2", *id, tenant);
-  if (!q.step()) return nullptr;
-  return std::round(geo::distance_m(*from, geo::LatLon{q.f64(0), q.f64(1)}) / 100.0) / 10.0;
+  const auto p = tx.ai().location_point(tenant, *id);
+  if (!p) return nullptr;
+  return std::round(geo::distance_m(*from, geo::LatLon{p->lat, p->lon}) / 100.0) / 10.0;
 }
 
 /// Current offers: the program's active bonus rules (type "bonus", purchase or check-in trigger)
@@ -430,21 +377,13 @@ json distance_km(storage::Tx& tx, const std::string& tenant, const std::optional
 std::vector<json> offer_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
                                    Timestamp now, const std::optional<geo::LatLon>& seen) {
   std::vector<json> out;
-  auto q = tx.q(
-      "SELECT r.id, json_extract(r.body, '$.name'), json_extract(r.body, '$.start'), json_extract(r.body, '$.end'), "
-      "(SELECT COUNT(*) FROM purchase_rules u JOIN purchases p ON p.id = u.purchase_id WHERE u.rule_id = r.id AND "
-      "p.occurred_at >= ?3) + (SELECT COUNT(*) FROM checkin_rules u JOIN checkins c ON c.id = u.checkin_id WHERE "
-      "u.rule_id = r.id AND c.occurred_at >= ?3), json_extract(r.body, '$.conditions') FROM rules r WHERE "
-      "r.tenant_id = ?1 AND r.program_id = ?2 AND r.active = 1 AND json_extract(r.body, '$.type') = 'bonus' ORDER BY "
-      "r.seq LIMIT 200",
-      tenant, program_id, now - 90 * kDay);
-  while (q.step()) {
-    const auto start = q.opt_text(2) ? parse_time(q.text(2)) : std::nullopt;
-    const auto end = q.opt_text(3) ? parse_time(q.text(3)) : std::nullopt;
+  for (const auto& r : tx.ai().bonus_rules(tenant, program_id, now - 90 * kDay)) {
+    const auto start = r.start ? parse_time(*r.start) : std::nullopt;
+    const auto end = r.end ? parse_time(*r.end) : std::nullopt;
     if ((start && now < *start) || (end && now >= *end)) continue;
-    json c = candidate(q.text(0), "offer", q.text(1), nullptr, 0, nullptr, q.i64(4));
-    if (seen && q.opt_text(5))
-      c["distance_km"] = distance_km(tx, tenant, seen, required_location(json::parse(q.text(5))));
+    json c = candidate(r.id, "offer", r.name, nullptr, 0, nullptr, r.popularity);
+    if (seen && r.conditions)
+      c["distance_km"] = distance_km(tx, tenant, seen, required_location(json::parse(*r.conditions)));
     out.push_back(std::move(c));
   }
   return out;
@@ -454,29 +393,16 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
                            const Program& program, int64_t limit, Timestamp now) {
   int64_t balance = 0;
   json tier = nullptr, tier_rank = nullptr;
-  {
-    auto q = tx.q(
-        "SELECT a.posted - a.held, t.name, t.rank FROM accounts a LEFT JOIN account_tiers x ON x.account_id = a.id "
-        "LEFT JOIN tiers t ON t.id = x.tier_id WHERE a.customer_id = ?1 AND a.program_id = ?2 AND a.tenant_id = ?3",
-        customer, program.id, tenant);
-    if (q.step()) {
-      balance = q.i64(0);
-      if (q.opt_text(1)) {
-        tier = q.text(1);
-        tier_rank = q.i64(2);
-      }
+  if (const auto a = tx.ai().standing(tenant, customer, program.id)) {
+    balance = a->available;
+    if (a->tier) {
+      tier = *a->tier;
+      tier_rank = a->tier_rank.value_or(0);
     }
   }
   json categories = json::object();
-  {
-    auto q = tx.q(
-        "SELECT json_extract(i.value, '$.category') AS cat, SUM(json_extract(i.value, '$.unit_price') * "
-        "json_extract(i.value, '$.quantity')) FROM purchases p, json_each(p.request, '$.items') i WHERE p.tenant_id = "
-        "?1 AND p.customer_id = ?2 AND p.program_id = ?3 AND p.occurred_at >= ?4 AND p.occurred_at <= ?5 AND cat IS "
-        "NOT NULL GROUP BY cat ORDER BY cat LIMIT 100",
-        tenant, customer, program.id, now - 365 * kDay, now);
-    while (q.step()) categories[q.text(0).substr(0, 64)] = q.i64(1);
-  }
+  for (const auto& c : tx.ai().category_spend(tenant, customer, program.id, now - 365 * kDay, now))
+    categories[c.category.substr(0, 64)] = c.spend;
   auto acts = activity(tx, tenant, customer, now);
   const Activity& a = acts[customer];
   return {{"customer",
@@ -491,7 +417,7 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
           {"candidates",
            [&] {
              auto c = reward_candidates(tx, tenant, program.id, now);
-             for (auto& o : offer_candidates(tx, tenant, program.id, now, last_seen(tx, customer)))
+             for (auto& o : offer_candidates(tx, tenant, program.id, now, last_seen(tx, tenant, customer)))
                c.push_back(std::move(o));
              return c;
            }()},
@@ -563,16 +489,19 @@ int64_t apply_segments(Ctx& ctx, const json& output) {
   for (const auto& seg : output["segments"]) {
     const std::string tag = kSegmentTagPrefix + seg["name"].get<std::string>();
     for (const auto& m : seg["members"]) {
-      auto q =
-          tx.q("SELECT segments FROM customers WHERE id = ?1 AND tenant_id = ?2", m.get<std::string>(), ctx.tenant());
-      if (!q.step()) continue;  // erased since
+      const std::string id = m.get<std::string>();
+      const auto facts = tx.customers().facts(ctx.tenant(), id);
+      if (!facts) continue;  // erased since
       json tags = json::array();
-      for (const auto& t : json::parse(q.text(0)))
+      for (const auto& t : json::parse(facts->segments))
         if (t.get<std::string>().rfind(kSegmentTagPrefix, 0) != 0) tags.push_back(t);
       tags.push_back(tag);
-      tx.q("UPDATE customers SET segments = ?3, updated_at = ?4 WHERE id = ?1 AND tenant_id = ?2", m.get<std::string>(),
-           ctx.tenant(), tags.dump(), now)
-          .run();
+      storage::CustomerUpdate u;
+      u.tenant_id = ctx.tenant();
+      u.id = id;
+      u.segments = tags.dump();
+      u.updated_at = now;
+      tx.customers().update_customer(u);
       ++updated;
     }
   }
@@ -602,10 +531,10 @@ json ai_segments(Ctx& ctx, const json& in) {
     } else {
       auto acts = activity(tx, ctx.tenant(), std::nullopt, now);
       json customers = json::array();
-      auto q = tx.q("SELECT id, created_at FROM customers WHERE tenant_id = ?1 ORDER BY seq LIMIT ?2", ctx.tenant(),
-                    kMaxSegmentCustomers);
-      while (q.step()) {
-        const std::string id = q.text(0);
+      auto rows = tx.customers().customers({ctx.tenant(), 0, std::nullopt, kMaxSegmentCustomers});
+      if (static_cast<int64_t>(rows.size()) > kMaxSegmentCustomers) rows.pop_back();  // a page holds one more
+      for (const auto& row : rows) {
+        const std::string& id = row.id;
         const std::string pid = pseudonym(s, id);
         real[pid] = id;
         const Activity& a = acts[id];
@@ -613,7 +542,7 @@ json ai_segments(Ctx& ctx, const json& in) {
                              {"recency_days", a.last ? json(days_rounded(now - *a.last)) : json(nullptr)},
                              {"frequency_365d", a.n365},
                              {"monetary_365d", a.m365},
-                             {"tenure_days", days_rounded(now - q.i64(1))}});
+                             {"tenure_days", days_rounded(now - row.created_at)}});
       }
       input = {{"customers", std::move(customers)}};
     }
@@ -691,17 +620,12 @@ json ai_location_insights(Ctx& ctx, const json& in) {
   {
     storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
     const Timestamp now = ctx.engine.now();
-    if (location) {
-      auto q = tx.q("SELECT 1 FROM locations WHERE id = ?1 AND tenant_id = ?2", *location, ctx.tenant());
-      if (!q.step()) throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
-    }
+    if (location && !tx.ai().location_point(ctx.tenant(), *location))
+      throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
     if (!refresh)
       if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::location_insights, subject, now)) return *r;
     std::string zone_name = "UTC";
-    {
-      auto q = tx.q("SELECT timezone FROM tenants WHERE id = ?1", ctx.tenant());
-      if (q.step()) zone_name = q.text(0);
-    }
+    if (const auto t = tx.tenants().tenant(ctx.tenant())) zone_name = t->timezone;
     const auto zone = TimeZone::locate(zone_name);
     struct Stats {
       int64_t checkins = 0, converted = 0;
@@ -712,29 +636,19 @@ json ai_location_insights(Ctx& ctx, const json& in) {
     std::map<std::string, Stats> stats;
     if (location)
       stats[*location];
-    else {
-      auto q =
-          tx.q("SELECT id FROM locations WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT 1000", ctx.tenant());
-      while (q.step()) stats[q.text(0)];
-    }
+    else
+      for (auto& id : tx.ai().active_locations(ctx.tenant(), 1000)) stats[std::move(id)];
     // A check-in converts when the same customer buys within two hours after it.
-    auto q = tx.q(
-        "SELECT c.location_id, c.customer_id, c.occurred_at, EXISTS(SELECT 1 FROM purchases p WHERE p.customer_id = "
-        "c.customer_id AND p.tenant_id = c.tenant_id AND p.occurred_at >= c.occurred_at AND p.occurred_at <= "
-        "c.occurred_at + 7200000) FROM checkins c WHERE c.tenant_id = ?1 AND c.status = 'verified' AND "
-        "c.location_id IS NOT NULL AND (?2 IS NULL OR c.location_id = ?2) AND c.occurred_at >= ?3 AND c.occurred_at "
-        "<= ?4",
-        ctx.tenant(), location, now - window * kDay, now);
-    while (q.step()) {
-      auto it = stats.find(q.text(0));
+    for (const auto& v : tx.ai().visits(ctx.tenant(), location, now - window * kDay, now)) {
+      auto it = stats.find(v.location_id);
       if (it == stats.end()) continue;
       Stats& st = it->second;
-      const Timestamp local = zone->to_local(q.i64(2));
+      const Timestamp local = zone->to_local(v.occurred_at);
       ++st.checkins;
-      st.converted += q.i64(3);
+      st.converted += v.converted ? 1 : 0;
       ++st.hours[static_cast<size_t>(((local / 3'600'000) % 24 + 24) % 24)];
       ++st.days[weekday(civil_from_timestamp(local))];
-      st.customers.insert(q.text(1));
+      st.customers.insert(v.customer_id);
     }
     json locs = json::array();
     for (const auto& [id, st] : stats)
@@ -778,11 +692,8 @@ json ai_refresh(Ctx& ctx, const json& in) {
     else if (i.has("program_id"))
       i.fail("program_id", "is only used by the recommendations refresh");
     std::vector<std::pair<std::string, int64_t>> page;
-    {
-      auto q = tx.q("SELECT id, seq FROM customers WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-                    ctx.tenant(), after, limit + 1);
-      while (q.step()) page.emplace_back(q.text(0), q.i64(1));
-    }
+    for (const auto& c : tx.customers().customers({ctx.tenant(), after, std::nullopt, limit}))
+      page.emplace_back(c.id, c.seq);
     if (static_cast<int64_t>(page.size()) > limit) {
       page.pop_back();
       next = encode_cursor(page.back().second);

@@ -465,6 +465,11 @@ class OpenAIProvider final : public Provider {
   }
 
   std::string kind() const override { return "openai"; }
+  const SchemaValidator* output_checked_with(Operation op) const override {
+    const int index = static_cast<int>(op);
+    if (index < 0 || index >= kOperationCount) return nullptr;
+    return schema_for(op).validator;
+  }
   std::string model() const override { return cfg_.model; }
 
   json run(Operation op, const json& input) override {
@@ -487,16 +492,16 @@ class OpenAIProvider final : public Provider {
 
  private:
   struct OpSchema {
-    json wire;  // what is sent as response_format.json_schema.schema
-    std::unique_ptr<SchemaValidator> validator;
+    json wire;                                   // what is sent as response_format.json_schema.schema
+    const SchemaValidator* validator = nullptr;  // shared_validator: parsed once per schema
   };
 
-  const OpSchema& schema_for(Operation op) {
+  const OpSchema& schema_for(Operation op) const {
     const auto i = static_cast<size_t>(op);
     std::call_once(schema_once_[i], [&] {
       const json& schema = schemas_(op);
       auto s = std::make_unique<OpSchema>();
-      s->validator = std::make_unique<SchemaValidator>(schema);
+      s->validator = &shared_validator(schema);
       s->wire = schema;
       if (s->wire.is_object()) {
         s->wire.erase("$schema");
@@ -647,7 +652,7 @@ class OpenAIProvider final : public Provider {
       bad(fmt::format("the model's output asks for a ledger action at '{}'; it is never applied", *path),
           child_path("output", *path));
     try {
-      check_output(*schema.validator, output);  // the engine's one validation, with the provider's detail
+      check_output(*schema.validator, output);  // the one validation (output_checked_with), with our detail
     } catch (const Error& e) {
       bad(e.what(), e.field());
     }
@@ -659,8 +664,8 @@ class OpenAIProvider final : public Provider {
   std::shared_ptr<RetryClock> clock_;
   std::string url_;
   Breaker breaker_;
-  std::array<std::once_flag, kOperationCount> schema_once_;
-  std::array<std::unique_ptr<OpSchema>, kOperationCount> op_schemas_;
+  mutable std::array<std::once_flag, kOperationCount> schema_once_;
+  mutable std::array<std::unique_ptr<OpSchema>, kOperationCount> op_schemas_;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -23,14 +23,16 @@ inline constexpr int kOperationCount = 5;
 
 /// The operation's name as used in JSON, storage and docs.
 constexpr std::string_view operation_name(Operation op) noexcept {
-  constexpr std::array<std::string_view, kOperationCount> names = {
-      "recommendations", "churn", "segmentation", "feedback", "location_insights"};
+  constexpr std::array<std::string_view, kOperationCount> names = {"recommendations", "churn", "segmentation",
+                                                                   "feedback", "location_insights"};
   return names[static_cast<int>(op)];
 }
 
 /// The JSON Schema of each operation's output (docs/schema/ai/<name>.output.schema.json). Every
 /// provider's output is validated against it before it is stored or returned.
 const nlohmann::json& output_schema(Operation op);
+
+class SchemaValidator;
 
 /// One AI provider. Implementations are thread-safe: `run` may be called from several threads at
 /// once. The engine never calls a provider inside a database transaction.
@@ -48,6 +50,13 @@ class Provider {
   /// Status::invalid (the provider refused the input, or its output is malformed or breaks the
   /// schema: such output is never applied).
   virtual nlohmann::json run(Operation op, const nlohmann::json& input) = 0;
+  /// The validator `run` checks every output of `op` with before returning it, or nullptr when it
+  /// checks none. The engine validates each output once: it skips its own check of the output
+  /// schema when this is that schema's validator (`output_validator(op)`). Called after `run`.
+  virtual const SchemaValidator* output_checked_with(Operation op) const {
+    (void)op;
+    return nullptr;
+  }
 };
 
 }  // namespace loyalty::detail::ai

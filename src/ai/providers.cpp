@@ -56,7 +56,7 @@ json CallbackProvider::run(Operation op, const json& input) {
   } catch (...) {
     throw Error(Status::unavailable, "the host AI provider failed", "provider");
   }
-  return out;  // validated by the engine (run_provider), like every provider's output
+  return out;  // validated by the engine (run_validated), like every provider's output but OpenAI's
 }
 
 }  // namespace loyalty::detail::ai

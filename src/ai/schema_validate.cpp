@@ -8,10 +8,13 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include <atomic>
 #include <cctype>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -87,6 +90,7 @@ std::string quoted_after(const std::string& description, std::string_view marker
 
 struct SchemaValidator::Impl {
   valijson::Schema schema;
+  mutable std::atomic<uint64_t> checks{0};
 };
 
 SchemaValidator::SchemaValidator(const nlohmann::json& schema) : impl_(std::make_unique<Impl>()) {
@@ -103,6 +107,7 @@ SchemaValidator::SchemaValidator(const nlohmann::json& schema) : impl_(std::make
 SchemaValidator::~SchemaValidator() = default;
 
 std::optional<SchemaViolation> SchemaValidator::check(const nlohmann::json& document) const {
+  impl_->checks.fetch_add(1, std::memory_order_relaxed);
   nlohmann::json doc = document;
   if (auto e = integral_floats_as_integers(doc, "")) return e;
   valijson::Validator validator(valijson::Validator::kStrongTypes);
@@ -119,6 +124,19 @@ std::optional<SchemaViolation> SchemaValidator::check(const nlohmann::json& docu
   if (key.empty()) key = quoted_after(first.description, "Missing required property '");
   if (!key.empty()) path = child(path, key);
   return SchemaViolation{std::move(path), first.description};
+}
+
+uint64_t SchemaValidator::checks() const noexcept { return impl_->checks.load(std::memory_order_relaxed); }
+
+const SchemaValidator& shared_validator(const nlohmann::json& schema) {
+  // Never freed: the validators live as long as the process, like the schemas they parse.
+  static std::mutex mu;
+  static auto* parsed = new std::unordered_map<std::string, std::unique_ptr<SchemaValidator>>();
+  std::string key = schema.dump();
+  std::lock_guard lock(mu);
+  auto it = parsed->find(key);
+  if (it == parsed->end()) it = parsed->emplace(std::move(key), std::make_unique<SchemaValidator>(schema)).first;
+  return *it->second;
 }
 
 std::optional<SchemaViolation> validate_against_schema(const nlohmann::json& schema, const nlohmann::json& document) {

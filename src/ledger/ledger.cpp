@@ -156,21 +156,27 @@ std::optional<Account> resolve_existing(const Ctx& ctx, storage::Tx& tx, const I
 // ---------------------------------------------------------------------------------------------
 // Entries and buckets
 
+/// An entry as the ledger writes and reports it: its stored row (insert_entry fills in the id,
+/// tenant, account, times and the metadata's text), the metadata as a document, and its bucket's
+/// expiry and pending window (credits only), reported with the entry but stored with the bucket.
 struct NewEntry {
-  std::string type;
-  int64_t points = 0;
-  std::string status = "posted";
-  std::optional<int64_t> bucket_id;
-  std::optional<std::string> ref_entry;
-  std::optional<int64_t> ref_points;  // reversals: the points of the original reversed
-  std::optional<std::string> hold_id;
-  std::optional<std::string> reason;
+  storage::EntryRecord row;
   std::optional<json> metadata;
-  Timestamp occurred_at = 0;
-  // Of the entry's bucket, for credits (reported with the entry).
   std::optional<Timestamp> expires_at;
   std::optional<Timestamp> pending_until;
 };
+
+/// A posted entry of `type` for `points`, dated `occurred`; callers set the rest of the row.
+NewEntry new_entry(std::string type, int64_t points, Timestamp occurred, std::optional<std::string> reason = {},
+                   std::optional<json> metadata = {}) {
+  NewEntry e;
+  e.row.type = std::move(type);
+  e.row.points = points;
+  e.row.reason = std::move(reason);
+  e.row.occurred_at = occurred;
+  e.metadata = std::move(metadata);
+  return e;
+}
 
 std::string new_entry_id(Timestamp now) { return crypto::new_sortable_id("ent", now); }
 
@@ -194,55 +200,47 @@ bool is_credit(const std::string& type, int64_t points) {
 }
 
 /// The public form of an entry; the one shape both fresh writes and reads produce.
-json entry_json(const std::string& id, const NewEntry& e, const Account& a, Timestamp recorded,
-                std::optional<Timestamp> posted_at) {
-  json j = {{"id", id},
-            {"type", e.type},
-            {"points", e.points},
-            {"status", e.status},
+json entry_json(const NewEntry& e, const Account& a) {
+  const storage::EntryRecord& r = e.row;
+  json j = {{"id", r.id},
+            {"type", r.type},
+            {"points", r.points},
+            {"status", r.status},
             {"customer_id", a.customer_id},
             {"program_id", a.program_id},
-            {"occurred_at", format_time(e.occurred_at)},
-            {"recorded_at", format_time(recorded)},
-            {"posted_at", opt_time_json(posted_at)},
-            {"reason", opt_json(e.reason)},
-            {"ref_entry_id", opt_json(e.ref_entry)},
-            {"hold_id", opt_json(e.hold_id)},
+            {"occurred_at", format_time(r.occurred_at)},
+            {"recorded_at", format_time(r.recorded_at)},
+            {"posted_at", opt_time_json(r.posted_at)},
+            {"reason", opt_json(r.reason)},
+            {"ref_entry_id", opt_json(r.ref_entry)},
+            {"hold_id", opt_json(r.hold_id)},
             {"metadata", e.metadata ? *e.metadata : json::object()}};
-  if (is_credit(e.type, e.points)) {
+  if (is_credit(r.type, r.points)) {
     j["expires_at"] = opt_time_json(e.expires_at);
     j["pending_until"] = opt_time_json(e.pending_until);
   }
-  if (e.type == "reverse") j["reversed_points"] = e.ref_points.value_or(-e.points);
+  if (r.type == "reverse") j["reversed_points"] = r.ref_points.value_or(-r.points);
   return j;
 }
 
-void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, const std::string& id, const NewEntry& e,
+/// Stores `e` as entry `id` of the account, recorded (and, when posted, posted) at `now`.
+void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, const std::string& id, NewEntry& e,
                   Timestamp now) {
-  storage::EntryRecord r;
+  storage::EntryRecord& r = e.row;
   r.id = id;
   r.tenant_id = tenant;
   r.account_id = account;
-  r.type = e.type;
-  r.points = e.points;
-  r.status = e.status;
-  r.bucket_id = e.bucket_id;
-  r.ref_entry = e.ref_entry;
-  r.ref_points = e.ref_points;
-  r.hold_id = e.hold_id;
-  r.reason = e.reason;
-  if (e.metadata) r.metadata = e.metadata->dump();
-  r.occurred_at = e.occurred_at;
+  r.metadata = e.metadata ? std::optional<std::string>(e.metadata->dump()) : std::nullopt;
   r.recorded_at = now;
-  if (e.status == "posted") r.posted_at = now;
+  r.posted_at = r.status == "posted" ? std::optional<Timestamp>(now) : std::nullopt;
   tx.ledger().append_entry(r);
 }
 
 /// Writes an entry and returns its public form.
-json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, const std::string& id, const NewEntry& e,
+json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, const std::string& id, NewEntry& e,
                  Timestamp now) {
   insert_entry(tx, tenant, a.id, id, e, now);
-  return entry_json(id, e, a, now, e.status == "posted" ? std::optional<Timestamp>(now) : std::nullopt);
+  return entry_json(e, a);
 }
 
 /// Tells the installed hook (tiers) that the account's qualifying points changed.
@@ -261,31 +259,23 @@ void entry_event(storage::Tx& tx, const std::string& tenant, std::string_view ty
   emit_event(tx, tenant, type, a.customer_id, now,
              {{"entry_id", id},
               {"program_id", a.program_id},
-              {"entry_type", e.type},
-              {"points", e.points},
-              {"status", e.status},
+              {"entry_type", e.row.type},
+              {"points", e.row.points},
+              {"status", e.row.status},
               {"balance", a.posted},
               {"available", a.available()}});
 }
 
 json entry_view_json(const storage::EntryView& v) {
-  const storage::EntryRecord& r = v.entry;
   NewEntry e;
-  e.type = r.type;
-  e.points = r.points;
-  e.status = r.status;
-  e.occurred_at = r.occurred_at;
-  e.reason = r.reason;
-  e.ref_entry = r.ref_entry;
-  e.hold_id = r.hold_id;
-  if (r.metadata) e.metadata = json::parse(*r.metadata);
+  e.row = v.entry;
+  if (v.entry.metadata) e.metadata = json::parse(*v.entry.metadata);
   e.expires_at = v.expires_at;
   e.pending_until = v.pending_until;
-  e.ref_points = r.ref_points;
   Account owner;
   owner.customer_id = v.customer_id;
   owner.program_id = v.program_id;
-  return entry_json(r.id, e, owner, r.recorded_at, r.posted_at);
+  return entry_json(e, owner);
 }
 
 json load_entry(storage::Tx& tx, const std::string& id) {
@@ -386,10 +376,11 @@ json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path
   } else {
     bucket = credit_posted(tx, a, entry, points, expires, now);
   }
-  NewEntry e{type,         points,       pdays > 0 ? "pending" : "posted",
-             bucket,       std::nullopt, std::nullopt,
-             std::nullopt, reason,       metadata,
-             occurred,     expires,      until};
+  NewEntry e = new_entry(type, points, occurred, reason, metadata);
+  if (pdays > 0) e.row.status = "pending";
+  e.row.bucket_id = bucket;
+  e.expires_at = expires;
+  e.pending_until = until;
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   a.lifetime_earned = checked_add(a.lifetime_earned, points, "points");
   touch(a, occurred);
@@ -472,13 +463,12 @@ json adjust(Ctx& ctx, const json& in) {
   Target t = resolve(ctx, tx, i, now);
   Account& a = t.account;
   const std::string entry = new_entry_id(now);
-  NewEntry e{"adjust",     points, "posted", std::nullopt, std::nullopt, std::nullopt,
-             std::nullopt, reason, metadata, occurred,     std::nullopt, std::nullopt};
+  NewEntry e = new_entry("adjust", points, occurred, reason, metadata);
   std::vector<Slice> slices;
   if (points > 0) {
     check_max_balance(t.program, a, points, "points");
     e.expires_at = expiry_for(t.program, occurred);
-    e.bucket_id = credit_posted(tx, a, entry, points, e.expires_at, now);
+    e.row.bucket_id = credit_posted(tx, a, entry, points, e.expires_at, now);
   } else {
     if (!t.program.allow_negative && a.available() < -points)
       throw Error(Status::insufficient, fmt::format("cannot debit {} points: {} available", -points, a.available()),
@@ -580,18 +570,19 @@ json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string&
   if (orig.bucket_id)
     if (auto b = tx.ledger().bucket(*orig.bucket_id)) state = std::move(b->state);
   const std::string entry = new_entry_id(now);
-  NewEntry e{"reverse",    -amount, "posted", std::nullopt, entry_id,     amount,
-             std::nullopt, reason,  metadata, occurred,     std::nullopt, std::nullopt};
+  NewEntry e = new_entry("reverse", -amount, occurred, reason, metadata);
+  e.row.ref_entry = entry_id;
+  e.row.ref_points = amount;
   std::vector<Slice> slices;
   if (state == "pending") {
     // Still in its return window: the pending bucket shrinks; nothing posted changes.
     tx.ledger().change_bucket(*orig.bucket_id, -amount, 0);
-    e.status = "pending";
-    e.bucket_id = orig.bucket_id;
+    e.row.status = "pending";
+    e.row.bucket_id = orig.bucket_id;
     a.pending -= amount;
   } else {
     const int64_t debit = amount - std::min(amount, expired_unwaived(tx, entry_id, orig.bucket_id.value_or(-1)));
-    e.points = -debit;
+    e.row.points = -debit;
     switch (p.return_policy) {
       case ReturnPolicy::only_pending:
         throw Error(Status::forbidden, "the program's return policy only_pending allows reversing pending points only",
@@ -642,8 +633,7 @@ json redeem_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
     throw Error(Status::insufficient, fmt::format("cannot redeem {} points: {} available", points, a.available()),
                 i.field("points"), {{"available", a.available()}});
   const std::string entry = new_entry_id(now);
-  NewEntry e{"redeem",     -points, "posted", std::nullopt, std::nullopt, std::nullopt,
-             std::nullopt, reason,  metadata, occurred,     std::nullopt, std::nullopt};
+  NewEntry e = new_entry("redeem", -points, occurred, reason, metadata);
   const std::vector<Slice> slices = consume(tx, a, points, false);
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
@@ -687,8 +677,9 @@ json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
   }
   for (const auto& sl : slices) tx.ledger().change_bucket(sl.bucket, sl.points, 0);
   const std::string entry = new_entry_id(now);
-  NewEntry e{"refund",     amount, "posted", std::nullopt, entry_id,     amount,
-             std::nullopt, reason, metadata, occurred,     std::nullopt, std::nullopt};
+  NewEntry e = new_entry("refund", amount, occurred, reason, metadata);
+  e.row.ref_entry = entry_id;
+  e.row.ref_points = amount;
   a.posted = checked_add(a.posted, amount, "points");
   a.lifetime_redeemed -= amount;
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
@@ -968,8 +959,8 @@ json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
   }
   Account a = load_account(tx, h.account_id);
   const std::string entry = new_entry_id(now);
-  NewEntry e{"redeem", -amount, "posted", std::nullopt, std::nullopt, std::nullopt,
-             id,       reason,  metadata, now,          std::nullopt, std::nullopt};
+  NewEntry e = new_entry("redeem", -amount, now, reason, metadata);
+  e.row.hold_id = id;
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
   a.posted -= amount;
@@ -1027,8 +1018,8 @@ int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket
   tx.ledger().change_bucket(bucket, -amount, 0);
   const std::string entry = new_entry_id(now);
   const Timestamp when = std::min(now, occurred.value_or(expires_at.value_or(now)));
-  NewEntry e{"expire",     -amount,      "posted",     bucket, std::nullopt, std::nullopt,
-             std::nullopt, std::nullopt, std::nullopt, when,   std::nullopt, std::nullopt};
+  NewEntry e = new_entry("expire", -amount, when);
+  e.row.bucket_id = bucket;
   insert_entry(tx, tenant, a.id, entry, e, now);
   tx.ledger().allocate(entry, bucket, amount);
   a.posted -= amount;

@@ -1,5 +1,6 @@
 #include "storage/sqlite.hpp"
 
+#include "storage/ai_store.hpp"
 #include "storage/foundation_store.hpp"
 #include "storage/ledger_store.hpp"
 #include "storage/module_store.hpp"

@@ -31,6 +31,7 @@ class LocationStore;
 class TierStore;
 class RewardStore;
 class RuleStore;
+class AiStore;
 
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
@@ -196,6 +197,8 @@ class Tx {
   TierStore& tiers();
   RewardStore& rewards();
   RuleStore& rules();
+  /// The AI module's storage (storage/ai_store.hpp), bound to this unit of work.
+  AiStore& ai();
 
  private:
   int control(std::string_view sql);
@@ -212,6 +215,7 @@ class Tx {
   std::unique_ptr<TierStore> tiers_;
   std::unique_ptr<RewardStore> rewards_;
   std::unique_ptr<RuleStore> rules_;
+  std::unique_ptr<AiStore> ai_;
 };
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).

@@ -1,5 +1,7 @@
-// ledger.history and ledger.entry.
+// ledger.history and ledger.entry, and entries read back exactly as their writes returned them.
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "fixture.hpp"
@@ -165,5 +167,65 @@ TEST_CASE("ledger: entry returns one entry with how much of it was reversed") {
   CHECK_FALSE(w.call("ledger.entry", {{"id", adj}}).contains("reversed"));
   LOY_REQUIRE_ERROR(w.call("ledger.entry", {{"id", "ent_nope"}}), Status::not_found, "id");
   LOY_REQUIRE_ERROR(w.call("ledger.entry", {{"entry_id", id}}), Status::invalid, "entry_id");
+  w.require_verified();
+}
+
+TEST_CASE("ledger: every kind of entry reads back, by id and in history, exactly as its write returned it") {
+  World w;
+  const std::string key = w.tenant["api_key"]["key"];
+  // Two customers written from two threads at once, each with its own session.
+  const std::vector<std::string> customers = {w.enroll("c1"), w.enroll("c2")};
+  std::vector<std::vector<json>> written(customers.size());
+  std::vector<std::thread> threads;
+  for (size_t n = 0; n < customers.size(); ++n)
+    threads.emplace_back([&, n] {
+      auto s = w.engine.session(key);
+      const std::string& c = customers[n];
+      std::vector<json>& out = written[n];
+      auto entry = [&](std::string_view op, const json& in) {
+        json r = s.call(op, in);
+        out.push_back(r["entry"]);
+        return r["entry"]["id"].get<std::string>();
+      };
+      const std::string earned = entry("ledger.earn", {{"customer_id", c},
+                                                       {"points", 100},
+                                                       {"reason", "order 7"},
+                                                       {"metadata", {{"order", 7}, {"lines", {1, 2}}}},
+                                                       {"expires_at", day(30)},
+                                                       {"occurred_at", day(-1)}});
+      const std::string pending =
+          entry("ledger.earn", {{"customer_id", c}, {"points", 40}, {"type", "bonus"}, {"pending_days", 3}});
+      entry("ledger.adjust", {{"customer_id", c}, {"points", 5}, {"reason", "goodwill"}});
+      entry("ledger.adjust", {{"customer_id", c}, {"points", -3}, {"reason", "fix"}, {"metadata", {{"t", 1}}}});
+      const std::string redeemed =
+          entry("ledger.redeem", {{"customer_id", c}, {"points", 10}, {"metadata", {{"pos", "till 2"}}}});
+      entry("ledger.refund", {{"entry_id", redeemed}, {"points", 4}, {"reason", "returned"}});
+      entry("ledger.reverse", {{"entry_id", earned}, {"points", 20}});
+      entry("ledger.reverse", {{"entry_id", pending}, {"points", 15}});  // still pending
+      const std::string hold = s.call("hold.create", {{"customer_id", c}, {"points", 7}})["hold"]["id"];
+      entry("hold.commit", {{"id", hold}, {"reason", "reserved reward"}});
+    });
+  for (auto& t : threads) t.join();
+  for (size_t n = 0; n < customers.size(); ++n) {
+    REQUIRE(written[n].size() == 9);
+    const json history = w.call("ledger.history", {{"customer_id", customers[n]}, {"limit", 100}})["items"];
+    REQUIRE(history.size() == written[n].size());
+    for (const json& e : written[n]) {
+      INFO("entry: " << e.dump());
+      json by_id = w.call("ledger.entry", {{"id", e["id"]}});
+      by_id.erase("reversed");
+      CHECK(by_id == e);
+      bool listed = false;
+      for (const json& h : history)
+        if (h["id"] == e["id"]) {
+          listed = true;
+          CHECK(h == e);
+        }
+      CHECK(listed);
+    }
+    CHECK(written[n][7]["status"] == "pending");
+    CHECK(written[n][7]["reversed_points"] == 15);
+    CHECK(written[n][8]["hold_id"].is_string());
+  }
   w.require_verified();
 }
