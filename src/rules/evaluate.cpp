@@ -641,8 +641,9 @@ namespace {
   return round_div(static_cast<i128>(base) * num, den, mode);
 }
 
-/// The points of one fixed, per_currency, multiply or tier_multiplier action, by the running total.
-[[gnu::always_inline]] inline int64_t action_value(const Ctx& c, const Action& a) {
+/// The points of one fixed, per_currency, multiply or tier_multiplier action; multipliers apply
+/// to `running`, the points awarded before it.
+[[gnu::always_inline]] inline int64_t action_value(const Ctx& c, const Action& a, int64_t running) {
   const Plan& plan = c.plan;
   switch (a.kind) {
     case ActionKind::fixed:
@@ -652,10 +653,10 @@ namespace {
       return scaled(std::max<int64_t>(base, 0), a.num, a.den, plan.rounding);
     }
     case ActionKind::multiply:
-      return scaled(std::min(c.out.total, detail::kMaxAmount), a.num, a.den, plan.rounding);
+      return scaled(std::min(running, detail::kMaxAmount), a.num, a.den, plan.rounding);
     case ActionKind::tier_multiply: {
       const int64_t factor = c.ev.tier_multiplier ? std::max<int64_t>(*c.ev.tier_multiplier, kScale) : kScale;
-      return scaled(std::min(c.out.total, detail::kMaxAmount), factor - kScale, kScale, plan.rounding);
+      return scaled(std::min(running, detail::kMaxAmount), factor - kScale, kScale, plan.rounding);
     }
     case ActionKind::cap:
       break;
@@ -665,37 +666,19 @@ namespace {
 
 /// The points of rule `r`'s actions (before limits); a cap action records itself in `out`.
 int64_t action_points(const Ctx& c, const CompiledRule& r, int32_t rule) {
-  const Plan& plan = c.plan;
   Evaluation& out = c.out;
-  const Action* const actions = plan.actions.data();
+  const Action* const actions = c.plan.actions.data();
   int64_t sub = 0;
   for (uint32_t k = 0; k < r.action_count; ++k) {
     const Action& a = actions[r.first_action + k];
-    int64_t pts = 0;
-    switch (a.kind) {
-      case ActionKind::fixed:
-        pts = a.points;
-        break;
-      case ActionKind::per_currency: {
-        const int64_t base = a.agg < 0 ? c.ev.amount : clamp_sum(aggregate(c, a.agg).amount);
-        pts = scaled(std::max<int64_t>(base, 0), a.num, a.den, plan.rounding);
-        break;
+    if (a.kind == ActionKind::cap) {
+      if (out.cap < 0 || a.points < out.cap) {
+        out.cap = a.points;
+        out.cap_rule = rule;
       }
-      case ActionKind::multiply:
-        pts = scaled(std::min(out.total + sub, detail::kMaxAmount), a.num, a.den, plan.rounding);
-        break;
-      case ActionKind::tier_multiply: {
-        const int64_t factor = c.ev.tier_multiplier ? std::max<int64_t>(*c.ev.tier_multiplier, kScale) : kScale;
-        pts = scaled(std::min(out.total + sub, detail::kMaxAmount), factor - kScale, kScale, plan.rounding);
-        break;
-      }
-      case ActionKind::cap:
-        if (out.cap < 0 || a.points < out.cap) {
-          out.cap = a.points;
-          out.cap_rule = rule;
-        }
-        break;
+      continue;
     }
+    int64_t pts = action_value(c, a, out.total + sub);
     if (a.max >= 0) pts = std::min(pts, a.max);
     sub = std::min(sub + pts, detail::kMaxAmount);
   }
@@ -771,8 +754,8 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
       res.outcome = Outcome::cooldown;
       continue;
     }
-    int64_t sub =
-        h.single ? action_value(c, plan.actions[h.action]) : action_points(c, rules[i], static_cast<int32_t>(i));
+    int64_t sub = h.single ? action_value(c, plan.actions[h.action], out.total)
+                           : action_points(c, rules[i], static_cast<int32_t>(i));
     res.computed = sub;
     // stateful limits: per customer per period, then the campaign budget
     if (ls) {
