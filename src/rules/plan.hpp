@@ -353,7 +353,7 @@ struct Plan {
 };
 
 /// The length and the first and last bytes of `s` in one integer: strings with different keys
-/// differ, so classify compares bytes only when keys match (loc_1 and loc_2 differ at the end).
+/// differ, so set_symbol compares bytes only when keys match (loc_1 and loc_2 differ at the end).
 inline uint64_t sym_key(std::string_view s) {
   if (s.empty()) return 0;
   return (static_cast<uint64_t>(s.size()) << 16) | (static_cast<uint64_t>(static_cast<unsigned char>(s.front())) << 8) |
