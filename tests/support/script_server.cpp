@@ -230,4 +230,17 @@ ScriptedResponse chat_completion(const std::string& content) {
   return r;
 }
 
+nlohmann::json feedback_output(double score) {
+  return {{"items", {{{"id", "text"}, {"sentiment", "positive"}, {"score", score}, {"themes", {"staff"}}}}},
+          {"summary",
+           {{"count", 1},
+            {"positive", 1},
+            {"negative", 0},
+            {"neutral", 0},
+            {"mixed", 0},
+            {"average_score", 0.8},
+            {"top_themes", {{{"theme", "staff"}, {"count", 1}}}},
+            {"text", "happy with the staff"}}}};
+}
+
 }  // namespace loytest

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace loytest {
 
 struct ScriptedResponse {
@@ -65,5 +67,8 @@ class ScriptServer {
 
 /// A 200 response carrying a chat completion whose message content is `content`.
 ScriptedResponse chat_completion(const std::string& content);
+
+/// A valid `ai.feedback` output (one positive item about the staff) whose item scores `score`.
+nlohmann::json feedback_output(double score);
 
 }  // namespace loytest

@@ -533,16 +533,7 @@ TEST_CASE("ai: the OpenAI-compatible provider end to end: retried, validated, st
                        {"backoff_base_ms", 1},
                        {"backoff_max_ms", 5}};
   w.call("ai.configure", {{"provider", "openai"}, {"openai", config}});
-  const json good = {{"items", {{{"id", "text"}, {"sentiment", "positive"}, {"score", 0.8}, {"themes", {"staff"}}}}},
-                     {"summary",
-                      {{"count", 1},
-                       {"positive", 1},
-                       {"negative", 0},
-                       {"neutral", 0},
-                       {"mixed", 0},
-                       {"average_score", 0.8},
-                       {"top_themes", {{{"theme", "staff"}, {"count", 1}}}},
-                       {"text", "happy with the staff"}}}};
+  const json good = loytest::feedback_output(0.8);
   // A 503, then the answer: retried once, validated, stored with the provider and model.
   server.push({503, {}, "busy"});
   server.push(loytest::chat_completion(good.dump()));

@@ -34,19 +34,6 @@ class FixedProvider final : public Provider {
   json out_;
 };
 
-json feedback_output(double score) {
-  return {{"items", {{{"id", "text"}, {"sentiment", "positive"}, {"score", score}, {"themes", {"staff"}}}}},
-          {"summary",
-           {{"count", 1},
-            {"positive", 1},
-            {"negative", 0},
-            {"neutral", 0},
-            {"mixed", 0},
-            {"average_score", 0.8},
-            {"top_themes", {{{"theme", "staff"}, {"count", 1}}}},
-            {"text", "happy with the staff"}}}};
-}
-
 std::unique_ptr<Provider> openai_provider(const loytest::ScriptServer& server) {
   const json config = {{"base_url", server.url() + "/v1"}, {"model", "test-model"}, {"max_attempts", 1}};
   return make_openai_provider(parse_openai_config(config), &output_schema);
@@ -75,18 +62,18 @@ TEST_CASE("ai validation: equal schemas share one parsed validator, and the engi
 
 TEST_CASE("ai validation: a provider that does not validate has its output checked once by the engine") {
   const SchemaValidator& schema = output_validator(Operation::feedback);
-  FixedProvider good(feedback_output(0.8));
+  FixedProvider good(loytest::feedback_output(0.8));
   CHECK(good.output_checked_with(Operation::feedback) == nullptr);
   uint64_t before = schema.checks();
-  CHECK(run_validated(good, Operation::feedback, json::object()) == feedback_output(0.8));
+  CHECK(run_validated(good, Operation::feedback, json::object()) == loytest::feedback_output(0.8));
   CHECK(schema.checks() == before + 1);
 
-  FixedProvider bad(feedback_output(7));  // score above 1
+  FixedProvider bad(loytest::feedback_output(7));  // score above 1
   before = schema.checks();
   LOY_REQUIRE_ERROR(run_validated(bad, Operation::feedback, json::object()), loyalty::Status::invalid,
                     "output.items[0].score");
   CHECK(schema.checks() == before + 1);
-  json missing = feedback_output(0.8);
+  json missing = loytest::feedback_output(0.8);
   missing["items"][0].erase("themes");
   FixedProvider incomplete(missing);
   LOY_REQUIRE_ERROR(run_validated(incomplete, Operation::feedback, json::object()), loyalty::Status::invalid,
@@ -104,13 +91,13 @@ TEST_CASE("ai validation: the OpenAI provider's output is checked once, by the p
   loytest::ScriptServer server;
   auto p = openai_provider(server);
   const SchemaValidator& schema = output_validator(Operation::feedback);
-  server.push(loytest::chat_completion(feedback_output(0.8).dump()));
+  server.push(loytest::chat_completion(loytest::feedback_output(0.8).dump()));
   uint64_t before = schema.checks();
-  CHECK(run_validated(*p, Operation::feedback, json::object()) == feedback_output(0.8));
+  CHECK(run_validated(*p, Operation::feedback, json::object()) == loytest::feedback_output(0.8));
   CHECK(schema.checks() == before + 1);  // not again by the engine
   CHECK(p->output_checked_with(Operation::feedback) == &schema);
 
-  server.push(loytest::chat_completion(feedback_output(7).dump()));
+  server.push(loytest::chat_completion(loytest::feedback_output(7).dump()));
   before = schema.checks();
   try {
     run_validated(*p, Operation::feedback, json::object());
@@ -130,7 +117,7 @@ TEST_CASE("ai validation: an OpenAI provider with another schema is checked agai
   auto p = make_openai_provider(
       parse_openai_config({{"base_url", server.url() + "/v1"}, {"model", "m"}, {"max_attempts", 1}}),
       [](Operation) -> const json& { return kLoose; });
-  server.push(loytest::chat_completion(feedback_output(7).dump()));
+  server.push(loytest::chat_completion(loytest::feedback_output(7).dump()));
   // The provider's own schema lets it through; the engine's output schema does not.
   LOY_REQUIRE_ERROR(run_validated(*p, Operation::feedback, json::object()), loyalty::Status::invalid,
                     "output.items[0].score");
@@ -148,13 +135,13 @@ TEST_CASE("ai validation: through the engine, refused output names the path and 
   // The OpenAI provider.
   w.call("ai.configure", {{"provider", "openai"},
                           {"openai", {{"base_url", server.url() + "/v1"}, {"model", "m"}, {"max_attempts", 1}}}});
-  server.push(loytest::chat_completion(feedback_output(7).dump()));
+  server.push(loytest::chat_completion(loytest::feedback_output(7).dump()));
   before = schema.checks();
   LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "Out of range"}}), loyalty::Status::invalid,
                     "output.items[0].score");
   CHECK(schema.checks() == before + 1);
-  server.push(loytest::chat_completion(feedback_output(0.8).dump()));
+  server.push(loytest::chat_completion(loytest::feedback_output(0.8).dump()));
   before = schema.checks();
-  CHECK(w.call("ai.feedback", {{"text", "Fine"}})["output"] == feedback_output(0.8));
+  CHECK(w.call("ai.feedback", {{"text", "Fine"}})["output"] == loytest::feedback_output(0.8));
   CHECK(schema.checks() == before + 1);
 }
