@@ -635,9 +635,6 @@ json compile_rule(const json& body, const std::string& path, Plan& plan, Compile
     if (li.has("budget")) r.budget = li.i64("budget", 0, detail::kMaxAmount);
     if (li.has("cooldown_seconds")) r.cooldown_ms = li.i64("cooldown_seconds", 1, 10LL * 366 * 86400) * 1000;
   }
-  r.gates = static_cast<uint8_t>(((r.start || r.end) ? kGateWindow : 0) | (r.location_based ? kGateLocation : 0) |
-                                 (r.group >= 0 ? kGateGroup : 0) | (r.has_limits() ? kGateLimits : 0) |
-                                 (r.stop ? kGateStop : 0));
   return norm;
 }
 
@@ -881,7 +878,9 @@ void specialise(Plan& plan) {
     h.root = r.root;
     h.action = r.first_action;
     h.group = r.group;
-    h.gates = r.gates;
+    h.gates = static_cast<uint8_t>(((r.start || r.end) ? kGateWindow : 0) | (r.location_based ? kGateLocation : 0) |
+                                   (r.group >= 0 ? kGateGroup : 0) | (r.has_limits() ? kGateLimits : 0) |
+                                   (r.stop ? kGateStop : 0));
     if (r.group >= 0) h.mode = plan.groups[static_cast<size_t>(r.group)].mode;
     const Action* a = r.action_count == 1 ? &plan.actions[r.first_action] : nullptr;
     h.single = a && a->kind != ActionKind::cap && a->max < 0;

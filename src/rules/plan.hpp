@@ -205,9 +205,6 @@ struct CompiledRule {
   uint32_t period_count = 0;
   int64_t budget = -1;       // total points the rule may issue; -1 none
   int64_t cooldown_ms = -1;  // between awards to the same customer; -1 none
-  /// What evaluation must look at besides the condition and the actions (kGate* bits): most
-  /// rules have none of it and skip every such check.
-  uint8_t gates = 0;
   bool has_limits() const { return period_count > 0 || budget >= 0 || cooldown_ms >= 0; }
 };
 
@@ -249,7 +246,7 @@ struct Plan {
     int32_t root = -1;
     uint32_t action = 0;  // the first action
     int32_t group = -1;
-    uint8_t gates = 0;
+    uint8_t gates = 0;                // what to check besides condition and actions (kGate*): most rules nothing
     GroupMode mode = GroupMode::all;  // of the group
     bool single = false;              // one fixed, per_currency, multiply or tier_multiplier action without max
   };
