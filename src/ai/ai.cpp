@@ -62,12 +62,12 @@ Settings load_settings(storage::Tx& tx, const std::string& tenant) {
   const auto row = tx.ai().settings(tenant);
   if (!row) return s;
   s.provider = row->provider;
-  const json ttl = json::parse(row->ttl);
+  const json ttl = parse_stored(row->ttl);
   for (int n = 0; n < kOperationCount; ++n) {
     const std::string name(operation_name(static_cast<Operation>(n)));
     if (ttl.contains(name)) s.ttl[n] = ttl[name].get<int64_t>();
   }
-  s.config = json::parse(row->config);
+  s.config = parse_stored(row->config);
   s.salt = row->salt;
   s.updated_at = row->updated_at;
   return s;
@@ -197,7 +197,7 @@ std::optional<json> fresh_result(storage::Tx& tx, const std::string& tenant, con
   const auto r =
       tx.ai().fresh_result(tenant, std::string(operation_name(op)), subject, now, s.ttl[static_cast<int>(op)] * 1000);
   if (!r) return std::nullopt;
-  return envelope(op, subject, r->provider, r->model, r->created_at, r->expires_at, true, json::parse(r->output));
+  return envelope(op, subject, r->provider, r->model, r->created_at, r->expires_at, true, parse_stored(r->output));
 }
 
 /// Runs the provider outside any transaction; its output is validated once (run_validated).
@@ -383,7 +383,7 @@ std::vector<json> offer_candidates(storage::Tx& tx, const std::string& tenant, c
     if ((start && now < *start) || (end && now >= *end)) continue;
     json c = candidate(r.id, "offer", r.name, nullptr, 0, nullptr, r.popularity);
     if (seen && r.conditions)
-      c["distance_km"] = distance_km(tx, tenant, seen, required_location(json::parse(*r.conditions)));
+      c["distance_km"] = distance_km(tx, tenant, seen, required_location(parse_stored(*r.conditions)));
     out.push_back(std::move(c));
   }
   return out;
@@ -493,7 +493,7 @@ int64_t apply_segments(Ctx& ctx, const json& output) {
       const auto facts = tx.customers().facts(ctx.tenant(), id);
       if (!facts) continue;  // erased since
       json tags = json::array();
-      for (const auto& t : json::parse(facts->segments))
+      for (const auto& t : parse_stored(facts->segments))
         if (t.get<std::string>().rfind(kSegmentTagPrefix, 0) != 0) tags.push_back(t);
       tags.push_back(tag);
       storage::CustomerUpdate u;

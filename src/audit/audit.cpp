@@ -34,7 +34,7 @@ json list_chain(Ctx& ctx, const std::string& chain, const json& in) {
       [](const storage::AuditRecord& r) { return r.seq; },
       [](const storage::AuditRecord& r) {
         return json{{"seq", r.seq},       {"actor", r.actor},        {"action", r.action},
-                    {"target", r.target}, {"at", format_time(r.at)}, {"detail", json::parse(r.detail)},
+                    {"target", r.target}, {"at", format_time(r.at)}, {"detail", parse_stored(r.detail)},
                     {"hash", r.hash}};
       });
 }

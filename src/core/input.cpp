@@ -8,6 +8,8 @@ namespace loyalty::detail {
 
 json parse_json(std::string_view text) { return loyalty::parse_json(text); }
 
+json parse_stored(std::string_view text) { return json::parse(text.begin(), text.end()); }
+
 Input::Input(const json& j, std::initializer_list<std::string_view> allowed, std::string path)
     : j_(j), path_(std::move(path)) {
   if (!j_.is_object()) {

@@ -35,9 +35,9 @@ json segments_of(const Input& i) {
 json customer_row(const storage::CustomerRecord& c) {
   return {{"id", c.id},
           {"external_id", c.external_id},
-          {"profile", json::parse(c.profile)},
-          {"preferences", json::parse(c.preferences)},
-          {"segments", json::parse(c.segments)},
+          {"profile", parse_stored(c.profile)},
+          {"preferences", parse_stored(c.preferences)},
+          {"segments", parse_stored(c.segments)},
           {"created_at", format_time(c.created_at)},
           {"updated_at", format_time(c.updated_at)}};
 }
@@ -144,7 +144,7 @@ json customer_facts(storage::Tx& tx, const std::string& tenant_id, const std::st
                     const std::string& field) {
   const auto f = tx.customers().facts(tenant_id, customer_id);
   if (!f) throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
-  return {{"segments", json::parse(f->segments)}, {"profile", json::parse(f->profile)}};
+  return {{"segments", parse_stored(f->segments)}, {"profile", parse_stored(f->profile)}};
 }
 
 int64_t ensure_account(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,

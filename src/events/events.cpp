@@ -47,7 +47,7 @@ json poll(Ctx& ctx, const json& in) {
                       {"type", e.type},
                       {"customer_id", e.subject.empty() ? json(nullptr) : json(e.subject)},
                       {"at", format_time(e.created_at)},
-                      {"data", json::parse(e.data)}});
+                      {"data", parse_stored(e.data)}});
   }
   return {{"events", std::move(events)}, {"next", last > 0 ? json(encode_cursor(last)) : json(nullptr)}};
 }

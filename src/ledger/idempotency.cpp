@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "core/input.hpp"
 #include "storage/ledger_store.hpp"
 
 namespace loyalty::detail {
@@ -62,14 +63,14 @@ std::optional<json> idem_lookup(storage::Tx& tx, const std::string& tenant, cons
         Status::conflict,
         fmt::format("idempotency key '{}' was used for operation '{}', not '{}'", k.key, r->operation, k.operation),
         field_key, {{"operation", r->operation}});
-  const json stored = json::parse(r->request);
+  const json stored = parse_stored(r->request);
   const std::string diff = first_difference(stored, k.request);
   if (!diff.empty()) {
     const std::string field = join(path, diff);
     throw Error(Status::conflict, fmt::format("idempotency key '{}' was used with a different '{}'", k.key, field),
                 field, {{"idempotency_key", k.key}});
   }
-  json response = json::parse(r->response);
+  json response = parse_stored(r->response);
   response["replayed"] = true;
   return response;
 }

@@ -269,7 +269,7 @@ void entry_event(storage::Tx& tx, const std::string& tenant, std::string_view ty
 json entry_view_json(const storage::EntryView& v) {
   NewEntry e;
   e.row = v.entry;
-  if (v.entry.metadata) e.metadata = json::parse(*v.entry.metadata);
+  if (v.entry.metadata) e.metadata = parse_stored(*v.entry.metadata);
   e.expires_at = v.expires_at;
   e.pending_until = v.pending_until;
   Account owner;

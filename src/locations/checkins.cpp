@@ -6,6 +6,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "core/input.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -39,12 +40,12 @@ json checkin_json(const storage::CheckinRecord& c, json rules) {
           {"lat", c.lat},
           {"lon", c.lon},
           {"accuracy_m", c.accuracy_m},
-          {"device", json::parse(c.device)},
+          {"device", parse_stored(c.device)},
           {"mock", c.mock},
           {"occurred_at", format_time(c.occurred_at)},
           {"status", c.status},
           {"reason", opt_json(c.reason)},
-          {"flags", json::parse(c.flags)},
+          {"flags", parse_stored(c.flags)},
           {"distance_m", opt_json(c.distance_m)},
           {"speed_kmh", opt_json(c.speed_kmh)},
           {"points", c.points},

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "audit/audit.hpp"
+#include "core/input.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "programs/programs.hpp"
@@ -66,7 +67,7 @@ FenceCache& cache_of(EngineState& e) {
 
 // The stored fence column: {"type": "circle", "radius_m"} or the GeoJSON as given.
 geo::Fence stored_fence(const std::string& text, geo::LatLon point) {
-  const json j = json::parse(text);
+  const json j = parse_stored(text);
   if (j.at("type") == "circle")
     return geo::circle_fence(point, j.at("radius_m").get<double>(), fence_limits(), "geofence");
   return geo::polygon_fence(j, point, fence_limits(), "geofence");
@@ -90,9 +91,9 @@ json location_json(const storage::LocationRecord& l) {
           {"address", l.address},
           {"lat", l.lat},
           {"lon", l.lon},
-          {"geofence", json::parse(l.fence)},
-          {"checkin", json::parse(l.checkin)},
-          {"metadata", json::parse(l.metadata)},
+          {"geofence", parse_stored(l.fence)},
+          {"checkin", parse_stored(l.checkin)},
+          {"metadata", parse_stored(l.metadata)},
           {"active", l.active},
           {"created_at", format_time(l.created_at)},
           {"updated_at", format_time(l.updated_at)}};
@@ -296,7 +297,7 @@ std::shared_ptr<const TenantFences> tenant_fences(Ctx& ctx, storage::Tx& tx) {
   std::vector<LocationInfo> infos;
   for (const storage::LocationRecord& l : tx.locations().active_locations(ctx.tenant())) {
     fences.push_back(stored_fence(l.fence, {l.lat, l.lon}));
-    infos.push_back({l.id, l.name, read_policy(json::parse(l.checkin), "checkin")});
+    infos.push_back({l.id, l.name, read_policy(parse_stored(l.checkin), "checkin")});
   }
   std::unordered_map<std::string, uint32_t> by_id;
   for (uint32_t n = 0; n < infos.size(); ++n) by_id.emplace(infos[n].id, n);

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "audit/audit.hpp"
+#include "core/input.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -43,7 +44,7 @@ json row_json(const storage::RewardRecord& r) {
           {"per_customer_limit", std::move(limit)},
           {"reservation_ttl_seconds", r.reservation_ttl_s},
           {"refundable", r.refundable},
-          {"metadata", json::parse(r.metadata)},
+          {"metadata", parse_stored(r.metadata)},
           {"active", r.active},
           {"created_at", format_time(r.created_at)},
           {"updated_at", format_time(r.updated_at)}};

@@ -40,7 +40,7 @@ std::map<std::string, CacheEntry, std::less<>> cache;
 std::vector<rules::RuleSource> load_sources(storage::Tx& tx, const std::string& program_id) {
   std::vector<rules::RuleSource> out;
   for (const auto& r : tx.rules().program_rules(program_id)) {
-    rules::RuleSource s{r.id, r.version, r.seq, json::parse(r.body)};
+    rules::RuleSource s{r.id, r.version, r.seq, parse_stored(r.body)};
     s.body["active"] = r.active;
     out.push_back(std::move(s));
   }
@@ -76,7 +76,7 @@ namespace {
 // rules
 
 json rule_row(const storage::RuleRecord& r) {
-  json body = json::parse(r.body);
+  json body = parse_stored(r.body);
   json out = {{"id", r.id}, {"program_id", r.program_id}, {"version", r.version}};
   for (auto& [k, v] : body.items()) out[k] = v;
   out["active"] = r.active;
@@ -146,7 +146,7 @@ json rule_get(Ctx& ctx, const json& in) {
   if (version && *version != out["version"]) {
     const auto stored = tx.rules().rule_version(id, *version);
     if (!stored) throw Error(Status::not_found, fmt::format("rule '{}' has no version {}", id, *version), "version");
-    json body = json::parse(stored->body);
+    json body = parse_stored(stored->body);
     json old = {{"id", id}, {"program_id", out["program_id"]}, {"version", *version}};
     for (auto& [k, v] : body.items()) old[k] = v;
     old["active"] = out["active"];
@@ -542,10 +542,10 @@ json purchase_submit(Ctx& ctx, const json& in) {
   ensure_session_valid(ctx, tx);
   json request = in;
   if (const auto stored = tx.rules().order_reply(ctx.tenant(), *p.order_id)) {
-    const std::string diff = first_difference(json::parse(stored->request), request);
+    const std::string diff = first_difference(parse_stored(stored->request), request);
     if (!diff.empty())
       throw Error(Status::conflict, fmt::format("order '{}' was submitted with another {}", *p.order_id, diff), diff);
-    json out = json::parse(stored->result);
+    json out = parse_stored(stored->result);
     out["replayed"] = true;
     return out;
   }
@@ -658,10 +658,10 @@ json purchase_return(Ctx& ctx, const json& in) {
   json request = in;
   if (return_id)
     if (const auto stored = tx.rules().return_reply(pid, *return_id)) {
-      const std::string diff = first_difference(json::parse(stored->request), request);
+      const std::string diff = first_difference(parse_stored(stored->request), request);
       if (!diff.empty())
         throw Error(Status::conflict, fmt::format("return '{}' was made with another {}", *return_id, diff), diff);
-      json out = json::parse(stored->result);
+      json out = parse_stored(stored->result);
       out["replayed"] = true;
       return out;
     }

@@ -71,7 +71,7 @@ json tenant_row(const storage::TenantRecord& t) {
           {"slug", t.slug},
           {"timezone", t.timezone},
           {"active", t.active},
-          {"settings", json::parse(t.settings)},
+          {"settings", parse_stored(t.settings)},
           {"created_at", format_time(t.created_at)},
           {"updated_at", format_time(t.updated_at)}};
 }
@@ -168,7 +168,7 @@ json key_row(const storage::ApiKeyRecord& k) {
   return {{"id", k.id},
           {"prefix", k.prefix},
           {"name", k.name},
-          {"scopes", json::parse(k.scopes)},
+          {"scopes", parse_stored(k.scopes)},
           {"created_at", format_time(k.created_at)},
           {"revoked_at", k.revoked_at ? json(format_time(*k.revoked_at)) : json(nullptr)},
           {"last_used_at", k.last_used_at ? json(format_time(*k.last_used_at)) : json(nullptr)}};
@@ -323,7 +323,7 @@ std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& e
     if (!login->tenant_active) throw Error(Status::forbidden, "the tenant is deactivated");
     s->key_id = login->key.id;
     s->tenant_id = login->key.tenant_id;
-    std::vector<std::string> scopes = json::parse(login->key.scopes).get<std::vector<std::string>>();
+    std::vector<std::string> scopes = parse_stored(login->key.scopes).get<std::vector<std::string>>();
     s->scopes = parse_scopes(scopes, "scopes");
     last_used = login->key.last_used_at;
   }

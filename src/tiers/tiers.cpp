@@ -62,7 +62,7 @@ struct Tier {
 };
 
 Tier tier_of(const storage::TierRecord& t) {
-  return {t.id, t.name, t.rank, t.threshold, json::parse(t.benefits), t.icon_url, t.invitation_only};
+  return {t.id, t.name, t.rank, t.threshold, parse_stored(t.benefits), t.icon_url, t.invitation_only};
 }
 
 json tier_json(const Tier& t, const std::string& program) {
