@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+#include <vector>
+
 #include "loyalty/core/engine.hpp"
 
 namespace loyalty::detail {
@@ -185,19 +188,130 @@ namespace loyalty {
 
 using nlohmann::json;
 
-json parse_json(std::string_view text) {
-  // Nesting is bounded so that no input can exhaust the stack when it is copied or serialised.
-  const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
-    if (depth >= kMaxJsonDepth)
+namespace {
+
+/// Builds the document from nlohmann's SAX events, refusing what a DOM parse would let through:
+/// nesting deeper than kMaxJsonDepth, a key twice in one object, an integer outside int64 and a
+/// number too large for a double. Errors name the JSON path of the value ("items[2].price").
+class Builder {
+ public:
+  explicit Builder(json& root) : root_(root) {}
+
+  bool null() { return put(nullptr); }
+  bool boolean(bool v) { return put(v); }
+  bool number_integer(json::number_integer_t v) { return put(v); }
+  bool number_unsigned(json::number_unsigned_t v) {
+    // Every integer must fit int64: a larger one would wrap to a negative number wherever it is
+    // converted, so no input carries one.
+    if (v > static_cast<json::number_unsigned_t>(std::numeric_limits<int64_t>::max()))
+      refuse(fmt::format("must be an integer from {} to {}", std::numeric_limits<int64_t>::min(),
+                         std::numeric_limits<int64_t>::max()));
+    return put(v);
+  }
+  bool number_float(json::number_float_t v, const json::string_t&) { return put(v); }
+  bool string(json::string_t& v) { return put(std::move(v)); }
+  bool binary(json::binary_t&) { return false; }  // never produced by the JSON text parser
+
+  bool start_object(std::size_t) { return open(json::value_t::object); }
+  bool start_array(std::size_t) { return open(json::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(json::string_t& k) {
+    Level& top = stack_.back();
+    auto& object = top.value->get_ref<json::object_t&>();
+    auto [it, inserted] = object.try_emplace(k);
+    top.key = k;
+    if (!inserted) refuse("appears twice in one object");
+    slot_ = &it->second;
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&, const json::exception& e) {
+    // 406 is a number nlohmann cannot hold (1e400): a value out of range, not malformed text.
+    if (e.id == 406) refuse("is a number out of range");
+    // nlohmann counts the bytes it read, including the offending one: the offset of that byte
+    // (0-based; the text's length when the text ended too early).
+    const std::size_t byte = position == 0 ? 0 : position - 1;
+    throw Error(Status::invalid, fmt::format("malformed JSON at byte {}", byte), {}, json{{"byte", byte}});
+  }
+
+ private:
+  struct Level {
+    json* value;
+    std::string key;  // objects: the key whose value is being read
+  };
+
+  /// The path of the value being read (its key or index in each enclosing container).
+  std::string path() const {
+    std::string p;
+    for (const Level& l : stack_) {
+      if (l.value->is_object()) {
+        if (!p.empty()) p += '.';
+        p += l.key;
+      } else {
+        p += fmt::format("[{}]", l.value->size() - (l.value->empty() || filling_array(l) ? 0 : 1));
+      }
+    }
+    return p;
+  }
+  /// Whether the array at this level is still waiting for the value being read (it is the
+  /// innermost level: enclosing arrays already hold the container being filled).
+  bool filling_array(const Level& l) const { return &l == &stack_.back(); }
+
+  [[noreturn]] void refuse(const std::string& what) const {
+    const std::string field = path();
+    throw Error(Status::invalid, field.empty() ? fmt::format("the input {}", what) : fmt::format("{}: {}", field, what),
+                field);
+  }
+
+  template <class V>
+  json* place(V&& v) {
+    if (stack_.empty()) {
+      root_ = json(std::forward<V>(v));
+      return &root_;
+    }
+    json& top = *stack_.back().value;
+    if (top.is_array()) {
+      auto& a = top.get_ref<json::array_t&>();
+      a.emplace_back(std::forward<V>(v));
+      return &a.back();
+    }
+    *slot_ = json(std::forward<V>(v));
+    return slot_;
+  }
+  template <class V>
+  bool put(V&& v) {
+    place(std::forward<V>(v));
+    return true;
+  }
+
+  bool open(json::value_t type) {
+    if (stack_.size() >= static_cast<std::size_t>(kMaxJsonDepth))
       throw Error(Status::invalid, fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth), {},
                   json{{"max_depth", kMaxJsonDepth}});
+    stack_.push_back({place(json(type)), {}});
     return true;
-  };
-  try {
-    return json::parse(text.begin(), text.end(), depth_guard);
-  } catch (const json::parse_error& e) {
-    throw Error(Status::invalid, fmt::format("malformed JSON at byte {}", e.byte), {}, json{{"byte", e.byte}});
   }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  json& root_;
+  std::vector<Level> stack_;
+  json* slot_ = nullptr;
+};
+
+}  // namespace
+
+json parse_json(std::string_view text) {
+  json root;
+  Builder builder(root);
+  // The SAX parser keeps its own stack (no recursion over the input), and the builder bounds the
+  // nesting so that no document can exhaust the stack when it is later copied or serialised.
+  json::sax_parse(text.begin(), text.end(), &builder);
+  return root;
 }
 
 }  // namespace loyalty

@@ -24,7 +24,7 @@ json parse_json(std::string_view text);
 
 /// Parses JSON text the engine itself wrote (a stored row, a compiled-in schema): text that went
 /// through parse_json and validation on its way in. Never for text from outside the engine; a
-/// test keeps `json::parse(` out of every file but this module's.
+/// test (tests/lint/check_json_parse.cmake) keeps direct nlohmann parses out of every other file.
 json parse_stored(std::string_view text);
 
 /// Points and money never exceed this magnitude, so sums of a few billion entries stay in int64.

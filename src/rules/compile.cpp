@@ -128,46 +128,6 @@ const char* type_name(Type t) {
   return "?";
 }
 
-std::optional<int64_t> parse_decimal_text(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  size_t pos = 0;
-  int64_t whole = 0;
-  bool digits = false;
-  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-    whole = whole * 10 + (s[pos++] - '0');
-    digits = true;
-    if (whole > 1'000'000'000) return std::nullopt;
-  }
-  int64_t frac = 0, scale = kScale;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    bool fd = false;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (scale == 1) return std::nullopt;  // more than 6 fractional digits
-      scale /= 10;
-      frac += (s[pos++] - '0') * scale;
-      fd = true;
-    }
-    if (!fd) return std::nullopt;
-  }
-  if (!digits || pos != s.size()) return std::nullopt;
-  return whole * kScale + frac;
-}
-
-}  // namespace
-
-std::optional<int64_t> parse_decimal(const json& v) {
-  if (v.is_number_integer()) {
-    const int64_t x = v.get<int64_t>();
-    if (x < 0 || x > 1'000'000'000) return std::nullopt;
-    return x * kScale;
-  }
-  if (v.is_string()) return parse_decimal_text(v.get_ref<const std::string&>());
-  return std::nullopt;
-}
-
-namespace {
-
 struct Compiler {
   Plan& plan;
   Trigger trigger = Trigger::purchase;
@@ -215,6 +175,10 @@ struct Compiler {
           fail(path, "must be a weekday (1 = Monday .. 7 = Sunday, or a name such as \"saturday\")");
         }
         if (!v.is_number_integer()) fail(path, "must be an integer");
+        // An unsigned value above int64's range would wrap to a negative number (parse_json
+        // refuses them; this keeps documents built by other means from getting through).
+        if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(detail::kMaxAmount))
+          fail(path, "is out of range");
         const int64_t x = v.get<int64_t>();
         if (x < -detail::kMaxAmount || x > detail::kMaxAmount) fail(path, "is out of range");
         if (slot == kWeekday && (x < 1 || x > 7)) fail(path, "must be a weekday from 1 (Monday) to 7 (Sunday)");

@@ -605,7 +605,8 @@ void build_frame(const Plan& p, const Event& ev, Evaluation& e) {
       v.stamp = st;
       v.type = Type::boolean;
       v.i = it->get<bool>() ? 1 : 0;
-    } else if (it->is_number_integer())
+    } else if (it->is_number_integer() &&
+               !(it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)))
       set_int(v, st, it->get<int64_t>());
   }
   for (size_t k = 0; k < p.visit_days.size() && k < ev.visits.size(); ++k)

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/decimal.hpp"
 #include "loyalty/core/time.hpp"
 #include "loyalty/core/timezone.hpp"
 
@@ -34,11 +35,10 @@ inline constexpr uint32_t kSetTable = 32;
 /// 128-bit intermediates of points arithmetic (a GCC/Clang extension).
 __extension__ typedef __int128 i128;
 
-/// Decimals (rates, multipliers) are integers scaled by 10^6: "1.5" is 1'500'000.
-inline constexpr int64_t kScale = 1'000'000;
-
-/// A non-negative decimal (JSON integer or string "1.5", at most 6 decimals) scaled by kScale.
-std::optional<int64_t> parse_decimal(const json& v);
+/// Decimals (rates, multipliers) are integers scaled by 10^6: "1.5" is 1'500'000; they are read
+/// by the engine's one decimal parser (core/decimal.hpp).
+inline constexpr int64_t kScale = detail::kDecimalScale;
+using detail::parse_decimal;
 
 enum class Rounding : uint8_t { floor, ceil, half_up, half_even };
 /// "floor" | "ceil" | "half_up" | "half_even" (the program's rounding); invalid otherwise.

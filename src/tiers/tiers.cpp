@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "audit/audit.hpp"
+#include "core/decimal.hpp"
 #include "core/input.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
@@ -352,10 +353,9 @@ json read_benefits(const Input& i) {
     const json& m = b["earn_multiplier"];
     const std::string f = i.field("benefits") + ".earn_multiplier";
     if (!m.is_number()) throw Error(Status::invalid, f + ": must be a number", f);
-    const double v = m.get<double>();
-    const double milli = v * 1000;
-    if (!(v > 0 && v <= 100) || milli != static_cast<double>(static_cast<int64_t>(milli + 0.5)))
-      throw Error(Status::invalid, f + ": must be > 0 and <= 100 with at most three decimals", f);
+    const auto v = parse_decimal(m);
+    if (!v || *v <= 0 || *v > 100 * kDecimalScale || *v % (kDecimalScale / 1000) != 0)
+      throw Error(Status::invalid, f + ": must be a number > 0 and <= 100 with at most three decimals", f);
   }
   return b;
 }
@@ -677,7 +677,7 @@ std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account
   const Tier t = tier_of(*held);
   TierFacts f{t.id, t.name, t.rank, 1000};
   if (t.benefits.contains("earn_multiplier"))
-    f.earn_multiplier_milli = std::llround(t.benefits["earn_multiplier"].get<double>() * 1000);
+    f.earn_multiplier_milli = parse_decimal(t.benefits["earn_multiplier"]).value_or(kDecimalScale) / 1000;
   return f;
 }
 

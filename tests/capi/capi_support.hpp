@@ -297,6 +297,15 @@ void check_input_contract(OpFn<H> fn, H* h, const char* name) {
   Failure f = fail(fn, h, json{{"no_such_field_xyz", 1}});
   CHECK(f.rc == LOY_EINVALID);
   CHECK(f.field() == "no_such_field_xyz");
+  // Refused by the parser before any field is read, naming the field: a key given twice, a number
+  // a double cannot hold, an integer outside int64 (it would wrap to a negative number).
+  for (const char* bad : {R"({"x_dup": 5, "x_dup": 7})", R"({"x_dup": 1e400})", R"({"x_dup": 18446744073709551615})",
+                          R"({"x_dup": 9223372036854775808})"}) {
+    CAPTURE(bad);
+    Failure d = fail_text(fn, h, bad);
+    CHECK(d.rc == LOY_EINVALID);
+    CHECK(d.field() == "x_dup");
+  }
 }
 
 struct EngineDeleter {

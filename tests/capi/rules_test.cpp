@@ -1,4 +1,6 @@
 // C ABI, loyalty.h "Rules and purchases": loy_rule_* and loy_purchase_*.
+#include <fmt/format.h>
+
 #include <string>
 
 #include "capi_support.hpp"
@@ -40,4 +42,43 @@ TEST_CASE("rules: a rule earns on a purchase through the C ABI, with the explain
   CHECK(fail(loy_purchase_return, w.session, json{{"order_id", "o-1"}}).rc == LOY_ECONFLICT);
   CHECK(ok(loy_rule_deactivate, w.session, json{{"id", rule["id"]}})["active"] == false);
   CHECK(ok(loy_rule_list, w.session, json{{"active", false}})["items"].size() == 1);
+}
+
+TEST_CASE("rules: an integer operand between 2^63 and 2^64-1 is refused, not wrapped into a rule that always fires") {
+  World w;
+  const std::string c = w.enroll("c1");
+  for (const char* fact :
+       {"purchase.amount", "purchase.items_amount", "customer.attributes.visits", "item.unit_price"}) {
+    for (const char* big : {"18446744073709551615", "9223372036854775808"}) {
+      CAPTURE(fact);
+      CAPTURE(big);
+      const bool item = std::string(fact).rfind("item.", 0) == 0;
+      const std::string cond = fmt::format(R"({{"fact": "{}", "operator": "gte", "value": {}}})", fact, big);
+      const std::string action = item ? fmt::format(R"({{"type": "per_currency", "rate": "1", "items": {}}})", cond)
+                                      : R"({"type": "fixed", "points": 100})";
+      const std::string rule =
+          item ? fmt::format(R"({{"name": "Never", "actions": [{}]}})", action)
+               : fmt::format(R"({{"name": "Never", "conditions": {{"all": [{}]}}, "actions": [{}]}})", cond, action);
+      Failure f = fail_text(loy_rule_create, w.session, rule);
+      CHECK(f.rc == LOY_EINVALID);
+      CHECK(f.field() == (item ? "actions[0].items.value" : "conditions.all[0].value"));
+    }
+  }
+  // Nothing was created, and a purchase earns nothing.
+  CHECK(ok(loy_rule_list, w.session, json::object())["items"].empty());
+  CHECK(ok(loy_purchase_dry_run, w.session, json{{"customer_id", c}, {"amount", 100}})["points"] == 0);
+  // The largest integers the engine accepts anywhere (1e15) still compile, and do not fire on 100.
+  ok(loy_rule_create, w.session,
+     json{{"name", "Huge"},
+          {"conditions",
+           {{"all", {{{"fact", "purchase.amount"}, {"operator", "gte"}, {"value", 1'000'000'000'000'000}}}}}},
+          {"actions", {{{"type", "fixed"}, {"points", 100}}}}});
+  CHECK(ok(loy_purchase_dry_run, w.session, json{{"customer_id", c}, {"amount", 100}})["points"] == 0);
+  CHECK(fail(loy_rule_create, w.session,
+             json{{"name", "Too big"},
+                  {"conditions",
+                   {{"all",
+                     {{{"fact", "purchase.amount"}, {"operator", "gte"}, {"value", int64_t{1'000'000'000'000'001}}}}}}},
+                  {"actions", {{{"type", "fixed"}, {"points", 100}}}}})
+            .rc == LOY_EINVALID);
 }

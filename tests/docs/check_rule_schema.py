@@ -33,7 +33,7 @@ for r in rules:
         print("INVALID:", json.dumps(r)[:200], "->", errors[0].message[:200])
 for bad in [{"name": "x"}, {"name": "x", "actions": [{"type": "fixed"}]},
             {"name": "x", "actions": [{"type": "fixed", "points": 1}], "colour": 1},
-            {"name": "x", "actions": [{"type": "per_currency", "rate": 1.5}]},
+            {"name": "x", "actions": [{"type": "per_currency", "rate": -1.5}]},
             {"name": "x", "actions": [{"type": "fixed", "points": 1}], "conditions": {"fact": "nope", "operator": "eq"}}]:
     if validator.is_valid(bad):
         failures += 1

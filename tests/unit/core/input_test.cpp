@@ -2,6 +2,8 @@
 #include <limits>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "core/input.hpp"
 #include "fixture.hpp"
 
@@ -186,4 +188,60 @@ TEST_CASE("input: the event-time bound is worded in its largest whole unit") {
   CHECK(message(3'600'000) == "t: must not be more than an hour ahead of the engine clock");
   CHECK(message(90'000) == "t: must not be more than 90 seconds ahead of the engine clock");
   CHECK(message(1'500) == "t: must not be more than 1500 ms ahead of the engine clock");
+}
+
+TEST_CASE("input: the byte offset of malformed JSON counts from 0, and is the length when the text ends early") {
+  auto byte_of = [](std::string_view text) {
+    try {
+      (void)loyalty::parse_json(text);
+    } catch (const loyalty::Error& e) {
+      CHECK(e.status() == Status::invalid);
+      return e.detail().at("byte").get<int64_t>();
+    }
+    FAIL("expected an error");
+    return int64_t{-1};
+  };
+  CHECK(byte_of(R"({"a": })") == 6);  // the '}'
+  CHECK(byte_of("x") == 0);
+  CHECK(byte_of(R"({"a": 1)") == 7);  // ended early: the text's length
+  CHECK(byte_of("[1,]") == 3);
+}
+
+TEST_CASE("input: a key twice in one object is refused, naming its path") {
+  LOY_REQUIRE_ERROR(loyalty::parse_json(R"({"points": 5, "points": 7})"), Status::invalid, "points");
+  LOY_REQUIRE_ERROR(loyalty::parse_json(R"({"a": [1, {"b": 1, "c": 2, "b": 3}]})"), Status::invalid, "a[1].b");
+  // The same key in sibling objects is fine.
+  CHECK(loyalty::parse_json(R"([{"a": 1}, {"a": 2}])") == json::array({{{"a", 1}}, {{"a", 2}}}));
+}
+
+TEST_CASE("input: numbers a double cannot hold are invalid naming the field, not an internal error") {
+  LOY_REQUIRE_ERROR(loyalty::parse_json(R"({"amount": 1e400})"), Status::invalid, "amount");
+  LOY_REQUIRE_ERROR(loyalty::parse_json(R"({"items": [{"price": 1}, {"price": -1e400}]})"), Status::invalid,
+                    "items[1].price");
+  LOY_REQUIRE_ERROR(loyalty::parse_json(R"({"a": [[1], [2, 3e999]]})"), Status::invalid, "a[1][1]");
+  LOY_REQUIRE_ERROR(loyalty::parse_json("1e400"), Status::invalid, "");
+}
+
+TEST_CASE("input: integers outside int64 are refused at the parser, naming the field") {
+  // 2^63 .. 2^64-1 would wrap to negative numbers wherever they are converted.
+  for (const char* big : {"9223372036854775808", "18446744073709551615"}) {
+    CAPTURE(big);
+    LOY_REQUIRE_ERROR(loyalty::parse_json(fmt::format(R"({{"value": {}}})", big)), Status::invalid, "value");
+    LOY_REQUIRE_ERROR(loyalty::parse_json(fmt::format(R"({{"m": {{"x": [0, {}]}}}})", big)), Status::invalid, "m.x[1]");
+  }
+  const json edges = loyalty::parse_json(R"({"max": 9223372036854775807, "min": -9223372036854775808})");
+  CHECK(edges["max"].get<int64_t>() == std::numeric_limits<int64_t>::max());
+  CHECK(edges["min"].get<int64_t>() == std::numeric_limits<int64_t>::min());
+  // Beyond uint64 the text is a (finite) double, which integer fields refuse by type.
+  CHECK(loyalty::parse_json(R"({"v": 18446744073709551616})")["v"].is_number_float());
+  LOY_REQUIRE_ERROR(Input(loyalty::parse_json(R"({"v": 18446744073709551616})"), {"v"}).i64("v", 0, kMaxAmount),
+                    Status::invalid, "v");
+}
+
+TEST_CASE("input: the parser builds the same document as nlohmann's for valid input") {
+  const char* text =
+      R"({"a": [1, -2, 3.5, "x", true, false, null, {}, []], "b": {"c": {"d": "é\u00e9"}}, "e": 9223372036854775807})";
+  CHECK(loyalty::parse_json(text) == json::parse(text));
+  CHECK(loyalty::parse_json("[]") == json::array());
+  CHECK(loyalty::parse_json("\"s\"") == json("s"));
 }

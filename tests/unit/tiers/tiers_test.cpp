@@ -424,3 +424,39 @@ TEST_CASE("tiers: verified check-ins count as visits; rejected ones do not") {
   CHECK(tier_of(w, c) == regular);
   CHECK(status(w, c)["tier_progress"]["value"] == 2);
 }
+
+TEST_CASE("tiers: multipliers with three decimals are exact (1.001, 1.005, 2.002), a fourth decimal is refused") {
+  World w;
+  w.call("tier.policy.set", {{"window", {{"kind", "lifetime"}}}});
+  w.call("rule.create", {{"name", "Base"}, {"actions", {{{"type", "per_currency"}, {"rate", "1"}}}}});
+  w.call("rule.create", {{"name", "Tier bonus"}, {"priority", -10}, {"actions", {{{"type", "tier_multiplier"}}}}});
+  struct Case {
+    double factor;
+    int64_t points;
+  };
+  const Case cases[] = {{1.001, 100'100}, {1.005, 100'500}, {2.002, 200'200}};
+  int64_t rank = 1;
+  for (const Case& k : cases) {
+    const double factor = k.factor;
+    const int64_t expected = k.points;
+    CAPTURE(factor);
+    const std::string name = "T" + std::to_string(rank);
+    const std::string tier = w.call("tier.create", {{"name", name},
+                                                    {"rank", rank},
+                                                    {"threshold", rank * 1'000'000'000},
+                                                    {"benefits", {{"earn_multiplier", factor}}}})["id"];
+    ++rank;
+    CHECK(w.call("tier.get", {{"id", tier}})["benefits"]["earn_multiplier"] == factor);
+    const auto c = w.enroll("c-" + name);
+    w.call("tier.assign", {{"customer_id", c}, {"tier_id", tier}, {"reason", "test"}});
+    // 1000.00 EUR: 100,000 base points times the multiplier, with no binary rounding error.
+    json p = w.call("purchase.dry_run", {{"customer_id", c}, {"amount", 10'000'000}});
+    CHECK(p["points"] == expected);
+  }
+  for (const json& bad : {json(1.0005), json(100.001), json(-1.5), json(1e300)}) {
+    CAPTURE(bad);
+    LOY_REQUIRE_ERROR(
+        w.call("tier.create", {{"name", "X"}, {"rank", 9}, {"threshold", 1}, {"benefits", {{"earn_multiplier", bad}}}}),
+        Status::invalid, "benefits.earn_multiplier");
+  }
+}
