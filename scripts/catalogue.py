@@ -284,6 +284,24 @@ def check(root: pathlib.Path) -> int:
             if f.get("c_name") not in header:
                 cat.error(rel, None, f"function {f.get('c_name')} is not declared in capi/include/loyalty.h")
 
+    # 5b. the doc agrees with the description: its "Scope: x", and every status it names is listed
+    # in errors (or is common to every operation)
+    common = set()
+    for content in cat.files.values():
+        for group in content.get("common_errors", {}).values() if isinstance(content, dict) else []:
+            common |= {e["status"] for e in group}
+    for rel, op in cat.operations():
+        doc = op.get("doc", "")
+        said = re.findall(r"Scope: (\w+)", doc)
+        if op["scope"] == "engine-admin" and said:
+            cat.error(rel, op, f"the doc says Scope: {said[0]} of an admin-handle operation")
+        elif op["scope"] != "engine-admin" and said[:1] != [op["scope"]]:
+            cat.error(rel, op, f"the doc says Scope: {said[0] if said else '(nothing)'}")
+        named = set(re.findall(r"(?<!never )\b(LOY_E[A-Z]+)", doc))
+        listed = {e.get("status") for e in op.get("errors", [])}
+        for status in sorted(named - listed - common):
+            cat.error(rel, op, f"the doc names {status}, which errors does not list")
+
     # 6. examples and setups against the input schemas
     index = cat.op_index()
     fixture = next((c["example_fixture"] for c in cat.files.values()
