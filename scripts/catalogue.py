@@ -7,7 +7,7 @@
       operations equal the rows of the kOps tables in src/ (name and scope); the c_names and the
       functions of abi.json equal capi/loyalty.symbols, each once; every c_name is declared in
       capi/include/loyalty.h and runs its operation in capi/src/loyalty_c.cpp; @since agrees with
-      the header; every example (and setup step) validates against its operation's input schema
+      the header; each doc states its scope and names only listed statuses; every example (and setup step) validates against its operation's input schema
       and names only earlier results in its placeholders; every operation is in the Python op table
       (bindings/python/loyalty/_ops.py).
 
