@@ -151,6 +151,16 @@ def header_functions(root):
     return out
 
 
+def header_signatures(root):
+    """{c_name: "int loy_x(loy_session *session, ...)"} with whitespace normalised."""
+    text = (root / "capi" / "include" / "loyalty.h").read_text()
+    out = {}
+    for m in re.finditer(r"LOY_API\s+([^;(]*?)\b(loy_[a-z0-9_]+)\s*\(([^)]*)\)\s*;", text):
+        ret = " ".join(m.group(1).split())
+        out[m.group(2)] = f"{ret}{'' if ret.endswith('*') else ' '}{m.group(2)}({' '.join(m.group(3).split())})"
+    return out
+
+
 def c_wrappers(root):
     """{c_name: (handle, op name)} from capi/src/loyalty_c.cpp: the LOY_*_OP rows and the functions
     that call an operation by name themselves."""
@@ -268,6 +278,7 @@ def check(root: pathlib.Path) -> int:
     for s in sorted(set(described) - set(symbols)):
         cat.errors.append(f"{described[s]}: {s} is not in capi/loyalty.symbols")
     header = header_functions(root)
+    signatures = header_signatures(root)
     wrappers = c_wrappers(root)
     for rel, op in cat.operations():
         c = op["c_name"]
@@ -283,6 +294,12 @@ def check(root: pathlib.Path) -> int:
         for f in content.get("functions", []) if isinstance(content, dict) else []:
             if f.get("c_name") not in header:
                 cat.error(rel, None, f"function {f.get('c_name')} is not declared in capi/include/loyalty.h")
+            elif signatures.get(f["c_name"]) != f.get("signature"):
+                cat.error(rel, None, f"function {f['c_name']}: signature {f.get('signature')!r} but loyalty.h "
+                                     f"declares {signatures.get(f['c_name'])!r}")
+            elif header[f["c_name"]] and header[f["c_name"]] != f.get("since"):
+                cat.error(rel, None, f"function {f['c_name']}: since {f.get('since')!r} but loyalty.h says "
+                                     f"@since {header[f['c_name']]}")
 
     # 5b. the doc agrees with the description: its "Scope: x", and every status it names is listed
     # in errors (or is common to every operation)
