@@ -14,7 +14,9 @@
   scripts/catalogue.py examples --lib PATH/libloyalty.so [--root DIR] [--only NAME ...]
       Runs every operation's example, after the fixture and its example_setup, on a fresh in-memory
       engine through the public C ABI (ctypes: loy_admin_call / loy_session_call), and validates
-      every result (setup steps included) against the operation's output schema.
+      every result (setup steps included) against the operation's output schema; then the example
+      with an unknown field added must be refused by the input schema and by the engine
+      (LOY_EINVALID naming the field).
 
 Needs Python 3.11 and jsonschema (>= 4.18, with referencing); exits 77 (skipped) without it.
 docs/catalogue.md describes the format.
@@ -409,7 +411,10 @@ class EngineOptions(ctypes.Structure):
 
 
 class CallFailed(Exception):
-    pass
+    def __init__(self, message, code=None, detail=None):
+        super().__init__(message)
+        self.code = code
+        self.detail = detail or {}
 
 
 class Abi:
@@ -432,7 +437,7 @@ class Abi:
         err = self.lib.loy_error_last()
         msg = err.contents.message.decode() if err else "?"
         detail = err.contents.detail_json.decode() if err else "{}"
-        raise CallFailed(f"{what} returned {rc}: {msg} {detail}")
+        raise CallFailed(f"{what} returned {rc}: {msg} {detail}", rc, json.loads(detail))
 
     def engine(self, admin_key):
         opts = EngineOptions(1, b":memory:", admin_key.encode(), 0, 5000, 1, None, None, None, 64, 10000)
@@ -521,6 +526,20 @@ def examples(root: pathlib.Path, lib: pathlib.Path, only: list[str]) -> int:
                     failures += 1
                 if "as" in step:
                     results[step["as"]] = result
+            # An unknown field is refused by the schema and by the engine alike (LOY_EINVALID naming it).
+            bad = dict(substitute(op["example"], results), catalogue_unknown_field=1)
+            kind = handle_of(op)
+            if cat.validator(rel, op["input"]).is_valid(bad):
+                print(f"error: {label}: the input schema accepts an unknown field")
+                failures += 1
+            try:
+                abi.call(kind, handles[kind], op["name"], bad)
+                print(f"error: {label}: the engine accepted an unknown field")
+                failures += 1
+            except CallFailed as e:
+                if e.code != -2 or e.detail.get("field") != "catalogue_unknown_field":
+                    print(f"error: {label}: an unknown field gave {e} (expected LOY_EINVALID naming it)")
+                    failures += 1
             ran += 1
         except CallFailed as e:
             print(f"error: {label}: {e}")
