@@ -15,8 +15,8 @@
       Runs every operation's example, after the fixture and its example_setup, on a fresh in-memory
       engine through the public C ABI (ctypes: loy_admin_call / loy_session_call), and validates
       every result (setup steps included) against the operation's output schema; then the example
-      with an unknown field added must be refused by the input schema and by the engine
-      (LOY_EINVALID naming the field).
+      with an unknown field added, and without each of its required fields, must be refused by
+      the input schema and by the engine (LOY_EINVALID naming the field).
 
 Needs Python 3.11 and jsonschema (>= 4.18, with referencing); exits 77 (skipped) without it.
 docs/catalogue.md describes the format.
@@ -540,6 +540,24 @@ def examples(root: pathlib.Path, lib: pathlib.Path, only: list[str]) -> int:
                 if e.code != -2 or e.detail.get("field") != "catalogue_unknown_field":
                     print(f"error: {label}: an unknown field gave {e} (expected LOY_EINVALID naming it)")
                     failures += 1
+            # So is the example without any one of its required fields. (An optional idempotency key is
+            # left out too: ledger writes look a key up before they read the other fields, so a
+            # replayed key answers LOY_ECONFLICT first.)
+            required = op["input"].get("required", []) if isinstance(op["input"], dict) else []
+            for key in required:
+                bad = {k: v for k, v in substitute(op["example"], results).items()
+                       if k != key and (k != "idempotency_key" or k in required)}
+                if cat.validator(rel, op["input"]).is_valid(bad):
+                    print(f"error: {label}: the input schema accepts the example without {key}")
+                    failures += 1
+                try:
+                    abi.call(kind, handles[kind], op["name"], bad)
+                    print(f"error: {label}: the engine accepted the example without {key}")
+                    failures += 1
+                except CallFailed as e:
+                    if e.code != -2 or e.detail.get("field") != key:
+                        print(f"error: {label}: without {key}: {e} (expected LOY_EINVALID naming it)")
+                        failures += 1
             ran += 1
         except CallFailed as e:
             print(f"error: {label}: {e}")
