@@ -487,91 +487,111 @@ def substitute(value, results):
     return value
 
 
+def with_nulls(validator, schema, value):
+    """`value` with every optional field it leaves out given as null, where the schema allows it
+    (the handlers read a null field as absent: the engine must answer as without it)."""
+    out = dict(value)
+    props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    for key in props:
+        if key in out or key in schema.get("required", []):
+            continue
+        out[key] = None
+        if not validator.is_valid(out):
+            del out[key]
+    return out
+
+
 def examples(root: pathlib.Path, lib: pathlib.Path, only: list[str]) -> int:
     cat = Catalogue(root)
     abi = Abi(lib)
     index = cat.op_index()
     fixture = next(c["example_fixture"] for c in cat.files.values() if "example_fixture" in c)
     failures = 0
-    ran = 0
+    ran = []
     for rel, op in cat.operations():
         if only and op["name"] not in only:
             continue
         label = f"{rel}: {op['name']} ({op['scope']})"
-        engine = abi.engine(fixture["admin_key"])
-        handles = {}
-        try:
-            handles["admin"] = abi.open(abi.lib.loy_admin_open, engine, fixture["admin_key"])
-            results = {}
-            steps = [("example_fixture", s) for s in fixture["steps"]]
-            steps += [(f"example_setup[{n}]", s) for n, s in enumerate(op.get("example_setup", []))]
-            steps.append(("example", {"handle": handle_of(op), "op": op["name"], "input": op["example"]}))
-            for where, step in steps:
-                kind = step.get("handle", "session")
-                if kind == "session" and "session" not in handles:
-                    key = results["tenant"]["api_key"]["key"]
-                    handles["session"] = abi.open(abi.lib.loy_session_open, engine, key)
-                value = substitute(step["input"], results)
-                try:
-                    result = abi.call(kind, handles[kind], step["op"], value)
-                except CallFailed as e:
-                    raise CallFailed(f"{where} {step['op']} {json.dumps(value)}: {e}") from None
-                step_rel, step_op = index[(kind, step["op"])]
-                errs = list(cat.validator(step_rel, step_op["output"]).iter_errors(result))
-                for e in errs[:5]:
-                    print(f"error: {label}: {where} {step['op']}: the output does not match the output "
-                          f"schema {fmt_error(e)}")
-                if errs:
-                    print(f"       output: {json.dumps(result)[:2000]}")
-                    failures += 1
-                if "as" in step:
-                    results[step["as"]] = result
-            # An unknown field is refused by the schema and by the engine alike (LOY_EINVALID naming it).
-            bad = dict(substitute(op["example"], results), catalogue_unknown_field=1)
-            kind = handle_of(op)
-            if cat.validator(rel, op["input"]).is_valid(bad):
-                print(f"error: {label}: the input schema accepts an unknown field")
-                failures += 1
+        for variant in ("example", "nulls"):
+            engine = abi.engine(fixture["admin_key"])
+            handles = {}
             try:
-                abi.call(kind, handles[kind], op["name"], bad)
-                print(f"error: {label}: the engine accepted an unknown field")
-                failures += 1
-            except CallFailed as e:
-                if e.code != -2 or e.detail.get("field") != "catalogue_unknown_field":
-                    print(f"error: {label}: an unknown field gave {e} (expected LOY_EINVALID naming it)")
-                    failures += 1
-            # So is the example without any one of its required fields. (An optional idempotency key is
-            # left out too: ledger writes look a key up before they read the other fields, so a
-            # replayed key answers LOY_ECONFLICT first.)
-            required = op["input"].get("required", []) if isinstance(op["input"], dict) else []
-            for key in required:
-                bad = {k: v for k, v in substitute(op["example"], results).items()
-                       if k != key and (k != "idempotency_key" or k in required)}
+                handles["admin"] = abi.open(abi.lib.loy_admin_open, engine, fixture["admin_key"])
+                results = {}
+                steps = [("example_fixture", s) for s in fixture["steps"]]
+                steps += [(f"example_setup[{n}]", s) for n, s in enumerate(op.get("example_setup", []))]
+                steps.append(("example", {"handle": handle_of(op), "op": op["name"], "input": op["example"]}))
+                for where, step in steps:
+                    kind = step.get("handle", "session")
+                    if kind == "session" and "session" not in handles:
+                        key = results["tenant"]["api_key"]["key"]
+                        handles["session"] = abi.open(abi.lib.loy_session_open, engine, key)
+                    value = substitute(step["input"], results)
+                    if where == "example" and variant == "nulls":
+                        value = with_nulls(cat.validator(rel, op["input"]), op["input"], value)
+                    try:
+                        result = abi.call(kind, handles[kind], step["op"], value)
+                    except CallFailed as e:
+                        raise CallFailed(f"{where} {step['op']} {json.dumps(value)}: {e}") from None
+                    step_rel, step_op = index[(kind, step["op"])]
+                    errs = list(cat.validator(step_rel, step_op["output"]).iter_errors(result))
+                    for e in errs[:5]:
+                        print(f"error: {label}: {where} {step['op']}: the output does not match the output "
+                              f"schema {fmt_error(e)}")
+                    if errs:
+                        print(f"       output: {json.dumps(result)[:2000]}")
+                        failures += 1
+                    if "as" in step:
+                        results[step["as"]] = result
+                if variant == "nulls":
+                    continue
+                # An unknown field is refused by the schema and by the engine alike (LOY_EINVALID naming it).
+                bad = dict(substitute(op["example"], results), catalogue_unknown_field=1)
+                kind = handle_of(op)
                 if cat.validator(rel, op["input"]).is_valid(bad):
-                    print(f"error: {label}: the input schema accepts the example without {key}")
+                    print(f"error: {label}: the input schema accepts an unknown field")
                     failures += 1
                 try:
                     abi.call(kind, handles[kind], op["name"], bad)
-                    print(f"error: {label}: the engine accepted the example without {key}")
+                    print(f"error: {label}: the engine accepted an unknown field")
                     failures += 1
                 except CallFailed as e:
-                    if e.code != -2 or e.detail.get("field") != key:
-                        print(f"error: {label}: without {key}: {e} (expected LOY_EINVALID naming it)")
+                    if e.code != -2 or e.detail.get("field") != "catalogue_unknown_field":
+                        print(f"error: {label}: an unknown field gave {e} (expected LOY_EINVALID naming it)")
                         failures += 1
-            ran += 1
-        except CallFailed as e:
-            print(f"error: {label}: {e}")
-            failures += 1
-        finally:
-            if "session" in handles:
-                abi.lib.loy_session_free(handles["session"])
-            if "admin" in handles:
-                abi.lib.loy_admin_free(handles["admin"])
-            abi.lib.loy_engine_free(engine)
+                # So is the example without any one of its required fields. (An optional idempotency key is
+                # left out too: ledger writes look a key up before they read the other fields, so a
+                # replayed key answers LOY_ECONFLICT first.)
+                required = op["input"].get("required", []) if isinstance(op["input"], dict) else []
+                for key in required:
+                    bad = {k: v for k, v in substitute(op["example"], results).items()
+                           if k != key and (k != "idempotency_key" or k in required)}
+                    if cat.validator(rel, op["input"]).is_valid(bad):
+                        print(f"error: {label}: the input schema accepts the example without {key}")
+                        failures += 1
+                    try:
+                        abi.call(kind, handles[kind], op["name"], bad)
+                        print(f"error: {label}: the engine accepted the example without {key}")
+                        failures += 1
+                    except CallFailed as e:
+                        if e.code != -2 or e.detail.get("field") != key:
+                            print(f"error: {label}: without {key}: {e} (expected LOY_EINVALID naming it)")
+                            failures += 1
+                ran.append((handle_of(op), op["name"]))
+            except CallFailed as e:
+                print(f"error: {label}: {variant}: {e}")
+                failures += 1
+            finally:
+                if "session" in handles:
+                    abi.lib.loy_session_free(handles["session"])
+                if "admin" in handles:
+                    abi.lib.loy_admin_free(handles["admin"])
+                abi.lib.loy_engine_free(engine)
     if failures:
         print(f"catalogue examples: {failures} failure(s)")
         return 1
-    print(f"catalogue examples: ok ({ran} operations' examples ran; every result matches its output schema)")
+    print(f"catalogue examples: ok ({len(set(ran))} operations' examples ran, also with their absent optional "
+          f"fields as null; every result matches its output schema; unknown and missing fields are refused)")
     return 0
 
 
