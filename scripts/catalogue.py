@@ -15,8 +15,9 @@
       Runs every operation's example, after the fixture and its example_setup, on a fresh in-memory
       engine through the public C ABI (ctypes: loy_admin_call / loy_session_call), and validates
       every result (setup steps included) against the operation's output schema; then the example
-      with an unknown field added, and without each of its required fields, must be refused by
-      the input schema and by the engine (LOY_EINVALID naming the field).
+      with an unknown field added, without each of its required fields, and with each field of
+      the wrong JSON type, must be refused by the input schema and by the engine (LOY_EINVALID
+      naming the field); and the example with its absent optional fields as null must work.
 
 Needs Python 3.11 and jsonschema (>= 4.18, with referencing); exits 77 (skipped) without it.
 docs/catalogue.md describes the format.
@@ -577,6 +578,25 @@ def examples(root: pathlib.Path, lib: pathlib.Path, only: list[str]) -> int:
                         if e.code != -2 or e.detail.get("field") != key:
                             print(f"error: {label}: without {key}: {e} (expected LOY_EINVALID naming it)")
                             failures += 1
+                # And with each of its fields of the wrong JSON type.
+                for key, good in substitute(op["example"], results).items():
+                    if key == "idempotency_key" and key not in required:
+                        continue
+                    bad = {k: v for k, v in substitute(op["example"], results).items()
+                           if k != "idempotency_key" or k in required}
+                    bad[key] = {} if isinstance(good, list) else []
+                    if cat.validator(rel, op["input"]).is_valid(bad):
+                        print(f"error: {label}: the input schema accepts {key}: {json.dumps(bad[key])}")
+                        failures += 1
+                    try:
+                        abi.call(kind, handles[kind], op["name"], bad)
+                        print(f"error: {label}: the engine accepted {key}: {json.dumps(bad[key])}")
+                        failures += 1
+                    except CallFailed as e:
+                        if e.code != -2 or not str(e.detail.get("field", "")).startswith(key):
+                            print(f"error: {label}: {key}: {json.dumps(bad[key])} gave {e} (expected LOY_EINVALID "
+                                  f"naming it)")
+                            failures += 1
                 ran.append((handle_of(op), op["name"]))
             except CallFailed as e:
                 print(f"error: {label}: {variant}: {e}")
@@ -591,7 +611,8 @@ def examples(root: pathlib.Path, lib: pathlib.Path, only: list[str]) -> int:
         print(f"catalogue examples: {failures} failure(s)")
         return 1
     print(f"catalogue examples: ok ({len(set(ran))} operations' examples ran, also with their absent optional "
-          f"fields as null; every result matches its output schema; unknown and missing fields are refused)")
+          f"fields as null; every result matches its output schema; unknown, missing and mistyped fields are "
+          f"refused)")
     return 0
 
 
