@@ -343,7 +343,8 @@ def check(root: pathlib.Path) -> int:
         if "example" in op and "input" in op and (id(op), "input") not in broken:
             check_placeholders(cat, rel, op, op["example"], known, "example")
             for e in cat.validator(rel, op["input"]).iter_errors(op["example"]):
-                cat.error(rel, op, f"example does not match the input schema {fmt_error(e)}")
+                if not is_placeholder(e.instance):
+                    cat.error(rel, op, f"example does not match the input schema {fmt_error(e)}")
 
     # 7. the Python op table (reported; bindings/ is not changed by this check)
     py = (root / "bindings" / "python" / "loyalty" / "_ops.py").read_text()
@@ -389,7 +390,13 @@ def check_step(cat, rel, op, step, index, known, where, broken):
     if (id(target), "input") in broken:
         return
     for e in cat.validator(target_rel, target["input"]).iter_errors(step.get("input")):
-        cat.error(rel, op, f"{where} ({key[1]}) does not match its input schema {fmt_error(e)}")
+        if not is_placeholder(e.instance):
+            cat.error(rel, op, f"{where} ({key[1]}) does not match its input schema {fmt_error(e)}")
+
+
+def is_placeholder(value):
+    """A "${name.path}" string: its value is known when the example runs (checked there)."""
+    return isinstance(value, str) and PLACEHOLDER.fullmatch(value) is not None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -488,6 +495,26 @@ def substitute(value, results):
     return value
 
 
+def bounds(schema, good):
+    """(value, inside) pairs at and just outside the bounds a property's schema states directly
+    (not through $ref): inside values must not be refused for that field, outside ones must."""
+    if not isinstance(schema, dict) or "x-handler-checks" in schema:
+        return []  # the handler checks more than the bounds (docs/catalogue.md)
+    out = []
+    if isinstance(good, (int, float)) and not isinstance(good, bool):
+        step = 1 if isinstance(good, int) else 0.5
+        if "minimum" in schema:
+            out += [(schema["minimum"], True), (schema["minimum"] - step, False)]
+        if "maximum" in schema:
+            out += [(schema["maximum"], True), (schema["maximum"] + step, False)]
+    if isinstance(good, str) and "pattern" not in schema and "enum" not in schema:
+        if schema.get("minLength", 0) >= 1:
+            out += [("x", True), ("", False)]
+        if "maxLength" in schema:
+            out += [("x" * schema["maxLength"], True), ("x" * (schema["maxLength"] + 1), False)]
+    return out
+
+
 def with_nulls(validator, schema, value):
     """`value` with every optional field it leaves out given as null, where the schema allows it
     (the handlers read a null field as absent: the engine must answer as without it)."""
@@ -530,11 +557,15 @@ def examples(root: pathlib.Path, lib: pathlib.Path, only: list[str]) -> int:
                     value = substitute(step["input"], results)
                     if where == "example" and variant == "nulls":
                         value = with_nulls(cat.validator(rel, op["input"]), op["input"], value)
+                    step_rel, step_op = index[(kind, step["op"])]
+                    for e in cat.validator(step_rel, step_op["input"]).iter_errors(value):
+                        print(f"error: {label}: {where} {step['op']}: the input does not match the input schema "
+                              f"{fmt_error(e)}")
+                        failures += 1
                     try:
                         result = abi.call(kind, handles[kind], step["op"], value)
                     except CallFailed as e:
                         raise CallFailed(f"{where} {step['op']} {json.dumps(value)}: {e}") from None
-                    step_rel, step_op = index[(kind, step["op"])]
                     errs = list(cat.validator(step_rel, step_op["output"]).iter_errors(result))
                     for e in errs[:5]:
                         print(f"error: {label}: {where} {step['op']}: the output does not match the output "
@@ -597,6 +628,29 @@ def examples(root: pathlib.Path, lib: pathlib.Path, only: list[str]) -> int:
                             print(f"error: {label}: {key}: {json.dumps(bad[key])} gave {e} (expected LOY_EINVALID "
                                   f"naming it)")
                             failures += 1
+                # And with each bounded field at its bounds (the engine must not refuse that field)
+                # and just outside them (the schema and the engine must refuse it).
+                props = op["input"].get("properties", {}) if isinstance(op["input"], dict) else {}
+                for key, good in substitute(op["example"], results).items():
+                    for value, inside in bounds(props.get(key, {}), good):
+                        probe = {k: v for k, v in substitute(op["example"], results).items()
+                                 if k != "idempotency_key" or k in required}
+                        probe[key] = value
+                        shown = f"{key}: {json.dumps(value)[:40]}"
+                        if cat.validator(rel, op["input"]).is_valid(probe) != inside:
+                            print(f"error: {label}: the input schema {'refuses' if inside else 'accepts'} {shown}")
+                            failures += 1
+                        try:
+                            abi.call(kind, handles[kind], op["name"], probe)
+                            if not inside:
+                                print(f"error: {label}: the engine accepted {shown}")
+                                failures += 1
+                        except CallFailed as e:
+                            refused = e.code == -2 and e.detail.get("field") == key
+                            if refused == inside:
+                                print(f"error: {label}: {shown} gave {e} "
+                                      f"({'the field is within the schema' if inside else 'expected LOY_EINVALID naming it'})")
+                                failures += 1
                 ran.append((handle_of(op), op["name"]))
             except CallFailed as e:
                 print(f"error: {label}: {variant}: {e}")
