@@ -497,7 +497,8 @@ def substitute(value, results):
 
 def bounds(schema, good):
     """(value, inside) pairs at and just outside the bounds a property's schema states directly
-    (not through $ref): inside values must not be refused for that field, outside ones must."""
+    (not through $ref), and each word of an enum and one that is not: inside values must not be
+    refused for that field, outside ones must."""
     if not isinstance(schema, dict) or "x-handler-checks" in schema:
         return []  # the handler checks more than the bounds (docs/catalogue.md)
     out = []
@@ -507,6 +508,8 @@ def bounds(schema, good):
             out += [(schema["minimum"], True), (schema["minimum"] - step, False)]
         if "maximum" in schema:
             out += [(schema["maximum"], True), (schema["maximum"] + step, False)]
+    if isinstance(good, str) and "enum" in schema:
+        out += [(w, True) for w in schema["enum"] if isinstance(w, str)] + [("catalogue-no-such-word", False)]
     if isinstance(good, str) and "pattern" not in schema and "enum" not in schema:
         if schema.get("minLength", 0) >= 1:
             out += [("x", True), ("", False)]
