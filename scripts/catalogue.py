@@ -13,7 +13,8 @@
 
   scripts/catalogue.py examples --lib PATH/libloyalty.so [--root DIR] [--only NAME ...]
       Runs every operation's example, after the fixture and its example_setup, on a fresh in-memory
-      engine through the public C ABI (ctypes: loy_admin_call / loy_session_call), and validates
+      engine through the public C ABI (ctypes: the operation's own loy_* function, and
+      loy_admin_call / loy_session_call), and validates
       every result (setup steps included) against the operation's output schema; then the example
       with an unknown field added, without each of its required fields, and with each field of
       the wrong JSON type, must be refused by the input schema and by the engine (LOY_EINVALID
@@ -463,11 +464,18 @@ class Abi:
             self.failure(fn.__name__, rc)
         return out
 
-    def call(self, handle_kind, handle, op, value):
+    def call(self, handle_kind, handle, op, value, c_name=None):
+        """Runs `op` through loy_admin_call / loy_session_call, or through its own C function
+        `c_name` (which has the usual (handle, json, len, out) shape)."""
         text = json.dumps(value).encode()
         buf = LoyBuf()
-        fn = self.lib.loy_admin_call if handle_kind == "admin" else self.lib.loy_session_call
-        rc = fn(handle, op.encode(), text, len(text), ctypes.byref(buf))
+        if c_name:
+            fn = getattr(self.lib, c_name)
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(LoyBuf)]
+            rc = fn(handle, text, len(text), ctypes.byref(buf))
+        else:
+            fn = self.lib.loy_admin_call if handle_kind == "admin" else self.lib.loy_session_call
+            rc = fn(handle, op.encode(), text, len(text), ctypes.byref(buf))
         if rc:
             self.failure(op, rc)
         try:
@@ -565,8 +573,11 @@ def examples(root: pathlib.Path, lib: pathlib.Path, only: list[str]) -> int:
                         print(f"error: {label}: {where} {step['op']}: the input does not match the input schema "
                               f"{fmt_error(e)}")
                         failures += 1
+                    # The example runs through the operation's own C function (the generic
+                    # dispatch when it has another shape, and in the "nulls" variant).
+                    c_name = op["c_name"] if where == "example" and variant == "example" and "c_call" not in op else None
                     try:
-                        result = abi.call(kind, handles[kind], step["op"], value)
+                        result = abi.call(kind, handles[kind], step["op"], value, c_name)
                     except CallFailed as e:
                         raise CallFailed(f"{where} {step['op']} {json.dumps(value)}: {e}") from None
                     errs = list(cat.validator(step_rel, step_op["output"]).iter_errors(result))
