@@ -29,8 +29,8 @@ else
   echo "install-deps: all Debian packages present"
 fi
 
-# Python packages for the tests: jsonschema checks docs/schema/rule.schema.json (the test is
-# skipped without it).
+# Python packages for the tests: jsonschema checks docs/schema/rule.schema.json and the operation
+# catalogue capi/ops/ (scripts/catalogue.py; those tests are skipped without it).
 py="$(command -v python3 || true)"
 if [[ -n "$py" ]] && ! "$py" -c "import jsonschema" 2>/dev/null; then
   echo "install-deps: installing jsonschema (pip)"
