@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <memory>
 
 #include <string_view>
 #include <unordered_map>
@@ -98,12 +99,39 @@ const char* scope_name(uint32_t scope) {
   }
 }
 
+// The range of times an injected clock may report: 1970-01-01T00:00:00.000Z to
+// 9999-12-31T23:59:59.999Z, the times the engine can write as RFC 3339.
+constexpr Timestamp kClockMin = 0;
+constexpr Timestamp kClockMax = 253'402'300'799'999;
+
+/// Wraps a host's clock (C plugin, Python callable, ManualClock): a reading outside
+/// [kClockMin, kClockMax] fails the call with Status::invalid, field "clock", before anything
+/// is written. Every engine read of the time goes through EngineState::now(), so through here.
+class CheckedClock final : public Clock {
+ public:
+  explicit CheckedClock(std::shared_ptr<Clock> inner) : inner_(std::move(inner)) {}
+  Timestamp now() override {
+    const Timestamp t = inner_->now();
+    if (t < kClockMin || t > kClockMax)
+      throw Error(Status::invalid,
+                  fmt::format("the clock reported {} ms, outside 1970-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z "
+                              "({}..{} ms since the Unix epoch)",
+                              t, kClockMin, kClockMax),
+                  "clock", json{{"value", t}, {"min", kClockMin}, {"max", kClockMax}});
+    return t;
+  }
+
+ private:
+  std::shared_ptr<Clock> inner_;
+};
+
 }  // namespace
 }  // namespace detail
 
 Engine Engine::open(EngineOptions options) {
   auto state = std::make_shared<detail::EngineState>();
-  state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
+  state->clock = options.clock ? std::make_shared<detail::CheckedClock>(std::move(options.clock))
+                               : std::shared_ptr<Clock>(std::make_shared<SystemClock>());
   state->log = std::move(options.log);
   if (!options.admin_key.empty() && options.admin_key.size() < 16)
     throw Error(Status::invalid, "admin_key must be at least 16 bytes", "admin_key");

@@ -1,6 +1,7 @@
 // C ABI, loyalty.h "Library" and "Engine": version and features, status codes, the thread-local
 // last error, buffers, engine options (clock, log sink), closing and freeing handles.
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -437,6 +438,36 @@ TEST_CASE("engine: the injected loy_sys_clock is the engine's time source") {
   CHECK(t["tenant"]["created_at"] == "1970-01-01T00:00:00.000Z");
   loy_admin_free(a);
   loy_engine_free(e);
+}
+
+TEST_CASE("engine: a clock reading outside 1970..9999 is LOY_EINVALID naming clock and changes nothing") {
+  World w;
+  const std::string c = w.enroll("c1");
+  w.earn(c, 10);
+  const json before = w.balance(c);
+  // 9999-12-31T23:59:59.999Z is the last time the engine can write; one ms later is refused.
+  for (const int64_t bad : {int64_t{-1}, INT64_MIN, int64_t{253'402'300'800'000}, INT64_MAX}) {
+    CAPTURE(bad);
+    w.clock.now = bad;
+    // Every session operation reads the clock before its input (the key check), so each refuses.
+    for (const auto& op : kSessionOps) {
+      CAPTURE(op.name);
+      Failure f = fail(op.fn, w.session, json::object());
+      CHECK(f.rc == LOY_EINVALID);
+      CHECK(f.field() == "clock");
+      CHECK(f.error.detail["value"] == bad);
+    }
+    Failure f = fail(loy_tenant_create, w.admin, json{{"name", "Later"}});
+    CHECK(f.rc == LOY_EINVALID);
+    CHECK(f.field() == "clock");
+  }
+  w.clock.now = kStart;
+  CHECK(w.balance(c) == before);
+  CHECK(ok(loy_tenant_list, w.admin, json::object())["items"].size() == 1);
+  // The bounds themselves are accepted.
+  w.clock.now = 253'402'300'799'999;
+  CHECK(w.enroll("c2").size() > 0);
+  CHECK(ok(loy_customer_get, w.session, json{{"external_id", "c2"}})["created_at"] == "9999-12-31T23:59:59.999Z");
 }
 
 TEST_CASE("engine: the log callback receives the engine's messages") {

@@ -103,3 +103,21 @@ def test_quickstart_example_runs(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "balance after the return: 70" in r.stdout
+
+
+def test_docs_list_every_namespace_and_method() -> None:
+    # docs/python.md's namespace table is the package's: every namespace of Session and Admin
+    # with every declared method, and nothing else.
+    from loyalty._ops import namespace, op
+
+    text = (REPO / "docs" / "python.md").read_text()
+    rows = {
+        name: set(re.findall(r"`(\w+)`", methods))
+        for name, methods in re.findall(r"^\|\s*`((?:Session|Admin)\.\w+)`\s*\|(.*)\|\s*$", text, re.M)
+    }
+    declared = {}
+    for handle in (loyalty.Session, loyalty.Admin):
+        for attr, ns in vars(handle).items():
+            if isinstance(ns, namespace):
+                declared[f"{handle.__name__}.{attr}"] = {a for a, v in vars(ns.cls).items() if isinstance(v, op)}
+    assert rows == declared

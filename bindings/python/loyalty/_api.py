@@ -63,7 +63,12 @@ class ManualClock:
     __slots__ = ("_native",)
 
     def __init__(self, start: TimeLike) -> None:
-        """Starts the clock at ``start`` (an aware datetime or UTC milliseconds)."""
+        """Starts the clock at ``start`` (an aware datetime or UTC milliseconds).
+
+        The clock holds years 0001..9999 (:class:`loyalty.InvalidError` naming ``start``, ``t``
+        or ``by`` otherwise); an engine refuses a reading before 1970 with InvalidError naming
+        ``clock``.
+        """
         self._native = _native.ManualClock(_to_ms(start, "start"))
 
     def now(self) -> _dt.datetime:
@@ -160,7 +165,8 @@ class Engine(_Handle):
                 a different one raises :class:`loyalty.ForbiddenError`.
             clock: a :class:`ManualClock`, or a callable returning an aware datetime or UTC
                 milliseconds (called from any thread, with the GIL taken for the call); the
-                system clock when None.
+                system clock when None. A reading outside 1970-01-01..9999-12-31, or that is not
+                a time, fails the call that read it with InvalidError naming ``clock``.
             synchronous: ``"full"`` (every acknowledged commit survives power loss) or ``"normal"``.
             busy_timeout_ms: how long a call waits for the write lock or a pooled connection
                 before :class:`loyalty.BusyError`.
@@ -172,7 +178,9 @@ class Engine(_Handle):
                 are aware datetimes; when False they stay RFC 3339 strings as the engine writes them.
 
         Raises:
-            InvalidError: a bad option (the field names it).
+            InvalidError: a bad option (the field names it): a str with a lone surrogate, an
+                int beyond 32 bits or outside the engine's range. A value of the wrong type is
+                a TypeError.
             ForbiddenError: ``admin_key`` differs from the credential recorded in the database.
             StorageError: the database cannot be opened or is newer than this library.
         """
@@ -241,8 +249,13 @@ class _OpHandle(_Handle):
         return cls._OPS
 
     def call_json(self, op: str, input: Union[str, bytes]) -> bytes:
-        """Runs an operation on JSON text and returns the result as JSON text (UTF-8 bytes)."""
-        return self._h.call_json(op, input if isinstance(input, str) else input.decode("utf-8"))  # type: ignore[no-any-return]
+        """Runs an operation on JSON text and returns the result as JSON text (UTF-8 bytes).
+
+        ``input`` is a str or UTF-8 bytes, parsed as the C ABI parses it: malformed text
+        (invalid UTF-8 or a lone surrogate included) raises :class:`loyalty.InvalidError`
+        "malformed JSON at byte N" with ``detail["byte"]``.
+        """
+        return self._h.call_json(op, input)  # type: ignore[no-any-return]
 
     def __getattr__(self, attr: str) -> Namespace:
         return _dynamic_namespace(self, attr, self._OPS)

@@ -100,7 +100,7 @@ class ApiKeyOps(Namespace):
 
     PREFIX = "apikey"
     create = op("apikey.create", "Creates an API key (name, scopes); the secret `key` is returned once.")
-    list = op("apikey.list", "Lists the tenant's API keys (never the secrets).")
+    list = op("apikey.list", "Lists the tenant's API keys, never the secrets (include_revoked).")
     revoke = op("apikey.revoke", "Revokes an API key by id; its sessions lose access.")
 
 
@@ -110,7 +110,7 @@ class ProgramOps(Namespace):
     PREFIX = "program"
     create = op("program.create", "Creates a program (name, currency, rounding, policies, expiry, ...).")
     get = op("program.get", "One program by id.")
-    list = op("program.list", "Lists the tenant's programs.")
+    list = op("program.list", "Lists the tenant's programs (filter: active).")
     update = op("program.update", "Changes a program's settings.")
     activate = op("program.activate", "Activates a program.")
     deactivate = op("program.deactivate", "Deactivates a program (earning on it becomes unavailable).")
@@ -120,9 +120,9 @@ class CustomerOps(Namespace):
     """``customer.*``: customers and their loyalty accounts."""
 
     PREFIX = "customer"
-    enroll = op("customer.enroll", "Enrols a customer (external_id, attributes, segments, ...).")
+    enroll = op("customer.enroll", "Enrols a customer (external_id, profile, preferences, segments, program_ids).")
     get = op("customer.get", "One customer by id or external_id.")
-    update = op("customer.update", "Changes a customer's attributes or segments.")
+    update = op("customer.update", "Changes a customer's profile, preferences or segments.")
     list = op("customer.list", "Lists customers (optionally by segment), with a cursor.")
 
 
@@ -130,19 +130,27 @@ class LedgerOps(Namespace):
     """``ledger.*``: the points ledger."""
 
     PREFIX = "ledger"
-    earn = op("ledger.earn", "Earns points for a customer (points or amount; idempotency_key; pending; expiry).")
+    earn = op(
+        "ledger.earn",
+        "Earns points for a customer (points, type earn or bonus, idempotency_key, occurred_at, pending_days, "
+        "expires_at, reason, metadata).",
+    )
     earn_batch = op("ledger.earn_batch", "Earns for many events in one transaction; per-event results.")
     adjust = op("ledger.adjust", "Adds or removes points manually (scope admin).")
     reverse = op("ledger.reverse", "Reverses (part of) an earn entry under the program's return policy.")
     confirm = op("ledger.confirm", "Confirms pending points of an earn entry now.")
-    balance = op("ledger.balance", "A customer's balance, available, pending, held and debt.")
-    history = op("ledger.history", "A customer's ledger entries, newest first, with a cursor.")
+    balance = op("ledger.balance", "A customer's balance, available, pending and held points, lifetime earned and redeemed.")
+    history = op("ledger.history", "A customer's ledger entries, newest first (types, from, to; cursor).")
     entry = op("ledger.entry", "One ledger entry by id.")
     redeem = op("ledger.redeem", "Spends points (nearest expiry first) into a redeem entry; never below zero.")
     refund = op("ledger.refund", "Refunds (part of) a redeem entry into its buckets with their original expiry.")
-    expiring = op("ledger.expiring", "Unreserved points expiring before a date (tenant-wide or one customer).")
+    expiring = op(
+        "ledger.expiring", "Unreserved points expiring between after and before (tenant-wide or one customer; cursor)."
+    )
     run_due = op("ledger.run_due", "Expires holds and buckets, releases pending points, reviews tiers.")
-    verify = op("ledger.verify", "Checks the ledger invariants of the tenant; {'ok': True} when they hold.")
+    verify = op(
+        "ledger.verify", "Checks the ledger invariants of the tenant: ok, accounts_checked and the violations."
+    )
 
 
 class HoldOps(Namespace):
@@ -208,7 +216,7 @@ class LocationOps(Namespace):
     update = op("location.update", "Changes a location or its fence.")
     deactivate = op("location.deactivate", "Deactivates a location.")
     nearby = op("location.nearby", "Locations nearest to a point within N metres (geodesic).")
-    within = op("location.within", "Locations inside an area.")
+    within = op("location.within", "Locations inside a GeoJSON area (mode point or intersects).")
 
 
 class CheckinOps(Namespace):
@@ -243,6 +251,8 @@ class RedemptionOps(Namespace):
     get = op("redemption.get", "One redemption by id.")
     by_code = op("redemption.by_code", "The redemption with a coupon code (for the cashier).")
     list = op("redemption.list", "A customer's redemptions, oldest first (reward, status; cursor).")
+
+
 class AiOps(Namespace):
     """``ai.*``: AI providers, stored results reused until stale (docs/ai.md)."""
 
@@ -261,7 +271,7 @@ class AuditOps(Namespace):
     """``audit.*``: the hash-chained audit log (the tenant's, or the engine's on an admin handle)."""
 
     PREFIX = "audit"
-    list = op("audit.list", "Audit records, newest first (filters action, target, from, to; cursor).")
+    list = op("audit.list", "Audit records, oldest first (filters action, target, from, to; cursor).")
     verify = op("audit.verify", "Re-computes the hash chain; reports the first broken link.")
 
 
@@ -273,9 +283,11 @@ class TenantOps(Namespace):
     """``tenant.*``: tenants (engine administrator only)."""
 
     PREFIX = "tenant"
-    create = op("tenant.create", "Creates a tenant and its first admin API key (returned once).")
+    create = op(
+        "tenant.create", "Creates a tenant (name, slug, timezone, settings) and its first admin API key (returned once)."
+    )
     get = op("tenant.get", "One tenant by id.")
-    list = op("tenant.list", "Lists tenants, with a cursor.")
+    list = op("tenant.list", "Lists tenants (filter: active), with a cursor.")
     update = op("tenant.update", "Changes a tenant's name, time zone or settings.")
     deactivate = op("tenant.deactivate", "Deactivates a tenant: its sessions lose access.")
     activate = op("tenant.activate", "Reactivates a tenant.")

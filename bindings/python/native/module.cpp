@@ -140,6 +140,93 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 /// Keys whose engine-formatted string values become datetimes: `at`, `now`, `*_at`, `*_until`.
 bool time_key(std::string_view k) { return k == "at" || k == "now" || ends_with(k, "_at") || ends_with(k, "_until"); }
 
+/// A str as UTF-8 with its lone surrogates written as backslash escapes (for messages and fields).
+std::string escaped_str(PyObject* o) {
+  py::object b = py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(o, "utf-8", "backslashreplace"));
+  if (!b) {
+    PyErr_Clear();
+    return "?";
+  }
+  return std::string(PyBytes_AS_STRING(b.ptr()), static_cast<size_t>(PyBytes_GET_SIZE(b.ptr())));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+//
+// Every str and int argument of the package's functions (engine options, credentials, operation
+// names, JSON text, times) is converted by arg_str / arg_int, so a value that cannot be used (a
+// lone surrogate, an integer out of range) is a loyalty.InvalidError naming the argument,
+// never pybind11's TypeError, an OverflowError or a UnicodeError. A value of the wrong type is a
+// TypeError, as in Python generally (tests/python/test_arguments.py walks every entry point).
+
+[[noreturn]] void invalid_arg(const std::string& field, const std::string& message, json detail = json::object()) {
+  detail["field"] = field;
+  raise_error(Status::invalid, message, field, detail);
+}
+
+/// A str argument as UTF-8; InvalidError naming `field` for a lone surrogate.
+std::string arg_str(py::handle h, const char* field) {
+  if (!PyUnicode_Check(h.ptr()))
+    throw py::type_error(std::string(field) + " must be a str, not " + Py_TYPE(h.ptr())->tp_name);
+  Py_ssize_t n = 0;
+  const char* s = PyUnicode_AsUTF8AndSize(h.ptr(), &n);
+  if (!s) {
+    PyErr_Clear();
+    invalid_arg(field, std::string(field) + " is not valid UTF-8 (it contains a lone surrogate)");
+  }
+  return std::string(s, static_cast<size_t>(n));
+}
+
+/// An int argument (or an object with __index__) in [lo, hi]; InvalidError naming `field` outside.
+int64_t arg_int(py::handle h, const char* field, int64_t lo, int64_t hi) {
+  py::object num;
+  if (PyLong_Check(h.ptr())) {
+    num = py::reinterpret_borrow<py::object>(h);
+  } else if (!PyFloat_Check(h.ptr()) && PyIndex_Check(h.ptr())) {
+    num = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
+    if (!num) throw py::error_already_set();
+  } else {
+    throw py::type_error(std::string(field) + " must be an int, not " + Py_TYPE(h.ptr())->tp_name);
+  }
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(num.ptr(), &overflow);
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow != 0 || v < lo || v > hi)
+    invalid_arg(field, std::string(field) + " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")",
+                {{"min", lo}, {"max", hi}});
+  return static_cast<int64_t>(v);
+}
+
+constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+/// The times Python's datetime and the engine's RFC 3339 text can hold: 0001-01-01 to 9999-12-31.
+constexpr int64_t kTimeMin = -62'135'596'800'000;
+constexpr int64_t kTimeMax = 253'402'300'799'999;
+
+/// JSON text for call_json: bytes-like objects as they are, a str as UTF-8 (a lone surrogate is
+/// passed on as the invalid UTF-8 it encodes to, so the parser refuses it, at its byte offset,
+/// exactly as it refuses invalid UTF-8 bytes and as the C ABI does).
+std::string arg_json_text(py::handle h) {
+  if (PyUnicode_Check(h.ptr())) {
+    Py_ssize_t n = 0;
+    if (const char* s = PyUnicode_AsUTF8AndSize(h.ptr(), &n)) return std::string(s, static_cast<size_t>(n));
+    PyErr_Clear();
+    py::object b = py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(h.ptr(), "utf-8", "surrogatepass"));
+    if (!b) throw py::error_already_set();
+    return std::string(PyBytes_AS_STRING(b.ptr()), static_cast<size_t>(PyBytes_GET_SIZE(b.ptr())));
+  }
+  if (PyObject_CheckBuffer(h.ptr())) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(h.ptr(), &view, PyBUF_SIMPLE) != 0) throw py::error_already_set();
+    std::string out(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
+    PyBuffer_Release(&view);
+    return out;
+  }
+  throw py::type_error(std::string("input must be str or bytes, not ") + Py_TYPE(h.ptr())->tp_name);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Python -> JSON
 
@@ -190,7 +277,10 @@ void to_json_into(PyObject* o, json& out, int depth) {
       const char* ks = PyUnicode_AsUTF8AndSize(k, &n);
       if (!ks) {
         PyErr_Clear();
-        throw ConvertError{Status::invalid, "an object key is not valid UTF-8"};
+        // The field is the key itself, its lone surrogates written as \udXXX escapes.
+        ConvertError e{Status::invalid, "an object key is not valid UTF-8 (lone surrogate)"};
+        e.path.push_back(escaped_str(k));
+        throw e;
       }
       std::string key(ks, static_cast<size_t>(n));
       try {
@@ -408,23 +498,45 @@ struct PyRef {
 };
 
 /// A clock backed by a Python callable returning an aware datetime or int milliseconds.
+/// A value that is not a time (another type, a naive datetime, an int beyond 64 bits) is
+/// Status::invalid naming "clock"; the engine refuses readings outside 1970..9999 the same way.
+/// An exception raised by the callable is Status::error naming "clock".
 class PyClock final : public loyalty::Clock {
  public:
   explicit PyClock(py::object fn) : fn_(std::make_shared<PyRef>(std::move(fn))) {}
   Timestamp now() override {
     py::gil_scoped_acquire gil;
+    py::object v;
     try {
-      py::object v = fn_->obj();
-      if (PyDateTime_Check(v.ptr())) return datetime_to_ms(v.ptr());
-      if (PyLong_Check(v.ptr()) && !PyBool_Check(v.ptr())) return v.cast<int64_t>();
-      throw loyalty::Error(Status::error, "the clock callable must return an aware datetime or int milliseconds",
-                           "clock");
+      v = fn_->obj();
     } catch (py::error_already_set& e) {
       const std::string what = e.what();
       throw loyalty::Error(Status::error, "the clock callable raised: " + what, "clock");
-    } catch (const ConvertError&) {
-      throw loyalty::Error(Status::error, "the clock callable returned a naive datetime", "clock");
     }
+    if (PyDateTime_Check(v.ptr())) {
+      try {
+        return datetime_to_ms(v.ptr());
+      } catch (const ConvertError&) {
+        throw loyalty::Error(Status::invalid, "the clock callable returned a naive datetime", "clock");
+      } catch (py::error_already_set& e) {
+        const std::string what = e.what();
+        throw loyalty::Error(Status::error, "the clock callable's datetime failed: " + what, "clock");
+      }
+    }
+    if (PyLong_Check(v.ptr()) && !PyBool_Check(v.ptr())) {
+      int overflow = 0;
+      const long long ms = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+      if (overflow != 0)
+        throw loyalty::Error(Status::invalid,
+                             "the clock callable returned " + escaped_str(py::str(v).ptr()) +
+                                 " ms, beyond 64 bits (the clock must read 1970-01-01..9999-12-31)",
+                             "clock");
+      return static_cast<Timestamp>(ms);
+    }
+    throw loyalty::Error(Status::invalid,
+                         std::string("the clock callable must return an aware datetime or int milliseconds, not ") +
+                             Py_TYPE(v.ptr())->tp_name,
+                         "clock");
   }
 
  private:
@@ -487,23 +599,32 @@ class InUse {
   SessionHandle& h_;
 };
 
-loyalty::SyncMode sync_mode(const std::string& s) {
+loyalty::SyncMode sync_mode(py::handle h) {
+  const std::string s = arg_str(h, "synchronous");
   if (s == "full") return loyalty::SyncMode::full;
   if (s == "normal") return loyalty::SyncMode::normal;
   raise_error(Status::invalid, "synchronous must be 'full' or 'normal'", "synchronous", {{"field", "synchronous"}});
 }
 
-std::shared_ptr<EngineHandle> engine_open(const std::string& uri, const std::string& admin_key, py::object clock,
-                                          const std::string& synchronous, int32_t busy_timeout_ms, int32_t pool_size,
-                                          int32_t cache_mb, int32_t wal_autocheckpoint, py::object log,
-                                          bool datetimes) {
+/// An int option: a 32-bit integer here (the engine then checks its own range, naming it too).
+int32_t int_option(py::handle h, const char* field) {
+  return static_cast<int32_t>(arg_int(h, field, kInt32Min, kInt32Max));
+}
+
+std::shared_ptr<EngineHandle> engine_open(py::handle uri, py::handle admin_key_arg, py::object clock,
+                                          py::handle synchronous, py::handle busy_timeout_ms, py::handle pool_size,
+                                          py::handle cache_mb, py::handle wal_autocheckpoint, py::object log,
+                                          py::handle datetimes) {
   loyalty::EngineOptions o;
-  o.storage.uri = uri;
+  o.storage.uri = arg_str(uri, "uri");
+  const std::string admin_key = arg_str(admin_key_arg, "admin_key");
   o.storage.synchronous = sync_mode(synchronous);
-  o.storage.busy_timeout_ms = busy_timeout_ms;
-  o.storage.pool_size = pool_size;
-  o.storage.cache_mb = cache_mb;
-  o.storage.wal_autocheckpoint = wal_autocheckpoint;
+  o.storage.busy_timeout_ms = int_option(busy_timeout_ms, "busy_timeout_ms");
+  o.storage.pool_size = int_option(pool_size, "pool_size");
+  o.storage.cache_mb = int_option(cache_mb, "cache_mb");
+  o.storage.wal_autocheckpoint = int_option(wal_autocheckpoint, "wal_autocheckpoint");
+  const int times = PyObject_IsTrue(datetimes.ptr());
+  if (times < 0) throw py::error_already_set();
   o.admin_key = admin_key;
   if (!clock.is_none()) {
     if (py::isinstance<ManualClockHandle>(clock)) {
@@ -530,7 +651,7 @@ std::shared_ptr<EngineHandle> engine_open(const std::string& uri, const std::str
   }
   auto h = std::make_shared<EngineHandle>();
   h->admin_key = admin_key;
-  h->times = datetimes;
+  h->times = times != 0;
   std::optional<loyalty::Engine> e;
   run_released([&] { e.emplace(loyalty::Engine::open(std::move(o))); }).raise_if_failed();
   h->engine = std::move(e);
@@ -552,7 +673,7 @@ void set_ai_provider(EngineHandle& h, py::object provider) {
   auto host = std::make_shared<loyalty::HostAiProvider>();
   host->model = "python";
   if (py::object model = py::getattr(provider, "model", py::none()); py::isinstance<py::str>(model))
-    host->model = model.cast<std::string>();
+    host->model = arg_str(model, "provider");
   auto ref = std::make_shared<PyRef>(provider);
   host->run = [ref](std::string_view op, const json& in) -> json {
     if (!Py_IsInitialized()) throw std::runtime_error("the Python interpreter is finalizing");
@@ -571,8 +692,9 @@ void set_ai_provider(EngineHandle& h, py::object provider) {
   loyalty::set_ai_provider(e, std::move(host));
 }
 
-py::object admin_call(AdminHandle& h, const std::string& op, py::handle input, const py::kwargs& fields) {
+py::object admin_call(AdminHandle& h, py::handle op_arg, py::handle input, const py::kwargs& fields) {
   if (!h.admin) misuse("the admin handle is closed");
+  const std::string op = arg_str(op_arg, "operation");
   json in = input_to_json(input, fields.ptr());
   const loyalty::Admin a = *h.admin;  // a copy: close() on another thread cannot free it under us
   json out;
@@ -580,8 +702,9 @@ py::object admin_call(AdminHandle& h, const std::string& op, py::handle input, c
   return to_py(out, h.times);
 }
 
-py::object session_call(SessionHandle& h, const std::string& op, py::handle input, const py::kwargs& fields) {
+py::object session_call(SessionHandle& h, py::handle op_arg, py::handle input, const py::kwargs& fields) {
   if (!h.session) misuse("the session is closed");
+  const std::string op = arg_str(op_arg, "operation");
   InUse guard(h);
   json in = input_to_json(input, fields.ptr());
   const loyalty::Session s = *h.session;
@@ -590,7 +713,8 @@ py::object session_call(SessionHandle& h, const std::string& op, py::handle inpu
   return to_py(out, h.times);
 }
 
-/// The raw path: JSON text in, JSON text out (parsed with loyalty::parse_json like the C ABI).
+/// The raw path: JSON text in, JSON text out (parsed with loyalty::parse_json like the C ABI, so
+/// malformed text, invalid UTF-8 included, is InvalidError "malformed JSON at byte N").
 template <typename H>
 std::string call_json(H& h, const std::string& op, const std::string& text) {
   std::string out;
@@ -631,15 +755,18 @@ PYBIND11_MODULE(_native, m) {
   m.def("admin_operations", &loyalty::admin_operations, "Names of every admin operation, sorted.");
   m.def(
       "parse_time",
-      [](const std::string& s) -> py::object {
-        auto t = loyalty::parse_time(s);
+      [](py::handle text) -> py::object {
+        auto t = loyalty::parse_time(arg_str(text, "text"));
         if (!t) return py::none();
         return py::int_(*t);
       },
       "RFC 3339 text (or YYYY-MM-DD) to UTC milliseconds; None when malformed.");
-  m.def("format_time", &loyalty::format_time, "UTC milliseconds to the engine's RFC 3339 text.");
   m.def(
-      "ms_to_datetime", [](int64_t t) { return ms_to_datetime(t); }, "UTC milliseconds to an aware datetime.");
+      "format_time", [](py::handle t) { return loyalty::format_time(arg_int(t, "t", kTimeMin, kTimeMax)); },
+      "UTC milliseconds (years 0001..9999) to the engine's RFC 3339 text.");
+  m.def(
+      "ms_to_datetime", [](py::handle t) { return ms_to_datetime(arg_int(t, "ms", kTimeMin, kTimeMax)); },
+      "UTC milliseconds (years 0001..9999) to an aware datetime.");
   m.def(
       "datetime_to_ms",
       [](py::handle dt) -> int64_t {
@@ -656,21 +783,32 @@ PYBIND11_MODULE(_native, m) {
       "An aware datetime to UTC milliseconds (floored); InvalidError (a ValueError) when naive.");
 
   py::class_<ManualClockHandle>(m, "ManualClock", "A clock that moves only when told to (thread-safe).")
-      .def(py::init(
-               [](int64_t start_ms) { return ManualClockHandle{std::make_shared<loyalty::ManualClock>(start_ms)}; }),
+      .def(py::init([](py::handle start_ms) {
+             return ManualClockHandle{
+                 std::make_shared<loyalty::ManualClock>(arg_int(start_ms, "start", kTimeMin, kTimeMax))};
+           }),
            py::arg("start_ms"))
       .def("now_ms", [](const ManualClockHandle& c) { return c.clock->now(); })
-      .def("set_ms", [](const ManualClockHandle& c, int64_t t) { c.clock->set(t); })
-      .def("advance_ms", [](const ManualClockHandle& c, int64_t d) { c.clock->advance(d); });
+      .def("set_ms",
+           [](const ManualClockHandle& c, py::handle t) { c.clock->set(arg_int(t, "t", kTimeMin, kTimeMax)); })
+      .def("advance_ms", [](const ManualClockHandle& c, py::handle by) {
+        const int64_t d = arg_int(by, "by", kInt64Min, kInt64Max);
+        // The clock stays within years 0001..9999 (what a datetime can hold; the engine itself
+        // refuses readings before 1970, naming "clock"). now is in that range, so no overflow.
+        const int64_t now = c.clock->now();
+        if ((d > 0 && now > kTimeMax - d) || (d < 0 && now < kTimeMin - d))
+          invalid_arg("by", "by moves the clock outside years 0001..9999", {{"min", kTimeMin}, {"max", kTimeMax}});
+        c.clock->advance(d);
+      });
 
   py::class_<EngineHandle, std::shared_ptr<EngineHandle>>(m, "Engine")
       .def_static("open", &engine_open, py::arg("uri"), py::arg("admin_key"), py::arg("clock"), py::arg("synchronous"),
                   py::arg("busy_timeout_ms"), py::arg("pool_size"), py::arg("cache_mb"), py::arg("wal_autocheckpoint"),
                   py::arg("log"), py::arg("datetimes"))
       .def("admin",
-           [](EngineHandle& h, std::optional<std::string> key) {
+           [](EngineHandle& h, py::handle key) {
              const loyalty::Engine e = h.get();
-             const std::string k = key ? *key : h.admin_key;
+             const std::string k = key.is_none() ? h.admin_key : arg_str(key, "admin_key");
              std::optional<loyalty::Admin> a;
              run_released([&] { a.emplace(e.admin(k)); }).raise_if_failed();
              auto out = std::make_shared<AdminHandle>();
@@ -679,8 +817,9 @@ PYBIND11_MODULE(_native, m) {
              return out;
            })
       .def("session",
-           [](EngineHandle& h, const std::string& api_key) {
+           [](EngineHandle& h, py::handle api_key_arg) {
              const loyalty::Engine e = h.get();
+             const std::string api_key = arg_str(api_key_arg, "api_key");
              std::optional<loyalty::Session> s;
              run_released([&] { s.emplace(e.session(api_key)); }).raise_if_failed();
              auto out = std::make_shared<SessionHandle>();
@@ -701,10 +840,10 @@ PYBIND11_MODULE(_native, m) {
   py::class_<AdminHandle, std::shared_ptr<AdminHandle>>(m, "Admin")
       .def("call", &admin_call, py::arg("op"), py::arg("input") = py::none(), py::pos_only())
       .def("call_json",
-           [](AdminHandle& h, const std::string& op, const std::string& text) {
+           [](AdminHandle& h, py::handle op, py::handle text) {
              if (!h.admin) misuse("the admin handle is closed");
              const loyalty::Admin a = *h.admin;
-             return py::bytes(call_json(a, op, text));
+             return py::bytes(call_json(a, arg_str(op, "operation"), arg_json_text(text)));
            })
       .def("close", [](AdminHandle& h) { h.admin.reset(); })
       .def_property_readonly("closed", [](const AdminHandle& h) { return !h.admin || h.admin->closed(); });
@@ -712,8 +851,10 @@ PYBIND11_MODULE(_native, m) {
   py::class_<SessionHandle, std::shared_ptr<SessionHandle>>(m, "Session")
       .def("call", &session_call, py::arg("op"), py::arg("input") = py::none(), py::pos_only())
       .def("call_json",
-           [](SessionHandle& h, const std::string& op, const std::string& text) {
+           [](SessionHandle& h, py::handle op_arg, py::handle text_arg) {
              if (!h.session) misuse("the session is closed");
+             const std::string op = arg_str(op_arg, "operation");
+             const std::string text = arg_json_text(text_arg);
              InUse guard(h);
              const loyalty::Session s = *h.session;
              return py::bytes(call_json(s, op, text));

@@ -18,6 +18,9 @@ extern "C" {
  * has been freed, not only the engine handle.
  * Thread-safety: now_ms may be called from any thread, concurrently, also inside database
  * transactions; it must be cheap and must not call into libloyalty.
+ * Range: now_ms must return 0..253402300799999 (1970-01-01T00:00:00.000Z to
+ * 9999-12-31T23:59:59.999Z); a reading outside fails the operation that read it with
+ * LOY_EINVALID, field "clock" (detail value, min, max), before anything is written.
  */
 typedef struct loy_sys_clock {
   int version;                     /**< LOY_SYS_CLOCK_VERSION */
