@@ -337,20 +337,24 @@ std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, 
 /// The location a rule's conditions require, if they require one: a condition "<purchase,
 /// checkin or place>.location_id eq <id>" or "place.inside contains <id>", alone or (first found)
 /// inside an `all` (never inside `any` or `not`, which do not pin the rule to the place).
-std::optional<std::string> required_location(const json& c) {
-  if (!c.is_object()) return std::nullopt;
-  if (auto all = c.find("all"); all != c.end() && all->is_array()) {
-    for (const auto& child : *all)
-      if (auto l = required_location(child)) return l;
-    return std::nullopt;
+std::optional<std::string> required_location(const json& conditions) {
+  std::vector<const json*> todo{&conditions};  // an explicit stack: stored conditions of any depth
+  while (!todo.empty()) {
+    const json& c = *todo.back();
+    todo.pop_back();
+    if (!c.is_object()) continue;
+    if (auto all = c.find("all"); all != c.end() && all->is_array()) {
+      for (auto it = all->rbegin(); it != all->rend(); ++it) todo.push_back(&*it);  // first child on top
+      continue;
+    }
+    const auto fact = c.find("fact"), op = c.find("operator"), value = c.find("value");
+    if (fact == c.end() || op == c.end() || value == c.end() || !value->is_string()) continue;
+    const bool location_eq =
+        (*fact == "purchase.location_id" || *fact == "checkin.location_id" || *fact == "place.location_id") &&
+        *op == "eq";
+    const bool inside = *fact == "place.inside" && *op == "contains";
+    if (location_eq || inside) return value->get<std::string>();
   }
-  const auto fact = c.find("fact"), op = c.find("operator"), value = c.find("value");
-  if (fact == c.end() || op == c.end() || value == c.end() || !value->is_string()) return std::nullopt;
-  const bool location_eq =
-      (*fact == "purchase.location_id" || *fact == "checkin.location_id" || *fact == "place.location_id") &&
-      *op == "eq";
-  const bool inside = *fact == "place.inside" && *op == "contains";
-  if (location_eq || inside) return value->get<std::string>();
   return std::nullopt;
 }
 

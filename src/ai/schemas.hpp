@@ -29,7 +29,8 @@ void validate_output(Operation op, const nlohmann::json& output);
 /// against the operation's output schema: by the provider itself when it reports that schema's
 /// validator (`Provider::output_checked_with`: the OpenAI provider, whose errors then carry its
 /// detail), else here. Output that breaks the schema is Status::invalid naming its path
-/// ("output.items[0].reason").
+/// ("output.items[0].reason"); output nested deeper than kMaxJsonDepth is Status::invalid naming
+/// `provider` (checked without recursion, before anything walks it).
 nlohmann::json run_validated(Provider& p, Operation op, const nlohmann::json& input);
 
 }  // namespace loyalty::detail::ai

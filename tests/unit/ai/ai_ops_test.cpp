@@ -568,3 +568,29 @@ TEST_CASE("ai: the OpenAI-compatible provider end to end: retried, validated, st
   CHECK(w.balance(c)["balance"] == 105);
   w.require_verified();
 }
+
+TEST_CASE("ai: a tenant's endpoint answering JSON nested 20,000 levels deep is refused; the process and earns go on") {
+  loytest::ScriptServer server;
+  World w;
+  const std::string c = w.enroll("c1");
+  w.earn(c, 100);
+  w.call("ai.configure", {{"provider", "openai"},
+                          {"openai", {{"base_url", server.url() + "/v1"}, {"model", "m"}, {"max_attempts", 2}}}});
+  std::string deep;
+  for (int i = 0; i < 20'000; ++i) deep += R"({"a":)";
+  deep += "1" + std::string(20'000, '}');
+  // As the whole body and as the chat completion's content: a malformed answer, never retried.
+  server.push({200, {}, deep});
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "one"}}), Status::invalid, "provider");
+  server.push(loytest::chat_completion(deep));
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "two"}}), Status::invalid, "provider");
+  CHECK(server.request_count() == 2);
+  // The process is alive: earns work, and the next good answer is served and stored.
+  CHECK(w.earn(c, 5)["entry"]["points"] == 5);
+  CHECK(w.balance(c)["balance"] == 105);
+  server.push(loytest::chat_completion(loytest::feedback_output(0.8).dump()));
+  json r = w.call("ai.feedback", {{"text", "one"}});
+  CHECK(r["cached"] == false);
+  CHECK(r["output"] == loytest::feedback_output(0.8));
+  w.require_verified();
+}

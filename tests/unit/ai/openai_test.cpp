@@ -295,29 +295,6 @@ TEST_CASE("openai: the request carries the key, the model, the schema and no per
     CHECK_MESSAGE(r.body.find(secret) == std::string::npos, secret);
 }
 
-TEST_CASE("openai: the privacy scrub removes personal keys by word and reports what it removed") {
-  std::vector<std::string> removed;
-  const json out =
-      scrub_personal_data(json{{"segment_name_id", 1},
-                               {"customers", json::array({{{"id", "p1"}, {"e-mail", "x@y.io"}, {"GPS", 1}}})},
-                               {"display_name", "x"},
-                               {"coordinates", json::array({1, 2})},
-                               {"monetary", 12.5}},
-                          &removed);
-  CHECK(out == json{{"customers", json::array({{{"id", "p1"}, {"GPS", 1}}})}, {"monetary", 12.5}});
-  CHECK(removed == std::vector<std::string>{"coordinates", "customers[0].e-mail", "display_name", "segment_name_id"});
-}
-
-TEST_CASE("openai: e-mail addresses inside texts are redacted, other @ signs are kept") {
-  auto text = [](const std::string& s) { return scrub_personal_data(json{{"t", s}})["t"].get<std::string>(); };
-  CHECK(text("mail a.b+c@shop.example.co.uk, or x@y.io.") == "mail [redacted], or [redacted].");
-  CHECK(text("great coffee @ the corner, 10@20") == "great coffee @ the corner, 10@20");
-  CHECK(text("@handle and me@host and me@host.c1") == "@handle and me@host and me@host.c1");
-  CHECK(text("a@b.cd@e.fg") == "[redacted]@e.fg");
-  const std::string long_text = std::string(200000, 'a') + "@" + std::string(200000, 'b') + ".com";
-  CHECK(text(long_text) == "[redacted]");
-}
-
 TEST_CASE("openai: proxies from the environment are ignored unless configured") {
   Rig rig;
   rig.server.push(chat_completion(kGood));
@@ -549,6 +526,90 @@ TEST_CASE("openai: malformed bodies and outputs are invalid and not retried") {
     rig.server.push(edited_completion([](json& body) { body["choices"][0]["finish_reason"] = "length"; }));
     CHECK(expect_failure([&] { rig.run(); }).status == Status::invalid);
   }
+}
+
+namespace {
+
+/// `levels` nested objects {"a": {"a": ... 1}}: valid JSON, far deeper than kMaxJsonDepth.
+std::string deep_object(int levels) {
+  std::string s;
+  for (int i = 0; i < levels; ++i) s += R"({"a":)";
+  s += "1";
+  s.append(static_cast<size_t>(levels), '}');
+  return s;
+}
+std::string deep_array(int levels) {
+  return std::string(static_cast<size_t>(levels), '[') + std::string(static_cast<size_t>(levels), ']');
+}
+
+}  // namespace
+
+TEST_CASE("openai: an answer nested 20,000 levels deep is a malformed answer naming provider, not a crash") {
+  constexpr int kLevels = 20'000;  // about 100 KB: well inside max_response_bytes
+  auto expect_bad_answer = [](Rig& rig) {
+    const size_t before = rig.server.request_count();
+    const auto f = expect_failure([&] { rig.run(); });
+    CHECK(f.status == Status::invalid);
+    CHECK(f.field == "provider");
+    CHECK(f.message.find("not JSON") != std::string::npos);
+    CHECK(f.detail["provider"] == "openai");
+    CHECK(f.detail["attempts"] == 1);  // a bad answer: not retried
+    CHECK(rig.server.request_count() == before + 1);
+    CHECK(rig.clock->sleeps().empty());
+  };
+  SUBCASE("the whole body, objects") {
+    Rig rig;
+    rig.server.push(status(200, deep_object(kLevels)));
+    expect_bad_answer(rig);
+  }
+  SUBCASE("the whole body, arrays") {
+    Rig rig;
+    rig.server.push(status(200, deep_array(kLevels)));
+    expect_bad_answer(rig);
+  }
+  SUBCASE("the content string of a chat completion") {
+    for (const auto& content : {deep_object(kLevels), deep_array(kLevels)}) {
+      Rig rig(json::object(), permissive_schema);
+      rig.server.push(chat_completion(content));
+      expect_bad_answer(rig);
+    }
+  }
+  SUBCASE("an error body of a 400") {
+    Rig rig;
+    rig.server.push(status(400, deep_object(kLevels)));
+    expect_failure_not_retried(rig, Status::invalid);
+  }
+  SUBCASE("the breaker counts it as an answer, and the next good answer is served") {
+    Rig rig({{"max_attempts", 1}, {"breaker_threshold", 1}});
+    rig.server.push(chat_completion(deep_object(kLevels)));
+    rig.server.push(chat_completion(kGood));
+    CHECK(expect_failure([&] { rig.run(); }).status == Status::invalid);
+    CHECK(rig.run() == json::parse(kGood));  // the breaker did not open
+  }
+}
+
+TEST_CASE("openai: the ledger-key scan is iterative: 20,000 levels deep, no recursion") {
+  json deep = json{{"grant_points", 1}};
+  json arrays = json{{"ok", 1}};
+  for (int i = 0; i < 20'000; ++i) {
+    json o = json::object();
+    o["a"] = std::move(deep);
+    deep = std::move(o);
+    json a = json::array();
+    a.push_back(std::move(arrays));
+    arrays = std::move(a);
+  }
+  const auto hit = find_ledger_instruction(deep);
+  REQUIRE(hit);
+  CHECK(hit->size() == 20'000 * 2 + std::string("grant_points").size());
+  CHECK(hit->rfind("a.a.", 0) == 0);
+  CHECK(hit->substr(hit->size() - 15) == ".a.grant_points");
+  CHECK(!find_ledger_instruction(arrays));
+  // The first hit in document order, as before: a key is checked before its value is entered.
+  CHECK(find_ledger_instruction(json::parse(R"({"a": {"award": 1}, "b": [{"x": 1}, {"ledger": 2}]})")) == "a.award");
+  CHECK(find_ledger_instruction(json::parse(R"({"a": {"ok": [1, {"y": {"credit": 1}}]}, "z_transfer": 1})")) ==
+        "a.ok[1].y.credit");
+  CHECK(find_ledger_instruction(json::parse(R"([[], [{"x": 1}, {"debit": 0}]])")) == "[1][1].debit");
 }
 
 TEST_CASE("openai: a body over max_response_bytes aborts the transfer and is invalid") {
