@@ -46,7 +46,7 @@ void curl_global_once() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      throw Error(Status::unavailable, "libcurl could not be initialised");
+      throw Error(Status::unavailable, "libcurl could not be initialised", "provider");
   });
 }
 
@@ -264,14 +264,14 @@ class Breaker {
         throw Error(Status::unavailable,
                     fmt::format("the AI provider's circuit breaker is open after {} failed calls; next trial in {} ms",
                                 failures_, left),
-                    {}, json{{"circuit", "open"}, {"retry_in_ms", left}, {"attempts", 0}});
+                    "provider", json{{"circuit", "open"}, {"retry_in_ms", left}, {"attempts", 0}});
       state_ = State::half_open;
       trial_out_ = false;
     }
     if (state_ == State::half_open) {
       if (trial_out_)
         throw Error(Status::unavailable, "the AI provider's circuit breaker is half-open and its trial call is running",
-                    {}, json{{"circuit", "half_open"}, {"attempts", 0}});
+                    "provider", json{{"circuit", "half_open"}, {"attempts", 0}});
       trial_out_ = true;
     }
   }
@@ -473,8 +473,10 @@ class OpenAIProvider final : public Provider {
     return clock_->jitter_ms(cap);
   }
 
+  /// Every error of a call names `provider`, but an output that breaks the policy or the schema,
+  /// which names its path in the output ("output.items[0].score").
   [[noreturn]] void fail(Status status, const std::string& message, int attempts, long http_status, const json& waits,
-                         std::string field = {}) const {
+                         std::string field = "provider") const {
     json detail = {{"provider", "openai"}, {"attempts", attempts}, {"waits_ms", waits}};
     if (http_status) detail["http_status"] = http_status;
     throw Error(status, message, std::move(field), std::move(detail));

@@ -594,3 +594,10 @@ TEST_CASE("ai: a tenant's endpoint answering JSON nested 20,000 levels deep is r
   CHECK(r["output"] == loytest::feedback_output(0.8));
   w.require_verified();
 }
+
+TEST_CASE("ai: an unreachable OpenAI-compatible provider is unavailable naming provider") {
+  World w;
+  w.call("ai.configure", {{"provider", "openai"},
+                          {"openai", {{"base_url", "http://127.0.0.1:1/v1"}, {"model", "m"}, {"max_attempts", 1}}}});
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "fine"}}), Status::unavailable, "provider");
+}

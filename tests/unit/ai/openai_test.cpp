@@ -577,7 +577,8 @@ TEST_CASE("openai: an answer nested 20,000 levels deep is a malformed answer nam
   SUBCASE("an error body of a 400") {
     Rig rig;
     rig.server.push(status(400, deep_object(kLevels)));
-    expect_failure_not_retried(rig, Status::invalid);
+    const auto f = expect_failure_not_retried(rig, Status::invalid);
+    CHECK(f.field == "provider");
   }
   SUBCASE("the breaker counts it as an answer, and the next good answer is served") {
     Rig rig({{"max_attempts", 1}, {"breaker_threshold", 1}});
@@ -707,6 +708,57 @@ TEST_CASE("openai: the circuit breaker opens after the threshold, fails fast, th
   rig.server.push(chat_completion(kGood));
   CHECK(expect_failure([&] { rig.run(); }).detail["http_status"] == 500);
   CHECK(rig.run() == json::parse(kGood));
+}
+
+TEST_CASE("openai: every error of a call names provider, but output paths name the output") {
+  // Unavailable: 5xx after the attempts, a never-answering server, a refused connection, the deadline,
+  // an open breaker; forbidden; invalid answers.
+  Rig rig({{"max_attempts", 1}, {"breaker_threshold", 3}, {"breaker_cooldown_ms", 10000}, {"total_timeout_ms", 300}});
+  rig.server.push(status(503));
+  rig.server.push(never_answering());
+  rig.server.push(status(401, error_body("bad key")));
+  rig.server.push(status(404, error_body("no such model")));
+  rig.server.push(status(200, "<html>"));
+  rig.server.push(chat_completion("not json"));
+  push_times(rig, status(500), 3);
+  const std::vector<Status> expected = {Status::unavailable, Status::unavailable, Status::forbidden,
+                                        Status::invalid,     Status::invalid,     Status::invalid,
+                                        Status::unavailable, Status::unavailable, Status::unavailable};
+  for (size_t n = 0; n < expected.size(); ++n) {
+    CAPTURE(n);
+    const auto f = expect_failure([&] { rig.run(); });
+    CHECK(f.status == expected[n]);
+    CHECK(f.field == "provider");
+    CHECK(f.detail["provider"] == "openai");
+  }
+  // The third unavailable call in a row opened the breaker: failing fast names provider too.
+  const auto open = expect_failure([&] { rig.run(); });
+  CHECK(open.status == Status::unavailable);
+  CHECK(open.detail["circuit"] == "open");
+  CHECK(open.field == "provider");
+  // A refused connection.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  auto p = make_openai_provider(
+      parse_openai_config({{"base_url", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
+                           {"model", "m"},
+                           {"max_attempts", 1}}),
+      test_schema, std::make_shared<FakeClock>());
+  const auto refused = expect_failure([&] { p->run(Operation::feedback, json::object()); });
+  CHECK(refused.status == Status::unavailable);
+  CHECK(refused.field == "provider");
+  // The deadline.
+  Rig slow({{"deadline_ms", 1}, {"total_timeout_ms", 1}});
+  slow.server.push(never_answering());
+  const auto late = expect_failure([&] { slow.run(); });
+  CHECK(late.status == Status::unavailable);
+  CHECK(late.field == "provider");
 }
 
 TEST_CASE("openai: while the half-open trial runs, other calls fail fast") {
