@@ -200,7 +200,8 @@ std::optional<json> fresh_result(storage::Tx& tx, const std::string& tenant, con
   return envelope(op, subject, r->provider, r->model, r->created_at, r->expires_at, true, parse_stored(r->output));
 }
 
-/// Runs the provider outside any transaction; its output is validated once (run_validated).
+/// Runs the provider outside any transaction; run_validated scrubs its input (the one privacy scrub,
+/// for every provider) and validates its output once.
 json run_provider(Provider& p, Operation op, const json& input) { return run_validated(p, op, input); }
 
 /// Stores results (subject -> output) in one short write transaction; returns their envelopes.
@@ -315,12 +316,14 @@ std::vector<std::pair<std::string, json>> churn_results(const json& output, cons
 // Recommendations
 
 /// One recommendation candidate as the providers read it (docs/ai.md, recommendations).
+/// The reward's or rule's name goes as `title`: a key named "name" is personal data to the privacy
+/// scrub, which every provider's input goes through.
 json candidate(std::string id, const char* kind, const std::string& name, json category, int64_t cost, json tier_rank,
                int64_t popularity) {
-  return {{"id", std::move(id)},         {"kind", kind},
-          {"name", name.substr(0, 200)}, {"category", std::move(category)},
-          {"cost_points", cost},         {"min_tier_rank", std::move(tier_rank)},
-          {"popularity", popularity},    {"distance_km", nullptr}};
+  return {{"id", std::move(id)},          {"kind", kind},
+          {"title", name.substr(0, 200)}, {"category", std::move(category)},
+          {"cost_points", cost},          {"min_tier_rank", std::move(tier_rank)},
+          {"popularity", popularity},     {"distance_km", nullptr}};
 }
 
 /// Redeemable rewards of the program (active, inside their window, in stock) with their
@@ -404,9 +407,13 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
       tier_rank = a->tier_rank.value_or(0);
     }
   }
-  json categories = json::object();
+  // A list of {category, spend}, not an object keyed by category: the privacy scrub removes keys
+  // with personal words, and a category may well be called "phones" or "street food".
+  std::map<std::string, int64_t> spend;
   for (const auto& c : tx.ai().category_spend(tenant, customer, program.id, now - 365 * kDay, now))
-    categories[c.category.substr(0, 64)] = c.spend;
+    spend[c.category.substr(0, 64)] += c.spend;
+  json categories = json::array();
+  for (const auto& [category, amount] : spend) categories.push_back({{"category", category}, {"spend", amount}});
   auto acts = activity(tx, tenant, customer, now);
   const Activity& a = acts[customer];
   return {{"customer",

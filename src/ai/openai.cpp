@@ -401,7 +401,7 @@ class OpenAIProvider final : public Provider {
         {"messages",
          json::array({json{{"role", "system"},
                            {"content", std::string(kPreamble) + std::string(kTasks[static_cast<size_t>(op)])}},
-                      json{{"role", "user"}, {"content", scrub_personal_data(input).dump()}}})},
+                      json{{"role", "user"}, {"content", input.dump()}}})},
         {"response_format",
          {{"type", "json_schema"},
           {"json_schema",

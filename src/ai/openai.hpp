@@ -1,8 +1,9 @@
 // The OpenAI-compatible AI provider over libcurl (DESIGN.md section 4 "AI providers";
 // docs/ai-openai.md): chat completions with a JSON schema per operation against OpenAI, Azure
 // OpenAI or any local OpenAI-compatible server, with deadlines, retries with backoff and full
-// jitter honouring Retry-After, a circuit breaker, a response size cap, privacy scrubbing of the
-// prompt (ai/privacy.hpp), depth-limited parsing and schema validation of the answer.
+// jitter honouring Retry-After, a circuit breaker, a response size cap, depth-limited parsing and
+// schema validation of the answer. The prompt is the input as given: the engine scrubs every
+// provider's input before (ai/privacy.hpp, run_validated).
 #pragma once
 
 #include <cstdint>

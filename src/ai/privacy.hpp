@@ -1,4 +1,4 @@
-// The privacy scrub of the OpenAI-compatible provider's prompts (docs/ai-openai.md), and the key
+// The privacy scrub every provider's input goes through (docs/ai.md "Guarantees"), and the key
 // and depth helpers the AI module's walks over JSON share. Every walk here is iterative: nothing
 // recurses over a document, whatever its depth.
 #pragma once
@@ -14,7 +14,8 @@
 
 namespace loyalty::detail::ai {
 
-/// Privacy rule applied to every prompt of the OpenAI-compatible provider: a copy of `input` without the keys that could carry personal data
+/// Privacy rule applied to the input of every provider, once, by `run_validated` (the one way the
+/// engine calls a provider): a copy of `input` without the keys that could carry personal data
 /// (name, e-mail, phone, address, latitude/longitude, coordinates, ... matched per word of the
 /// key, so "first_name" and "homeLat" go too) and with e-mail-like strings replaced by
 /// "[redacted]". `removed` (when given) receives the JSON paths of what was removed, in document

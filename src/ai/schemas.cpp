@@ -47,7 +47,8 @@ void check_output(const SchemaValidator& schema, const json& output) {
 void validate_output(Operation op, const json& output) { check_output(output_validator(op), output); }
 
 json run_validated(Provider& p, Operation op, const json& input) {
-  json out = p.run(op, input);
+  // The one privacy scrub, for every provider: no provider sees an input that skipped it.
+  json out = p.run(op, scrub_personal_data(input));
   // Nothing below walks an output deeper than any parse_json result (the OpenAI provider's and the
   // C callback's answers are parsed with it; a C++ or Python host hands over a built document).
   if (json_depth(out, static_cast<size_t>(kMaxJsonDepth)) > static_cast<size_t>(kMaxJsonDepth))

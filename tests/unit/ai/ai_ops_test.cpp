@@ -595,6 +595,41 @@ TEST_CASE("ai: a tenant's endpoint answering JSON nested 20,000 levels deep is r
   w.require_verified();
 }
 
+TEST_CASE("ai: every provider gets feedback texts without e-mail addresses (one scrub for all)") {
+  loytest::ScriptServer server;
+  World w;
+  const json in = {
+      {"texts", {"Mail me at ada.l@example.com please", {{"id", "b"}, {"text", "bob@shop.co.uk was rude"}}}}};
+  // The host's provider.
+  w.call("ai.configure", {{"provider", "callback"}});
+  Recorder rec;
+  loyalty::set_ai_provider(w.engine, rec.provider([](std::string_view, const json& i) { return feedback_answer(i); }));
+  json r = w.call("ai.feedback", in);
+  CHECK(r["provider"] == "callback");
+  REQUIRE(rec.calls.size() == 1);
+  const json& items = rec.calls[0].second["items"];
+  CHECK(items[0]["text"] == "Mail me at [redacted] please");
+  CHECK(items[1]["text"] == "[redacted] was rude");
+  CHECK(rec.calls[0].second.dump().find('@') == std::string::npos);
+  // The OpenAI-compatible provider gets the same scrubbed prompt.
+  w.call("ai.configure", {{"provider", "openai"},
+                          {"openai", {{"base_url", server.url() + "/v1"}, {"model", "m"}, {"max_attempts", 1}}}});
+  json two = loytest::feedback_output(0.8);
+  two["items"].push_back(two["items"][0]);
+  two["items"][0]["id"] = "0";
+  two["items"][1]["id"] = "b";
+  server.push(loytest::chat_completion(two.dump()));
+  w.call("ai.feedback", in);
+  REQUIRE(server.request_count() == 1);
+  const json body = json::parse(server.requests()[0].body);
+  const std::string prompt = body["messages"][1]["content"];
+  CHECK(json::parse(prompt) == rec.calls[0].second);
+  // And the offline provider reads the same input: its answer is the same as before the scrub.
+  w.call("ai.configure", {{"provider", "offline"}});
+  CHECK(w.call("ai.feedback", in)["output"]["items"].size() == 2);
+  loyalty::set_ai_provider(w.engine, nullptr);
+}
+
 TEST_CASE("ai: an unreachable OpenAI-compatible provider is unavailable naming provider") {
   World w;
   w.call("ai.configure", {{"provider", "openai"},

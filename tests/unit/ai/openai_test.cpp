@@ -247,7 +247,7 @@ TEST_CASE("openai: a valid answer is returned after one attempt") {
   CHECK(rig.provider->model() == "test-model");
 }
 
-TEST_CASE("openai: the request carries the key, the model, the schema and no personal data") {
+TEST_CASE("openai: the request carries the key, the model, the schema and the input as given") {
   Rig rig({{"headers", {{"X-Tenant-Hint", "t1"}}}, {"temperature", 0}});
   rig.server.push(chat_completion(kGood));
   const json input = {
@@ -285,14 +285,9 @@ TEST_CASE("openai: the request carries the key, the model, the schema and no per
   CHECK(body["messages"][0]["content"].get<std::string>().find("stops buying") != std::string::npos);
   CHECK(body["messages"][1]["role"] == "user");
   const std::string prompt = body["messages"][1]["content"];
-  const json sent = json::parse(prompt);
-  CHECK(sent == json{{"customer_id", "c_7f3a"},
-                     {"profile", {{"tier", "gold"}}},
-                     {"last_location", {{"location_id", "loc_1"}}},
-                     {"note", "write to [redacted] please"},
-                     {"visits", json::array({{{"count", 3}}})}});
-  for (const char* secret : {"Ada", "ada@example.com", "7946", "51.5", "0.1246", "Lovelace"})
-    CHECK_MESSAGE(r.body.find(secret) == std::string::npos, secret);
+  // The provider sends its input as it is: the privacy scrub runs before any provider is called
+  // (run_validated, tests/unit/ai/privacy_test.cpp), once, for every provider.
+  CHECK(json::parse(prompt) == input);
 }
 
 TEST_CASE("openai: proxies from the environment are ignored unless configured") {

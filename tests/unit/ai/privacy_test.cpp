@@ -1,5 +1,5 @@
-// The privacy scrub of the OpenAI-compatible provider's prompts, and the walks over JSON the AI
-// module shares (ai/privacy.hpp): all iterative, so no document of any depth can
+// The one privacy scrub every provider's input goes through (run_validated), and the walks over
+// JSON the AI module shares (ai/privacy.hpp): all iterative, so no document of any depth can
 // exhaust the stack.
 #include <doctest/doctest.h>
 
@@ -108,6 +108,17 @@ TEST_CASE("privacy: json_depth counts levels without recursion and stops past th
   CHECK(json_depth(nested(kDeep, 1), 64) == 65);  // stopped as soon as it was too deep
   CHECK(first_key_path(nested(kDeep, json{{"x", 1}}), [](std::string_view k) { return k == "x"; })->size() ==
         kDeep * 2 + 1);
+}
+
+TEST_CASE("privacy: every provider gets its input through the one scrub (run_validated)") {
+  RecordingProvider p(loytest::feedback_output(0.8));
+  const json input = {{"items", {{{"id", "1"}, {"text", "Write to ada@example.com, she was lovely"}}}},
+                      {"email", "ada@example.com"},
+                      {"customer", {{"first_name", "Ada"}, {"homeLat", 51.5}, {"tier", "gold"}}}};
+  CHECK(run_validated(p, Operation::feedback, input) == loytest::feedback_output(0.8));
+  CHECK(p.seen == json{{"items", {{{"id", "1"}, {"text", "Write to [redacted], she was lovely"}}}},
+                       {"customer", {{"tier", "gold"}}}});
+  CHECK(p.seen.dump().find("ada@") == std::string::npos);
 }
 
 TEST_CASE("privacy: provider output nested deeper than 64 levels is refused naming provider, before it is walked") {
