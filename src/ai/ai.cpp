@@ -55,6 +55,9 @@ struct Settings {
   json config = json::object();  // the openai configuration, api_key included (never echoed)
   std::string salt;
   std::optional<Timestamp> updated_at;
+  /// The model the tenant's provider answers with now, when it is known without calling it (the
+  /// offline model, the configured OpenAI model, the registered host provider's model).
+  std::optional<std::string> model;
 };
 
 Settings load_settings(storage::Tx& tx, const std::string& tenant) {
@@ -102,12 +105,28 @@ void write_settings(storage::Tx& tx, const std::string& tenant, const Settings& 
   tx.ai().save_settings({tenant, s.provider, ttl_json(s).dump(), s.config.dump(), s.salt, now});
 }
 
+std::optional<std::string> current_model(EngineState& engine, const Settings& s) {
+  if (s.provider == "offline") return offline_provider()->model();
+  if (s.provider == "openai") {
+    const auto m = s.config.find("model");
+    if (m != s.config.end() && m->is_string()) return m->get<std::string>();
+    return std::nullopt;
+  }
+  AiState& st = ai_state(engine);  // callback: the host's model, while one is registered
+  std::lock_guard lock(st.mu);
+  if (st.host && st.host->run) return st.host->model;
+  return std::nullopt;
+}
+
 /// The tenant's settings, creating the row (with the salt of its pseudonymous ids) on first use.
 Settings settings_of(Ctx& ctx) {
   {
     storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
     Settings s = load_settings(tx, ctx.tenant());
-    if (!s.salt.empty()) return s;
+    if (!s.salt.empty()) {
+      s.model = current_model(ctx.engine, s);
+      return s;
+    }
   }
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
@@ -118,6 +137,7 @@ Settings settings_of(Ctx& ctx) {
     s.updated_at = ctx.engine.now();
     tx.commit();
   }
+  s.model = current_model(ctx.engine, s);
   return s;
 }
 
@@ -190,13 +210,16 @@ json envelope(Operation op, const std::string& subject, const std::string& provi
           {"output", std::move(output)}};
 }
 
-/// The stored result of (op, subject) if it is still fresh at `now`: before its expiry and within
-/// the operation's current TTL (lowering a TTL takes effect at once).
+/// The stored result of (op, subject) if it is still fresh at `now`: before its expiry, within the
+/// operation's current TTL (lowering a TTL takes effect at once), and made by the tenant's current
+/// provider and model (changing either recomputes; while the model is unknown, as with no host
+/// provider registered, a result of the same provider kind is served).
 std::optional<json> fresh_result(storage::Tx& tx, const std::string& tenant, const Settings& s, Operation op,
                                  const std::string& subject, Timestamp now) {
   const auto r =
       tx.ai().fresh_result(tenant, std::string(operation_name(op)), subject, now, s.ttl[static_cast<int>(op)] * 1000);
   if (!r) return std::nullopt;
+  if (r->provider != s.provider || (s.model && r->model != *s.model)) return std::nullopt;
   return envelope(op, subject, r->provider, r->model, r->created_at, r->expires_at, true, parse_stored(r->output));
 }
 

@@ -595,6 +595,78 @@ TEST_CASE("ai: a tenant's endpoint answering JSON nested 20,000 levels deep is r
   w.require_verified();
 }
 
+TEST_CASE("ai: a stored result is served only by the provider and model that made it; changing either recomputes") {
+  loytest::ScriptServer server;
+  World w;
+  const std::string c = w.enroll("c1");
+  w.call("purchase.submit", purchase("o1", c, 1000));
+  // Offline: computed, then reused.
+  CHECK(w.call("ai.churn", {{"customer_id", c}})["cached"] == false);
+  CHECK(w.call("ai.churn", {{"customer_id", c}})["cached"] == true);
+  // Switched to the host's provider: its own fresh result, not a replay of the offline one.
+  Recorder rec;
+  auto churn_answer = [](double risk) {
+    return [risk](std::string_view, const json& in) -> json {
+      json out = json::array();
+      for (const auto& cu : in["customers"])
+        out.push_back({{"id", cu["id"]},
+                       {"risk", risk},
+                       {"band", "medium"},
+                       {"factors", json::array()},
+                       {"actions", json::array()}});
+      return {{"customers", out}};
+    };
+  };
+  loyalty::set_ai_provider(w.engine, rec.provider(churn_answer(0.42)));
+  w.call("ai.configure", {{"provider", "callback"}});
+  json r = w.call("ai.churn", {{"customer_id", c}});
+  CHECK(r["cached"] == false);
+  CHECK(r["provider"] == "callback");
+  CHECK(r["model"] == "host-model-1");
+  CHECK(r["output"]["customers"][0]["risk"] == 0.42);
+  CHECK(rec.calls.size() == 1);
+  CHECK(w.call("ai.churn", {{"customer_id", c}})["cached"] == true);
+  // The host registers another model: recomputed by it.
+  auto other = rec.provider(churn_answer(0.7));
+  other->model = "host-model-2";
+  loyalty::set_ai_provider(w.engine, other);
+  r = w.call("ai.churn", {{"customer_id", c}});
+  CHECK(r["cached"] == false);
+  CHECK(r["model"] == "host-model-2");
+  CHECK(r["output"]["customers"][0]["risk"] == 0.7);
+  // With no host registered the stored callback result stays readable.
+  loyalty::set_ai_provider(w.engine, nullptr);
+  CHECK(w.call("ai.churn", {{"customer_id", c}})["cached"] == true);
+  // The OpenAI-compatible provider, then another model of it: each computes its own.
+  const json feedback_in = {{"text", "lovely"}};
+  json config = {{"base_url", server.url() + "/v1"}, {"model", "model-a"}, {"max_attempts", 1}};
+  w.call("ai.configure", {{"provider", "openai"}, {"openai", config}});
+  // Not the callback's stored churn result: the endpoint is asked (and, scripted with nothing, fails).
+  LOY_REQUIRE_ERROR(w.call("ai.churn", {{"customer_id", c}}), Status::unavailable, "provider");
+  CHECK(server.request_count() == 1);
+  server.push(loytest::chat_completion(loytest::feedback_output(0.5).dump()));
+  r = w.call("ai.feedback", feedback_in);
+  CHECK(r["model"] == "model-a");
+  CHECK(w.call("ai.feedback", feedback_in)["cached"] == true);
+  config["model"] = "model-b";
+  w.call("ai.configure", {{"provider", "openai"}, {"openai", config}});
+  server.push(loytest::chat_completion(loytest::feedback_output(0.6).dump()));
+  const size_t before = server.request_count();
+  r = w.call("ai.feedback", feedback_in);
+  CHECK(r["cached"] == false);
+  CHECK(r["model"] == "model-b");
+  CHECK(r["output"] == loytest::feedback_output(0.6));
+  CHECK(server.request_count() == before + 1);
+  // Back to offline: recomputed offline.
+  w.call("ai.configure", {{"provider", "offline"}});
+  r = w.call("ai.feedback", feedback_in);
+  CHECK(r["cached"] == false);
+  CHECK(r["provider"] == "offline");
+  // ai.refresh reuses only the current provider's results.
+  CHECK(w.call("ai.refresh", {{"operation", "churn"}})["computed"] == 1);
+  CHECK(w.call("ai.refresh", {{"operation", "churn"}})["reused"] == 1);
+}
+
 TEST_CASE("ai: every provider gets feedback texts without e-mail addresses (one scrub for all)") {
   loytest::ScriptServer server;
   World w;
