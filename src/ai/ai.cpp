@@ -254,7 +254,8 @@ std::shared_ptr<Provider> provider_of(Ctx& ctx, const Settings& s) {
 
 struct Activity {
   std::optional<Timestamp> last;
-  int64_t n90 = 0, nprev90 = 0, n365 = 0;
+  int64_t n90 = 0, nprev90 = 0, n365 = 0;                     // all activity
+  int64_t purchases90 = 0, checkins90 = 0, host_earns90 = 0;  // n90 by source
   int64_t m90 = 0, m365 = 0;
 };
 
@@ -267,6 +268,17 @@ std::unordered_map<std::string, Activity> activity(storage::Tx& tx, const std::s
     Activity& a = out[r.customer_id];
     a.last = a.last ? std::max(*a.last, r.last) : r.last;
     a.n90 += r.n_90d;
+    switch (r.source) {
+      case storage::ActivitySource::purchases:
+        a.purchases90 += r.n_90d;
+        break;
+      case storage::ActivitySource::checkins:
+        a.checkins90 += r.n_90d;
+        break;
+      case storage::ActivitySource::host_earns:
+        a.host_earns90 += r.n_90d;
+        break;
+    }
     a.nprev90 += r.n_prev_90d;
     a.n365 += r.n_365d;
     a.m90 += r.monetary_90d;
@@ -445,7 +457,9 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
             {"tier", tier},
             {"tier_rank", tier_rank},
             {"recency_days", a.last ? json(days_rounded(now - *a.last)) : json(nullptr)},
-            {"purchases_90d", a.n90},
+            {"purchases_90d", a.purchases90},
+            {"checkins_90d", a.checkins90},
+            {"host_earns_90d", a.host_earns90},
             {"spend_90d", a.m90},
             {"categories", categories}}},
           {"candidates",

@@ -667,6 +667,46 @@ TEST_CASE("ai: a stored result is served only by the provider and model that mad
   CHECK(w.call("ai.refresh", {{"operation", "churn"}})["reused"] == 1);
 }
 
+TEST_CASE("ai: purchases_90d counts purchases only; check-ins and host earns have their own counts") {
+  World w;
+  const std::string c = w.enroll("c1");
+  const json loc = w.call("location.create", {{"name", "Shop"},
+                                              {"lat", 59.9},
+                                              {"lon", 10.7},
+                                              {"geofence", {{"radius_m", 100}}},
+                                              {"checkin", {{"cooldown_s", 0}}}});
+  for (int n = 0; n < 3; ++n) {
+    REQUIRE(w.call("checkin.submit",
+                   {{"customer_id", c}, {"lat", 59.9}, {"lon", 10.7}, {"accuracy_m", 10}})["checkin"]["status"] ==
+            "verified");
+    w.clock->advance(3'600'000);
+  }
+  w.call("purchase.submit", {{"order_id", "o1"},
+                             {"customer_id", c},
+                             {"items",
+                              {{{"sku", "COF"}, {"category", "coffee"}, {"quantity", 1}, {"unit_price", 200}},
+                               {{"sku", "PH"}, {"category", "Mobile phones"}, {"quantity", 1}, {"unit_price", 300}}}}});
+  w.earn(c, 10);
+  w.earn(c, 10);
+  w.call("ai.configure", {{"provider", "callback"}});
+  Recorder rec;
+  loyalty::set_ai_provider(w.engine, rec.provider([](std::string_view, const json&) -> json {
+    return {{"items", json::array()}};
+  }));
+  w.call("ai.recommendations", {{"customer_id", c}});
+  REQUIRE(rec.calls.size() == 1);
+  const json& cu = rec.calls[0].second["customer"];
+  CHECK(cu["purchases_90d"] == 1);
+  CHECK(cu["checkins_90d"] == 3);
+  CHECK(cu["host_earns_90d"] == 2);
+  CHECK(cu["spend_90d"] == 500);
+  // Categories are values, not keys: the privacy scrub keeps one whose name has a personal word.
+  CHECK(cu["categories"] == json::parse(R"([{"category": "Mobile phones", "spend": 300},
+                                             {"category": "coffee", "spend": 200}])"));
+  (void)loc;
+  loyalty::set_ai_provider(w.engine, nullptr);
+}
+
 TEST_CASE("ai: every provider gets feedback texts without e-mail addresses (one scrub for all)") {
   loytest::ScriptServer server;
   World w;
