@@ -43,7 +43,8 @@ class CClock final : public Clock {
   loy_sys_clock c_;
 };
 
-/// Calls the host's function for `op` and parses its output (which it then frees).
+/// Calls the host's function for `op` and parses its output (which it then frees) with parse_json:
+/// malformed or too deeply nested output is Status::invalid naming `provider`.
 json call_ai_provider(const loy_ai_provider& p, std::string_view op, const json& input) {
   loy_ai_provider_fn fn = op == "recommendations" ? p.recommendations
                           : op == "churn"         ? p.churn
@@ -64,9 +65,9 @@ json call_ai_provider(const loy_ai_provider& p, std::string_view op, const json&
   if (rc != 0) throw Error(Status::unavailable, "the host AI provider returned " + std::to_string(rc), "provider");
   if (!output) throw Error(Status::invalid, "the host AI provider returned no output", "provider");
   try {
-    return json::parse(std::string_view(output, len));
-  } catch (const json::exception&) {
-    throw Error(Status::invalid, "the host AI provider's output is not JSON", "provider");
+    return loyalty::parse_json(std::string_view(output, len));  // depth-limited, like every input
+  } catch (const Error& e) {
+    throw Error(Status::invalid, std::string("the host AI provider's output is not JSON: ") + e.what(), "provider");
   }
 }
 

@@ -55,6 +55,9 @@ struct Settings {
   json config = json::object();  // the openai configuration, api_key included (never echoed)
   std::string salt;
   std::optional<Timestamp> updated_at;
+  /// The model the tenant's provider answers with now, when it is known without calling it (the
+  /// offline model, the configured OpenAI model, the registered host provider's model).
+  std::optional<std::string> model;
 };
 
 Settings load_settings(storage::Tx& tx, const std::string& tenant) {
@@ -102,12 +105,28 @@ void write_settings(storage::Tx& tx, const std::string& tenant, const Settings& 
   tx.ai().save_settings({tenant, s.provider, ttl_json(s).dump(), s.config.dump(), s.salt, now});
 }
 
+std::optional<std::string> current_model(EngineState& engine, const Settings& s) {
+  if (s.provider == "offline") return offline_provider()->model();
+  if (s.provider == "openai") {
+    const auto m = s.config.find("model");
+    if (m != s.config.end() && m->is_string()) return m->get<std::string>();
+    return std::nullopt;
+  }
+  AiState& st = ai_state(engine);  // callback: the host's model, while one is registered
+  std::lock_guard lock(st.mu);
+  if (st.host && st.host->run) return st.host->model;
+  return std::nullopt;
+}
+
 /// The tenant's settings, creating the row (with the salt of its pseudonymous ids) on first use.
 Settings settings_of(Ctx& ctx) {
   {
     storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
     Settings s = load_settings(tx, ctx.tenant());
-    if (!s.salt.empty()) return s;
+    if (!s.salt.empty()) {
+      s.model = current_model(ctx.engine, s);
+      return s;
+    }
   }
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
@@ -118,6 +137,7 @@ Settings settings_of(Ctx& ctx) {
     s.updated_at = ctx.engine.now();
     tx.commit();
   }
+  s.model = current_model(ctx.engine, s);
   return s;
 }
 
@@ -190,17 +210,21 @@ json envelope(Operation op, const std::string& subject, const std::string& provi
           {"output", std::move(output)}};
 }
 
-/// The stored result of (op, subject) if it is still fresh at `now`: before its expiry and within
-/// the operation's current TTL (lowering a TTL takes effect at once).
+/// The stored result of (op, subject) if it is still fresh at `now`: before its expiry, within the
+/// operation's current TTL (lowering a TTL takes effect at once), and made by the tenant's current
+/// provider and model (changing either recomputes; while the model is unknown, as with no host
+/// provider registered, a result of the same provider kind is served).
 std::optional<json> fresh_result(storage::Tx& tx, const std::string& tenant, const Settings& s, Operation op,
                                  const std::string& subject, Timestamp now) {
   const auto r =
       tx.ai().fresh_result(tenant, std::string(operation_name(op)), subject, now, s.ttl[static_cast<int>(op)] * 1000);
   if (!r) return std::nullopt;
+  if (r->provider != s.provider || (s.model && r->model != *s.model)) return std::nullopt;
   return envelope(op, subject, r->provider, r->model, r->created_at, r->expires_at, true, parse_stored(r->output));
 }
 
-/// Runs the provider outside any transaction; its output is validated once (run_validated).
+/// Runs the provider outside any transaction; run_validated scrubs its input (the one privacy scrub,
+/// for every provider) and validates its output once.
 json run_provider(Provider& p, Operation op, const json& input) { return run_validated(p, op, input); }
 
 /// Stores results (subject -> output) in one short write transaction; returns their envelopes.
@@ -230,7 +254,8 @@ std::shared_ptr<Provider> provider_of(Ctx& ctx, const Settings& s) {
 
 struct Activity {
   std::optional<Timestamp> last;
-  int64_t n90 = 0, nprev90 = 0, n365 = 0;
+  int64_t n90 = 0, nprev90 = 0, n365 = 0;                     // all activity
+  int64_t purchases90 = 0, checkins90 = 0, host_earns90 = 0;  // n90 by source
   int64_t m90 = 0, m365 = 0;
 };
 
@@ -243,6 +268,17 @@ std::unordered_map<std::string, Activity> activity(storage::Tx& tx, const std::s
     Activity& a = out[r.customer_id];
     a.last = a.last ? std::max(*a.last, r.last) : r.last;
     a.n90 += r.n_90d;
+    switch (r.source) {
+      case storage::ActivitySource::purchases:
+        a.purchases90 += r.n_90d;
+        break;
+      case storage::ActivitySource::checkins:
+        a.checkins90 += r.n_90d;
+        break;
+      case storage::ActivitySource::host_earns:
+        a.host_earns90 += r.n_90d;
+        break;
+    }
     a.nprev90 += r.n_prev_90d;
     a.n365 += r.n_365d;
     a.m90 += r.monetary_90d;
@@ -315,12 +351,14 @@ std::vector<std::pair<std::string, json>> churn_results(const json& output, cons
 // Recommendations
 
 /// One recommendation candidate as the providers read it (docs/ai.md, recommendations).
+/// The reward's or rule's name goes as `title`: a key named "name" is personal data to the privacy
+/// scrub, which every provider's input goes through.
 json candidate(std::string id, const char* kind, const std::string& name, json category, int64_t cost, json tier_rank,
                int64_t popularity) {
-  return {{"id", std::move(id)},         {"kind", kind},
-          {"name", name.substr(0, 200)}, {"category", std::move(category)},
-          {"cost_points", cost},         {"min_tier_rank", std::move(tier_rank)},
-          {"popularity", popularity},    {"distance_km", nullptr}};
+  return {{"id", std::move(id)},          {"kind", kind},
+          {"title", name.substr(0, 200)}, {"category", std::move(category)},
+          {"cost_points", cost},          {"min_tier_rank", std::move(tier_rank)},
+          {"popularity", popularity},     {"distance_km", nullptr}};
 }
 
 /// Redeemable rewards of the program (active, inside their window, in stock) with their
@@ -337,20 +375,24 @@ std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, 
 /// The location a rule's conditions require, if they require one: a condition "<purchase,
 /// checkin or place>.location_id eq <id>" or "place.inside contains <id>", alone or (first found)
 /// inside an `all` (never inside `any` or `not`, which do not pin the rule to the place).
-std::optional<std::string> required_location(const json& c) {
-  if (!c.is_object()) return std::nullopt;
-  if (auto all = c.find("all"); all != c.end() && all->is_array()) {
-    for (const auto& child : *all)
-      if (auto l = required_location(child)) return l;
-    return std::nullopt;
+std::optional<std::string> required_location(const json& conditions) {
+  std::vector<const json*> todo{&conditions};  // an explicit stack: stored conditions of any depth
+  while (!todo.empty()) {
+    const json& c = *todo.back();
+    todo.pop_back();
+    if (!c.is_object()) continue;
+    if (auto all = c.find("all"); all != c.end() && all->is_array()) {
+      for (auto it = all->rbegin(); it != all->rend(); ++it) todo.push_back(&*it);  // first child on top
+      continue;
+    }
+    const auto fact = c.find("fact"), op = c.find("operator"), value = c.find("value");
+    if (fact == c.end() || op == c.end() || value == c.end() || !value->is_string()) continue;
+    const bool location_eq =
+        (*fact == "purchase.location_id" || *fact == "checkin.location_id" || *fact == "place.location_id") &&
+        *op == "eq";
+    const bool inside = *fact == "place.inside" && *op == "contains";
+    if (location_eq || inside) return value->get<std::string>();
   }
-  const auto fact = c.find("fact"), op = c.find("operator"), value = c.find("value");
-  if (fact == c.end() || op == c.end() || value == c.end() || !value->is_string()) return std::nullopt;
-  const bool location_eq =
-      (*fact == "purchase.location_id" || *fact == "checkin.location_id" || *fact == "place.location_id") &&
-      *op == "eq";
-  const bool inside = *fact == "place.inside" && *op == "contains";
-  if (location_eq || inside) return value->get<std::string>();
   return std::nullopt;
 }
 
@@ -400,9 +442,13 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
       tier_rank = a->tier_rank.value_or(0);
     }
   }
-  json categories = json::object();
+  // A list of {category, spend}, not an object keyed by category: the privacy scrub removes keys
+  // with personal words, and a category may well be called "phones" or "street food".
+  std::map<std::string, int64_t> spend;
   for (const auto& c : tx.ai().category_spend(tenant, customer, program.id, now - 365 * kDay, now))
-    categories[c.category.substr(0, 64)] = c.spend;
+    spend[c.category.substr(0, 64)] += c.spend;
+  json categories = json::array();
+  for (const auto& [category, amount] : spend) categories.push_back({{"category", category}, {"spend", amount}});
   auto acts = activity(tx, tenant, customer, now);
   const Activity& a = acts[customer];
   return {{"customer",
@@ -411,7 +457,9 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
             {"tier", tier},
             {"tier_rank", tier_rank},
             {"recency_days", a.last ? json(days_rounded(now - *a.last)) : json(nullptr)},
-            {"purchases_90d", a.n90},
+            {"purchases_90d", a.purchases90},
+            {"checkins_90d", a.checkins90},
+            {"host_earns_90d", a.host_earns90},
             {"spend_90d", a.m90},
             {"categories", categories}}},
           {"candidates",

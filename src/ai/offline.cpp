@@ -66,12 +66,17 @@ json recommendations(const json& in) {
   const std::string tier = known(cus, "tier") ? str(cus, "tier") : "";
   std::map<std::string, double> cats;
   double cat_total = 0;
-  if (auto c = cus.find("categories"); c != cus.end() && c->is_object())
-    for (const auto& [k, v] : c->items()) {
-      const double s = std::max(0.0, v.get<double>());
-      cats[k] = s;
-      cat_total += s;
-    }
+  auto add = [&](const std::string& category, double spend) {
+    const double s = std::max(0.0, spend);
+    cats[category] += s;
+    cat_total += s;
+  };
+  if (auto c = cus.find("categories"); c != cus.end()) {
+    if (c->is_array())  // what the engine sends: [{category, spend}]
+      for (const auto& e : *c) add(e.at("category").get<std::string>(), e.at("spend").get<double>());
+    else if (c->is_object())  // {category: spend}, as hosts may write it
+      for (const auto& [k, v] : c->items()) add(k, v.get<double>());
+  }
   const bool active = num(cus, "purchases_90d") > 0;
   const json& cands = list(in, "candidates");
   auto eligible = [&](const json& c) {
@@ -109,7 +114,7 @@ json recommendations(const json& in) {
     switch (top) {
       case 0:
         reason = known(c, "kind") && str(c, "kind") == "offer"
-                     ? fmt::format("a current offer: {}", known(c, "name") ? str(c, "name") : str(c, "id"))
+                     ? fmt::format("a current offer: {}", known(c, "title") ? str(c, "title") : str(c, "id"))
                  : cost <= 0       ? std::string("free for you")
                  : balance >= cost ? fmt::format("affordable now: your {} points cover its {} points", balance, cost)
                                    : fmt::format("{}% of the way there: {} of {} points",

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "ai/privacy.hpp"
 #include "ai/schemas.hpp"
 #include "core/input.hpp"
 #include "loyalty/core/error.hpp"
@@ -41,126 +42,16 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-/// The words of a key: split at non-alphanumerics and at camelCase humps, lowercased
-/// ("homeLat" -> home, lat; "points_to_award" -> points, to, award).
-std::vector<std::string> key_words(std::string_view key) {
-  std::vector<std::string> words;
-  std::string cur;
-  auto flush = [&] {
-    if (!cur.empty()) words.push_back(lower(cur));
-    cur.clear();
-  };
-  for (size_t i = 0; i < key.size(); ++i) {
-    const auto c = static_cast<unsigned char>(key[i]);
-    if (!std::isalnum(c)) {
-      flush();
-      continue;
-    }
-    if (std::isupper(c) && !cur.empty() && std::islower(static_cast<unsigned char>(cur.back()))) flush();
-    cur += static_cast<char>(c);
-  }
-  flush();
-  return words;
-}
-
-/// The key lowercased with separators dropped ("E-Mail" -> "email").
-std::string squashed(std::string_view key) {
-  std::string out;
-  for (char c : key)
-    if (std::isalnum(static_cast<unsigned char>(c)))
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string child_path(const std::string& parent, const std::string& key) {
-  return parent.empty() ? key : parent + "." + key;
-}
-
 void curl_global_once() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      throw Error(Status::unavailable, "libcurl could not be initialised");
+      throw Error(Status::unavailable, "libcurl could not be initialised", "provider");
   });
 }
 
 // ---------------------------------------------------------------------------------------------
-// Privacy and output policy
-
-const std::set<std::string, std::less<>> kPersonalWords = {
-    "name",        "names",    "surname",  "firstname", "lastname",  "fullname", "username",  "email",    "emails",
-    "mail",        "phone",    "phones",   "mobile",    "telephone", "tel",      "msisdn",    "address",  "addresses",
-    "street",      "postcode", "zip",      "zipcode",   "lat",       "lng",      "lon",       "latitude", "longitude",
-    "coordinates", "coords",   "geometry", "geojson",   "ip",        "birthday", "birthdate", "dob"};
-const std::set<std::string, std::less<>> kPersonalKeys = {"emailaddress", "phonenumber", "displayname",  "ipaddress",
-                                                          "dateofbirth",  "postalcode",  "streetaddress"};
-
-bool is_personal_key(std::string_view key) {
-  if (kPersonalKeys.count(squashed(key))) return true;
-  for (const auto& w : key_words(key))
-    if (kPersonalWords.count(w)) return true;
-  return false;
-}
-
-bool is_email_local(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("._%+-").find(c) != std::string_view::npos;
-}
-bool is_email_domain(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }
-
-/// `s` with every e-mail address (local@domain.tld) replaced by "[redacted]". A linear scan, no
-/// regex: feedback texts can be long.
-std::optional<std::string> redact_emails(const std::string& s) {
-  std::string out;
-  size_t copied = 0;
-  bool changed = false;
-  for (size_t at = s.find('@'); at != std::string::npos; at = s.find('@', at + 1)) {
-    size_t begin = at;
-    while (begin > copied && is_email_local(s[begin - 1])) --begin;
-    size_t end = at + 1;
-    while (end < s.size() && is_email_domain(s[end])) ++end;
-    while (end > at + 1 && (s[end - 1] == '.' || s[end - 1] == '-')) --end;
-    const std::string_view domain(s.data() + at + 1, end - at - 1);
-    const size_t dot = domain.rfind('.');
-    if (begin == at || dot == std::string_view::npos || dot == 0 || domain.size() - dot - 1 < 2) continue;
-    const auto tld = domain.substr(dot + 1);
-    if (!std::all_of(tld.begin(), tld.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
-      continue;
-    out.append(s, copied, begin - copied);
-    out += "[redacted]";
-    copied = end;
-    at = end - 1;
-    changed = true;
-  }
-  if (!changed) return std::nullopt;
-  out.append(s, copied, std::string::npos);
-  return out;
-}
-
-json scrub(const json& v, const std::string& path, std::vector<std::string>* removed) {
-  if (v.is_object()) {
-    json out = json::object();
-    for (const auto& [k, child] : v.items()) {
-      if (is_personal_key(k)) {
-        if (removed) removed->push_back(child_path(path, k));
-        continue;
-      }
-      out[k] = scrub(child, child_path(path, k), removed);
-    }
-    return out;
-  }
-  if (v.is_array()) {
-    json out = json::array();
-    for (size_t i = 0; i < v.size(); ++i) out.push_back(scrub(v[i], fmt::format("{}[{}]", path, i), removed));
-    return out;
-  }
-  if (v.is_string()) {
-    if (auto redacted = redact_emails(v.get_ref<const std::string&>())) {
-      if (removed) removed->push_back(path);
-      return *redacted;
-    }
-  }
-  return v;
-}
+// Output policy
 
 const std::set<std::string, std::less<>> kLedgerVerbs = {
     "grant",    "grants",     "granted", "award",   "awards",   "awarded", "adjust", "adjusts",
@@ -179,19 +70,6 @@ bool is_ledger_key(std::string_view key) {
     verb = verb || kLedgerVerbs.count(w) > 0;
   }
   return points && verb;
-}
-
-std::optional<std::string> find_ledger_key(const json& v, const std::string& path) {
-  if (v.is_object()) {
-    for (const auto& [k, child] : v.items()) {
-      if (is_ledger_key(k)) return child_path(path, k);
-      if (auto hit = find_ledger_key(child, child_path(path, k))) return hit;
-    }
-  } else if (v.is_array()) {
-    for (size_t i = 0; i < v.size(); ++i)
-      if (auto hit = find_ledger_key(v[i], fmt::format("{}[{}]", path, i))) return hit;
-  }
-  return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,7 +199,12 @@ struct ApiError {
 };
 ApiError api_error(const std::string& body) {
   ApiError e;
-  const json j = json::parse(body, nullptr, false);
+  json j;
+  try {
+    j = parse_json(body);  // depth-limited, like every parse of what a server sends
+  } catch (const Error&) {
+    return e;
+  }
   if (!j.is_object()) return e;
   auto err = j.find("error");
   if (err == j.end()) return e;
@@ -381,14 +264,14 @@ class Breaker {
         throw Error(Status::unavailable,
                     fmt::format("the AI provider's circuit breaker is open after {} failed calls; next trial in {} ms",
                                 failures_, left),
-                    {}, json{{"circuit", "open"}, {"retry_in_ms", left}, {"attempts", 0}});
+                    "provider", json{{"circuit", "open"}, {"retry_in_ms", left}, {"attempts", 0}});
       state_ = State::half_open;
       trial_out_ = false;
     }
     if (state_ == State::half_open) {
       if (trial_out_)
         throw Error(Status::unavailable, "the AI provider's circuit breaker is half-open and its trial call is running",
-                    {}, json{{"circuit", "half_open"}, {"attempts", 0}});
+                    "provider", json{{"circuit", "half_open"}, {"attempts", 0}});
       trial_out_ = true;
     }
   }
@@ -518,7 +401,7 @@ class OpenAIProvider final : public Provider {
         {"messages",
          json::array({json{{"role", "system"},
                            {"content", std::string(kPreamble) + std::string(kTasks[static_cast<size_t>(op)])}},
-                      json{{"role", "user"}, {"content", scrub_personal_data(input).dump()}}})},
+                      json{{"role", "user"}, {"content", input.dump()}}})},
         {"response_format",
          {{"type", "json_schema"},
           {"json_schema",
@@ -590,8 +473,10 @@ class OpenAIProvider final : public Provider {
     return clock_->jitter_ms(cap);
   }
 
+  /// Every error of a call names `provider`, but an output that breaks the policy or the schema,
+  /// which names its path in the output ("output.items[0].score").
   [[noreturn]] void fail(Status status, const std::string& message, int attempts, long http_status, const json& waits,
-                         std::string field = {}) const {
+                         std::string field = "provider") const {
     json detail = {{"provider", "openai"}, {"attempts", attempts}, {"waits_ms", waits}};
     if (http_status) detail["http_status"] = http_status;
     throw Error(status, message, std::move(field), std::move(detail));
@@ -629,11 +514,18 @@ class OpenAIProvider final : public Provider {
   }
 
   json parse_output(const OpSchema& schema, const Attempt& a, int attempts, const json& waits) const {
-    auto bad = [&](const std::string& message, std::string field = {}) {
+    auto bad = [&](const std::string& message, std::string field = "provider") {
       fail(Status::invalid, message, attempts, a.status, waits, std::move(field));
     };
-    const json reply = json::parse(a.body, nullptr, false);
-    if (reply.is_discarded() || !reply.is_object()) bad("the provider's response is not a JSON object");
+    // Both parses are depth-limited (parse_json): an answer nested deeper than kMaxJsonDepth is a
+    // malformed answer like any other, and nothing below walks deeper than that.
+    json reply;
+    try {
+      reply = parse_json(a.body);
+    } catch (const Error& e) {
+      bad(fmt::format("the provider's response is not JSON: {}", e.what()));
+    }
+    if (!reply.is_object()) bad("the provider's response is not a JSON object");
     const auto choices = reply.find("choices");
     if (choices == reply.end() || !choices->is_array() || choices->empty() || !(*choices)[0].is_object())
       bad("the provider's response has no choices");
@@ -646,8 +538,12 @@ class OpenAIProvider final : public Provider {
       bad("the model's output was cut at its token limit");
     const auto content = message->find("content");
     if (content == message->end() || !content->is_string()) bad("the provider's message has no text content");
-    const json output = json::parse(content->get_ref<const std::string&>(), nullptr, false);
-    if (output.is_discarded()) bad("the model's output is not JSON");
+    json output;
+    try {
+      output = parse_json(content->get_ref<const std::string&>());
+    } catch (const Error& e) {
+      bad(fmt::format("the model's output is not JSON: {}", e.what()));
+    }
     if (auto path = find_ledger_instruction(output))
       bad(fmt::format("the model's output asks for a ledger action at '{}'; it is never applied", *path),
           child_path("output", *path));
@@ -717,11 +613,9 @@ bool is_token_char(char c) {
 // ---------------------------------------------------------------------------------------------
 // Public functions
 
-nlohmann::json scrub_personal_data(const nlohmann::json& input, std::vector<std::string>* removed) {
-  return scrub(input, "", removed);
+std::optional<std::string> find_ledger_instruction(const nlohmann::json& output) {
+  return first_key_path(output, is_ledger_key);
 }
-
-std::optional<std::string> find_ledger_instruction(const nlohmann::json& output) { return find_ledger_key(output, ""); }
 
 std::optional<int64_t> parse_retry_after(const std::string& value, int64_t now_unix_ms) {
   const std::string v = trim(value);

@@ -1,8 +1,9 @@
 // The OpenAI-compatible AI provider over libcurl (DESIGN.md section 4 "AI providers";
 // docs/ai-openai.md): chat completions with a JSON schema per operation against OpenAI, Azure
 // OpenAI or any local OpenAI-compatible server, with deadlines, retries with backoff and full
-// jitter honouring Retry-After, a circuit breaker, a response size cap, privacy scrubbing of the
-// prompt and schema validation of the answer.
+// jitter honouring Retry-After, a circuit breaker, a response size cap, depth-limited parsing and
+// schema validation of the answer. The prompt is the input as given: the engine scrubs every
+// provider's input before (ai/privacy.hpp, run_validated).
 #pragma once
 
 #include <cstdint>
@@ -80,14 +81,9 @@ std::shared_ptr<RetryClock> system_retry_clock();
 std::unique_ptr<Provider> make_openai_provider(OpenAIConfig config, SchemaLookup schemas,
                                                std::shared_ptr<RetryClock> clock = nullptr);
 
-/// Privacy rule applied to every prompt: a copy of `input` without the keys that could carry
-/// personal data (name, e-mail, phone, address, latitude/longitude, coordinates, ... matched per
-/// word of the key, so "first_name" and "homeLat" go too) and with e-mail-like strings replaced by
-/// "[redacted]". `removed` (when given) receives the JSON paths of what was removed.
-nlohmann::json scrub_personal_data(const nlohmann::json& input, std::vector<std::string>* removed = nullptr);
-
 /// The JSON path of the first key in `output` that asks for a ledger action (grant, award, adjust,
-/// credit, debit or transfer points, ...), or nullopt. Such output is never applied.
+/// credit, debit or transfer points, ...), or nullopt. Such output is never applied. Iterative
+/// (first_key_path): any depth.
 std::optional<std::string> find_ledger_instruction(const nlohmann::json& output);
 
 /// Parses a Retry-After value (delta-seconds or an HTTP-date) into milliseconds from `now_unix_ms`

@@ -25,11 +25,13 @@ void check_output(const SchemaValidator& schema, const nlohmann::json& output);
 /// check_output against the operation's output schema.
 void validate_output(Operation op, const nlohmann::json& output);
 
-/// Runs the provider (never inside a transaction) and returns its output, validated exactly once
-/// against the operation's output schema: by the provider itself when it reports that schema's
-/// validator (`Provider::output_checked_with`: the OpenAI provider, whose errors then carry its
-/// detail), else here. Output that breaks the schema is Status::invalid naming its path
-/// ("output.items[0].reason").
+/// Runs the provider (never inside a transaction) on `input` after the privacy scrub
+/// (scrub_personal_data: the one scrub, for every provider) and returns its output, validated
+/// exactly once against the operation's output schema: by the provider itself when it reports
+/// that schema's validator (`Provider::output_checked_with`: the OpenAI provider, whose errors then
+/// carry its detail), else here. Output that breaks the schema is Status::invalid naming its path
+/// ("output.items[0].reason"); output nested deeper than kMaxJsonDepth is Status::invalid naming
+/// `provider` (checked without recursion, before anything walks it).
 nlohmann::json run_validated(Provider& p, Operation op, const nlohmann::json& input);
 
 }  // namespace loyalty::detail::ai

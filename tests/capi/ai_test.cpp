@@ -13,7 +13,7 @@ namespace {
 
 /// The host's state: how its functions behave and what they saw.
 struct HostState {
-  int mode = 0;  // 0 answer, 1 fail (return -1), 2 not JSON, 3 break the schema
+  int mode = 0;  // 0 answer, 1 fail (return -1), 2 not JSON, 3 break the schema, 4 nested 20,000 deep
   int calls = 0;
   int frees = 0;
   std::string last_input;
@@ -34,6 +34,12 @@ extern "C" int host_churn(void* ctx, const char* input, size_t input_len, char**
   h->last_input.assign(input, input_len);
   if (h->mode == 1) return -1;
   if (h->mode == 2) return give(h, "{not json", output, output_len);
+  if (h->mode == 4) {
+    std::string deep;
+    for (int i = 0; i < 20'000; ++i) deep += R"({"customers":)";
+    deep += "[]" + std::string(20'000, '}');
+    return give(h, deep, output, output_len);
+  }
   const json in = json::parse(h->last_input);
   json customers = json::array();
   for (const auto& c : in["customers"])
@@ -143,4 +149,24 @@ TEST_CASE("ai: settings through the C ABI never echo the API key") {
   CHECK(ok(loy_ai_settings, w.session, json::object()) == s);
   // Nothing listens on port 1: the provider is unreachable.
   CHECK(fail(loy_ai_feedback, w.session, json{{"text", "fine"}}).rc == LOY_EUNAVAILABLE);
+}
+
+TEST_CASE("ai: a host provider answering JSON nested 20,000 levels deep is invalid naming provider") {
+  World w;
+  const std::string cus = ok(loy_customer_enroll, w.session, json{{"external_id", "c1"}})["id"];
+  HostState h;
+  loy_ai_provider p = provider_of(h);
+  REQUIRE(loy_engine_set_ai_provider(w.engine, &p) == LOY_OK);
+  ok(loy_ai_configure, w.session, json{{"provider", "callback"}});
+  h.mode = 4;
+  Failure f = fail(loy_ai_churn, w.session, json{{"customer_id", cus}});
+  CHECK(f.rc == LOY_EINVALID);
+  CHECK(f.field() == "provider");
+  CHECK(std::string(f.error.message).find("not JSON") != std::string::npos);
+  CHECK(h.frees == 1);  // released all the same
+  // The process goes on: earns work and the next answer is served.
+  CHECK(ok(loy_ledger_earn, w.session, json{{"customer_id", cus}, {"points", 5}})["entry"]["points"] == 5);
+  h.mode = 0;
+  CHECK(ok(loy_ai_churn, w.session, json{{"customer_id", cus}})["output"]["customers"][0]["id"] == cus);
+  REQUIRE(loy_engine_set_ai_provider(w.engine, nullptr) == LOY_OK);
 }

@@ -568,3 +568,183 @@ TEST_CASE("ai: the OpenAI-compatible provider end to end: retried, validated, st
   CHECK(w.balance(c)["balance"] == 105);
   w.require_verified();
 }
+
+TEST_CASE("ai: a tenant's endpoint answering JSON nested 20,000 levels deep is refused; the process and earns go on") {
+  loytest::ScriptServer server;
+  World w;
+  const std::string c = w.enroll("c1");
+  w.earn(c, 100);
+  w.call("ai.configure", {{"provider", "openai"},
+                          {"openai", {{"base_url", server.url() + "/v1"}, {"model", "m"}, {"max_attempts", 2}}}});
+  std::string deep;
+  for (int i = 0; i < 20'000; ++i) deep += R"({"a":)";
+  deep += "1" + std::string(20'000, '}');
+  // As the whole body and as the chat completion's content: a malformed answer, never retried.
+  server.push({200, {}, deep});
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "one"}}), Status::invalid, "provider");
+  server.push(loytest::chat_completion(deep));
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "two"}}), Status::invalid, "provider");
+  CHECK(server.request_count() == 2);
+  // The process is alive: earns work, and the next good answer is served and stored.
+  CHECK(w.earn(c, 5)["entry"]["points"] == 5);
+  CHECK(w.balance(c)["balance"] == 105);
+  server.push(loytest::chat_completion(loytest::feedback_output(0.8).dump()));
+  json r = w.call("ai.feedback", {{"text", "one"}});
+  CHECK(r["cached"] == false);
+  CHECK(r["output"] == loytest::feedback_output(0.8));
+  w.require_verified();
+}
+
+TEST_CASE("ai: a stored result is served only by the provider and model that made it; changing either recomputes") {
+  loytest::ScriptServer server;
+  World w;
+  const std::string c = w.enroll("c1");
+  w.call("purchase.submit", purchase("o1", c, 1000));
+  // Offline: computed, then reused.
+  CHECK(w.call("ai.churn", {{"customer_id", c}})["cached"] == false);
+  CHECK(w.call("ai.churn", {{"customer_id", c}})["cached"] == true);
+  // Switched to the host's provider: its own fresh result, not a replay of the offline one.
+  Recorder rec;
+  auto churn_answer = [](double risk) {
+    return [risk](std::string_view, const json& in) -> json {
+      json out = json::array();
+      for (const auto& cu : in["customers"])
+        out.push_back({{"id", cu["id"]},
+                       {"risk", risk},
+                       {"band", "medium"},
+                       {"factors", json::array()},
+                       {"actions", json::array()}});
+      return {{"customers", out}};
+    };
+  };
+  loyalty::set_ai_provider(w.engine, rec.provider(churn_answer(0.42)));
+  w.call("ai.configure", {{"provider", "callback"}});
+  json r = w.call("ai.churn", {{"customer_id", c}});
+  CHECK(r["cached"] == false);
+  CHECK(r["provider"] == "callback");
+  CHECK(r["model"] == "host-model-1");
+  CHECK(r["output"]["customers"][0]["risk"] == 0.42);
+  CHECK(rec.calls.size() == 1);
+  CHECK(w.call("ai.churn", {{"customer_id", c}})["cached"] == true);
+  // The host registers another model: recomputed by it.
+  auto other = rec.provider(churn_answer(0.7));
+  other->model = "host-model-2";
+  loyalty::set_ai_provider(w.engine, other);
+  r = w.call("ai.churn", {{"customer_id", c}});
+  CHECK(r["cached"] == false);
+  CHECK(r["model"] == "host-model-2");
+  CHECK(r["output"]["customers"][0]["risk"] == 0.7);
+  // With no host registered the stored callback result stays readable.
+  loyalty::set_ai_provider(w.engine, nullptr);
+  CHECK(w.call("ai.churn", {{"customer_id", c}})["cached"] == true);
+  // The OpenAI-compatible provider, then another model of it: each computes its own.
+  const json feedback_in = {{"text", "lovely"}};
+  json config = {{"base_url", server.url() + "/v1"}, {"model", "model-a"}, {"max_attempts", 1}};
+  w.call("ai.configure", {{"provider", "openai"}, {"openai", config}});
+  // Not the callback's stored churn result: the endpoint is asked (and, scripted with nothing, fails).
+  LOY_REQUIRE_ERROR(w.call("ai.churn", {{"customer_id", c}}), Status::unavailable, "provider");
+  CHECK(server.request_count() == 1);
+  server.push(loytest::chat_completion(loytest::feedback_output(0.5).dump()));
+  r = w.call("ai.feedback", feedback_in);
+  CHECK(r["model"] == "model-a");
+  CHECK(w.call("ai.feedback", feedback_in)["cached"] == true);
+  config["model"] = "model-b";
+  w.call("ai.configure", {{"provider", "openai"}, {"openai", config}});
+  server.push(loytest::chat_completion(loytest::feedback_output(0.6).dump()));
+  const size_t before = server.request_count();
+  r = w.call("ai.feedback", feedback_in);
+  CHECK(r["cached"] == false);
+  CHECK(r["model"] == "model-b");
+  CHECK(r["output"] == loytest::feedback_output(0.6));
+  CHECK(server.request_count() == before + 1);
+  // Back to offline: recomputed offline.
+  w.call("ai.configure", {{"provider", "offline"}});
+  r = w.call("ai.feedback", feedback_in);
+  CHECK(r["cached"] == false);
+  CHECK(r["provider"] == "offline");
+  // ai.refresh reuses only the current provider's results.
+  CHECK(w.call("ai.refresh", {{"operation", "churn"}})["computed"] == 1);
+  CHECK(w.call("ai.refresh", {{"operation", "churn"}})["reused"] == 1);
+}
+
+TEST_CASE("ai: purchases_90d counts purchases only; check-ins and host earns have their own counts") {
+  World w;
+  const std::string c = w.enroll("c1");
+  const json loc = w.call("location.create", {{"name", "Shop"},
+                                              {"lat", 59.9},
+                                              {"lon", 10.7},
+                                              {"geofence", {{"radius_m", 100}}},
+                                              {"checkin", {{"cooldown_s", 0}}}});
+  for (int n = 0; n < 3; ++n) {
+    REQUIRE(w.call("checkin.submit",
+                   {{"customer_id", c}, {"lat", 59.9}, {"lon", 10.7}, {"accuracy_m", 10}})["checkin"]["status"] ==
+            "verified");
+    w.clock->advance(3'600'000);
+  }
+  w.call("purchase.submit", {{"order_id", "o1"},
+                             {"customer_id", c},
+                             {"items",
+                              {{{"sku", "COF"}, {"category", "coffee"}, {"quantity", 1}, {"unit_price", 200}},
+                               {{"sku", "PH"}, {"category", "Mobile phones"}, {"quantity", 1}, {"unit_price", 300}}}}});
+  w.earn(c, 10);
+  w.earn(c, 10);
+  w.call("ai.configure", {{"provider", "callback"}});
+  Recorder rec;
+  loyalty::set_ai_provider(w.engine, rec.provider([](std::string_view, const json&) -> json {
+    return {{"items", json::array()}};
+  }));
+  w.call("ai.recommendations", {{"customer_id", c}});
+  REQUIRE(rec.calls.size() == 1);
+  const json& cu = rec.calls[0].second["customer"];
+  CHECK(cu["purchases_90d"] == 1);
+  CHECK(cu["checkins_90d"] == 3);
+  CHECK(cu["host_earns_90d"] == 2);
+  CHECK(cu["spend_90d"] == 500);
+  // Categories are values, not keys: the privacy scrub keeps one whose name has a personal word.
+  CHECK(cu["categories"] == json::parse(R"([{"category": "Mobile phones", "spend": 300},
+                                             {"category": "coffee", "spend": 200}])"));
+  (void)loc;
+  loyalty::set_ai_provider(w.engine, nullptr);
+}
+
+TEST_CASE("ai: every provider gets feedback texts without e-mail addresses (one scrub for all)") {
+  loytest::ScriptServer server;
+  World w;
+  const json in = {
+      {"texts", {"Mail me at ada.l@example.com please", {{"id", "b"}, {"text", "bob@shop.co.uk was rude"}}}}};
+  // The host's provider.
+  w.call("ai.configure", {{"provider", "callback"}});
+  Recorder rec;
+  loyalty::set_ai_provider(w.engine, rec.provider([](std::string_view, const json& i) { return feedback_answer(i); }));
+  json r = w.call("ai.feedback", in);
+  CHECK(r["provider"] == "callback");
+  REQUIRE(rec.calls.size() == 1);
+  const json& items = rec.calls[0].second["items"];
+  CHECK(items[0]["text"] == "Mail me at [redacted] please");
+  CHECK(items[1]["text"] == "[redacted] was rude");
+  CHECK(rec.calls[0].second.dump().find('@') == std::string::npos);
+  // The OpenAI-compatible provider gets the same scrubbed prompt.
+  w.call("ai.configure", {{"provider", "openai"},
+                          {"openai", {{"base_url", server.url() + "/v1"}, {"model", "m"}, {"max_attempts", 1}}}});
+  json two = loytest::feedback_output(0.8);
+  two["items"].push_back(two["items"][0]);
+  two["items"][0]["id"] = "0";
+  two["items"][1]["id"] = "b";
+  server.push(loytest::chat_completion(two.dump()));
+  w.call("ai.feedback", in);
+  REQUIRE(server.request_count() == 1);
+  const json body = json::parse(server.requests()[0].body);
+  const std::string prompt = body["messages"][1]["content"];
+  CHECK(json::parse(prompt) == rec.calls[0].second);
+  // And the offline provider reads the same input: its answer is the same as before the scrub.
+  w.call("ai.configure", {{"provider", "offline"}});
+  CHECK(w.call("ai.feedback", in)["output"]["items"].size() == 2);
+  loyalty::set_ai_provider(w.engine, nullptr);
+}
+
+TEST_CASE("ai: an unreachable OpenAI-compatible provider is unavailable naming provider") {
+  World w;
+  w.call("ai.configure", {{"provider", "openai"},
+                          {"openai", {{"base_url", "http://127.0.0.1:1/v1"}, {"model", "m"}, {"max_attempts", 1}}}});
+  LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "fine"}}), Status::unavailable, "provider");
+}

@@ -148,7 +148,7 @@ TEST_CASE("ai offline: recommendations rank by affordability, affinity, populari
         {"recency_days", 3},
         {"purchases_90d", 4},
         {"spend_90d", 8000},
-        {"categories", {{"coffee", 6000}, {"bakery", 2000}}}}},
+        {"categories", {{{"category", "coffee"}, {"spend", 6000}}, {{"category", "bakery"}, {"spend", 2000}}}}}},
       {"candidates",
        {
            {{"id", "r1"}, {"kind", "reward"}, {"category", "coffee"}, {"cost_points", 500}, {"popularity", 10}},

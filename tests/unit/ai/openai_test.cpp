@@ -247,7 +247,7 @@ TEST_CASE("openai: a valid answer is returned after one attempt") {
   CHECK(rig.provider->model() == "test-model");
 }
 
-TEST_CASE("openai: the request carries the key, the model, the schema and no personal data") {
+TEST_CASE("openai: the request carries the key, the model, the schema and the input as given") {
   Rig rig({{"headers", {{"X-Tenant-Hint", "t1"}}}, {"temperature", 0}});
   rig.server.push(chat_completion(kGood));
   const json input = {
@@ -285,37 +285,9 @@ TEST_CASE("openai: the request carries the key, the model, the schema and no per
   CHECK(body["messages"][0]["content"].get<std::string>().find("stops buying") != std::string::npos);
   CHECK(body["messages"][1]["role"] == "user");
   const std::string prompt = body["messages"][1]["content"];
-  const json sent = json::parse(prompt);
-  CHECK(sent == json{{"customer_id", "c_7f3a"},
-                     {"profile", {{"tier", "gold"}}},
-                     {"last_location", {{"location_id", "loc_1"}}},
-                     {"note", "write to [redacted] please"},
-                     {"visits", json::array({{{"count", 3}}})}});
-  for (const char* secret : {"Ada", "ada@example.com", "7946", "51.5", "0.1246", "Lovelace"})
-    CHECK_MESSAGE(r.body.find(secret) == std::string::npos, secret);
-}
-
-TEST_CASE("openai: the privacy scrub removes personal keys by word and reports what it removed") {
-  std::vector<std::string> removed;
-  const json out =
-      scrub_personal_data(json{{"segment_name_id", 1},
-                               {"customers", json::array({{{"id", "p1"}, {"e-mail", "x@y.io"}, {"GPS", 1}}})},
-                               {"display_name", "x"},
-                               {"coordinates", json::array({1, 2})},
-                               {"monetary", 12.5}},
-                          &removed);
-  CHECK(out == json{{"customers", json::array({{{"id", "p1"}, {"GPS", 1}}})}, {"monetary", 12.5}});
-  CHECK(removed == std::vector<std::string>{"coordinates", "customers[0].e-mail", "display_name", "segment_name_id"});
-}
-
-TEST_CASE("openai: e-mail addresses inside texts are redacted, other @ signs are kept") {
-  auto text = [](const std::string& s) { return scrub_personal_data(json{{"t", s}})["t"].get<std::string>(); };
-  CHECK(text("mail a.b+c@shop.example.co.uk, or x@y.io.") == "mail [redacted], or [redacted].");
-  CHECK(text("great coffee @ the corner, 10@20") == "great coffee @ the corner, 10@20");
-  CHECK(text("@handle and me@host and me@host.c1") == "@handle and me@host and me@host.c1");
-  CHECK(text("a@b.cd@e.fg") == "[redacted]@e.fg");
-  const std::string long_text = std::string(200000, 'a') + "@" + std::string(200000, 'b') + ".com";
-  CHECK(text(long_text) == "[redacted]");
+  // The provider sends its input as it is: the privacy scrub runs before any provider is called
+  // (run_validated, tests/unit/ai/privacy_test.cpp), once, for every provider.
+  CHECK(json::parse(prompt) == input);
 }
 
 TEST_CASE("openai: proxies from the environment are ignored unless configured") {
@@ -551,6 +523,91 @@ TEST_CASE("openai: malformed bodies and outputs are invalid and not retried") {
   }
 }
 
+namespace {
+
+/// `levels` nested objects {"a": {"a": ... 1}}: valid JSON, far deeper than kMaxJsonDepth.
+std::string deep_object(int levels) {
+  std::string s;
+  for (int i = 0; i < levels; ++i) s += R"({"a":)";
+  s += "1";
+  s.append(static_cast<size_t>(levels), '}');
+  return s;
+}
+std::string deep_array(int levels) {
+  return std::string(static_cast<size_t>(levels), '[') + std::string(static_cast<size_t>(levels), ']');
+}
+
+}  // namespace
+
+TEST_CASE("openai: an answer nested 20,000 levels deep is a malformed answer naming provider, not a crash") {
+  constexpr int kLevels = 20'000;  // about 100 KB: well inside max_response_bytes
+  auto expect_bad_answer = [](Rig& rig) {
+    const size_t before = rig.server.request_count();
+    const auto f = expect_failure([&] { rig.run(); });
+    CHECK(f.status == Status::invalid);
+    CHECK(f.field == "provider");
+    CHECK(f.message.find("not JSON") != std::string::npos);
+    CHECK(f.detail["provider"] == "openai");
+    CHECK(f.detail["attempts"] == 1);  // a bad answer: not retried
+    CHECK(rig.server.request_count() == before + 1);
+    CHECK(rig.clock->sleeps().empty());
+  };
+  SUBCASE("the whole body, objects") {
+    Rig rig;
+    rig.server.push(status(200, deep_object(kLevels)));
+    expect_bad_answer(rig);
+  }
+  SUBCASE("the whole body, arrays") {
+    Rig rig;
+    rig.server.push(status(200, deep_array(kLevels)));
+    expect_bad_answer(rig);
+  }
+  SUBCASE("the content string of a chat completion") {
+    for (const auto& content : {deep_object(kLevels), deep_array(kLevels)}) {
+      Rig rig(json::object(), permissive_schema);
+      rig.server.push(chat_completion(content));
+      expect_bad_answer(rig);
+    }
+  }
+  SUBCASE("an error body of a 400") {
+    Rig rig;
+    rig.server.push(status(400, deep_object(kLevels)));
+    const auto f = expect_failure_not_retried(rig, Status::invalid);
+    CHECK(f.field == "provider");
+  }
+  SUBCASE("the breaker counts it as an answer, and the next good answer is served") {
+    Rig rig({{"max_attempts", 1}, {"breaker_threshold", 1}});
+    rig.server.push(chat_completion(deep_object(kLevels)));
+    rig.server.push(chat_completion(kGood));
+    CHECK(expect_failure([&] { rig.run(); }).status == Status::invalid);
+    CHECK(rig.run() == json::parse(kGood));  // the breaker did not open
+  }
+}
+
+TEST_CASE("openai: the ledger-key scan is iterative: 20,000 levels deep, no recursion") {
+  json deep = json{{"grant_points", 1}};
+  json arrays = json{{"ok", 1}};
+  for (int i = 0; i < 20'000; ++i) {
+    json o = json::object();
+    o["a"] = std::move(deep);
+    deep = std::move(o);
+    json a = json::array();
+    a.push_back(std::move(arrays));
+    arrays = std::move(a);
+  }
+  const auto hit = find_ledger_instruction(deep);
+  REQUIRE(hit);
+  CHECK(hit->size() == 20'000 * 2 + std::string("grant_points").size());
+  CHECK(hit->rfind("a.a.", 0) == 0);
+  CHECK(hit->substr(hit->size() - 15) == ".a.grant_points");
+  CHECK(!find_ledger_instruction(arrays));
+  // The first hit in document order, as before: a key is checked before its value is entered.
+  CHECK(find_ledger_instruction(json::parse(R"({"a": {"award": 1}, "b": [{"x": 1}, {"ledger": 2}]})")) == "a.award");
+  CHECK(find_ledger_instruction(json::parse(R"({"a": {"ok": [1, {"y": {"credit": 1}}]}, "z_transfer": 1})")) ==
+        "a.ok[1].y.credit");
+  CHECK(find_ledger_instruction(json::parse(R"([[], [{"x": 1}, {"debit": 0}]])")) == "[1][1].debit");
+}
+
 TEST_CASE("openai: a body over max_response_bytes aborts the transfer and is invalid") {
   Rig rig(json{{"max_response_bytes", 2048}});
   const std::string big = json{{"items", json::array()}, {"pad", std::string(5000, 'x')}}.dump();
@@ -646,6 +703,57 @@ TEST_CASE("openai: the circuit breaker opens after the threshold, fails fast, th
   rig.server.push(chat_completion(kGood));
   CHECK(expect_failure([&] { rig.run(); }).detail["http_status"] == 500);
   CHECK(rig.run() == json::parse(kGood));
+}
+
+TEST_CASE("openai: every error of a call names provider, but output paths name the output") {
+  // Unavailable: 5xx after the attempts, a never-answering server, a refused connection, the deadline,
+  // an open breaker; forbidden; invalid answers.
+  Rig rig({{"max_attempts", 1}, {"breaker_threshold", 3}, {"breaker_cooldown_ms", 10000}, {"total_timeout_ms", 300}});
+  rig.server.push(status(503));
+  rig.server.push(never_answering());
+  rig.server.push(status(401, error_body("bad key")));
+  rig.server.push(status(404, error_body("no such model")));
+  rig.server.push(status(200, "<html>"));
+  rig.server.push(chat_completion("not json"));
+  push_times(rig, status(500), 3);
+  const std::vector<Status> expected = {Status::unavailable, Status::unavailable, Status::forbidden,
+                                        Status::invalid,     Status::invalid,     Status::invalid,
+                                        Status::unavailable, Status::unavailable, Status::unavailable};
+  for (size_t n = 0; n < expected.size(); ++n) {
+    CAPTURE(n);
+    const auto f = expect_failure([&] { rig.run(); });
+    CHECK(f.status == expected[n]);
+    CHECK(f.field == "provider");
+    CHECK(f.detail["provider"] == "openai");
+  }
+  // The third unavailable call in a row opened the breaker: failing fast names provider too.
+  const auto open = expect_failure([&] { rig.run(); });
+  CHECK(open.status == Status::unavailable);
+  CHECK(open.detail["circuit"] == "open");
+  CHECK(open.field == "provider");
+  // A refused connection.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  auto p = make_openai_provider(
+      parse_openai_config({{"base_url", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
+                           {"model", "m"},
+                           {"max_attempts", 1}}),
+      test_schema, std::make_shared<FakeClock>());
+  const auto refused = expect_failure([&] { p->run(Operation::feedback, json::object()); });
+  CHECK(refused.status == Status::unavailable);
+  CHECK(refused.field == "provider");
+  // The deadline.
+  Rig slow({{"deadline_ms", 1}, {"total_timeout_ms", 1}});
+  slow.server.push(never_answering());
+  const auto late = expect_failure([&] { slow.run(); });
+  CHECK(late.status == Status::unavailable);
+  CHECK(late.field == "provider");
 }
 
 TEST_CASE("openai: while the half-open trial runs, other calls fail fast") {
