@@ -165,6 +165,8 @@ json rule_list(Ctx& ctx, const json& in) {
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  // An unknown program (or another tenant's) is not found, as in tier.list and reward.list.
+  if (program) load_program(tx, ctx.tenant(), *program, "program_id");
   return storage::page_of(
       tx.rules().rules({ctx.tenant(), program, active, after, limit}), limit,
       [](const storage::RuleRecord& r) { return r.seq; }, [](const storage::RuleRecord& r) { return rule_row(r); });
