@@ -764,6 +764,8 @@ json history(Ctx& ctx, const json& in) {
   const auto to = i.opt_time("to");
   std::vector<std::string> types;
   if (auto list = i.opt_str_list("types", 16)) {
+    // An empty filter would match nothing: refused rather than read as "every type" or "none".
+    if (list->empty()) i.fail("types", "must list 1 to 16 entry types (omit it for every type)");
     for (size_t n = 0; n < list->size(); ++n)
       if (std::find(std::begin(kEntryTypes), std::end(kEntryTypes), (*list)[n]) == std::end(kEntryTypes)) {
         const std::string f = fmt::format("types[{}]", n);
