@@ -228,7 +228,7 @@ Checked check_redeemable(Ctx& ctx, storage::Tx& tx, const std::string& reward_id
   const int64_t available = available_points(tx, account);
   if (available < r.cost_points)
     throw Error(Status::insufficient,
-                fmt::format("reward '{}' costs {} points: {} available", r.id, r.cost_points, available), "customer_id",
+                fmt::format("reward '{}' costs {} points: {} available", r.id, r.cost_points, available), "points",
                 {{"available", available}, {"cost_points", r.cost_points}});
   return {r, account};
 }
