@@ -117,7 +117,9 @@ std::optional<Timestamp> parse_time(std::string_view s) {
   if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, h) || s.size() < 19 || s[13] != ':' ||
       !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
     return std::nullopt;
-  if (h > 23 || mi > 59 || se > 60) return std::nullopt;
+  // 23:59:60 (a leap second) is refused: a Timestamp counts no leap seconds, and folding it into
+  // the next second would silently reorder events (docs/conventions.md, "Times in").
+  if (h > 23 || mi > 59 || se > 59) return std::nullopt;
   size_t pos = 19;
   int64_t ms = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -147,7 +149,11 @@ std::optional<Timestamp> parse_time(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  return base + ((static_cast<int64_t>(h) * 3600 + mi * 60 + se) * 1000) + ms - offset_min * 60'000;
+  // A zone offset can move a time at either end of years 0001-9999 out of them, where it has no
+  // RFC 3339 form: refused, so that every stored time formats back to a valid one.
+  const Timestamp t = base + ((static_cast<int64_t>(h) * 3600 + mi * 60 + se) * 1000) + ms - offset_min * 60'000;
+  if (t < kMinTimestamp || t > kMaxTimestamp) return std::nullopt;
+  return t;
 }
 
 }  // namespace loyalty

@@ -4,6 +4,7 @@
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "storage/foundation_store.hpp"
@@ -12,13 +13,8 @@
 namespace loyalty::detail {
 namespace {
 
-constexpr size_t kMaxDocBytes = 64 * 1024;
-
 json bounded_object(const Input& i, const char* key) {
-  auto obj = i.opt_object(key);
-  if (!obj) return json::object();
-  if (obj->dump().size() > kMaxDocBytes) i.fail(key, fmt::format("must be at most {} bytes of JSON", kMaxDocBytes));
-  return *obj;
+  return opt_object_limited(i, key, kMaxDocumentBytes).value_or(json::object());
 }
 
 json segments_of(const Input& i) {

@@ -2,6 +2,7 @@
 // them, read by hosts with a cursor (at least once, in commit order per tenant).
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,16 @@
 #include "core/engine_state.hpp"
 
 namespace loyalty::detail {
+
+/// Every event type the engine writes (docs/events.md#event-types). emit_event refuses any other,
+/// and events.poll accepts only these in `types`.
+inline constexpr std::array<std::string_view, 14> kEventTypes = {
+    "points.earned",  "points.adjusted",        "points.redeemed",  "points.refunded",  "points.reversed",
+    "points.expired", "reward.redeemed",        "reward.reserved",  "reward.cancelled", "reward.expired",
+    "tier.changed",   "tier.downgrade_warning", "checkin.verified", "checkin.rejected"};
+
+/// Whether `type` is one of kEventTypes.
+bool known_event_type(std::string_view type);
 
 /// Appends one event inside the caller's write transaction; it becomes visible to `events.poll`
 /// when (and only if) that transaction commits. `subject` is the customer id ("" for none);

@@ -8,6 +8,7 @@
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -349,11 +350,10 @@ json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path
   const int64_t points = i.i64("points", 1, kMaxAmount);
   const Timestamp occurred = event_time(i, now);
   const auto reason = i.opt_str("reason", 500);
-  const auto metadata = i.opt_object("metadata");
+  const auto metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
   const auto pending_days = i.opt_i64("pending_days", 0, 365);
   const auto expires_override = i.opt_time("expires_at");
   const std::string type = i.opt_enum("type", {"earn", "bonus"}).value_or("earn");
-  if (metadata && metadata->dump().size() > 16 * 1024) i.fail("metadata", "must be at most 16384 bytes of JSON");
   const auto key = idem_key(in, "ledger.earn", path);
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
@@ -452,7 +452,7 @@ json adjust(Ctx& ctx, const json& in) {
   const int64_t points = i.i64("points", -kMaxAmount, kMaxAmount);
   if (points == 0) i.fail("points", "must not be zero");
   const std::string reason = i.str("reason", 500);
-  const auto metadata = i.opt_object("metadata");
+  const auto metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
   const Timestamp now = ctx.engine.now();
   const Timestamp occurred = event_time(i, now);
   const auto key = idem_key(in, "ledger.adjust");
@@ -527,7 +527,7 @@ Correction read_correction(const Ctx& ctx, storage::Tx& tx, const Input& i, cons
   c.entry_id = i.str("entry_id");
   c.points = i.opt_i64("points", 1, kMaxAmount);
   c.reason = i.opt_str("reason", 500);
-  c.metadata = i.opt_object("metadata");
+  c.metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
   c.occurred = event_time(i, now);
   c.key = idem_key(in, op, path);
   if (c.key) {
@@ -622,7 +622,7 @@ json redeem_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
   Input i(in, {"customer_id", "program_id", "points", "reason", "metadata", "idempotency_key", "occurred_at"}, path);
   const int64_t points = i.i64("points", 1, kMaxAmount);
   const auto reason = i.opt_str("reason", 500);
-  const auto metadata = i.opt_object("metadata");
+  const auto metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
   const Timestamp occurred = event_time(i, now);
   const auto key = idem_key(in, "ledger.redeem", path);
   if (key)
@@ -764,6 +764,8 @@ json history(Ctx& ctx, const json& in) {
   const auto to = i.opt_time("to");
   std::vector<std::string> types;
   if (auto list = i.opt_str_list("types", 16)) {
+    // An empty filter would match nothing: refused rather than read as "every type" or "none".
+    if (list->empty()) i.fail("types", "must list 1 to 16 entry types (omit it for every type)");
     for (size_t n = 0; n < list->size(); ++n)
       if (std::find(std::begin(kEntryTypes), std::end(kEntryTypes), (*list)[n]) == std::end(kEntryTypes)) {
         const std::string f = fmt::format("types[{}]", n);
@@ -935,7 +937,7 @@ json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
   const std::string id = i.str("id");
   const auto points = i.opt_i64("points", 1, kMaxAmount);
   const auto reason = i.opt_str("reason", 500);
-  const auto metadata = i.opt_object("metadata");
+  const auto metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
   const auto key = idem_key(in, "hold.commit", path);
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/input.hpp"
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -23,7 +24,6 @@
 namespace loyalty::detail {
 namespace {
 
-constexpr size_t kMaxDeviceBytes = 8 * 1024;
 constexpr Timestamp kMaxFutureSkewMs = 5 * 60 * 1000;
 
 template <typename T>
@@ -103,9 +103,7 @@ json checkin_submit(Ctx& ctx, const json& in) {
   const auto location_id = i.opt_str("location_id");
   const geo::LatLon p{read_number(i, "lat", -90, 90), read_number(i, "lon", -180, 180)};
   const double acc = read_number(i, "accuracy_m", 0, 1'000'000);
-  const json device = i.opt_object("device").value_or(json::object());
-  if (device.dump().size() > kMaxDeviceBytes)
-    i.fail("device", fmt::format("must be at most {} bytes of JSON", kMaxDeviceBytes));
+  const json device = opt_object_limited(i, "device", kMaxDeviceBytes).value_or(json::object());
   const bool mock = i.boolean("mock", false);
   const Timestamp now = ctx.engine.now();
   const Timestamp t = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);

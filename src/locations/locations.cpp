@@ -9,6 +9,7 @@
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "programs/programs.hpp"
@@ -57,8 +58,6 @@ json policy_json(const CheckinPolicy& p) {
 }
 
 namespace {
-
-constexpr size_t kMaxDocBytes = 64 * 1024;
 
 FenceCache& cache_of(EngineState& e) {
   std::call_once(e.fence_cache_once, [&] { e.fence_cache = std::make_shared<FenceCache>(); });
@@ -119,10 +118,7 @@ storage::LocationShape shape_of(const geo::Fence& f, geo::LatLon point) {
 }
 
 json bounded_object(const Input& i, const char* key) {
-  auto obj = i.opt_object(key);
-  if (!obj) return json::object();
-  if (obj->dump().size() > kMaxDocBytes) i.fail(key, fmt::format("must be at most {} bytes of JSON", kMaxDocBytes));
-  return *obj;
+  return opt_object_limited(i, key, kMaxDocumentBytes).value_or(json::object());
 }
 
 CheckinPolicy policy_of(const Input& i, storage::Tx& tx, const std::string& tenant) {

@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -227,7 +228,7 @@ Checked check_redeemable(Ctx& ctx, storage::Tx& tx, const std::string& reward_id
   const int64_t available = available_points(tx, account);
   if (available < r.cost_points)
     throw Error(Status::insufficient,
-                fmt::format("reward '{}' costs {} points: {} available", r.id, r.cost_points, available), "customer_id",
+                fmt::format("reward '{}' costs {} points: {} available", r.id, r.cost_points, available), "points",
                 {{"available", available}, {"cost_points", r.cost_points}});
   return {r, account};
 }
@@ -314,7 +315,7 @@ json change_redemption(Ctx& ctx, const Input& i, const json& in, const char* ope
 
 json reward_redeem(Ctx& ctx, const json& in) {
   Input i(in, {"reward_id", "customer_id", "metadata", "idempotency_key", "occurred_at"});
-  const auto metadata = i.opt_object("metadata");
+  const auto metadata = opt_object_limited(i, "metadata", kMaxRedeemRequestMetadataBytes);
   return take_reward(ctx, i, in, "reward.redeem", [&](storage::Tx& tx, const Checked& c, Timestamp at, Timestamp now) {
     json debit_in = {{"customer_id", c.account.customer_id}, {"program_id", c.reward.program_id},
                      {"points", c.reward.cost_points},       {"reason", "reward"},

@@ -8,6 +8,7 @@
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -23,7 +24,6 @@ namespace {
 constexpr int64_t kMaxStock = 1'000'000'000;
 constexpr int64_t kMaxLimit = 1'000'000;
 constexpr int64_t kMaxTtlS = 30 * 86'400;
-constexpr size_t kMaxMetadataBytes = 16 * 1024;
 const std::initializer_list<std::string_view> kPeriods = {"day", "week", "month", "year", "lifetime"};
 
 json row_json(const storage::RewardRecord& r) {
@@ -108,11 +108,7 @@ Fields read_fields(const Input& i, const json& in) {
   f.ttl_s = i.opt_i64("reservation_ttl_seconds", 1, kMaxTtlS);
   f.refundable = i.opt_bool("refundable");
   f.active = i.opt_bool("active");
-  if (auto m = i.opt_object("metadata")) {
-    f.metadata = m->dump();
-    if (f.metadata->size() > kMaxMetadataBytes)
-      i.fail("metadata", fmt::format("must be at most {} bytes of JSON", kMaxMetadataBytes));
-  }
+  if (auto m = opt_object_limited(i, "metadata", kMaxMetadataBytes)) f.metadata = m->dump();
   f.set_image_url = f.image_url || cleared(in, "image_url");
   f.set_category = f.category || cleared(in, "category");
   f.set_min_tier = f.min_tier_id || cleared(in, "min_tier_id");

@@ -10,6 +10,7 @@
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -164,6 +165,8 @@ json rule_list(Ctx& ctx, const json& in) {
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  // An unknown program (or another tenant's) is not found, as in tier.list and reward.list.
+  if (program) load_program(tx, ctx.tenant(), *program, "program_id");
   return storage::page_of(
       tx.rules().rules({ctx.tenant(), program, active, after, limit}), limit,
       [](const storage::RuleRecord& r) { return r.seq; }, [](const storage::RuleRecord& r) { return rule_row(r); });
@@ -306,8 +309,7 @@ Purchase read_purchase(const json& in, bool dry_run) {
   p.channel = i.opt_str("channel", 100).value_or("");
   p.location_id = i.opt_str("location_id", 200).value_or("");
   p.occurred_at = i.opt_time("occurred_at");
-  p.metadata = i.opt_object("metadata");
-  if (p.metadata && p.metadata->dump().size() > 16 * 1024) i.fail("metadata", "must be at most 16384 bytes of JSON");
+  p.metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
   if (i.has("items")) {
     const json& items = i.raw("items");
     if (!items.is_array() || items.size() > 1000) i.fail("items", "must be an array of at most 1000 items");
@@ -343,7 +345,7 @@ Purchase read_purchase(const json& in, bool dry_run) {
       if (!d || *d > 1000 * rules::kScale) ci.fail("tier_multiplier", "must be a decimal from 0 to 1000 (\"1.5\")");
       o.tier_multiplier = d;
     }
-    o.attributes = ci.opt_object("attributes");
+    o.attributes = opt_object_limited(ci, "attributes", kMaxAttributesBytes);
     o.segments = ci.opt_str_list("segments", 64);
     o.birthday = ci.opt_str("birthday", 10);
     if (o.birthday && !parse_birthday(*o.birthday)) ci.fail("birthday", "must be a date YYYY-MM-DD or MM-DD");

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <random>
 #include <thread>
 
@@ -171,6 +174,11 @@ Lease::~Lease() {
 std::string path_from_uri(const std::string& uri, bool& memory) {
   memory = false;
   if (uri.empty()) throw Error(Status::invalid, "storage URI is empty", "uri");
+  // SQLite takes the path as a C string and ends it at the first NUL, so "dir/a\0b.db" would
+  // open "dir/a": refused instead of opening another file.
+  if (const auto nul = uri.find('\0'); nul != std::string::npos)
+    throw Error(Status::invalid, fmt::format("storage URI contains a NUL byte at byte {}", nul), "uri",
+                {{"byte", nul}});
   if (uri == ":memory:" || uri == "sqlite://:memory:" || uri == "sqlite:///:memory:") {
     memory = true;
     return {};
@@ -183,6 +191,14 @@ std::string path_from_uri(const std::string& uri, bool& memory) {
                 "uri");
   }
   if (path.empty()) throw Error(Status::invalid, "storage URI has no path", "uri");
+  // A path starting with "file:" (any case) is an SQLite URI, where SQLite decodes %00 to a NUL
+  // and cuts the path or parameter there the same way.
+  const bool sqlite_uri = path.size() >= 5 && std::equal(path.begin(), path.begin() + 5, "file:", [](char a, char b) {
+                            return std::tolower(static_cast<unsigned char>(a)) == b;
+                          });
+  if (const auto esc = path.find("%00"); sqlite_uri && esc != std::string::npos)
+    throw Error(Status::invalid, "storage URI contains %00, an encoded NUL byte", "uri",
+                {{"byte", esc + (uri.size() - path.size())}});
   return path;
 }
 

@@ -5,6 +5,7 @@
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "loyalty/core/timezone.hpp"
@@ -48,13 +49,14 @@ std::string slug_from_name(const std::string& name) {
   return out;
 }
 
-/// Settings are four sections, each a free-form object; unknown sections are refused.
+/// Settings are four sections, each a free-form object of at most kMaxSettingsSectionBytes;
+/// unknown sections are refused.
 json read_settings(const Input& i, json base) {
   if (!i.has("settings")) return base;
   const json settings = *i.opt_object("settings");
   Input s(settings, {"branding", "loyalty", "security", "notifications"}, i.field("settings"));
   for (const char* section : {"branding", "loyalty", "security", "notifications"})
-    if (auto obj = s.opt_object(section)) base[section] = *obj;
+    if (auto obj = opt_object_limited(s, section, kMaxSettingsSectionBytes)) base[section] = *obj;
   return base;
 }
 

@@ -11,6 +11,7 @@
 #include "audit/audit.hpp"
 #include "core/decimal.hpp"
 #include "core/input.hpp"
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "events/events.hpp"
@@ -27,7 +28,6 @@ const std::initializer_list<std::string_view> kMetrics = {"points", "spend", "vi
 const std::initializer_list<std::string_view> kWindows = {"lifetime", "calendar_year", "rolling_months", "anniversary"};
 const std::initializer_list<std::string_view> kDowngrades = {"one_level", "reevaluate"};
 constexpr int64_t kMaxRank = 100;
-constexpr size_t kMaxBenefitsBytes = 4096;
 
 struct Policy {
   std::string program_id;
@@ -347,8 +347,7 @@ json policy_get(Ctx& ctx, const json& in) {
 /// Benefits: a JSON object; `earn_multiplier`, when present, a number > 0 and <= 100 with at
 /// most three decimals (rules multiply earned points by it).
 json read_benefits(const Input& i) {
-  const json b = i.opt_object("benefits").value_or(json::object());
-  if (b.dump().size() > kMaxBenefitsBytes) i.fail("benefits", "must be at most 4096 bytes of JSON");
+  const json b = opt_object_limited(i, "benefits", kMaxBenefitsBytes).value_or(json::object());
   if (b.contains("earn_multiplier")) {
     const json& m = b["earn_multiplier"];
     const std::string f = i.field("benefits") + ".earn_multiplier";

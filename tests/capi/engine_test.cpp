@@ -390,6 +390,32 @@ TEST_CASE("engine: bad option values are LOY_EINVALID naming the option") {
   }
 }
 
+TEST_CASE("engine: a storage URI with an encoded NUL (%00) is LOY_EINVALID naming uri, and no file is created") {
+  // In C the URI ends at its first NUL byte; SQLite URIs (file:...) decode %00 to one, which would
+  // silently cut "a%00b.db" to "a". Refused, for a plain path and behind sqlite://.
+  TempDir dir;
+  const std::string base = (dir.path / "a").string();
+  for (const std::string& uri : {"file:" + base + "%00b.db", "FILE:" + base + "%00b.db",
+                                 "sqlite://file:" + base + "%00b.db", "file:" + base + "b.db?mode=rwc%00x"}) {
+    CAPTURE(uri);
+    loy_engine_options opts = LOY_ENGINE_OPTIONS_INIT;
+    opts.uri = uri.c_str();
+    loy_engine* e = nullptr;
+    CHECK(loy_engine_open(&opts, &e) == LOY_EINVALID);
+    CHECK(e == nullptr);
+    CHECK(last_error().field() == "uri");
+  }
+  CHECK(std::filesystem::is_empty(dir.path));
+  // The same path without the escape opens (and creates) the file as usual.
+  const std::string ok = "file:" + base + "b.db";
+  loy_engine_options opts = LOY_ENGINE_OPTIONS_INIT;
+  opts.uri = ok.c_str();
+  loy_engine* e = nullptr;
+  REQUIRE(loy_engine_open(&opts, &e) == LOY_OK);
+  loy_engine_free(e);
+  CHECK(std::filesystem::exists(base + "b.db"));
+}
+
 TEST_CASE("engine: an invalid loy_sys_clock is LOY_EMISUSE") {
   PinnedClock clock;
   loy_sys_clock c = clock.as_c();

@@ -96,6 +96,15 @@ def test_data_survives_reopening_a_file(tmp_path: Path) -> None:
             again.admin("a-different-credential-0123456789")
 
 
+@pytest.mark.parametrize("uri", ["{d}/a\0b.db", "sqlite://{d}/a\0b.db", "file:{d}/a%00b.db"])
+def test_a_nul_byte_in_the_uri_is_refused(uri: str, tmp_path: Path) -> None:
+    # SQLite would open "<d>/a" (a C string ends at NUL; %00 decodes to one in a file: URI).
+    with pytest.raises(loyalty.InvalidError) as exc:
+        loyalty.Engine.open(uri.format(d=tmp_path), admin_key=ADMIN_KEY)
+    assert exc.value.field == "uri"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_objects_alive_at_interpreter_exit(tmp_path: Path) -> None:
     # Engines, sessions and Python callbacks still referenced by module globals when the
     # interpreter exits (finalizers in arbitrary order) must not crash it.

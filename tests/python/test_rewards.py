@@ -49,8 +49,10 @@ def test_refusals_map_to_exception_classes(session: loyalty.Session, customer: s
     dear = session.reward.create(name="Dear", cost_points=51)
     once = session.reward.create(name="Once", cost_points=1, per_customer_limit={"count": 1, "period": "day"})
     later = session.reward.create(name="Later", cost_points=1, starts_at="2030-01-01T00:00:00Z")
-    with pytest.raises(loyalty.InsufficientPointsError):
+    with pytest.raises(loyalty.InsufficientPointsError) as short:
         session.reward.redeem(reward_id=dear["id"], customer_id=customer, idempotency_key="a")
+    assert short.value.field == "points"  # the amount not covered, as for ledger.redeem
+    assert short.value.detail["available"] == 50 and short.value.detail["cost_points"] == 51
     session.reward.redeem(reward_id=once["id"], customer_id=customer, idempotency_key="b")
     with pytest.raises(loyalty.LimitError):
         session.reward.redeem(reward_id=once["id"], customer_id=customer, idempotency_key="c")

@@ -14,6 +14,11 @@ using Timestamp = int64_t;
 
 constexpr Timestamp kMillisPerDay = 86'400'000;
 
+/// The range of times the engine accepts and stores: 0001-01-01T00:00:00.000Z ..
+/// 9999-12-31T23:59:59.999Z, the instants RFC 3339 (four-digit years) can write.
+constexpr Timestamp kMinTimestamp = -62'135'596'800'000;
+constexpr Timestamp kMaxTimestamp = 253'402'300'799'999;
+
 /// Source of the current time. Engines read time only through a Clock so tests can pin it.
 class Clock {
  public:
@@ -43,7 +48,9 @@ class ManualClock final : public Clock {
 std::string format_time(Timestamp t);
 
 /// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM]`) or a plain date `YYYY-MM-DD`
-/// (midnight UTC). Returns nullopt on any malformed or out-of-range input.
+/// (midnight UTC). Returns nullopt on any malformed or out-of-range input: a field out of its
+/// range, a leap second (`:60`), or a time whose UTC instant falls outside
+/// [kMinTimestamp, kMaxTimestamp] (e.g. `9999-12-31T23:59:59-00:01`).
 std::optional<Timestamp> parse_time(std::string_view text);
 
 /// Civil date helpers (proleptic Gregorian, UTC).

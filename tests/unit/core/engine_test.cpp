@@ -59,6 +59,22 @@ TEST_CASE("engine: the first recorded admin credential stays; later opens may om
   CHECK_NOTHROW(loyalty::Engine::open(o).admin(kAdminKey));
 }
 
+TEST_CASE("engine: a storage URI with a NUL byte is invalid naming uri, and no file is opened or created") {
+  // SQLite ends a path at its first NUL: "dir/a\0b.db" would open "dir/a".
+  TempDir dir;
+  const std::string a = dir.db("a");
+  using namespace std::string_literals;
+  for (const std::string& uri :
+       {a + "\0b.db"s, "sqlite://"s + a + "\0b.db"s, a + "\0"s, "\0"s + a, ":memory:\0"s, "file:"s + a + "%00b.db"s}) {
+    CAPTURE(uri);
+    loyalty::EngineOptions o;
+    o.storage.uri = uri;
+    o.admin_key = kAdminKey;
+    LOY_REQUIRE_ERROR(loyalty::Engine::open(o), Status::invalid, "uri");
+  }
+  CHECK(std::filesystem::is_empty(dir.path));
+}
+
 TEST_CASE("engine: unknown operations are invalid naming 'operation'") {
   World w;
   LOY_REQUIRE_ERROR(w.call("ledger.steal", json::object()), Status::invalid, "operation");

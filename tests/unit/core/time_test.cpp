@@ -106,8 +106,40 @@ TEST_CASE("time: malformed layouts and offsets are refused") {
   }
 }
 
-TEST_CASE("time: a leap second (:60) is accepted and folds into the next minute") {
-  CHECK(parse_time("2026-12-31T23:59:60Z") == parse_time("2027-01-01T00:00:00Z"));
+TEST_CASE("time: a leap second (:60) is refused, with any offset or fraction") {
+  for (const char* bad : {"2016-12-31T23:59:60Z", "2026-12-31T23:59:60Z", "2016-12-31T23:59:60.500Z",
+                          "2017-01-01T00:59:60+01:00", "2026-06-30T23:59:60.999-00:00", "2026-03-01T12:00:60Z"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_time(bad).has_value());
+  }
+  CHECK(parse_time("2016-12-31T23:59:59.999Z") == parse_time("2017-01-01T00:00:00Z").value() - 1);
+}
+
+TEST_CASE("time: the accepted range is exactly 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999Z in UTC") {
+  using loyalty::kMaxTimestamp;
+  using loyalty::kMinTimestamp;
+  CHECK(kMinTimestamp == civil(1, 1, 1));
+  CHECK(kMaxTimestamp == civil(10000, 1, 1) - 1);
+  CHECK(format_time(kMinTimestamp) == "0001-01-01T00:00:00.000Z");
+  CHECK(format_time(kMaxTimestamp) == "9999-12-31T23:59:59.999Z");
+  // The edges themselves, however written.
+  CHECK(parse_time("0001-01-01") == kMinTimestamp);
+  CHECK(parse_time("0001-01-01T00:00:00Z") == kMinTimestamp);
+  CHECK(parse_time("0001-01-01T00:00:00-00:00") == kMinTimestamp);
+  CHECK(parse_time("0001-01-01T23:59:00+23:59") == kMinTimestamp);
+  CHECK(parse_time("9999-12-31") == civil(9999, 12, 31));
+  CHECK(parse_time("9999-12-31T23:59:59.999Z") == kMaxTimestamp);
+  CHECK(parse_time("9999-12-31T23:59:59.999999Z") == kMaxTimestamp);
+  CHECK(parse_time("9999-12-31T00:00:59.999-23:59") == kMaxTimestamp);
+  CHECK(parse_time("9999-12-31T23:59:59.999+23:59") == kMaxTimestamp - (23 * 60 + 59) * 60'000);
+  // One millisecond (or one offset minute) beyond either edge.
+  for (const char* bad : {"9999-12-31T23:59:59-23:59", "9999-12-31T23:59:59-00:01", "9999-12-31T00:01:00-23:59",
+                          "0001-01-01T00:00:00+23:59", "0001-01-01T00:00:00+00:01", "0001-01-01T23:58:59.999+23:59",
+                          "0001-01-01T00:00:00.000+00:01"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_time(bad).has_value());
+  }
+  CHECK(parse_time("9999-12-31T00:00:00-23:59") == kMaxTimestamp - 59'999);  // 23:59:00.000Z
 }
 
 TEST_CASE("time: format_time writes UTC with milliseconds, including before 1970") {

@@ -1,7 +1,12 @@
 // The event outbox: one event per committed ledger change, in commit order, read with a cursor.
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "events/events.hpp"
 #include "fixture.hpp"
 
 using namespace loytest;
@@ -135,8 +140,32 @@ TEST_CASE("events: bad poll input is invalid and names the field") {
   LOY_REQUIRE_ERROR(w.call("events.poll", {{"limit", 1001}}), Status::invalid, "limit");
   LOY_REQUIRE_ERROR(w.call("events.poll", {{"types", "points.earned"}}), Status::invalid, "types");
   LOY_REQUIRE_ERROR(w.call("events.poll", {{"types", json::array()}}), Status::invalid, "types");
-  LOY_REQUIRE_ERROR(w.call("events.poll", {{"types", {1}}}), Status::invalid, "types");
+  LOY_REQUIRE_ERROR(w.call("events.poll", {{"types", {1}}}), Status::invalid, "types[0]");
+  // Only the engine's event type names, each named by its index when unknown.
+  LOY_REQUIRE_ERROR(w.call("events.poll", {{"types", {"points.earned", "points.earn"}}}), Status::invalid, "types[1]");
+  LOY_REQUIRE_ERROR(w.call("events.poll", {{"types", {""}}}), Status::invalid, "types[0]");
+  LOY_REQUIRE_ERROR(w.call("events.poll", {{"types", {std::string(1 << 20, 'x')}}}), Status::invalid, "types[0]");
+  LOY_REQUIRE_ERROR(w.call("events.poll", {{"types", json(std::vector<std::string>(15, "points.earned"))}}),
+                    Status::invalid, "types");
   LOY_REQUIRE_ERROR(w.call("events.poll", {{"since", "x"}}), Status::invalid, "since");
+}
+
+TEST_CASE("events: the known event types are exactly those docs/events.md lists, and each can be polled for") {
+  std::ifstream f(std::string(LOY_SOURCE_DIR) + "/docs/events.md");
+  REQUIRE(f.good());
+  std::stringstream text;
+  text << f.rdbuf();
+  const std::string doc = text.str();
+  const std::string table = doc.substr(doc.find("## Event types"));
+  std::set<std::string> documented;
+  const std::regex row(R"(\n\| `([a-z_]+\.[a-z_]+)` \|)");
+  for (std::sregex_iterator it(table.begin(), table.end(), row), end; it != end; ++it) documented.insert((*it)[1]);
+  const std::set<std::string> known(loyalty::detail::kEventTypes.begin(), loyalty::detail::kEventTypes.end());
+  CHECK(documented == known);
+  World w;
+  for (const auto& t : known) CHECK(w.call("events.poll", {{"types", {t}}})["events"].empty());
+  CHECK(
+      w.call("events.poll", {{"types", json(std::vector<std::string>(known.begin(), known.end()))}})["events"].empty());
 }
 
 TEST_CASE("events: a read-only key can poll the outbox") {

@@ -107,6 +107,8 @@ TEST_CASE("ledger: history refuses unknown types naming types[i], and bad limits
   LOY_REQUIRE_ERROR(w.call("ledger.history", {{"customer_id", c}, {"types", {"earn", "gift"}}}), Status::invalid,
                     "types[1]");
   LOY_REQUIRE_ERROR(w.call("ledger.history", {{"customer_id", c}, {"types", "earn"}}), Status::invalid, "types");
+  // An empty list would filter everything out: refused (omit types for every type).
+  LOY_REQUIRE_ERROR(w.call("ledger.history", {{"customer_id", c}, {"types", json::array()}}), Status::invalid, "types");
   LOY_REQUIRE_ERROR(w.call("ledger.history", {{"customer_id", c}, {"types", {""}}}), Status::invalid, "types[0]");
   LOY_REQUIRE_ERROR(w.call("ledger.history", {{"customer_id", c}, {"limit", 0}}), Status::invalid, "limit");
   LOY_REQUIRE_ERROR(w.call("ledger.history", {{"customer_id", c}, {"limit", 1001}}), Status::invalid, "limit");

@@ -144,10 +144,10 @@ TEST_CASE("redemption: refusals for window, stock, limit, tier and balance chang
     Status status;
     const char* field;
   };
-  const Case cases[] = {{&early, Status::forbidden, "reward_id"},    {&late, Status::forbidden, "reward_id"},
-                        {&off, Status::forbidden, "reward_id"},      {&none, Status::out_of_stock, "reward_id"},
-                        {&once, Status::limit, "customer_id"},       {&gated, Status::forbidden, "customer_id"},
-                        {&dear, Status::insufficient, "customer_id"}};
+  const Case cases[] = {{&early, Status::forbidden, "reward_id"}, {&late, Status::forbidden, "reward_id"},
+                        {&off, Status::forbidden, "reward_id"},   {&none, Status::out_of_stock, "reward_id"},
+                        {&once, Status::limit, "customer_id"},    {&gated, Status::forbidden, "customer_id"},
+                        {&dear, Status::insufficient, "points"}};
   int n = 0;
   for (const auto& cs : cases) {
     CAPTURE((*cs.r)["name"]);

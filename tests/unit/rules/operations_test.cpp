@@ -51,6 +51,13 @@ TEST_CASE("rules ops: create, get, list, update (versioned), activate, deactivat
   LOY_REQUIRE_ERROR(other.call("rule.get", {{"id", id}}), Status::not_found, "id");
   LOY_REQUIRE_ERROR(other.call("rule.update", {{"id", id}, {"name", "x"}}), Status::not_found, "id");
   CHECK(other.call("rule.list", json::object())["items"].empty());
+  // A program id that is unknown, or another tenant's, is not found (as in tier.list and
+  // reward.list), never an empty page.
+  CHECK(w.call("rule.list", {{"program_id", w.program_id}})["items"].size() == 1);
+  LOY_REQUIRE_ERROR(w.call("rule.list", {{"program_id", "prg_nope"}}), Status::not_found, "program_id");
+  LOY_REQUIRE_ERROR(w.call("rule.list", {{"program_id", pid}}), Status::not_found, "program_id");
+  LOY_REQUIRE_ERROR(other.call("rule.list", {{"program_id", w.program_id}}), Status::not_found, "program_id");
+  CHECK(other.call("rule.list", {{"program_id", pid}})["items"].empty());
 }
 
 TEST_CASE("rules ops: an invalid rule is refused with its path and never stored") {
