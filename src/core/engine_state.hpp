@@ -13,6 +13,7 @@
 namespace loyalty::detail {
 
 struct FenceCache;  // locations module: the per-tenant in-memory geofence indexes
+struct PlanCache;   // rules module: the compiled rule plans of this engine's programs
 namespace ai {
 struct AiState;  // ai module: the host provider and the per-tenant provider cache
 }
@@ -24,6 +25,8 @@ struct EngineState {
   std::atomic<bool> closed{false};
   std::once_flag fence_cache_once;
   std::shared_ptr<FenceCache> fence_cache;  // created on first use (locations_cache())
+  std::once_flag plan_cache_once;
+  std::shared_ptr<PlanCache> plan_cache;  // created on first use (rules' plan_for())
   std::once_flag ai_once;
   std::shared_ptr<ai::AiState> ai;  // created on first use (ai::ai_state())
 

@@ -352,7 +352,7 @@ json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path
   const auto reason = i.opt_str("reason", 500);
   const auto metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
   const auto pending_days = i.opt_i64("pending_days", 0, 365);
-  const auto expires_override = i.opt_time("expires_at");
+  const bool expires_given = i.opt_time("expires_at").has_value();  // checked before anything is looked up
   const std::string type = i.opt_enum("type", {"earn", "bonus"}).value_or("earn");
   const auto key = idem_key(in, "ledger.earn", path);
   if (key)
@@ -364,8 +364,17 @@ json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path
   check_max_balance(t.program, a, points, i.field("points"));
 
   const int64_t pdays = pending_days.value_or(t.program.pending_days);
-  const std::optional<Timestamp> expires = expires_override ? expires_override : expiry_for(t.program, occurred);
-  if (expires && *expires <= occurred) i.fail("expires_at", "must be after occurred_at");
+  // The program's expiry (always after the earn), or the one given, which must be. The given time
+  // is compared as read, never through an optional: the compiler may test an empty optional's
+  // uninitialised value before its emptiness, a conditional jump on uninitialised memory.
+  std::optional<Timestamp> expires;
+  if (expires_given) {
+    const Timestamp given = i.time("expires_at");
+    if (given <= occurred) i.fail("expires_at", "must be after occurred_at");
+    expires = given;
+  } else {
+    expires = expiry_for(t.program, occurred);
+  }
   const std::string entry = new_entry_id(now);
   int64_t bucket = 0;
   std::optional<Timestamp> until;
@@ -489,9 +498,9 @@ json adjust(Ctx& ctx, const json& in) {
 }
 
 struct EntryRef {
-  int64_t account_id;
+  int64_t account_id = 0;  // initialised: a replayed correction returns an EntryRef never read
   std::string type;
-  int64_t points;
+  int64_t points = 0;
   std::string status;
   std::optional<int64_t> bucket_id;
 };

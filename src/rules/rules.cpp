@@ -1,6 +1,6 @@
-// Rules storage and operations: rule.* (versioned, audited), the per-program plan cache
+// Rules storage and operations: rule.* (versioned, audited), the engine's per-program plan cache
 // (invalidated by a generation counter read inside each transaction, so changes made by other
-// processes are seen too), and purchase.submit / dry_run / return over the ledger's internal API.
+// engines and processes are seen too), and purchase.submit / dry_run / return over the ledger's internal API.
 #include "rules/rules.hpp"
 
 #include <fmt/format.h>
@@ -35,9 +35,6 @@ struct CacheEntry {
   std::shared_ptr<const Plan> plan;
 };
 
-std::mutex cache_mu;
-std::map<std::string, CacheEntry, std::less<>> cache;
-
 std::vector<rules::RuleSource> load_sources(storage::Tx& tx, const std::string& program_id) {
   std::vector<rules::RuleSource> out;
   for (const auto& r : tx.rules().program_rules(program_id)) {
@@ -50,24 +47,40 @@ std::vector<rules::RuleSource> load_sources(storage::Tx& tx, const std::string& 
 
 }  // namespace
 
-std::shared_ptr<const Plan> plan_for(storage::Tx& tx, storage::Pool& pool, const Program& p, rules::Trigger trigger) {
+/// The compiled plans of one engine, by program and trigger: part of the engine's state and freed
+/// with it, so engines never see each other's plans (two in-memory databases have no path to tell
+/// them apart, and program ids only need to be unique within one database).
+struct PlanCache {
+  std::mutex mu;
+  std::map<std::string, CacheEntry, std::less<>> entries;
+};
+
+namespace {
+
+PlanCache& cache_of(EngineState& e) {
+  std::call_once(e.plan_cache_once, [&] { e.plan_cache = std::make_shared<PlanCache>(); });
+  return *e.plan_cache;
+}
+
+}  // namespace
+
+std::shared_ptr<const Plan> plan_for(storage::Tx& tx, EngineState& engine, const Program& p, rules::Trigger trigger) {
   const int64_t gen = tx.rules().generation(p.id);
   const std::string zone = p.zone ? p.zone->name() : "UTC";
-  std::string key = pool.path();
-  key.push_back('\0');
-  key += p.id;
+  std::string key = p.id;
   key.push_back('\0');
   key += rules::trigger_name(trigger);
+  PlanCache& cache = cache_of(engine);
   {
-    std::lock_guard lock(cache_mu);
-    auto it = cache.find(key);
-    if (it != cache.end() && it->second.generation == gen && it->second.rounding == p.rounding &&
+    std::lock_guard lock(cache.mu);
+    auto it = cache.entries.find(key);
+    if (it != cache.entries.end() && it->second.generation == gen && it->second.rounding == p.rounding &&
         it->second.zone == zone)
       return it->second.plan;
   }
   auto plan = rules::compile(load_sources(tx, p.id), rules::rounding_from(p.rounding), p.zone, trigger);
-  std::lock_guard lock(cache_mu);
-  cache[key] = CacheEntry{gen, p.rounding, zone, plan};
+  std::lock_guard lock(cache.mu);
+  cache.entries[key] = CacheEntry{gen, p.rounding, zone, plan};
   return plan;
 }
 
@@ -497,7 +510,7 @@ void record_limits(storage::Tx& tx, const std::string& customer, const Loaded& l
 void load_and_evaluate(Ctx& ctx, storage::Tx& tx, Purchase& p, Loaded& l, Timestamp now) {
   l.program =
       p.program_id ? load_program(tx, ctx.tenant(), *p.program_id, "program_id") : default_program(tx, ctx.tenant());
-  l.plan = plan_for(tx, *ctx.engine.pool, l.program, rules::Trigger::purchase);
+  l.plan = plan_for(tx, ctx.engine, l.program, rules::Trigger::purchase);
   l.at = p.occurred_at.value_or(now);
   if (l.at < 0 || l.at > now + kMillisPerDay)
     throw Error(Status::invalid, "occurred_at must be after 1970 and at most a day ahead of the engine clock",
@@ -754,7 +767,7 @@ std::span<const OpDef> rule_ops() { return kOps; }
 CheckinRuleOutcome apply_checkin_rules(Ctx& ctx, storage::Tx& tx, const CheckinRuleInput& in) {
   auto l = std::make_unique<Loaded>();
   l->program = in.program;
-  l->plan = plan_for(tx, *ctx.engine.pool, l->program, rules::Trigger::checkin);
+  l->plan = plan_for(tx, ctx.engine, l->program, rules::Trigger::checkin);
   CheckinRuleOutcome out;
   if (l->plan->rules.empty()) return out;
   l->at = in.at;

@@ -12,10 +12,10 @@
 
 namespace loyalty::detail {
 
-/// The program's compiled plan for `trigger`, from the process-wide cache when the program's
+/// The program's compiled plan for `trigger`, from the engine's cache (EngineState::plan_cache) when the program's
 /// rules generation (read inside `tx`), rounding and time zone are unchanged; compiled and
 /// swapped in otherwise.
-std::shared_ptr<const rules::Plan> plan_for(storage::Tx& tx, storage::Pool& pool, const Program& p,
+std::shared_ptr<const rules::Plan> plan_for(storage::Tx& tx, EngineState& engine, const Program& p,
                                             rules::Trigger trigger = rules::Trigger::purchase);
 
 /// A verified check-in, as the program's check-in rules (location rules) see it.

@@ -214,6 +214,8 @@ Pool::Pool(StorageOptions opts) : opts_(std::move(opts)) {
   // One private in-memory database can only be shared through a single connection.
   if (memory_) opts_.pool_size = 1;
   idle_.push_back(open_one());
+  // After the first open, so the file exists and is known by its identity.
+  write_queue_ = WriteQueue::for_file(memory_ ? std::string() : path_);
 }
 
 std::unique_ptr<Connection> Pool::open_one() {
@@ -223,7 +225,10 @@ std::unique_ptr<Connection> Pool::open_one() {
 }
 
 Lease Pool::acquire() {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.busy_timeout_ms);
+  return acquire(std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.busy_timeout_ms));
+}
+
+Lease Pool::acquire(Deadline deadline) {
   std::unique_lock lock(mu_);
   for (;;) {
     if (!idle_.empty()) {
@@ -258,14 +263,21 @@ void Pool::release(std::unique_ptr<Connection> c) {
   cv_.notify_one();
 }
 
-Tx::Tx(Pool& pool, TxMode mode) : lease_(pool.acquire()) {
+Tx::Tx(Pool& pool, TxMode mode)
+    : Tx(pool, mode, std::chrono::steady_clock::now() + std::chrono::milliseconds(pool.options().busy_timeout_ms)) {}
+
+Tx::Tx(Pool& pool, TxMode mode, Pool::Deadline deadline)
+    : turn_(mode == TxMode::write ? WriteTurn(pool.write_queue(), deadline, pool.options().busy_timeout_ms)
+                                  : WriteTurn()),
+      lease_(pool.acquire(deadline)) {
   if (mode == TxMode::read) {
     if (int rc = control("BEGIN"); rc != SQLITE_OK) throw_sqlite(lease_->handle(), rc, "BEGIN");
     open_ = true;
     return;
   }
+  // This process's other writers of the file are behind us in the queue: only another process
+  // can hold SQLite's write lock now.
   using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + std::chrono::milliseconds(pool.options().busy_timeout_ms);
   int backoff_us = 200;
   for (;;) {
     sqlite3_busy_timeout(lease_->handle(), 0);
@@ -301,6 +313,7 @@ Tx::~Tx() {
 void Tx::commit() {
   if (int rc = control("COMMIT"); rc != SQLITE_OK) throw_sqlite(lease_->handle(), rc, "COMMIT");
   open_ = false;
+  turn_.release();  // the next writer may start while this operation builds its answer
 }
 
 void Tx::savepoint() {

@@ -1,5 +1,6 @@
 // The SQLite backend's building blocks: RAII connection with a prepared-statement cache, a
-// connection pool, and units of work (read snapshot or BEGIN IMMEDIATE write with bounded retry).
+// connection pool, and units of work (read snapshot, or a write that takes its turn in the
+// process's write queue for the file, then BEGIN IMMEDIATE with bounded retry).
 #pragma once
 
 #include <sqlite3.h>
@@ -18,6 +19,7 @@
 
 #include "loyalty/core/error.hpp"
 #include "loyalty/storage/options.hpp"
+#include "storage/write_queue.hpp"
 
 namespace loyalty::storage {
 
@@ -139,11 +141,20 @@ class Lease {
 
 class Pool {
  public:
+  using Deadline = std::chrono::steady_clock::time_point;
+
   explicit Pool(StorageOptions opts);
+  /// A connection; when all are in use, waits for one to be returned until `deadline`, then
+  /// throws Status::busy.
+  Lease acquire(Deadline deadline);
+  /// The same, waiting at most busy_timeout_ms.
   Lease acquire();
   const StorageOptions& options() const noexcept { return opts_; }
   /// The filesystem path (empty for in-memory databases).
   const std::string& path() const noexcept { return path_; }
+  /// The write queue of this database: shared by every pool of this process on the same file
+  /// (private for an in-memory database).
+  WriteQueue& write_queue() const noexcept { return *write_queue_; }
 
  private:
   friend class Lease;
@@ -159,12 +170,16 @@ class Pool {
   std::vector<std::unique_ptr<Connection>> idle_;
   int32_t open_count_ = 0;
   std::unique_ptr<Connection> keeper_;  // keeps a named in-memory database alive
+  std::shared_ptr<WriteQueue> write_queue_;
 };
 
 enum class TxMode { read, write };
 
-/// A unit of work. Write transactions start with BEGIN IMMEDIATE, retried with backoff until
-/// the busy deadline, then Status::busy. Destruction without commit() rolls back.
+/// A unit of work. A write first takes its turn in the pool's write queue (first come, first
+/// served among this process's writers of the file), then a connection, then starts with BEGIN
+/// IMMEDIATE, retried with backoff against other processes; all three waits share one deadline,
+/// busy_timeout_ms from the start, past which the write fails with Status::busy. The turn is
+/// passed on at commit() or destruction. Destruction without commit() rolls back.
 class Tx {
  public:
   Tx(Pool& pool, TxMode mode);
@@ -201,8 +216,10 @@ class Tx {
   AiStore& ai();
 
  private:
+  Tx(Pool& pool, TxMode mode, Pool::Deadline deadline);
   int control(std::string_view sql);
 
+  WriteTurn turn_;  // writes only; declared before lease_, so it is passed on after the lease
   Lease lease_;
   bool open_ = false;
   std::unique_ptr<LedgerStore> ledger_;  // made on first use, like the stores below

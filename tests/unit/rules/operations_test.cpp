@@ -1,6 +1,8 @@
 // rule.* and purchase.* through the engine: storage, versions, audit, plan cache, submit,
 // dry run, returns and persisted limits.
+#include "core/engine_state.hpp"
 #include "fixture.hpp"
+#include "storage/sqlite.hpp"
 
 using namespace loytest;
 using loyalty::kMillisPerDay;
@@ -210,6 +212,30 @@ TEST_CASE("rules ops: another engine's rule change reaches a cached plan") {
   CHECK(w.call("purchase.dry_run", purchase("o", c))["points"] == 3);
   s2.call("rule.deactivate", {{"id", rid}});
   CHECK(w.call("purchase.dry_run", purchase("o", c))["points"] == 0);
+}
+
+TEST_CASE("rules ops: two in-memory engines each evaluate their own rules, also for one program id") {
+  // The plan cache belongs to its engine. It was process-wide and keyed by the database path,
+  // which is "" for every in-memory engine, so a second in-memory engine with a program of the
+  // same id and rule generation was served the first engine's plan.
+  World a;
+  World b;
+  // Ids are random: b's program takes a's id behind the engine's back, before anything refers
+  // to it (as in a copy of a's database).
+  {
+    loyalty::storage::Tx tx(*b.engine.state()->pool, loyalty::storage::TxMode::write);
+    tx.q("UPDATE programs SET id = ?1 WHERE id = ?2", a.program_id, b.program_id).run();
+    tx.commit();
+  }
+  const std::string ca = a.enroll("alice");
+  const std::string cb = b.enroll("bob");
+  a.call("rule.create", base_rule());  // 1 point per currency unit: 10 on 1000 cents
+  b.call("rule.create", {{"name", "Fixed"}, {"actions", {{{"type", "fixed"}, {"points", 3}}}}});
+  CHECK(b.call("rule.list", json::object())["items"][0]["program_id"] == a.program_id);
+  CHECK(a.call("purchase.submit", purchase("o-1", ca))["points"] == 10);
+  CHECK(b.call("purchase.submit", purchase("o-1", cb))["points"] == 3);
+  CHECK(a.call("purchase.dry_run", purchase("o-2", ca))["points"] == 10);
+  CHECK(b.call("purchase.dry_run", purchase("o-2", cb))["points"] == 3);
 }
 
 TEST_CASE("rules ops: the tenant's time zone decides time facts and periods") {
