@@ -402,7 +402,7 @@ LOY_API int loy_ledger_entry(loy_session *session, const char *json, size_t len,
  *  (window-end downgrades, grace periods, downgrade notices, ended manual assignments; see
  *  docs/tiers.md) in the same transaction -> {now, holds_expired, pending_released,
  *  points_released, buckets_expired, points_expired, tiers_downgraded, tier_grace_started,
- *  tier_notices, tier_assignments_expired}. Scope: admin. Errors:
+ *  tier_notices, tier_assignments_expired, reservations_expired}. Scope: admin. Errors:
  *  LOY_EINVALID (now later than the engine clock, field "now"); common session errors above.
  *  @since 0.1 */
 LOY_API int loy_ledger_run_due(loy_session *session, const char *json, size_t len, loy_buf *out);
@@ -487,7 +487,9 @@ LOY_API int loy_tier_history(loy_session *session, const char *json, size_t len,
  *  returned, or `after` itself (null at the start) when there are none yet. The same operation
  *  is `events.poll` {after?, limit?, types?} through loy_session_call. Types: points.earned,
  *  points.adjusted, points.reversed, points.expired, points.redeemed, points.refunded,
- *  tier.changed, tier.downgrade_warning, checkin.verified, checkin.rejected (see docs/events.md).
+ *  tier.changed, tier.downgrade_warning, checkin.verified, checkin.rejected, reward.redeemed,
+ *  reward.reserved, reward.cancelled, reward.expired (see docs/events.md); `types` takes 1..14
+ *  of these names (any other is LOY_EINVALID naming `types[i]`).
  *  Scope: read. Errors: LOY_EINVALID (after is not a cursor, limit above 1000); common session
  *  errors above. Thread-safety: as every session call. @since 0.1 */
 LOY_API int loy_events_poll(loy_session *session, const char *after, size_t limit, loy_buf *out);
