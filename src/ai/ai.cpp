@@ -355,10 +355,14 @@ std::vector<std::pair<std::string, json>> churn_results(const json& output, cons
 /// scrub, which every provider's input goes through.
 json candidate(std::string id, const char* kind, const std::string& name, json category, int64_t cost, json tier_rank,
                int64_t popularity) {
-  return {{"id", std::move(id)},          {"kind", kind},
-          {"title", name.substr(0, 200)}, {"category", std::move(category)},
-          {"cost_points", cost},          {"min_tier_rank", std::move(tier_rank)},
-          {"popularity", popularity},     {"distance_km", nullptr}};
+  return {{"id", std::move(id)},
+          {"kind", kind},
+          {"title", utf8_prefix(name, 200)},
+          {"category", std::move(category)},
+          {"cost_points", cost},
+          {"min_tier_rank", std::move(tier_rank)},
+          {"popularity", popularity},
+          {"distance_km", nullptr}};
 }
 
 /// Redeemable rewards of the program (active, inside their window, in stock) with their
@@ -367,7 +371,7 @@ std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, 
                                     Timestamp now) {
   std::vector<json> out;
   for (const auto& r : tx.ai().reward_candidates(tenant, program_id, now, now - 90 * kDay))
-    out.push_back(candidate(r.id, "reward", r.name, r.category ? json(r.category->substr(0, 64)) : json(nullptr),
+    out.push_back(candidate(r.id, "reward", r.name, r.category ? json(utf8_prefix(*r.category, 64)) : json(nullptr),
                             r.cost_points, r.min_tier_rank ? json(*r.min_tier_rank) : json(nullptr), r.popularity));
   return out;
 }
@@ -446,7 +450,7 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
   // with personal words, and a category may well be called "phones" or "street food".
   std::map<std::string, int64_t> spend;
   for (const auto& c : tx.ai().category_spend(tenant, customer, program.id, now - 365 * kDay, now))
-    spend[c.category.substr(0, 64)] += c.spend;
+    spend[utf8_prefix(c.category, 64)] += c.spend;
   json categories = json::array();
   for (const auto& [category, amount] : spend) categories.push_back({{"category", category}, {"spend", amount}});
   auto acts = activity(tx, tenant, customer, now);

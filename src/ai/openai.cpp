@@ -219,7 +219,7 @@ ApiError api_error(const std::string& body) {
     e.code = str("code");
     e.type = str("type");
   }
-  if (e.message.size() > 300) e.message = e.message.substr(0, 300) + "...";
+  if (e.message.size() > 300) e.message = utf8_prefix(e.message, 300) + "...";
   return e;
 }
 
@@ -533,7 +533,7 @@ class OpenAIProvider final : public Provider {
     const auto message = choice.find("message");
     if (message == choice.end() || !message->is_object()) bad("the provider's response has no message");
     if (auto refusal = message->find("refusal"); refusal != message->end() && refusal->is_string())
-      bad(fmt::format("the model refused: {}", refusal->get<std::string>().substr(0, 300)));
+      bad(fmt::format("the model refused: {}", utf8_prefix(refusal->get<std::string>(), 300)));
     if (auto finish = choice.find("finish_reason"); finish != choice.end() && *finish == "length")
       bad("the model's output was cut at its token limit");
     const auto content = message->find("content");

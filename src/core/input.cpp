@@ -170,6 +170,15 @@ std::optional<std::string> Input::opt_enum(std::string_view key, std::initialize
   fail(key, fmt::format("must be one of: {}", list));
 }
 
+std::string utf8_prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  size_t n = max_bytes;
+  // s[n] is the first byte left out: while it continues a character, that character started
+  // inside the prefix, so it is left out whole.
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n));
+}
+
 std::string encode_cursor(int64_t seq) { return fmt::format("c{}", seq); }
 
 int64_t decode_cursor(const std::string& cursor, const std::string& field) {

@@ -65,6 +65,10 @@ class Input {
   std::string path_;
 };
 
+/// The longest prefix of UTF-8 text `s` of at most `max_bytes` bytes that ends on a character
+/// boundary: a cut never splits a multi-byte character (which would make the text invalid UTF-8).
+std::string utf8_prefix(std::string_view s, size_t max_bytes);
+
 /// Pagination cursors are opaque strings over a sequence number.
 std::string encode_cursor(int64_t seq);
 int64_t decode_cursor(const std::string& cursor, const std::string& field);

@@ -748,3 +748,38 @@ TEST_CASE("ai: an unreachable OpenAI-compatible provider is unavailable naming p
                           {"openai", {{"base_url", "http://127.0.0.1:1/v1"}, {"model", "m"}, {"max_attempts", 1}}}});
   LOY_REQUIRE_ERROR(w.call("ai.feedback", {{"text", "fine"}}), Status::unavailable, "provider");
 }
+
+TEST_CASE("ai: names and categories cut to their AI length never split a UTF-8 character") {
+  World w;
+  const std::string c = w.enroll("c1");
+  w.earn(c, 1000);
+  // 'a' then 2-byte characters: the 64-byte cut of the category falls inside the 32nd 'é'.
+  std::string category = "a";
+  for (int n = 0; n < 40; ++n) category += "\xc3\xa9";
+  const std::string coffee =
+      w.call("reward.create", {{"name", "Coffee"}, {"category", category}, {"cost_points", 500}})["id"];
+  w.call("purchase.submit",
+         {{"order_id", "o1"},
+          {"customer_id", c},
+          {"amount", 3000},
+          {"items", {{{"sku", "s1"}, {"category", category}, {"quantity", 1}, {"unit_price", 3000}}}}});
+  json r = w.call("ai.recommendations", {{"customer_id", c}});
+  REQUIRE(r["output"]["items"].size() == 1);
+  CHECK(r["output"]["items"][0]["id"] == coffee);
+  // What a host provider receives is valid UTF-8 (a strict dump throws on a split character).
+  w.call("ai.configure", {{"provider", "callback"}});
+  Recorder rec;
+  loyalty::set_ai_provider(w.engine, rec.provider([](std::string_view, const json&) -> json {
+    throw std::runtime_error("recording only");
+  }));
+  LOY_REQUIRE_ERROR(w.call("ai.recommendations", {{"customer_id", c}}), Status::unavailable, "provider");
+  REQUIRE(rec.calls.size() == 1);
+  std::string cut = "a";
+  for (int n = 0; n < 31; ++n) cut += "\xc3\xa9";  // 63 bytes: the 32nd character would pass 64
+  for (const auto& [op, in] : rec.calls) {
+    CAPTURE(op);
+    std::string text;
+    CHECK_NOTHROW(text = in.dump());
+    CHECK(text.find(cut + "\"") != std::string::npos);
+  }
+}

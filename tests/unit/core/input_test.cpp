@@ -245,3 +245,16 @@ TEST_CASE("input: the parser builds the same document as nlohmann's for valid in
   CHECK(loyalty::parse_json("[]") == json::array());
   CHECK(loyalty::parse_json("\"s\"") == json("s"));
 }
+
+TEST_CASE("input: utf8_prefix cuts on a character boundary, never inside one") {
+  using loyalty::detail::utf8_prefix;
+  CHECK(utf8_prefix("abc", 5) == "abc");
+  CHECK(utf8_prefix("abcdef", 3) == "abc");
+  CHECK(utf8_prefix("a\xc3\xa9", 2) == "a");  // 'é' would be split
+  CHECK(utf8_prefix("a\xc3\xa9", 3) == "a\xc3\xa9");
+  CHECK(utf8_prefix("\xe2\x82\xac\xe2\x82\xac", 4) == "\xe2\x82\xac");  // two euro signs, 3 bytes each
+  CHECK(utf8_prefix("\xf0\x9f\x98\x80x", 3).empty());                   // an emoji (4 bytes) left out whole
+  CHECK(utf8_prefix("\xf0\x9f\x98\x80x", 4) == "\xf0\x9f\x98\x80");
+  CHECK(utf8_prefix("", 0).empty());
+  CHECK(utf8_prefix("abc", 0).empty());
+}
