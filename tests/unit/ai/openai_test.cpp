@@ -34,6 +34,20 @@ using namespace loyalty::detail::ai;
 
 namespace {
 
+/// The base URL of a loopback port that was free a moment ago: nothing listens on it, so a
+/// connection is refused.
+std::string refusing_base_url() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);  // nothing listens on this port now
+  return "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+}
+
 const json kSchema = json::parse(R"({
   "$schema": "http://json-schema.org/draft-07/schema#",
   "type": "object",
@@ -459,18 +473,7 @@ TEST_CASE("openai: with a stall timeout a trickling server is cut long before th
 
 TEST_CASE("openai: a refused connection and a dropped one are retried") {
   SUBCASE("refused") {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);  // nothing listens on this port now
-    const json cfg = {{"base_url", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
-                      {"model", "m"},
-                      {"max_attempts", 2},
-                      {"backoff_base_ms", 100}};
+    const json cfg = {{"base_url", refusing_base_url()}, {"model", "m"}, {"max_attempts", 2}, {"backoff_base_ms", 100}};
     auto clock = std::make_shared<FakeClock>();
     auto p = make_openai_provider(parse_openai_config(cfg), test_schema, clock);
     const auto f = expect_failure([&] { p->run(Operation::feedback, json::object()); });
@@ -732,19 +735,9 @@ TEST_CASE("openai: every error of a call names provider, but output paths name t
   CHECK(open.detail["circuit"] == "open");
   CHECK(open.field == "provider");
   // A refused connection.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
   auto p = make_openai_provider(
-      parse_openai_config({{"base_url", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
-                           {"model", "m"},
-                           {"max_attempts", 1}}),
-      test_schema, std::make_shared<FakeClock>());
+      parse_openai_config({{"base_url", refusing_base_url()}, {"model", "m"}, {"max_attempts", 1}}), test_schema,
+      std::make_shared<FakeClock>());
   const auto refused = expect_failure([&] { p->run(Operation::feedback, json::object()); });
   CHECK(refused.status == Status::unavailable);
   CHECK(refused.field == "provider");
