@@ -229,8 +229,8 @@ class Builder {
   bool key(json::string_t& k) {
     Level& top = stack_.back();
     auto& object = top.value->get_ref<json::object_t&>();
-    auto [it, inserted] = object.try_emplace(k);
-    top.key = k;
+    auto [it, inserted] = object.try_emplace(std::move(k));
+    top.key = &it->first;
     if (!inserted) refuse("appears twice in one object");
     slot_ = &it->second;
     return true;
@@ -248,7 +248,7 @@ class Builder {
  private:
   struct Level {
     json* value;
-    std::string key;  // objects: the key whose value is being read
+    const std::string* key = nullptr;  // objects: the key whose value is being read (in the map)
   };
 
   /// The path of the value being read (its key or index in each enclosing container).
@@ -257,7 +257,7 @@ class Builder {
     for (const Level& l : stack_) {
       if (l.value->is_object()) {
         if (!p.empty()) p += '.';
-        p += l.key;
+        if (l.key) p += *l.key;
       } else {
         p += fmt::format("[{}]", l.value->size() - (l.value->empty() || filling_array(l) ? 0 : 1));
       }
@@ -299,7 +299,7 @@ class Builder {
     if (stack_.size() >= static_cast<std::size_t>(kMaxJsonDepth))
       throw Error(Status::invalid, fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth), {},
                   json{{"max_depth", kMaxJsonDepth}});
-    stack_.push_back({place(json(type)), {}});
+    stack_.push_back({place(json(type)), nullptr});
     return true;
   }
   bool close() {
