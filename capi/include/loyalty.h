@@ -185,6 +185,12 @@ LOY_API int loy_engine_close(loy_engine *engine);
  *  usable. Thread-safety: not while another thread is calling a function on this handle.
  *  @since 0.1 */
 LOY_API void loy_engine_free(loy_engine *engine);
+/** Registers the engine's host AI provider (loyalty/sys/ai_provider.h), used by the tenants whose
+ *  provider is "callback"; the struct is copied, its ctx kept (see the header). NULL unregisters
+ *  it: those tenants then get LOY_EUNAVAILABLE. Calls already running finish with the provider
+ *  they started with. Thread-safe. Errors: LOY_EMISUSE (engine NULL, unknown version, a NULL
+ *  function). @since 0.1 */
+LOY_API int loy_engine_set_ai_provider(loy_engine *engine, const struct loy_ai_provider *provider);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Engine administrator: tenants                                                              */
@@ -222,40 +228,41 @@ LOY_API void loy_admin_free(loy_admin *admin);
  * at once, reads within about a second). Thread-safety: one thread at a time per session.
  */
 
+/* @generated begin: admin operations (scripts/catalogue_gen.py from capi/ops; do not edit) */
 /** Creates a tenant {name, slug?, timezone?, settings?, api_key_name?} -> {tenant, api_key}; the
  *  result holds its first admin API key (secret shown once). A name without ASCII letters or
  *  digits gets a generated slug "tenant-xxxxxxxx". Errors: LOY_ECONFLICT (slug taken);
- *  LOY_EINVALID (slug, timezone, settings section). Common admin errors, ownership and
- *  thread-safety above. @since 0.1 */
+ *  LOY_EINVALID (slug, timezone, settings section). The common admin errors. @since 0.1 */
 LOY_API int loy_tenant_create(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Gets a tenant {id}. Errors: LOY_ENOTFOUND (id); LOY_EINVALID. Common admin errors above.
- *  @since 0.1 */
+/** Gets a tenant {id}. Errors: LOY_ENOTFOUND (id); LOY_EINVALID. The common admin errors. @since
+ *  0.1 */
 LOY_API int loy_tenant_get(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Lists tenants {limit?, cursor?, active?} -> {items, next_cursor}. Errors: LOY_EINVALID (limit,
- *  cursor). Common admin errors above. @since 0.1 */
+/** Lists tenants {limit?, cursor?, active?} -> {items, next_cursor}. Errors: LOY_EINVALID
+ *  (limit, cursor). The common admin errors. @since 0.1 */
 LOY_API int loy_tenant_list(loy_admin *admin, const char *json, size_t len, loy_buf *out);
 /** Updates {id, name?, timezone?, settings?{branding, loyalty, security, notifications}}.
- *  Errors: LOY_ENOTFOUND (id); LOY_EINVALID (timezone, settings section). Common admin errors
- *  above. @since 0.1 */
+ *  Errors: LOY_ENOTFOUND (id); LOY_EINVALID (timezone, settings section). The common admin
+ *  errors. @since 0.1 */
 LOY_API int loy_tenant_update(loy_admin *admin, const char *json, size_t len, loy_buf *out);
 /** Deactivates a tenant {id}: no session can open; open sessions fail their next write (reads
- *  within about a second). Errors: LOY_ENOTFOUND (id); LOY_EINVALID. Common admin errors above.
+ *  within about a second). Errors: LOY_ENOTFOUND (id); LOY_EINVALID. The common admin errors.
  *  @since 0.1 */
 LOY_API int loy_tenant_deactivate(loy_admin *admin, const char *json, size_t len, loy_buf *out);
-/** Reactivates a tenant {id}. Errors: LOY_ENOTFOUND (id); LOY_EINVALID. Common admin errors above.
+/** Reactivates a tenant {id}. Errors: LOY_ENOTFOUND (id); LOY_EINVALID. The common admin errors.
  *  @since 0.1 */
 LOY_API int loy_tenant_activate(loy_admin *admin, const char *json, size_t len, loy_buf *out);
 /** Creates an API key for a tenant {tenant_id, name?, scopes[]}; the secret is shown once.
- *  Errors: LOY_ENOTFOUND (tenant_id); LOY_EINVALID (scopes, scopes[n]). Common admin errors
- *  above. @since 0.1 */
+ *  Errors: LOY_ENOTFOUND (tenant_id); LOY_EINVALID (scopes, scopes[n]). The common admin errors.
+ *  @since 0.1 */
 LOY_API int loy_tenant_apikey_create(loy_admin *admin, const char *json, size_t len, loy_buf *out);
 /** The engine-level audit chain {limit?, cursor?, action?, target?, from?, to?} -> {items,
- *  next_cursor}. Errors: LOY_EINVALID (limit, cursor, from, to). Common admin errors above.
- *  @since 0.1 */
+ *  next_cursor}. Errors: LOY_EINVALID (limit, cursor, from, to). The common admin errors. @since
+ *  0.1 */
 LOY_API int loy_admin_audit_list(loy_admin *admin, const char *json, size_t len, loy_buf *out);
 /** Verifies the engine-level audit chain {} -> {ok, rows_checked, first_bad_seq, reason?}.
- *  Errors: common admin errors above. @since 0.1 */
+ *  Errors: the common admin errors. @since 0.1 */
 LOY_API int loy_admin_audit_verify(loy_admin *admin, const char *json, size_t len, loy_buf *out);
+/* @generated end */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Sessions                                                                                   */
@@ -274,265 +281,260 @@ LOY_API int loy_session_open(loy_engine *engine, const char *api_key, size_t key
 /** Releases a session; NULL-safe; not twice. Thread-safety: not while another thread is calling
  *  a function on this session. @since 0.1 */
 LOY_API void loy_session_free(loy_session *session);
-/** {} -> {tenant, key_id, scopes}. Scope: read. Errors: common session errors above. @since 0.1 */
+/* @generated begin: session operations (scripts/catalogue_gen.py from capi/ops; do not edit) */
+/** {} -> {tenant, key_id, scopes}. Scope: read. Errors: the common session errors. @since 0.1 */
 LOY_API int loy_session_info(loy_session *session, const char *json, size_t len, loy_buf *out);
-
 /** Creates an API key {name?, scopes[]} for the session's tenant. Scope: admin. Errors:
- *  LOY_EINVALID (scopes, scopes[n]); common session errors above. @since 0.1 */
+ *  LOY_EINVALID (scopes, scopes[n]); the common session errors. @since 0.1 */
 LOY_API int loy_apikey_create(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Lists keys {include_revoked?} -> {items} (never secrets). Scope: admin. Errors: common session
- *  errors above. @since 0.1 */
+/** Lists keys {include_revoked?} -> {items} (never secrets). Scope: admin. Errors: the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_apikey_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Revokes a key {id}; idempotent (revoking again writes no audit row). Scope: admin. Errors:
- *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+ *  LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_apikey_revoke(loy_session *session, const char *json, size_t len, loy_buf *out);
 
-/* Programs ----------------------------------------------------------------------------------- */
+/* Audit log (docs/audit.md) -------------------------------------------------------------------- */
+
+/** The tenant's audit chain {limit?, cursor?, action?, target?, from?, to?} -> {items,
+ *  next_cursor}. Scope: admin. Errors: LOY_EINVALID (limit, cursor, from, to); the common
+ *  session errors. @since 0.1 */
+LOY_API int loy_audit_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Verifies the tenant's hash chain {} -> {ok, rows_checked, first_bad_seq, reason?}. Scope:
+ *  admin. Errors: the common session errors. @since 0.1 */
+LOY_API int loy_audit_verify(loy_session *session, const char *json, size_t len, loy_buf *out);
+
+/* Programs (docs/tenancy.md, docs/ledger.md) --------------------------------------------------- */
 
 /** Creates {name, currency, description?, rounding?, return_policy?, expiry?, pending_days?,
  *  max_balance?, allow_negative?, active?}. Scope: admin. Errors: LOY_ECONFLICT (name taken);
- *  LOY_EINVALID (currency, expiry.*); common session errors above. @since 0.1 */
+ *  LOY_EINVALID (currency, expiry.*); the common session errors. @since 0.1 */
 LOY_API int loy_program_create(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_program_get(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Lists {active?} -> {items}. Scope: read. Errors: common session errors above. @since 0.1 */
+/** Lists {active?} -> {items}. Scope: read. Errors: the common session errors. @since 0.1 */
 LOY_API int loy_program_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Updates {id, ...fields of create except currency and active} ("max_balance": null removes the
  *  limit). Scope: admin. Errors: LOY_ENOTFOUND (id); LOY_ECONFLICT (name taken; or
  *  allow_negative / return_policy would switch off negative balances while an account is
- *  negative, detail negative_accounts); common session errors above. @since 0.1 */
+ *  negative, detail negative_accounts); the common session errors. @since 0.1 */
 LOY_API int loy_program_update(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Activates {id}. Scope: admin. Errors: LOY_ENOTFOUND (id); common session errors above.
- *  @since 0.1 */
+/** Activates {id}. Scope: admin. Errors: LOY_ENOTFOUND (id); the common session errors. @since
+ *  0.1 */
 LOY_API int loy_program_activate(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Deactivates {id}: earning stops; balances, holds and history stay. Scope: admin. Errors:
- *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+ *  LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_program_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
 
-/* Customers ---------------------------------------------------------------------------------- */
+/* Customers (docs/ledger.md) ------------------------------------------------------------------- */
 
-/** Enrols {external_id, profile?, preferences?, segments?, program_ids?}; opens an account in each
- *  given (default: every active) program. Scope: pos. Errors: LOY_ECONFLICT (external_id known,
- *  detail id); LOY_ENOTFOUND (program_ids[n]); common session errors above. @since 0.1 */
+/** Enrols {external_id, profile?, preferences?, segments?, program_ids?}; opens an account in
+ *  each given (default: every active) program. Scope: pos. Errors: LOY_ECONFLICT (external_id
+ *  known, detail id); LOY_ENOTFOUND (program_ids[n]); the common session errors. @since 0.1 */
 LOY_API int loy_customer_enroll(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Gets {id} or {external_id}. Scope: read. Errors: LOY_ENOTFOUND (id, external_id);
- *  LOY_EINVALID (both or neither given); common session errors above. @since 0.1 */
+ *  LOY_EINVALID (both or neither given); the common session errors. @since 0.1 */
 LOY_API int loy_customer_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos. Errors:
- *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+ *  LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_customer_update(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID
- *  (limit, cursor); common session errors above. @since 0.1 */
+ *  (limit, cursor); the common session errors. @since 0.1 */
 LOY_API int loy_customer_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 
-/* Ledger ------------------------------------------------------------------------------------- */
+/* Ledger and holds (docs/ledger.md) ------------------------------------------------------------ */
 /* Ledger writes first settle what fell due on the account (expired holds and points, pending
- * points past their window); reads show the ledger as of the last settlement or run_due. */
+ *  points past their window); reads show the ledger as of the last settlement or run_due. */
 
 /** Earns {customer_id, points, program_id?, idempotency_key?, occurred_at?, reason?, metadata?,
  *  pending_days?, expires_at?, type?("earn"|"bonus")} -> {entry, balance, replayed}. Scope: pos.
  *  Errors: LOY_ENOTFOUND (customer_id, program_id; no active program); LOY_EINVALID (several
  *  active programs and no program_id; occurred_at before 1970 or over a day ahead of the engine
  *  clock; expires_at not after occurred_at); LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT
- *  (max_balance); LOY_ECONFLICT (key reused with another payload, field named); common session
- *  errors above. @since 0.1 */
+ *  (max_balance); LOY_ECONFLICT (key reused with another payload, field named); the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_ledger_earn(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Earns many {events: [earn...]} (1..10000) in one transaction -> {results: [{ok, ...} |
  *  {ok:false, error}], succeeded, failed}. LOY_OK even when events failed: each event's own
  *  error (any of loy_ledger_earn's) is reported in results and rolls back that event only.
- *  LOY_EBUSY, LOY_ESTORAGE, LOY_ENOMEM and unexpected internal errors (LOY_ERROR) abort the whole
- *  batch: nothing is committed and the call returns that code. Scope: pos. Errors also:
- *  LOY_EINVALID (events); common session errors above. @since 0.1 */
+ *  LOY_EBUSY, LOY_ESTORAGE, LOY_ENOMEM and unexpected internal errors (LOY_ERROR) abort the
+ *  whole batch: nothing is committed and the call returns that code. Scope: pos. Errors also:
+ *  LOY_EINVALID (events); the common session errors. @since 0.1 */
 LOY_API int loy_ledger_earn_batch(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Adjusts {customer_id, points (+/-), reason, program_id?, idempotency_key?, occurred_at?,
  *  metadata?}; audited. Scope: admin. Errors: LOY_EINSUFFICIENT (debit beyond available unless
  *  the program allows negative balances; detail available); LOY_ELIMIT (max_balance, account
  *  totals); LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (points 0, occurred_at);
- *  LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
+ *  LOY_ECONFLICT (idempotency); the common session errors. @since 0.1 */
 LOY_API int loy_ledger_adjust(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Reverses an earn {entry_id, points?, reason?, metadata?, idempotency_key?, occurred_at?} under
- *  the program's return policy; points already lost to expiry are not debited again (the entry's
- *  reversed_points is the nominal amount, points the debit). Scope: pos. Errors: LOY_ENOTFOUND
- *  (entry_id); LOY_EINVALID (not an earn/bonus entry; occurred_at); LOY_ECONFLICT (already fully
- *  reversed, or beyond what remains reversible, detail reversible; idempotency); LOY_EFORBIDDEN
- *  (only_pending, already posted); LOY_EINSUFFICIENT (within_balance); common session errors
- *  above. @since 0.1 */
+/** Reverses an earn {entry_id, points?, reason?, metadata?, idempotency_key?, occurred_at?}
+ *  under the program's return policy; points already lost to expiry are not debited again (the
+ *  entry's reversed_points is the nominal amount, points the debit). Scope: pos. Errors:
+ *  LOY_ENOTFOUND (entry_id); LOY_EINVALID (not an earn/bonus entry; occurred_at); LOY_ECONFLICT
+ *  (already fully reversed, or beyond what remains reversible, detail reversible; idempotency);
+ *  LOY_EFORBIDDEN (only_pending, already posted); LOY_EINSUFFICIENT (within_balance); the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_ledger_reverse(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Spends points {customer_id, points, program_id?, reason?, metadata?, occurred_at?,
- *  idempotency_key?} into a redeem entry, taking the bucket nearest to expiry first ->
- *  {entry, balance, replayed}. Never makes a balance negative. Scope: pos. Errors:
- *  LOY_EINSUFFICIENT (detail available); LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID
- *  (points); LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
+ *  idempotency_key?} into a redeem entry, taking the bucket nearest to expiry first -> {entry,
+ *  balance, replayed}. Never makes a balance negative. Scope: pos. Errors: LOY_EINSUFFICIENT
+ *  (detail available); LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (points);
+ *  LOY_ECONFLICT (idempotency); the common session errors. @since 0.1 */
 LOY_API int loy_ledger_redeem(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Refunds a redeem entry {entry_id, points? (default: all that remains), reason?, metadata?,
  *  occurred_at?, idempotency_key?} -> {entry, balance, refundable_remaining, expired_on_refund,
  *  replayed}: the points go back into the buckets they came from with their original expiry
  *  (latest expiry first); points of buckets that expired meanwhile expire at once
- *  (expired_on_refund). Works for redeem entries of ledger.redeem and of hold.commit. Scope: pos.
- *  Errors: LOY_ENOTFOUND (entry_id); LOY_EINVALID (not a redeem entry); LOY_ECONFLICT (nothing
- *  or less left to refund, detail refundable; idempotency); common session errors above.
+ *  (expired_on_refund). Works for redeem entries of ledger.redeem and of hold.commit. Scope:
+ *  pos. Errors: LOY_ENOTFOUND (entry_id); LOY_EINVALID (not a redeem entry); LOY_ECONFLICT
+ *  (nothing or less left to refund, detail refundable; idempotency); the common session errors.
  *  @since 0.1 */
 LOY_API int loy_ledger_refund(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Confirms a pending earn now {entry_id, idempotency_key?} -> {entry, balance, replayed}; no-op
  *  when already posted. Scope: pos. Errors: LOY_ENOTFOUND (entry_id); LOY_EINVALID (not an
- *  earn/bonus entry); LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
+ *  earn/bonus entry); LOY_ECONFLICT (idempotency); the common session errors. @since 0.1 */
 LOY_API int loy_ledger_confirm(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** {customer_id, program_id?} -> {balance, available, pending, held, lifetime_earned,
  *  lifetime_redeemed} as of the last settlement. Scope: read. Errors: LOY_ENOTFOUND
  *  (customer_id, program_id; no active program); LOY_EINVALID (several active programs and no
- *  program_id); common session errors above. @since 0.1 */
+ *  program_id); the common session errors. @since 0.1 */
 LOY_API int loy_ledger_balance(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** {customer_id, program_id?, types?, from?, to?, limit?, cursor?} -> {items (newest first),
  *  next_cursor}. Scope: read. Errors: LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID
- *  (types[n], cursor, program_id ambiguous); common session errors above. @since 0.1 */
+ *  (types[n], cursor, program_id ambiguous); the common session errors. @since 0.1 */
 LOY_API int loy_ledger_history(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Points that will expire in (after, before), for reminders: {before, after? (default now),
  *  customer_id?, program_id? (with customer_id), limit? (1..1000, default 100), cursor?} ->
  *  {items: [{customer_id, program_id, entry_id, points, expires_at}], next_cursor}. One item per
  *  bucket with unreserved points, nearest expiry first; the whole tenant when customer_id is
  *  omitted. Scope: read. Errors: LOY_EINVALID (before not after `after`, cursor, limit,
- *  program_id without customer_id); LOY_ENOTFOUND (customer_id, program_id); common session
- *  errors above. @since 0.1 */
+ *  program_id without customer_id); LOY_ENOTFOUND (customer_id, program_id); the common session
+ *  errors. @since 0.1 */
 LOY_API int loy_ledger_expiring(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** One entry {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
- *  @since 0.1 */
+/** One entry {id}. Scope: read. Errors: LOY_ENOTFOUND (id); the common session errors. @since
+ *  0.1 */
 LOY_API int loy_ledger_entry(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Maintenance {now?}: expires holds, releases pending points, posts expiries (also inactivity)
  *  for every account of the tenant, up to now (default: the engine clock), then reviews tiers
  *  (window-end downgrades, grace periods, downgrade notices, ended manual assignments; see
  *  docs/tiers.md) in the same transaction -> {now, holds_expired, pending_released,
  *  points_released, buckets_expired, points_expired, tiers_downgraded, tier_grace_started,
- *  tier_notices, tier_assignments_expired, reservations_expired}. Scope: admin. Errors:
- *  LOY_EINVALID (now later than the engine clock, field "now"); common session errors above.
- *  @since 0.1 */
+ *  tier_notices, tier_assignments_expired}. Scope: admin. Errors: LOY_EINVALID (now later than
+ *  the engine clock, field "now"); the common session errors. The result also counts
+ *  reservations_expired (reward reservations expired by the same run). @since 0.1 */
 LOY_API int loy_ledger_run_due(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Checks every ledger invariant of the tenant {} -> {ok, accounts_checked, violations}.
- *  Scope: read. Errors: common session errors above. @since 0.1 */
+/** Checks every ledger invariant of the tenant {} -> {ok, accounts_checked, violations}. Scope:
+ *  read. Errors: the common session errors. @since 0.1 */
 LOY_API int loy_ledger_verify(loy_session *session, const char *json, size_t len, loy_buf *out);
-
-/* Holds -------------------------------------------------------------------------------------- */
-
 /** Reserves points {customer_id, points, program_id?, expires_at? | ttl_seconds? (default 900),
  *  reason?, idempotency_key?} -> {hold, balance, replayed}; replays even after expires_at.
  *  Scope: pos. Errors: LOY_EINSUFFICIENT (detail available); LOY_ENOTFOUND (customer_id,
  *  program_id); LOY_EINVALID (both expires_at and ttl_seconds; expires_at not in the future);
- *  LOY_ECONFLICT (idempotency); common session errors above. @since 0.1 */
+ *  LOY_ECONFLICT (idempotency); the common session errors. @since 0.1 */
 LOY_API int loy_hold_create(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Commits {id, points? (<= held; rest released), reason?, metadata?, idempotency_key?} into a
  *  redeem entry -> {hold, entry, balance, replayed}. Scope: pos. Errors: LOY_ENOTFOUND (id);
  *  LOY_ECONFLICT (hold not active or at/past expires_at, detail status; idempotency);
- *  LOY_EINVALID (points above the hold); common session errors above. @since 0.1 */
+ *  LOY_EINVALID (points above the hold); the common session errors. @since 0.1 */
 LOY_API int loy_hold_commit(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Voids {id, idempotency_key?} -> {hold, balance, replayed}; an overdue active hold is recorded
  *  as expired; no-op when already voided or expired. Scope: pos. Errors: LOY_ENOTFOUND (id);
- *  LOY_ECONFLICT (committed, detail status; idempotency); common session errors above.
- *  @since 0.1 */
+ *  LOY_ECONFLICT (committed, detail status; idempotency); the common session errors. @since 0.1 */
 LOY_API int loy_hold_void(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_hold_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 
-/* Tiers -------------------------------------------------------------------------------------- */
-
-/** Sets the program's tier qualification policy {program_id?, metric? ("points" | "spend" |
- *  "visits", default points), window: {kind: "lifetime" | "calendar_year" | "rolling_months" |
- *  "anniversary", months? (rolling_months, 1..120)}, downgrade? ("one_level" | "reevaluate"),
- *  grace_days? (0..365), notice_days? (0..365)} -> policy. Windows use the tenant's time zone.
- *  Audited. Scope: admin. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (program_id); common
- *  session errors above. @since 0.1 */
-LOY_API int loy_tier_policy_set(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets the policy {program_id?}. Scope: read. Errors: LOY_ENOTFOUND (program_id, also when the
- *  program has no policy); common session errors above. @since 0.1 */
-LOY_API int loy_tier_policy_get(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Creates a tier {program_id?, name, rank (1..100, unique), threshold (>= 0; rising with rank
- *  among tiers that qualification grants), benefits? (object; earn_multiplier a number > 0 and
- *  <= 100, three decimals at most), icon_url?, invitation_only?} -> tier. Audited. Scope: admin.
- *  Errors: LOY_EINVALID (field named, e.g. threshold out of order); LOY_ECONFLICT (rank, name);
- *  LOY_ENOTFOUND (program_id); common session errors above. @since 0.1 */
-LOY_API int loy_tier_create(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets a tier {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
- *  @since 0.1 */
-LOY_API int loy_tier_get(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Lists a program's tiers by rank {program_id?} -> {items}. Scope: read. Errors: LOY_ENOTFOUND
- *  (program_id); common session errors above. @since 0.1 */
-LOY_API int loy_tier_list(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Updates a tier {id, name?, threshold?, benefits?, icon_url?, invitation_only?} (rank is fixed)
- *  -> tier. Audited. Scope: admin. Errors: as loy_tier_create; LOY_ENOTFOUND (id). @since 0.1 */
-LOY_API int loy_tier_update(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Assigns a tier by hand {customer_id, program_id?, tier_id (null ends a manual assignment and
- *  lets qualification decide), until? (future), reason} -> status. A manual tier is a floor
- *  until `until`; invitation-only tiers are only ever assigned this way. Audited. Scope: admin.
- *  Errors: LOY_ENOTFOUND (customer_id, program_id, tier_id); LOY_EINVALID (reason, until);
- *  common session errors above. @since 0.1 */
-LOY_API int loy_tier_assign(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** The customer's tier and progress {customer_id, program_id?} -> {tier (with since, manual,
- *  manual_until) | null, tier_progress: {metric, value, window_start, window_end, next: {id,
- *  name, threshold, missing} | null}}; ledger.balance carries the same two fields for programs
- *  with a policy. Scope: read. Errors: LOY_ENOTFOUND (customer_id, program_id, no policy); common
- *  session errors above. @since 0.1 */
-LOY_API int loy_tier_status(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** The customer's tier changes, oldest first {customer_id, program_id?, limit?, cursor?} ->
- *  {items: [{from_tier_id, to_tier_id, reason, metric, at}], next_cursor}. Scope: read. Errors:
- *  LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (limit, cursor); common session errors
- *  above. @since 0.1 */
-LOY_API int loy_tier_history(loy_session *session, const char *json, size_t len, loy_buf *out);
-
-/* Events ------------------------------------------------------------------------------------- */
+/* Events (docs/events.md) ---------------------------------------------------------------------- */
 
 /** Reads the tenant's event outbox after a cursor -> {events: [{cursor, id, type, customer_id,
  *  at, data}], next}. `after` is NULL (from the first event) or a NUL-terminated `cursor` of an
  *  event (or the `next` of an earlier poll) the host has processed; `limit` is 1..1000, 0 for
  *  the default (100). Events appear in commit order, each once per position, only when the
- *  change that caused them committed; delivery is at least once (the host keeps its cursor
- *  after processing, and de-duplicates by `id`). `next` is the cursor of the last event
- *  returned, or `after` itself (null at the start) when there are none yet. The same operation
- *  is `events.poll` {after?, limit?, types?} through loy_session_call. Types: points.earned,
+ *  change that caused them committed; delivery is at least once (the host keeps its cursor after
+ *  processing, and de-duplicates by `id`). `next` is the cursor of the last event returned, or
+ *  `after` itself (null at the start) when there are none yet. The same operation is
+ *  `events.poll` {after?, limit?, types?} through loy_session_call. Types: points.earned,
  *  points.adjusted, points.reversed, points.expired, points.redeemed, points.refunded,
  *  tier.changed, tier.downgrade_warning, checkin.verified, checkin.rejected, reward.redeemed,
  *  reward.reserved, reward.cancelled, reward.expired (see docs/events.md); `types` takes 1..14
- *  of these names (any other is LOY_EINVALID naming `types[i]`).
- *  Scope: read. Errors: LOY_EINVALID (after is not a cursor, limit above 1000); common session
- *  errors above. Thread-safety: as every session call. @since 0.1 */
+ *  of these names (any other is LOY_EINVALID naming `types[i]`). Scope: read. Errors:
+ *  LOY_EINVALID (after is not a cursor, limit above 1000); the common session errors.
+ *  Thread-safety: as every session call. @since 0.1 */
 LOY_API int loy_events_poll(loy_session *session, const char *after, size_t limit, loy_buf *out);
 
-/* Audit -------------------------------------------------------------------------------------- */
+/* Tiers (docs/tiers.md) ------------------------------------------------------------------------ */
 
-/** The tenant's audit chain {limit?, cursor?, action?, target?, from?, to?} -> {items,
- *  next_cursor}. Scope: admin. Errors: LOY_EINVALID (limit, cursor, from, to); common session
- *  errors above. @since 0.1 */
-LOY_API int loy_audit_list(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Verifies the tenant's hash chain {} -> {ok, rows_checked, first_bad_seq, reason?}. Scope: admin.
- *  Errors: common session errors above. @since 0.1 */
-LOY_API int loy_audit_verify(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Sets the program's tier qualification policy {program_id?, metric? ("points" | "spend" |
+ *  "visits", default points), window: {kind: "lifetime" | "calendar_year" | "rolling_months" |
+ *  "anniversary", months? (rolling_months, 1..120)}, downgrade? ("one_level" | "reevaluate"),
+ *  grace_days? (0..365), notice_days? (0..365)} -> policy. Windows use the tenant's time zone.
+ *  Audited. Scope: admin. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (program_id); the
+ *  common session errors. @since 0.1 */
+LOY_API int loy_tier_policy_set(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets the policy {program_id?}. Scope: read. Errors: LOY_ENOTFOUND (program_id, also when the
+ *  program has no policy); the common session errors. @since 0.1 */
+LOY_API int loy_tier_policy_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Creates a tier {program_id?, name, rank (1..100, unique), threshold (>= 0; rising with rank
+ *  among tiers that qualification grants), benefits? (object; earn_multiplier a number > 0 and
+ *  <= 100, three decimals at most), icon_url?, invitation_only?} -> tier. Audited. Scope: admin.
+ *  Errors: LOY_EINVALID (field named, e.g. threshold out of order); LOY_ECONFLICT (rank, name);
+ *  LOY_ENOTFOUND (program_id); the common session errors. @since 0.1 */
+LOY_API int loy_tier_create(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Gets a tier {id}. Scope: read. Errors: LOY_ENOTFOUND (id); the common session errors. @since
+ *  0.1 */
+LOY_API int loy_tier_get(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Lists a program's tiers by rank {program_id?} -> {items}. Scope: read. Errors: LOY_ENOTFOUND
+ *  (program_id); the common session errors. @since 0.1 */
+LOY_API int loy_tier_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Updates a tier {id, name?, threshold?, benefits?, icon_url?, invitation_only?} (rank is
+ *  fixed) -> tier. Audited. Scope: admin. Errors: as loy_tier_create; LOY_ENOTFOUND (id). @since
+ *  0.1 */
+LOY_API int loy_tier_update(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Assigns a tier by hand {customer_id, program_id?, tier_id (null ends a manual assignment and
+ *  lets qualification decide), until? (future), reason} -> status. A manual tier is a floor
+ *  until `until`; invitation-only tiers are only ever assigned this way. Audited. Scope: admin.
+ *  Errors: LOY_ENOTFOUND (customer_id, program_id, tier_id); LOY_EINVALID (reason, until); the
+ *  common session errors. @since 0.1 */
+LOY_API int loy_tier_assign(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** The customer's tier and progress {customer_id, program_id?} -> {tier (with since, manual,
+ *  manual_until) | null, tier_progress: {metric, value, window_start, window_end, next: {id,
+ *  name, threshold, missing} | null}}; ledger.balance carries the same two fields for programs
+ *  with a policy. Scope: read. Errors: LOY_ENOTFOUND (customer_id, program_id, no policy); the
+ *  common session errors. @since 0.1 */
+LOY_API int loy_tier_status(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** The customer's tier changes, oldest first {customer_id, program_id?, limit?, cursor?} ->
+ *  {items: [{from_tier_id, to_tier_id, reason, metric, at}], next_cursor}. Scope: read. Errors:
+ *  LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (limit, cursor); the common session
+ *  errors. @since 0.1 */
+LOY_API int loy_tier_history(loy_session *session, const char *json, size_t len, loy_buf *out);
 
-/* Rules and purchases --------------------------------------------------------------------- */
+/* Rules and purchases (docs/rules.md) ---------------------------------------------------------- */
 /* The rules language (conditions, actions, stacking, limits) is documented in docs/rules.md with
- * its JSON Schema docs/schema/rule.schema.json. Every function below takes and returns UTF-8 JSON
- * (input borrowed for the call; `out` released with loy_buf_dispose), sets loy_error_last() on
- * failure, and may be called by one thread at a time per session (the engine is thread-safe). */
+ *  its JSON Schema docs/schema/rule.schema.json. */
 
 /** Creates a rule {program_id?, name, description?, type?, conditions?, actions, priority?,
- *  active?, start?, end?, location_based?, group?, group_mode?, stop_processing?, limits?}
- *  -> the rule with id and version 1; audited. Scope: admin. Errors: LOY_EINVALID naming the JSON
- *  path of the offending field (e.g. "conditions.all[2].operator"; "group_mode" when another rule
- *  gives the group another mode); LOY_ENOTFOUND (program_id); common session errors above.
+ *  active?, start?, end?, location_based?, group?, group_mode?, stop_processing?, limits?} ->
+ *  the rule with id and version 1; audited. Scope: admin. Errors: LOY_EINVALID naming the JSON
+ *  path of the offending field (e.g. "conditions.all[2].operator"; "group_mode" when another
+ *  rule gives the group another mode); LOY_ENOTFOUND (program_id); the common session errors.
  *  @since 0.1 */
 LOY_API int loy_rule_create(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Gets {id, version?} (an earlier version's body when version is given). Scope: read. Errors:
- *  LOY_ENOTFOUND (id, version); common session errors above. @since 0.1 */
+ *  LOY_ENOTFOUND (id, version); the common session errors. @since 0.1 */
 LOY_API int loy_rule_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists {program_id?, active?, limit?, cursor?} -> {items (creation order), next_cursor}.
- *  Scope: read. Errors: LOY_EINVALID (limit, cursor); common session errors above. @since 0.1 */
+ *  Scope: read. Errors: LOY_EINVALID (limit, cursor); the common session errors. @since 0.1 */
 LOY_API int loy_rule_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Updates {id, any rule field; null removes an optional one} -> the rule with version + 1 (the
  *  earlier version stays readable); audited. Scope: admin. Errors: LOY_ENOTFOUND (id);
- *  LOY_EINVALID (as loy_rule_create; program_id and active cannot change here); common session
- *  errors above. @since 0.1 */
+ *  LOY_EINVALID (as loy_rule_create; program_id and active cannot change here); the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_rule_update(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Activates {id} -> the rule; audited. Scope: admin. Errors: LOY_ENOTFOUND (id); common session
- *  errors above. @since 0.1 */
+/** Activates {id} -> the rule; audited. Scope: admin. Errors: LOY_ENOTFOUND (id); the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_rule_activate(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Deactivates {id} -> the rule; audited. Scope: admin. Errors: LOY_ENOTFOUND (id); common
- *  session errors above. @since 0.1 */
+/** Deactivates {id} -> the rule; audited. Scope: admin. Errors: LOY_ENOTFOUND (id); the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_rule_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Submits a purchase {order_id (the idempotency key), customer_id, program_id?, amount? (minor
  *  units; default the items' total), currency?, channel?, location_id?, items? [{sku, category?,
@@ -541,23 +543,24 @@ LOY_API int loy_rule_deactivate(loy_session *session, const char *json, size_t l
  *  balance, explain, replayed}: the rules' points are earned in one transaction with the limit
  *  counters. Scope: pos. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (customer_id,
  *  program_id); LOY_ECONFLICT (order_id reused with another payload, the differing field named);
- *  LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT (max_balance); common session errors above.
+ *  LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT (max_balance); the common session errors.
  *  @since 0.1 */
 LOY_API int loy_purchase_submit(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional) without
  *  writing -> {purchase, points, explain, dry_run: true}. Scope: read. Errors: as
- *  loy_purchase_submit but never LOY_ECONFLICT. @since 0.1 */
+ *  loy_purchase_submit but never LOY_ECONFLICT, never LOY_EUNAVAILABLE and never LOY_ELIMIT (it
+ *  neither checks that the program is active nor earns). @since 0.1 */
 LOY_API int loy_purchase_dry_run(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Returns {order_id, items? [{sku, quantity}] (default: everything left), return_id? (idempotency
- *  key), reason?, occurred_at?} -> {points_reversed, points_reversed_total, fully_returned, entry,
- *  balance, replayed}: reverses the order's points in proportion to the value returned, once.
- *  Scope: pos. Errors: LOY_ENOTFOUND (order_id); LOY_ECONFLICT (more than remains returnable,
- *  items[n].quantity; order already fully returned; return_id reused with another payload);
- *  LOY_EINSUFFICIENT / LOY_EFORBIDDEN (the program's return policy); common session errors
- *  above. @since 0.1 */
+/** Returns {order_id, items? [{sku, quantity}] (default: everything left), return_id?
+ *  (idempotency key), reason?, occurred_at?} -> {points_reversed, points_reversed_total,
+ *  fully_returned, entry, balance, replayed}: reverses the order's points in proportion to the
+ *  value returned, once. Scope: pos. Errors: LOY_ENOTFOUND (order_id); LOY_ECONFLICT (more than
+ *  remains returnable, items[n].quantity; order already fully returned; return_id reused with
+ *  another payload); LOY_EINSUFFICIENT / LOY_EFORBIDDEN (the program's return policy); the
+ *  common session errors. @since 0.1 */
 LOY_API int loy_purchase_return(loy_session *session, const char *json, size_t len, loy_buf *out);
 
-/* Locations and check-ins (docs/geofencing.md) --------------------------------------------- */
+/* Locations and check-ins (docs/geofencing.md) ------------------------------------------------- */
 
 /** Creates a location {name, address?, lat, lon, geofence, checkin?, metadata?}. `geofence` is
  *  {radius_m} (a geodesic circle around lat/lon, 0 < radius_m <= 50000) or a GeoJSON Polygon or
@@ -565,76 +568,77 @@ LOY_API int loy_purchase_return(loy_session *session, const char *json, size_t l
  *  {cooldown_s?, max_accuracy_m?, max_speed_kmh?, speed_action? "reject"|"flag", points?,
  *  program_id?}. Audited. Scope: admin. Errors: LOY_EINVALID naming the field (lat, lon,
  *  geofence.radius_m, geofence.coordinates[i][j][k], ...); LOY_ENOTFOUND (checkin.program_id);
- *  LOY_EUNAVAILABLE (mod_spatialite missing); common session errors above. @since 0.1 */
+ *  LOY_EUNAVAILABLE (mod_spatialite missing); the common session errors. @since 0.1 */
 LOY_API int loy_location_create(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_location_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists {limit?, cursor?, active?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID
- *  (limit, cursor); common session errors above. @since 0.1 */
+ *  (limit, cursor); the common session errors. @since 0.1 */
 LOY_API int loy_location_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Updates {id, name?, address?, lat?, lon?, geofence?, checkin?, metadata?}; a circle follows a
  *  moved point. Audited. Scope: admin. Errors: as loy_location_create; LOY_ENOTFOUND (id).
  *  @since 0.1 */
 LOY_API int loy_location_update(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Deactivates {id}: no further check-ins match it (idempotent). Audited. Scope: admin. Errors:
- *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+ *  LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_location_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Active locations whose point is within {lat, lon, radius_m (<= 1000000), limit?} geodesic
  *  metres, nearest first -> {items: [location + distance_m, fence_distance_m]}. Scope: read.
- *  Errors: LOY_EINVALID (lat, lon, radius_m, limit); common session errors above. @since 0.1 */
+ *  Errors: LOY_EINVALID (lat, lon, radius_m, limit); the common session errors. @since 0.1 */
 LOY_API int loy_location_nearby(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Active locations inside {area: GeoJSON Polygon|MultiPolygon, mode?: "point" (the location's
  *  point is inside, default) | "intersects" (its fence meets the area; SpatiaLite), limit?} ->
  *  {items}. Scope: read. Errors: LOY_EINVALID (area..., mode, limit); LOY_EUNAVAILABLE
- *  (mod_spatialite missing); common session errors above. @since 0.1 */
+ *  (mod_spatialite missing); the common session errors. @since 0.1 */
 LOY_API int loy_location_within(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Submits a check-in {customer_id, location_id?, lat, lon, accuracy_m, device?, mock?,
  *  occurred_at?, idempotency_key?} -> {checkin, earn, explain, replayed}. Verified or rejected
  *  (both stored) with a reason: mock_location, low_accuracy, no_fence, location_inactive,
  *  outside_fence, cooldown, too_fast; a verified one earns the location's checkin.points plus
- *  what the program's location rules (trigger "checkin", docs/rules.md) give, in one ledger entry
- *  in the same transaction; explain is the rules' trace. Scope: pos. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID
- *  naming the field; LOY_ECONFLICT (idempotency key with another payload); common session errors
- *  above. @since 0.1 */
+ *  what the program's location rules (trigger "checkin", docs/rules.md) give, in one ledger
+ *  entry in the same transaction; explain is the rules' trace. Scope: pos. Errors: LOY_ENOTFOUND
+ *  (customer_id, location_id); LOY_EINVALID naming the field; LOY_ECONFLICT (idempotency key
+ *  with another payload); the common session errors. @since 0.1 */
 LOY_API int loy_checkin_submit(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+/** Gets {id}. Scope: read. Errors: LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_checkin_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists {customer_id?, location_id?, status? "verified"|"rejected", signals? (rejected or
  *  flagged: the fraud signals), limit?, cursor?} -> {items, next_cursor}, oldest first. Scope:
- *  read. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID (status, limit,
- *  cursor); common session errors above. @since 0.1 */
+ *  read. Errors: LOY_ENOTFOUND (customer_id, location_id); LOY_EINVALID (status, limit, cursor);
+ *  the common session errors. @since 0.1 */
 LOY_API int loy_checkin_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 
-/* Rewards and redemptions (docs/redemption.md) ---------------------------------------------- */
+/* Rewards and redemptions (docs/redemption.md) ------------------------------------------------- */
 
 /** Creates a reward {program_id?, name, cost_points (>= 1), description?, image_url? (http(s)),
  *  category?, stock? (>= 0; absent or null: unlimited), starts_at?, ends_at? (RFC 3339; ends_at
- *  after starts_at), min_tier_id?, per_customer_limit? {count, period: "day" | "week" | "month" |
- *  "year" | "lifetime"} (periods in the tenant's time zone), reservation_ttl_seconds? (default
+ *  after starts_at), min_tier_id?, per_customer_limit? {count, period: "day" | "week" | "month"
+ *  | "year" | "lifetime"} (periods in the tenant's time zone), reservation_ttl_seconds? (default
  *  900), refundable? (fulfilled redemptions may be cancelled), metadata?, active?} -> reward.
- *  Audited. Scope: admin. Errors: LOY_EINVALID naming the field (e.g. per_customer_limit.period);
- *  LOY_ENOTFOUND (program_id, min_tier_id); common session errors above. @since 0.1 */
+ *  Audited. Scope: admin. Errors: LOY_EINVALID naming the field (e.g.
+ *  per_customer_limit.period); LOY_ENOTFOUND (program_id, min_tier_id); the common session
+ *  errors. @since 0.1 */
 LOY_API int loy_reward_create(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets a reward {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
+/** Gets a reward {id}. Scope: read. Errors: LOY_ENOTFOUND (id); the common session errors.
  *  @since 0.1 */
 LOY_API int loy_reward_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists rewards in creation order {program_id?, category?, active?, available_now? (active,
  *  inside the window, in stock), affordable_for? (a customer id: cost within that customer's
  *  available points), limit?, cursor?} -> {items, next_cursor}. Scope: read. Errors:
- *  LOY_ENOTFOUND (program_id, affordable_for); LOY_EINVALID (limit, cursor); common session
- *  errors above. @since 0.1 */
+ *  LOY_ENOTFOUND (program_id, affordable_for); LOY_EINVALID (limit, cursor); the common session
+ *  errors. @since 0.1 */
 LOY_API int loy_reward_list(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Updates {id, and any field of loy_reward_create but program_id and stock} (null clears an
  *  optional field) -> reward. Audited. Scope: admin. Errors: as loy_reward_create; LOY_ENOTFOUND
  *  (id). @since 0.1 */
 LOY_API int loy_reward_update(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Deactivates {id}: no further redemptions (idempotent). Audited. Scope: admin. Errors:
- *  LOY_ENOTFOUND (id); common session errors above. @since 0.1 */
+ *  LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
 LOY_API int loy_reward_deactivate(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Changes the stock {id, delta (top-up > 0, reduction < 0) | stock (units left; null:
  *  unlimited), reason} -> reward. Audited. Scope: admin. Errors: LOY_EINVALID (delta taking the
- *  stock below zero or on an unlimited reward, reason); LOY_ENOTFOUND (id); common session errors
- *  above. @since 0.1 */
+ *  stock below zero or on an unlimited reward, reason); LOY_ENOTFOUND (id); the common session
+ *  errors. @since 0.1 */
 LOY_API int loy_reward_stock(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Redeems a reward in one step {reward_id, customer_id, metadata?, occurred_at? (when it
  *  happened: at most 5 minutes ahead; default now), idempotency_key (required)} -> {redemption
@@ -645,62 +649,63 @@ LOY_API int loy_reward_stock(loy_session *session, const char *json, size_t len,
  *  Errors: LOY_EFORBIDDEN (inactive, outside the window, tier too low); LOY_EOUTOFSTOCK;
  *  LOY_ELIMIT (per-customer limit); LOY_EINSUFFICIENT (points); LOY_ENOTFOUND (reward_id,
  *  customer_id); LOY_ECONFLICT (idempotency key with another payload); LOY_EINVALID naming the
- *  field; common session errors above. @since 0.1 */
+ *  field; the common session errors. @since 0.1 */
 LOY_API int loy_reward_redeem(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Reserves a reward {reward_id, customer_id, ttl_seconds? (default: the reward's
  *  reservation_ttl_seconds), idempotency_key (required)} -> {redemption (status "reserved",
- *  expires_at, hold_id), hold, balance, replayed}: the same checks as loy_reward_redeem, a ledger
- *  hold on the points and one unit of stock taken. Unfulfilled, it expires through
+ *  expires_at, hold_id), hold, balance, replayed}: the same checks as loy_reward_redeem, a
+ *  ledger hold on the points and one unit of stock taken. Unfulfilled, it expires through
  *  loy_ledger_run_due (points and stock come back). Scope: pos. Errors: as loy_reward_redeem.
  *  @since 0.1 */
 LOY_API int loy_reward_reserve(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Fulfils a reservation {id, idempotency_key?} -> {redemption, entry, balance, replayed}: the
  *  hold becomes a redeem entry. Scope: pos. Errors: LOY_ENOTFOUND (id); LOY_ECONFLICT (not
- *  reserved, or expired); common session errors above. @since 0.1 */
+ *  reserved, or expired); the common session errors. @since 0.1 */
 LOY_API int loy_redemption_fulfil(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Cancels a redemption {id, reason?, idempotency_key?} -> {redemption, refund (entry | null),
  *  balance, replayed}: a reservation's hold is released; a fulfilled redemption (of a refundable
  *  reward) is refunded into the buckets its points came from, with their original expiry. Stock
- *  comes back either way, once. Scope: pos. Errors: LOY_ENOTFOUND (id); LOY_EFORBIDDEN (fulfilled
- *  and the reward is not refundable); LOY_ECONFLICT (already cancelled or expired); common
- *  session errors above. @since 0.1 */
+ *  comes back either way, once. Scope: pos. Errors: LOY_ENOTFOUND (id); LOY_EFORBIDDEN
+ *  (fulfilled and the reward is not refundable); LOY_ECONFLICT (already cancelled or expired);
+ *  the common session errors. @since 0.1 */
 LOY_API int loy_redemption_cancel(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets a redemption {id}. Scope: read. Errors: LOY_ENOTFOUND (id); common session errors above.
+/** Gets a redemption {id}. Scope: read. Errors: LOY_ENOTFOUND (id); the common session errors.
  *  @since 0.1 */
 LOY_API int loy_redemption_get(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Finds a redemption by coupon code {code} (any case; dashes and spaces ignored; O read as 0, I
- *  and L as 1), for the cashier. Scope: read. Errors: LOY_EINVALID (code not shaped like a coupon
- *  code); LOY_ENOTFOUND (code); common session errors above. @since 0.1 */
+ *  and L as 1), for the cashier. Scope: read. Errors: LOY_EINVALID (code not shaped like a
+ *  coupon code); LOY_ENOTFOUND (code); the common session errors. @since 0.1 */
 LOY_API int loy_redemption_by_code(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists a customer's redemptions, oldest first {customer_id, reward_id?, status? ("reserved" |
- *  "fulfilled" | "cancelled" | "expired"), limit?, cursor?} -> {items, next_cursor}. Scope: read.
- *  Errors: LOY_ENOTFOUND (customer_id, reward_id); LOY_EINVALID (status, limit, cursor); common
- *  session errors above. @since 0.1 */
+ *  "fulfilled" | "cancelled" | "expired"), limit?, cursor?} -> {items, next_cursor}. Scope:
+ *  read. Errors: LOY_ENOTFOUND (customer_id, reward_id); LOY_EINVALID (status, limit, cursor);
+ *  the common session errors. @since 0.1 */
 LOY_API int loy_redemption_list(loy_session *session, const char *json, size_t len, loy_buf *out);
-/* AI (docs/ai.md) ---------------------------------------------------------------------------- */
+
+/* AI (docs/ai.md, docs/ai-openai.md) ----------------------------------------------------------- */
 /* Results are stored with their time, provider and model and reused until stale: every AI
- * operation returns {operation, subject, provider, model, created_at, expires_at, cached, output}
- * where output follows docs/schema/ai/<operation>.output.schema.json; refresh: true recomputes.
- * Providers see pseudonymous ids and aggregates only, and run outside every transaction: a dead
- * provider gives LOY_EUNAVAILABLE here and never affects earns, redemptions or check-ins. */
+ *  operation returns {operation, subject, provider, model, created_at, expires_at, cached,
+ *  output} where output follows docs/schema/ai/<operation>.output.schema.json; refresh: true
+ *  recomputes. Providers see pseudonymous ids and aggregates only, and run outside every
+ *  transaction: a dead provider gives LOY_EUNAVAILABLE here and never affects earns, redemptions
+ *  or check-ins. */
 
 /** Sets the tenant's AI provider {provider? "offline"|"openai"|"callback", ttl_s? {operation:
  *  seconds, 0 = never reuse}, openai? {base_url, model, api_key?, headers?, and the deadline,
  *  retry, breaker and size settings of docs/ai-openai.md} (required with "openai"; api_key kept
- *  when omitted later)} -> the settings as
- *  ai.settings returns them (never the API key or header values). Audited. Scope: admin.
- *  Errors: LOY_EINVALID (provider, ttl_s.<operation>, openai, openai.base_url, ...); common
- *  session errors above. @since 0.1 */
+ *  when omitted later)} -> the settings as ai.settings returns them (never the API key or header
+ *  values). Audited. Scope: admin. Errors: LOY_EINVALID (provider, ttl_s.<operation>, openai,
+ *  openai.base_url, ...); the common session errors. @since 0.1 */
 LOY_API int loy_ai_configure(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** The tenant's AI settings {} -> {provider, ttl_s, openai: {base_url, model, header_names,
- *  the other configured fields, api_key_set} | null, updated_at}. Scope: admin. Errors:
- *  common session errors above. @since 0.1 */
+/** The tenant's AI settings {} -> {provider, ttl_s, openai: {base_url, model, header_names, the
+ *  other configured fields, api_key_set} | null, updated_at}. Scope: admin. Errors: the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_ai_settings(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Ranked rewards and offers for {customer_id, program_id?, limit? 1..50 (5), refresh?} -> a
- *  result whose output is {items: [{id, kind, score, confidence, reason}]}. Scope: read.
- *  Errors: LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (limit; or the provider's
- *  output breaks the schema); LOY_EUNAVAILABLE (provider); LOY_EFORBIDDEN (provider credential);
- *  common session errors above. @since 0.1 */
+ *  result whose output is {items: [{id, kind, score, confidence, reason}]}. Scope: read. Errors:
+ *  LOY_ENOTFOUND (customer_id, program_id); LOY_EINVALID (limit; or the provider's output breaks
+ *  the schema); LOY_EUNAVAILABLE (provider); LOY_EFORBIDDEN (provider credential); the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_ai_recommendations(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Churn risk of {customer_id, refresh?} -> output {customers: [{id, risk 0..1, band, factors,
  *  actions}]}. Scope: read. Errors: as loy_ai_recommendations. @since 0.1 */
@@ -727,12 +732,7 @@ LOY_API int loy_ai_location_insights(loy_session *session, const char *json, siz
  *  Scope: admin. Errors: LOY_EINVALID (operation, cursor, limit); as loy_ai_recommendations.
  *  @since 0.1 */
 LOY_API int loy_ai_refresh(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Registers the engine's host AI provider (loyalty/sys/ai_provider.h), used by the tenants whose
- *  provider is "callback"; the struct is copied, its ctx kept (see the header). NULL unregisters
- *  it: those tenants then get LOY_EUNAVAILABLE. Calls already running finish with the provider
- *  they started with. Thread-safe. Errors: LOY_EMISUSE (engine NULL, unknown version, a NULL
- *  function). @since 0.1 */
-LOY_API int loy_engine_set_ai_provider(loy_engine *engine, const struct loy_ai_provider *provider);
+/* @generated end */
 
 /* Generic dispatch --------------------------------------------------------------------------- */
 

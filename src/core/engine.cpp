@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include "audit/audit.hpp"
 #include "core/engine_state.hpp"
+#include "core/op_catalogue.hpp"
 #include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "rewards/rewards.hpp"
@@ -70,10 +72,20 @@ struct Registry {
     // Before any operation runs: the ledger calls into tiers and rewards through them.
     install_tier_hooks();
     install_reward_hooks();
-    for (auto table : {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(), audit_session_ops(),
-                       event_ops(), tier_ops(), rule_ops(), location_ops(), checkin_ops(), reward_ops(), ai_ops()})
+    const std::span<const OpDef> session_tables[] = {
+        tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(),   audit_session_ops(), event_ops(),
+        tier_ops(),           rule_ops(),    location_ops(), checkin_ops(), reward_ops(),        ai_ops()};
+    const std::span<const OpDef> admin_tables[] = {tenant_admin_ops(), audit_admin_ops()};
+    // Every operation has one handler and one description (capi/ops/*.json), with the same scope:
+    // otherwise no engine opens, so a missing or duplicate operation is never a silent drop.
+    const auto problems = compare_with_catalogue(session_tables, admin_tables, catalogue_rows());
+    if (!problems.empty())
+      throw Error(Status::error,
+                  fmt::format("the engine's operations disagree with the operation catalogue: {}",
+                              fmt::join(problems, "; ")));
+    for (auto table : session_tables)
       for (const auto& op : table) session.emplace(op.name, &op);
-    for (auto table : {tenant_admin_ops(), audit_admin_ops()})
+    for (auto table : admin_tables)
       for (const auto& op : table) admin.emplace(op.name, &op);
   }
   static const Registry& get() {
@@ -129,6 +141,7 @@ class CheckedClock final : public Clock {
 }  // namespace detail
 
 Engine Engine::open(EngineOptions options) {
+  detail::Registry::get();  // the operation tables against the catalogue: a mismatch fails every open
   auto state = std::make_shared<detail::EngineState>();
   state->clock = options.clock ? std::make_shared<detail::CheckedClock>(std::move(options.clock))
                                : std::shared_ptr<Clock>(std::make_shared<SystemClock>());

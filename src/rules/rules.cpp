@@ -105,9 +105,12 @@ json load_rule(storage::Tx& tx, const std::string& tenant, const std::string& id
   return rule_row(*r);
 }
 
+/// The rule body of an input or a stored rule: without `id` and `program_id`, and without the
+/// fields given as null (a null field counts as absent, as in every handler).
 json body_of(const json& in) {
-  json body = in;
-  for (const char* k : {"id", "program_id"}) body.erase(k);
+  json body = json::object();
+  for (const auto& [k, v] : in.items())
+    if (k != "id" && k != "program_id" && !v.is_null()) body[k] = v;
   return body;
 }
 

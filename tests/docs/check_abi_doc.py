@@ -40,9 +40,14 @@ def c_functions(root: Path) -> Dict[Tuple[str, str], str]:
     """(handle, operation) -> the C function that runs it."""
     text = (root / "capi/src/loyalty_c.cpp").read_text()
     out: Dict[Tuple[str, str], str] = {}
+    if '#include "catalogue/loyalty_ops.inc"' in text:  # the rows generated at build time
+        sys.path.insert(0, str(root / "scripts"))
+        import catalogue_gen
+
+        text += catalogue_gen.c_wrappers(catalogue_gen.Catalogue(root))
     for kind, fn, op in re.findall(r'^LOY_(ADMIN|SESSION)_OP\((loy_\w+),\s*"([a-z_.]+)"\)', text, re.M):
         out[(kind.lower(), op)] = fn
-    for fn, op in re.findall(r'^int (loy_\w+)\(loy_session\*[^{]*\{.*?session\.call\("([a-z_.]+)"', text, re.M | re.S):
+    for fn, op in re.findall(r'^int (loy_\w+)\(loy_session\*[^{]*\{(?:(?!\n\}).)*?session\.call\("([a-z_.]+)"', text, re.M | re.S):
         out.setdefault(("session", op), fn)
     return out
 

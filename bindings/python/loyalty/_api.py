@@ -8,28 +8,8 @@ from types import TracebackType
 from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional, Type, TypeVar, Union
 
 from . import _native
-from ._ops import (
-    AdminApiKeyOps,
-    AiOps,
-    ApiKeyOps,
-    AuditOps,
-    CheckinOps,
-    CustomerOps,
-    EventOps,
-    HoldOps,
-    LedgerOps,
-    LocationOps,
-    Namespace,
-    ProgramOps,
-    PurchaseOps,
-    RedemptionOps,
-    RewardOps,
-    RuleOps,
-    SessionInfoOps,
-    TenantOps,
-    TierOps,
-    namespace,
-)
+from ._opbase import Namespace
+from ._ops import AdminNamespaces, SessionNamespaces
 
 Result = Dict[str, Any]
 #: A time accepted by the package: an aware datetime, or integer UTC milliseconds.
@@ -264,7 +244,7 @@ class _OpHandle(_Handle):
         return f"<loyalty.{type(self).__name__}{' closed' if self.closed else ''}>"
 
 
-class Admin(_OpHandle):
+class Admin(_OpHandle, AdminNamespaces):
     """The engine administrator: tenants and their keys, the engine's audit log.
 
     Thread-safe. ``close()`` releases only this handle (not the engine).
@@ -273,9 +253,7 @@ class Admin(_OpHandle):
     __slots__ = ("_h", "__dict__", "__weakref__")
     _OPS = _ADMIN_OPS
 
-    tenant = namespace(TenantOps)
-    apikey = namespace(AdminApiKeyOps)
-    audit = namespace(AuditOps)
+    # tenant, apikey, audit: the namespaces of AdminNamespaces (_ops.py, generated from the catalogue)
 
     def __init__(self, handle: Any) -> None:
         """Internal: use :meth:`Engine.admin`."""
@@ -291,7 +269,7 @@ class Admin(_OpHandle):
 
 
 
-class Session(_OpHandle):
+class Session(_OpHandle, SessionNamespaces):
     """A tenant's session, bound by an API key; every tenant operation runs through one.
 
     Use a session from one thread at a time (a second thread calling it concurrently gets
@@ -302,22 +280,7 @@ class Session(_OpHandle):
     __slots__ = ("_h", "__dict__", "__weakref__")
     _OPS = _SESSION_OPS
 
-    session = namespace(SessionInfoOps)
-    apikey = namespace(ApiKeyOps)
-    program = namespace(ProgramOps)
-    customer = namespace(CustomerOps)
-    ledger = namespace(LedgerOps)
-    hold = namespace(HoldOps)
-    events = namespace(EventOps)
-    tier = namespace(TierOps)
-    rule = namespace(RuleOps)
-    purchase = namespace(PurchaseOps)
-    location = namespace(LocationOps)
-    checkin = namespace(CheckinOps)
-    reward = namespace(RewardOps)
-    redemption = namespace(RedemptionOps)
-    ai = namespace(AiOps)
-    audit = namespace(AuditOps)
+    # session, ledger, reward, ...: the namespaces of SessionNamespaces (_ops.py, generated from the catalogue)
 
     def __init__(self, handle: Any) -> None:
         """Internal: use :meth:`Engine.session`."""
