@@ -21,7 +21,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/n
 
 echo "== python: venv and build requirements ($venv)"
 [[ -x $venv/bin/python ]] || "$py" -m venv "$venv"
-"$venv/bin/python" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "pytest>=7"
+"$venv/bin/python" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "pytest>=7" "mypy>=1.5" "jsonschema>=4.18"
 
 echo "== python: pip install ./bindings/python"
 "$venv/bin/python" -m pip install -q --no-build-isolation --force-reinstall --no-deps \

@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "ai/provider.hpp"
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 #include "loyalty/ai/host_provider.hpp"
 
 namespace loyalty::detail::ai {

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "core/input.hpp"
-#include "core/registry.hpp"
 #include "crypto/crypto.hpp"
+#include "engine/registry.hpp"
 #include "storage/foundation_store.hpp"
 #include "storage/page.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 #include "programs/programs.hpp"
 
 namespace loyalty::detail {

@@ -9,8 +9,8 @@
 #include <algorithm>
 
 #include "core/input.hpp"
-#include "core/registry.hpp"
 #include "crypto/crypto.hpp"
+#include "engine/registry.hpp"
 #include "storage/foundation_store.hpp"
 
 namespace loyalty::detail {

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 
 namespace loyalty::detail {
 

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "core/engine_state.hpp"
 #include "core/input.hpp"
+#include "engine/engine_state.hpp"
 #include "ledger/hooks.hpp"
 
 namespace loyalty::detail {

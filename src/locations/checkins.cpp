@@ -8,9 +8,9 @@
 
 #include "core/input.hpp"
 #include "core/limits.hpp"
-#include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
+#include "engine/registry.hpp"
 #include "events/events.hpp"
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"

@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/engine_state.hpp"
 #include "core/input.hpp"
+#include "engine/engine_state.hpp"
 #include "geo/fence_index.hpp"
 
 namespace loyalty::detail {

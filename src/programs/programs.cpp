@@ -4,8 +4,8 @@
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
-#include "core/registry.hpp"
 #include "crypto/crypto.hpp"
+#include "engine/registry.hpp"
 #include "storage/foundation_store.hpp"
 
 namespace loyalty::detail {

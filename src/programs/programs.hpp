@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 #include "loyalty/core/timezone.hpp"
 
 namespace loyalty::detail {

@@ -6,9 +6,9 @@
 #include <cctype>
 
 #include "core/limits.hpp"
-#include "core/registry.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
+#include "engine/registry.hpp"
 #include "events/events.hpp"
 #include "ledger/hooks.hpp"
 #include "ledger/idempotency.hpp"

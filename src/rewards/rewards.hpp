@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "core/engine_state.hpp"
 #include "core/input.hpp"
+#include "engine/engine_state.hpp"
 
 namespace loyalty::detail {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 #include "programs/programs.hpp"
 #include "rules/plan.hpp"
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 
 namespace loyalty::detail {
 

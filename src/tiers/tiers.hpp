@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 #include "ledger/hooks.hpp"
 
 namespace loyalty::detail {

@@ -236,8 +236,56 @@ class _Target:
 
     def call(self, op: str, input: Dict[str, Any]) -> Any:
         if self.mode == "json":
-            return json.loads(self.handle.call_json(op, json.dumps(input)))
+            result = json.loads(self.handle.call_json(op, json.dumps(input)))
+            check_output(isinstance(self.handle, loyalty.Admin), op, result)
+            return result
         return plain(self.handle.call(op, input))
+
+
+_OUTPUT_VALIDATORS: Optional[Dict[Tuple[bool, str], Any]] = None
+
+
+def check_output(admin: bool, op: str, result: Any) -> None:
+    """Every result of the json mode against its operation's output schema in the catalogue
+    (capi/ops/*.json), when jsonschema is installed: each scenario step is one more output checked."""
+    global _OUTPUT_VALIDATORS
+    if _OUTPUT_VALIDATORS is None:
+        _OUTPUT_VALIDATORS = _load_validators()
+    validator = _OUTPUT_VALIDATORS.get((admin, op))
+    if validator is None:
+        return
+    errors = sorted(validator.iter_errors(result), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        where = "/".join(str(p) for p in e.absolute_path) or "(the result)"
+        raise AssertionError(f"{op}: the result breaks its output schema at {where}: {e.message}\n{show(result)}")
+
+
+def _load_validators() -> Dict[Tuple[bool, str], Any]:
+    try:
+        import referencing
+        import referencing.jsonschema
+        from jsonschema import Draft202012Validator
+    except ImportError:
+        return {}
+    repo = Path(__file__).resolve().parents[2]
+    resources = []
+    for base in (repo / "capi" / "ops", repo / "docs" / "schema"):
+        for f in sorted(base.rglob("*.schema.json")):
+            res = referencing.Resource.from_contents(json.loads(f.read_text()),
+                                                     default_specification=referencing.jsonschema.DRAFT202012)
+            resources.append((f.resolve().as_uri(), res))
+    registry = referencing.Registry().with_resources(resources)
+    out: Dict[Tuple[bool, str], Any] = {}
+    for f in sorted((repo / "capi" / "ops").glob("*.json")):
+        if f.name.endswith(".schema.json"):
+            continue
+        for o in json.loads(f.read_text()).get("operations", []):
+            schema = o["output"]
+            if isinstance(schema, dict):
+                schema = {**schema, "$id": f.resolve().as_uri()}
+            out[(o["scope"] == "engine-admin", o["name"])] = Draft202012Validator(schema, registry=registry)
+    return out
 
 
 class Runner:

@@ -117,7 +117,7 @@ def test_docs_list_every_namespace_and_method() -> None:
     }
     declared = {}
     for handle in (loyalty.Session, loyalty.Admin):
-        for attr, ns in vars(handle).items():
+        for attr, ns in [(a, v) for klass in handle.__mro__ for a, v in vars(klass).items()]:
             if isinstance(ns, namespace):
                 declared[f"{handle.__name__}.{attr}"] = {a for a, v in vars(ns.cls).items() if isinstance(v, op)}
     assert rows == declared

@@ -110,9 +110,11 @@ class namespace(Generic[T]):  # noqa: N801 (a descriptor used like a declaration
 
 
 def declared_operations(handle_class: type) -> Dict[str, str]:
-    """Operation name -> docstring for every ``op`` line reachable from a handle class's namespaces."""
+    """Operation name -> docstring for every ``op`` line reachable from a handle class's namespaces
+    (declared on the class or on a base, such as the generated ``SessionNamespaces``)."""
     out: Dict[str, str] = {}
-    for attr in vars(handle_class).values():
+    attrs = [a for klass in reversed(handle_class.__mro__) for a in vars(klass).values()]
+    for attr in attrs:
         if not isinstance(attr, namespace):
             continue
         for value in vars(attr.cls).values():

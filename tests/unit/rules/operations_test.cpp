@@ -1,6 +1,6 @@
 // rule.* and purchase.* through the engine: storage, versions, audit, plan cache, submit,
 // dry run, returns and persisted limits.
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 #include "fixture.hpp"
 #include "storage/sqlite.hpp"
 

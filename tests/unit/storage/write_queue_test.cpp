@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 #include "fixture.hpp"
 #include "storage/write_queue.hpp"
 

@@ -1,12 +1,12 @@
 #include <chrono>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 
-#include "core/engine_state.hpp"
 #include "crypto/crypto.hpp"
+#include "engine/engine_state.hpp"
 #include "fixture.hpp"
 #include "raw_db.hpp"
 

@@ -1,7 +1,7 @@
 #include <set>
 #include <string>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 #include "fixture.hpp"
 
 using namespace loytest;

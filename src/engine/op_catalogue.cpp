@@ -1,4 +1,4 @@
-#include "core/op_catalogue.hpp"
+#include "engine/op_catalogue.hpp"
 
 #include <fmt/format.h>
 

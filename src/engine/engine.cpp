@@ -8,10 +8,10 @@
 #include <unordered_map>
 
 #include "audit/audit.hpp"
-#include "core/engine_state.hpp"
-#include "core/op_catalogue.hpp"
-#include "core/registry.hpp"
 #include "crypto/crypto.hpp"
+#include "engine/engine_state.hpp"
+#include "engine/op_catalogue.hpp"
+#include "engine/registry.hpp"
 #include "rewards/rewards.hpp"
 #include "storage/foundation_store.hpp"
 #include "tenants/keys.hpp"

@@ -3,7 +3,7 @@
 
 #include <span>
 
-#include "core/engine_state.hpp"
+#include "engine/engine_state.hpp"
 
 namespace loyalty::detail {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/op_catalogue.hpp"
-#include "core/registry.hpp"
+#include "engine/op_catalogue.hpp"
+#include "engine/registry.hpp"
 
 using namespace loyalty::detail;
 
