@@ -46,10 +46,4 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization",
-                           "description": "`Api-Key <engine API key>` (POS)"},
-        }
-    },
 }

@@ -43,7 +43,7 @@ def resource(prefix, *, list_op, get_op, create_op=None, update_op=None, paged=T
         roles = {"GET": read_roles, "POST": write_roles}
 
         @extend_schema(parameters=[TENANT_HEADER, *PAGE_PARAMS, *filter_params],
-                       responses={200: catalogue.page_of(item), **errors(*STD)}, tags=tags,
+                       responses={200: catalogue.page_of(item), **errors(*STD)}, tags=tags, operation_id=f"{prefix}_list",
                        description=f"Engine operation `{list_op}`, page by page: " + catalogue.doc(list_op))
         def get(self, request):
             inp = query_input(request, filters)
@@ -66,7 +66,7 @@ def resource(prefix, *, list_op, get_op, create_op=None, update_op=None, paged=T
     class DetailView(EngineView):
         roles = {"GET": read_roles, "PATCH": write_roles}
 
-        @extend_schema(parameters=[TENANT_HEADER], responses={200: single, **errors(*STD_ID)}, tags=tags,
+        @extend_schema(parameters=[TENANT_HEADER], responses={200: single, **errors(*STD_ID)}, tags=tags, operation_id=f"{prefix}_get",
                        description=f"Engine operation `{get_op}`.")
         def get(self, request, pk):
             return Response(self.call(get_op, {"id": pk}))

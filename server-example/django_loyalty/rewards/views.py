@@ -34,7 +34,7 @@ class CustomerRewards(EngineView):
     roles = ALL_ROLES
 
     @extend_schema(parameters=[TENANT_HEADER, *PAGE_PARAMS, OpenApiParameter("category", str, required=False)],
-                   responses={200: REWARD_PAGE, **errors(*STD)}, tags=["me"],
+                   responses={200: REWARD_PAGE, **errors(*STD)}, tags=["me"], operation_id="my_rewards_list",
                    description="Rewards available now (engine `reward.list` with `available_now`).")
     def get(self, request):
         inp = dict(query_input(request, {"category": str}), active=True, available_now=True)

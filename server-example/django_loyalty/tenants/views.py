@@ -55,7 +55,7 @@ class TenantListView(EngineView):
     roles = ("super_admin",)
     needs_tenant = False
 
-    @extend_schema(parameters=PAGE_PARAMS, responses={200: catalogue.page_of(TENANT_OUT), **errors(401, 403)})
+    @extend_schema(parameters=PAGE_PARAMS, responses={200: catalogue.page_of(TENANT_OUT), **errors(401, 403)}, operation_id="tenants_list")
     def get(self, request):
         return self.page([tenant_json(t) for t in Tenant.objects.order_by("pk")])
 
