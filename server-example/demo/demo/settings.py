@@ -7,6 +7,8 @@ LOYALTY_ADMIN_KEY     the engine administrator's credential (default: made once,
 DJANGO_SECRET_KEY     (default: made once, kept in LOYALTY_DATA)
 CORS_ALLOWED_ORIGINS  comma-separated origins allowed by CORS
 LOYALTY_TENANT_DOMAIN tenant subdomains of this domain (acme.<domain>)
+LOYALTY_THROTTLE_AUTH, LOYALTY_THROTTLE_WRITE  throttle rates ("30/minute", "600/minute")
+LOYALTY_BENCH=1       mounts the plain-ORM peer of the load benchmark (bench/)
 """
 
 import os
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     *LOYALTY_APPS,
 ]
+if os.environ.get("LOYALTY_BENCH") == "1":
+    INSTALLED_APPS.append("bench")  # the plain-ORM peer of benchmarks/server (never in production)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -65,7 +69,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time (BEGIN IMMEDIATE): the refresh-token exchange relies on it on SQLite.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20,
-                                       "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+                                       "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if os.environ.get("REDIS_URL"):
@@ -78,6 +82,11 @@ LOYALTY = {
     "ADMIN_KEY": _kept_secret("admin_key", "LOYALTY_ADMIN_KEY"),
     "TENANT_DOMAIN": os.environ.get("LOYALTY_TENANT_DOMAIN", "localhost"),
 }
+
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+    "auth": os.environ.get("LOYALTY_THROTTLE_AUTH", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"]),
+    "write": os.environ.get("LOYALTY_THROTTLE_WRITE", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"]),
+}}
 
 CORS_ALLOWED_ORIGINS = [o for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o]
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key", "x-tenant")
