@@ -221,3 +221,11 @@ def test_eight_concurrent_refreshes_of_one_token_exactly_one_succeeds():
     for t in threads:
         t.join()
     assert sorted(results) == [200] + [401] * 7, results
+
+
+def test_malformed_refresh_tokens_are_401_and_400_not_500(env):
+    # Found by schemathesis: token_backend.decode raises TokenBackendError (not TokenError).
+    assert refresh("0").status_code == 401
+    c = env.client("customer")
+    r = c.post("/api/auth/logout/", {"refresh": "0"}, format="json")
+    assert r.status_code == 400 and r.data["field"] == "refresh"

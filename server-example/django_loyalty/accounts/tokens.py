@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -43,7 +43,7 @@ def rotate(raw: str):
     """
     try:
         payload = token_backend.decode(raw, verify=True)
-    except TokenError:
+    except (TokenError, TokenBackendError):  # a malformed token is a TokenBackendError
         raise Unauthorized("refresh token invalid or expired", code="token_not_valid")
     if payload.get("token_type") != "refresh" or "jti" not in payload or "fam" not in payload:
         raise Unauthorized("not a refresh token", code="token_not_valid")
@@ -74,7 +74,7 @@ def rotate(raw: str):
 def revoke_family(raw: str, user) -> None:
     try:
         payload = token_backend.decode(raw, verify=True)
-    except TokenError:
+    except (TokenError, TokenBackendError):
         raise exceptions.ValidationError({"refresh": ["invalid or expired token"]})
     if payload.get("token_type") != "refresh" or str(payload.get("user_id")) != str(user.pk):
         raise exceptions.ValidationError({"refresh": ["not a refresh token of this user"]})
