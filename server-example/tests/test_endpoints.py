@@ -331,3 +331,13 @@ def test_schema_and_docs_are_served_without_internet_assets(db):
     assert d.status_code == 200
     html = d.content.decode()
     assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+
+
+def test_idempotency_keys_are_per_caller(env):
+    # Two tills may pick the same Idempotency-Key: each has its own (the scope is the API key).
+    a, b = env.pos_client(), env.pos_client()
+    body = {"customer_id": env.customer["id"], "items": [{"sku": "x", "quantity": 1, "unit_price": 500}]}
+    r1 = a.post("/api/pos/purchases/", dict(body, order_id="till-a-1"), format="json", HTTP_IDEMPOTENCY_KEY="1")
+    r2 = b.post("/api/pos/purchases/", dict(body, order_id="till-b-1"), format="json", HTTP_IDEMPOTENCY_KEY="1")
+    assert r1.status_code == r2.status_code == 201
+    assert r1.data["purchase"]["order_id"] == "till-a-1" and r2.data["purchase"]["order_id"] == "till-b-1"

@@ -57,7 +57,7 @@ class PosClient:
         self.account = None
 
     def __str__(self):
-        return f"pos:{self.info.get('api_key_id')}"
+        return f"pos:{self.info.get('key_id')}"
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -158,7 +158,7 @@ def principal_key(request) -> str:
     """A stable id of the caller for idempotency and throttling scopes."""
     user = request.user
     if isinstance(user, PosClient):
-        return f"pos:{user.info.get('api_key_id')}"
+        return f"pos:{user.info.get('key_id')}"
     return f"user:{user.pk}"
 
 
