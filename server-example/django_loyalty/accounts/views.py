@@ -1,6 +1,5 @@
 """Auth endpoints: register, login (+TOTP), refresh, logout, password change / reset, user."""
 
-import loyalty
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 
 from .. import conf
 from ..core import engine
-from ..core.api import STD, TENANT_HEADER, errors
+from ..core.api import TENANT_HEADER, errors
 from ..core.security import ALL_ROLES, requested_tenant_slug
 from ..tenants.models import Tenant
 from . import tokens

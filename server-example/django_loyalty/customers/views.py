@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from ..core import catalogue, engine
-from ..core.api import PAGE_PARAMS, STD, STD_ID, TENANT_HEADER, EngineView, errors, idempotent, op_schema
+from ..core.api import PAGE_PARAMS, STD_ID, TENANT_HEADER, EngineView, errors, idempotent, op_schema
 from ..core.crud import query_input, resource
 from ..core.security import ADMIN_ROLES, STAFF_ROLES
 

@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from ..core import catalogue, engine
-from ..core.api import PAGE_PARAMS, STD, STD_ID, TENANT_HEADER, EngineView, errors, op_schema
+from ..core.api import PAGE_PARAMS, STD, TENANT_HEADER, EngineView, errors, op_schema
 from ..core.security import ADMIN_ROLES
 from .models import Feedback
 

@@ -82,7 +82,6 @@ class Command(BaseCommand):
         if t is not None and t.seeded:
             self.stdout.write(f"tenant '{tenant}' already seeded: nothing to do")
             return
-        rnd = random.Random(42)
         if t is None:
             t = tenant_views.create_tenant("Demo Coffee Co.", tenant, "Europe/Amsterdam")
         s = engine.session(t.admin_key)

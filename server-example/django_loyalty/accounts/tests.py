@@ -14,7 +14,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from django_loyalty.accounts.models import Account
 
-from .conftest import PASSWORD, Env
+from conftest import PASSWORD, Env
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +168,6 @@ def test_password_reset_flow(env):
 
 
 def test_auth_endpoints_are_throttled(env, settings):
-    from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
 
     from django.core.cache import cache
