@@ -228,3 +228,25 @@ def test_malformed_refresh_tokens_are_401_and_400_not_500(env):
     c = env.client("customer")
     r = c.post("/api/auth/logout/", {"refresh": "0"}, format="json")
     assert r.status_code == 400 and r.data["field"] == "refresh"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_totp_code_sent_twice_at_once_logs_in_once():
+    env = Env()
+    code = env.totp("tenant_admin")
+    barrier = threading.Barrier(4)
+    results = []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(login(env, "tenant_admin", otp=code).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 401, 401, 401], results
