@@ -56,9 +56,7 @@ def rotate(raw: str):
             family.revoked = True
             family.reason = "reuse"
             family.save(update_fields=["revoked", "reason"])
-            # Commit the revocation, then refuse.
-            transaction.on_commit(lambda: None)
-            revoked = True
+            revoked = True  # refused below, after the revocation commits
         else:
             revoked = False
             account = Account.objects.select_related("tenant", "user").get(user_id=outstanding.user_id)

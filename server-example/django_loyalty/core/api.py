@@ -156,9 +156,5 @@ def _replay(rec, digest):
     return Response(rec.body, status=rec.status_code, headers={"Idempotent-Replayed": "true"})
 
 
-def engine_error_handled(fn):
-    return fn
-
-
 OK = status.HTTP_200_OK
 CREATED = status.HTTP_201_CREATED
