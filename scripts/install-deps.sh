@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libvalijson-dev
   doctest-dev libbenchmark-dev valgrind
   python3 python3-dev python3-venv python3-pip
+  redis-server
 )
 
 missing=()
