@@ -17,7 +17,8 @@ Generated in the source tree (committed, so that readers and packagers see them)
   capi/loyalty.symbols           every exported function: the operations' c_name and abi.json's
   bindings/python/loyalty/_ops.py   the Python namespaces and their operation methods
   bindings/python/loyalty/_ops.pyi  their types (TypedDicts of every input and output)
-  bindings/python/loyalty/catalogue.json  the whole catalogue in one file, $refs kept (for the
+  bindings/python/loyalty/catalogue.json  the whole catalogue in one file, $refs kept, with the
+                                 docs/schema files they name under "schemas" (for the
                                  bindings and the reference server's OpenAPI schema)
   docs/api/*.md                  the operation reference, one page per module, and its index
   docs/abi.md, docs/tenancy.md, docs/python.md   the regions between "<!-- @generated begin" and "<!-- @generated end -->"
@@ -696,7 +697,8 @@ def source_files(cat: Catalogue) -> Dict[str, str]:
     check_namespaces(cat)
     files["bindings/python/loyalty/_ops.py"] = python_ops(cat)
     files["bindings/python/loyalty/_ops.pyi"] = python_stub(cat)
-    bundle = {"generated_by": GEN, "abi": cat.abi, "types": cat.types, "modules": cat.modules}
+    bundle = {"generated_by": GEN, "abi": cat.abi, "types": cat.types, "modules": cat.modules,
+              "schemas": external_schemas(cat)}
     files["bindings/python/loyalty/catalogue.json"] = json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
     doc = Doc(cat)
     files["docs/api/README.md"] = doc.index()
@@ -708,6 +710,29 @@ def source_files(cat: Catalogue) -> Dict[str, str]:
                           ("docs/python.md", {"python namespaces": python_namespaces(cat)})):
         files[path] = fill_regions((root / path).read_text(), regions, path)
     return files
+
+
+def external_schemas(cat: Catalogue) -> Dict[str, Any]:
+    """Every schema file outside capi/ops that an operation refers to (the rule and AI schemas of
+    docs/schema), keyed by the path its $refs use (relative to capi/ops), so the bundle is whole."""
+    found: Dict[str, Any] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                file = ref.split("#", 1)[0]
+                if file and file != "types.schema.json" and file not in found:
+                    found[file] = json.loads((cat.dir / file).resolve().read_text())
+                    walk(found[file])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk([m["operations"] for m in cat.modules])
+    return dict(sorted(found.items()))
 
 
 def build_files(cat: Catalogue) -> Dict[str, str]:
