@@ -1,4 +1,6 @@
-"""The engine's operation catalogue (``capi/ops/*.json``) as OpenAPI request/response bodies.
+"""The engine's operation catalogue as OpenAPI request/response bodies: the bundle the ``loyalty``
+package ships (``loyalty/catalogue.json``, generated from ``capi/ops/*.json``), or a checkout's
+``capi/ops``.
 
 Endpoints that pass an engine operation through take their documented bodies from the
 operation's input and output JSON Schemas here, instead of restating them: ``request(op,
@@ -21,12 +23,6 @@ def _candidates():
     configured = conf.get("CATALOGUE_DIR")
     if configured:
         yield pathlib.Path(configured)
-    try:  # the copy the package ships, when it does
-        import importlib.resources
-
-        yield pathlib.Path(str(importlib.resources.files("loyalty") / "ops"))
-    except Exception:  # pragma: no cover
-        pass
     here = pathlib.Path(__file__).resolve()
     for parent in here.parents:
         yield parent / "capi" / "ops"
@@ -40,16 +36,49 @@ def directory() -> pathlib.Path | None:
     return None
 
 
+# The files of the catalogue bundle (loyalty/catalogue.json), by the path each would have in a
+# checkout rooted at _BUNDLE_ROOT, so $refs resolve the same way as with capi/ops on disk.
+_VIRTUAL: dict = {}
+_BUNDLE_ROOT = pathlib.Path("/loyalty-catalogue")
+
+
+def _bundle():
+    """The whole catalogue as the installed ``loyalty`` package ships it, or None."""
+    try:
+        import importlib.resources
+
+        return json.loads((importlib.resources.files("loyalty") / "catalogue.json").read_text())
+    except Exception:
+        return None
+
+
 @functools.lru_cache(maxsize=None)
 def _load(path: str):
+    if path in _VIRTUAL:
+        return _VIRTUAL[path]
     return json.loads(pathlib.Path(path).read_text())
 
 
 @functools.lru_cache(maxsize=1)
 def operations() -> dict:
-    """(handle, name) -> the operation's entry; handle ``admin`` or ``session``."""
-    d = directory()
+    """(handle, name) -> the operation's entry; handle ``admin`` or ``session``. From
+    ``LOYALTY["CATALOGUE_DIR"]`` when set, else from the bundle the package ships, else from the
+    checkout's capi/ops."""
     out = {}
+    bundle = None if conf.get("CATALOGUE_DIR") else _bundle()
+    if bundle is not None:
+        ops_dir = _BUNDLE_ROOT / "capi" / "ops"
+        _VIRTUAL[str(ops_dir / "types.schema.json")] = bundle["types"]
+        for ref, content in bundle.get("schemas", {}).items():
+            _VIRTUAL[str((ops_dir / ref).resolve())] = content
+        for module in bundle["modules"]:
+            f = ops_dir / f"{module['module']}.json"
+            _VIRTUAL[str(f)] = module
+            for op in module["operations"]:
+                handle = "admin" if op["scope"] == "engine-admin" else "session"
+                out[(handle, op["name"])] = dict(op, _file=str(f))
+        return out
+    d = directory()
     if d is None:
         return out
     for f in sorted(d.glob("*.json")):
