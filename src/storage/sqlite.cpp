@@ -263,6 +263,18 @@ void Pool::release(std::unique_ptr<Connection> c) {
   cv_.notify_one();
 }
 
+std::unique_ptr<Database> open_database(const StorageOptions& options) {
+  auto db = std::make_unique<SqliteDatabase>(options);
+  migrate(db->pool());
+  return db;
+}
+
+Pool& sqlite_pool(Database& db) {
+  auto* sqlite = dynamic_cast<SqliteDatabase*>(&db);
+  if (!sqlite) throw Error(Status::misuse, "not an SQLite database");
+  return sqlite->pool();
+}
+
 Tx::Tx(Pool& pool, TxMode mode)
     : Tx(pool, mode, std::chrono::steady_clock::now() + std::chrono::milliseconds(pool.options().busy_timeout_ms)) {}
 
