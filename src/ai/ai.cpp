@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ai/ai_store.hpp"
 #include "ai/offline.hpp"
 #include "ai/openai.hpp"
 #include "ai/providers.hpp"
@@ -21,13 +22,16 @@
 #include "audit/audit.hpp"
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
+#include "customers/customer_store.hpp"
 #include "customers/customers.hpp"
 #include "engine/registry.hpp"
 #include "geo/geo.hpp"
+#include "locations/location_store.hpp"
 #include "loyalty/core/timezone.hpp"
 #include "programs/programs.hpp"
-#include "storage/ai_store.hpp"
-#include "storage/foundation_store.hpp"
+#include "rewards/reward_store.hpp"
+#include "rules/rule_store.hpp"
+#include "tenants/tenant_store.hpp"
 
 namespace loyalty::detail {
 
@@ -370,7 +374,7 @@ json candidate(std::string id, const char* kind, const std::string& name, json c
 std::vector<json> reward_candidates(storage::UnitOfWork& tx, const std::string& tenant, const std::string& program_id,
                                     Timestamp now) {
   std::vector<json> out;
-  for (const auto& r : tx.ai().reward_candidates(tenant, program_id, now, now - 90 * kDay))
+  for (const auto& r : tx.rewards().reward_candidates(tenant, program_id, now, now - 90 * kDay))
     out.push_back(candidate(r.id, "reward", r.name, r.category ? json(utf8_prefix(*r.category, 64)) : json(nullptr),
                             r.cost_points, r.min_tier_rank ? json(*r.min_tier_rank) : json(nullptr), r.popularity));
   return out;
@@ -402,7 +406,7 @@ std::optional<std::string> required_location(const json& conditions) {
 
 /// Where the customer was last seen: the coordinates of their most recent verified check-in.
 std::optional<geo::LatLon> last_seen(storage::UnitOfWork& tx, const std::string& tenant, const std::string& customer) {
-  const auto p = tx.ai().last_seen(tenant, customer);
+  const auto p = tx.locations().last_seen(tenant, customer);
   if (!p) return std::nullopt;
   return geo::LatLon{p->lat, p->lon};
 }
@@ -412,7 +416,7 @@ std::optional<geo::LatLon> last_seen(storage::UnitOfWork& tx, const std::string&
 json distance_km(storage::UnitOfWork& tx, const std::string& tenant, const std::optional<geo::LatLon>& from,
                  const std::optional<std::string>& id) {
   if (!from || !id) return nullptr;
-  const auto p = tx.ai().location_point(tenant, *id);
+  const auto p = tx.locations().location_point(tenant, *id);
   if (!p) return nullptr;
   return std::round(geo::distance_m(*from, geo::LatLon{p->lat, p->lon}) / 100.0) / 10.0;
 }
@@ -423,7 +427,7 @@ json distance_km(storage::UnitOfWork& tx, const std::string& tenant, const std::
 std::vector<json> offer_candidates(storage::UnitOfWork& tx, const std::string& tenant, const std::string& program_id,
                                    Timestamp now, const std::optional<geo::LatLon>& seen) {
   std::vector<json> out;
-  for (const auto& r : tx.ai().bonus_rules(tenant, program_id, now - 90 * kDay)) {
+  for (const auto& r : tx.rules().bonus_rules(tenant, program_id, now - 90 * kDay)) {
     const auto start = r.start ? parse_time(*r.start) : std::nullopt;
     const auto end = r.end ? parse_time(*r.end) : std::nullopt;
     if ((start && now < *start) || (end && now >= *end)) continue;
@@ -672,7 +676,7 @@ json ai_location_insights(Ctx& ctx, const json& in) {
   {
     storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
     const Timestamp now = ctx.engine.now();
-    if (location && !tx.ai().location_point(ctx.tenant(), *location))
+    if (location && !tx.locations().location_point(ctx.tenant(), *location))
       throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
     if (!refresh)
       if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::location_insights, subject, now)) return *r;
@@ -689,9 +693,9 @@ json ai_location_insights(Ctx& ctx, const json& in) {
     if (location)
       stats[*location];
     else
-      for (auto& id : tx.ai().active_locations(ctx.tenant(), 1000)) stats[std::move(id)];
+      for (auto& id : tx.locations().active_location_ids(ctx.tenant(), 1000)) stats[std::move(id)];
     // A check-in converts when the same customer buys within two hours after it.
-    for (const auto& v : tx.ai().visits(ctx.tenant(), location, now - window * kDay, now)) {
+    for (const auto& v : tx.locations().visits(ctx.tenant(), location, now - window * kDay, now)) {
       auto it = stats.find(v.location_id);
       if (it == stats.end()) continue;
       Stats& st = it->second;

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "audit/audit_store.hpp"
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
-#include "storage/foundation_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {

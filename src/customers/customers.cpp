@@ -6,8 +6,9 @@
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
+#include "customers/customer_store.hpp"
 #include "engine/registry.hpp"
-#include "storage/foundation_store.hpp"
+#include "programs/program_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {

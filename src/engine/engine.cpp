@@ -11,8 +11,8 @@
 #include "engine/engine_state.hpp"
 #include "engine/registry.hpp"
 #include "rewards/rewards.hpp"
-#include "storage/foundation_store.hpp"
 #include "tenants/keys.hpp"
+#include "tenants/tenant_store.hpp"
 #include "tiers/tiers.hpp"
 
 namespace loyalty {

@@ -11,7 +11,7 @@
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
-#include "storage/foundation_store.hpp"
+#include "events/event_store.hpp"
 
 namespace loyalty::detail {
 

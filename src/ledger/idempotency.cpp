@@ -5,7 +5,7 @@
 #include <set>
 
 #include "core/input.hpp"
-#include "storage/ledger_store.hpp"
+#include "ledger/ledger_store.hpp"
 
 namespace loyalty::detail {
 

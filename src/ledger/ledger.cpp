@@ -16,8 +16,8 @@
 #include "ledger/hooks.hpp"
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
+#include "ledger/ledger_store.hpp"
 #include "programs/programs.hpp"
-#include "storage/ledger_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {

@@ -14,10 +14,10 @@
 #include "events/events.hpp"
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
+#include "locations/location_store.hpp"
 #include "locations/locations.hpp"
 #include "programs/programs.hpp"
 #include "rules/rules.hpp"
-#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 

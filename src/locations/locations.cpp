@@ -12,8 +12,8 @@
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
+#include "locations/location_store.hpp"
 #include "programs/programs.hpp"
-#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {

@@ -6,7 +6,7 @@
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
-#include "storage/foundation_store.hpp"
+#include "programs/program_store.hpp"
 
 namespace loyalty::detail {
 namespace {

@@ -14,8 +14,8 @@
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
+#include "rewards/reward_store.hpp"
 #include "rewards/rewards.hpp"
-#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 

@@ -14,7 +14,7 @@
 #include "engine/registry.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
-#include "storage/module_store.hpp"
+#include "rewards/reward_store.hpp"
 #include "tiers/tiers.hpp"
 
 namespace loyalty::detail {

@@ -17,7 +17,7 @@
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
-#include "storage/module_store.hpp"
+#include "rules/rule_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 

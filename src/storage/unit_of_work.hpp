@@ -2,6 +2,48 @@
 // with its store accessors. No backend type crosses this header (no SQL, no connection, no
 // statement): the SQLite backend implements it in src/storage/sqlite*, and another backend
 // (PostgreSQL) would implement the same two interfaces.
+//
+// Each store interface lives beside its module (ledger/ledger_store.hpp, tenants/tenant_store.hpp,
+// programs/program_store.hpp, customers/customer_store.hpp, audit/audit_store.hpp,
+// events/event_store.hpp, locations/location_store.hpp, tiers/tier_store.hpp,
+// rewards/reward_store.hpp, rules/rule_store.hpp, ai/ai_store.hpp); the ledger's and the AI
+// module's headers carry their own contract.
+//
+// Contract of the foundation stores (TenantStore, ProgramStore, CustomerStore, AuditStore,
+// EventStore), which every backend must meet (the conformance suites in tests/unit/storage/
+// check it):
+// - ids: records keep the ids the caller gives them; a second tenant with the same id or slug,
+//   API key with the same id or prefix, program with the same id or the same name in its tenant,
+//   customer with the same id or the same external id in its tenant, or account for the same
+//   customer and program fails with Status::conflict. Accounts, audit rows and events get
+//   sequences from the store: account ids and audit sequences increase with every insert, and
+//   event sequences are 1, 2, 3 ... per tenant.
+// - order: lists return rows in creation order (their sequence), and a page asked for `limit`
+//   rows returns up to `limit + 1` (a further row tells the caller more pages follow), except
+//   EventStore::after, which returns at most `limit`.
+// - tenancy: every lookup that takes a tenant finds only that tenant's rows.
+// - partial updates: an absent (nullopt) field of an update keeps the stored value.
+// - errors: a backend failure throws loyalty::Error with Status::storage (or Status::busy when
+//   another writer holds the database past the deadline).
+//
+// Contract of the module stores (LocationStore, TierStore, RewardStore, RuleStore), which
+// every backend must meet (the conformance suites in tests/unit/storage/ check it):
+// - ids: records keep the ids the caller gives them; a second record with the same id fails
+//   with Status::conflict, and so does a second row where an interface names a uniqueness
+//   (a tier's rank or name in its program, a coupon code, a tenant's order id, a rule version,
+//   a check-in's or purchase's rule, a purchase line, a return id). Sequences come from the
+//   store and increase with every insert.
+// - order: lists return rows in the order each call names (creation order unless told
+//   otherwise), and a page asked for `limit` rows returns up to `limit + 1` (a further row tells
+//   the caller more pages follow).
+// - tenancy: every lookup that takes a tenant finds only that tenant's rows, and every write
+//   that takes a tenant changes only that tenant's rows. Calls keyed by an account, a customer,
+//   a program, a rule or a purchase (ids unique across tenants) take no tenant.
+// - partial updates: an absent (nullopt) field of an update keeps the stored value, unless the
+//   update names a `set_*` flag or says the field is always written.
+// - errors: a backend failure throws loyalty::Error with Status::storage (or Status::busy when
+//   another writer holds the database past the deadline); a spatial call on a backend without
+//   its spatial extension throws Status::unavailable.
 #pragma once
 
 #include <memory>
@@ -41,7 +83,6 @@ class UnitOfWork {
   /// Undoes what was done since savepoint(), and ends the savepoint.
   virtual void rollback_to() = 0;
 
-  /// The ledger's storage (ledger/ledger_store.hpp).
   virtual LedgerStore& ledger() = 0;
   /// The foundation modules' storage.
   virtual TenantStore& tenants() = 0;

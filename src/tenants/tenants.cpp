@@ -9,9 +9,9 @@
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
 #include "loyalty/core/timezone.hpp"
-#include "storage/foundation_store.hpp"
 #include "storage/page.hpp"
 #include "tenants/keys.hpp"
+#include "tenants/tenant_store.hpp"
 
 namespace loyalty::detail {
 namespace {

@@ -18,8 +18,8 @@
 #include "ledger/hooks.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
-#include "storage/module_store.hpp"
 #include "storage/page.hpp"
+#include "tiers/tier_store.hpp"
 
 namespace loyalty::detail {
 namespace {
