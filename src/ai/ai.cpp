@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ai/ai_store.hpp"
 #include "ai/offline.hpp"
 #include "ai/openai.hpp"
 #include "ai/providers.hpp"
@@ -21,13 +22,16 @@
 #include "audit/audit.hpp"
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
+#include "customers/customer_store.hpp"
 #include "customers/customers.hpp"
 #include "engine/registry.hpp"
 #include "geo/geo.hpp"
+#include "locations/location_store.hpp"
 #include "loyalty/core/timezone.hpp"
 #include "programs/programs.hpp"
-#include "storage/ai_store.hpp"
-#include "storage/foundation_store.hpp"
+#include "rewards/reward_store.hpp"
+#include "rules/rule_store.hpp"
+#include "tenants/tenant_store.hpp"
 
 namespace loyalty::detail {
 
@@ -60,7 +64,7 @@ struct Settings {
   std::optional<std::string> model;
 };
 
-Settings load_settings(storage::Tx& tx, const std::string& tenant) {
+Settings load_settings(storage::UnitOfWork& tx, const std::string& tenant) {
   Settings s;
   const auto row = tx.ai().settings(tenant);
   if (!row) return s;
@@ -101,7 +105,7 @@ json settings_json(const Settings& s) {
           {"updated_at", s.updated_at ? json(format_time(*s.updated_at)) : json(nullptr)}};
 }
 
-void write_settings(storage::Tx& tx, const std::string& tenant, const Settings& s, Timestamp now) {
+void write_settings(storage::UnitOfWork& tx, const std::string& tenant, const Settings& s, Timestamp now) {
   tx.ai().save_settings({tenant, s.provider, ttl_json(s).dump(), s.config.dump(), s.salt, now});
 }
 
@@ -121,14 +125,14 @@ std::optional<std::string> current_model(EngineState& engine, const Settings& s)
 /// The tenant's settings, creating the row (with the salt of its pseudonymous ids) on first use.
 Settings settings_of(Ctx& ctx) {
   {
-    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
     Settings s = load_settings(tx, ctx.tenant());
     if (!s.salt.empty()) {
       s.model = current_model(ctx.engine, s);
       return s;
     }
   }
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   Settings s = load_settings(tx, ctx.tenant());
   if (s.salt.empty()) {
@@ -156,7 +160,7 @@ json read_openai_config(const Input& i, const json& previous) {
 json ai_configure(Ctx& ctx, const json& in) {
   Input i(in, {"provider", "ttl_s", "openai"});
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   Settings s = load_settings(tx, ctx.tenant());
   if (s.salt.empty()) s.salt = crypto::new_id("salt");
@@ -187,7 +191,7 @@ json ai_configure(Ctx& ctx, const json& in) {
 
 json ai_settings(Ctx& ctx, const json& in) {
   Input i(in, {});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return settings_json(load_settings(tx, ctx.tenant()));
 }
 
@@ -214,7 +218,7 @@ json envelope(Operation op, const std::string& subject, const std::string& provi
 /// operation's current TTL (lowering a TTL takes effect at once), and made by the tenant's current
 /// provider and model (changing either recomputes; while the model is unknown, as with no host
 /// provider registered, a result of the same provider kind is served).
-std::optional<json> fresh_result(storage::Tx& tx, const std::string& tenant, const Settings& s, Operation op,
+std::optional<json> fresh_result(storage::UnitOfWork& tx, const std::string& tenant, const Settings& s, Operation op,
                                  const std::string& subject, Timestamp now) {
   const auto r =
       tx.ai().fresh_result(tenant, std::string(operation_name(op)), subject, now, s.ttl[static_cast<int>(op)] * 1000);
@@ -234,7 +238,7 @@ std::vector<json> store_results(Ctx& ctx, const Settings& s, const Provider& p, 
   const Timestamp expires = now + s.ttl[static_cast<int>(op)] * 1000;
   std::vector<json> out;
   const std::string kind = p.kind(), model = p.model();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   for (const auto& [subject, output] : results) {
     tx.ai().put_result(
@@ -261,7 +265,7 @@ struct Activity {
 
 // Purchases, verified check-ins and earns that came from neither (ledger.earn by the host) are
 // the customer's activity; monetary value is the purchases' amount net of returns.
-std::unordered_map<std::string, Activity> activity(storage::Tx& tx, const std::string& tenant,
+std::unordered_map<std::string, Activity> activity(storage::UnitOfWork& tx, const std::string& tenant,
                                                    const std::optional<std::string>& customer, Timestamp now) {
   std::unordered_map<std::string, Activity> out;
   for (const auto& r : tx.ai().activity({tenant, customer, now - 90 * kDay, now - 180 * kDay, now - 365 * kDay, now})) {
@@ -302,7 +306,7 @@ json churn_customer(const std::string& id, const Activity& a, Timestamp created_
 
 /// The median of the customers' 90-day purchase amounts (those who bought), the churn model's
 /// reference for monetary value.
-int64_t monetary_median(storage::Tx& tx, const std::string& tenant, Timestamp now) {
+int64_t monetary_median(storage::UnitOfWork& tx, const std::string& tenant, Timestamp now) {
   std::vector<int64_t> v = tx.ai().purchase_totals(tenant, now - 90 * kDay, now);
   if (v.empty()) return 0;
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
@@ -315,14 +319,14 @@ struct CustomerRow {
   int64_t balance;  // available points over the customer's accounts (posted - held)
 };
 
-CustomerRow customer_row(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+CustomerRow customer_row(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id) {
   const auto c = tx.ai().customer_summary(tenant, id);
   if (!c) throw Error(Status::not_found, fmt::format("no customer '{}'", id), "customer_id");
   return {id, c->created_at, c->balance};
 }
 
-json churn_input(storage::Tx& tx, const std::string& tenant, const Settings& s, const std::vector<CustomerRow>& rows,
-                 Timestamp now) {
+json churn_input(storage::UnitOfWork& tx, const std::string& tenant, const Settings& s,
+                 const std::vector<CustomerRow>& rows, Timestamp now) {
   json customers = json::array();
   for (const auto& r : rows) {
     auto acts = activity(tx, tenant, r.id, now);
@@ -367,10 +371,10 @@ json candidate(std::string id, const char* kind, const std::string& name, json c
 
 /// Redeemable rewards of the program (active, inside their window, in stock) with their
 /// popularity (redemptions in the last 90 days), read from the rewards module's tables.
-std::vector<json> reward_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
+std::vector<json> reward_candidates(storage::UnitOfWork& tx, const std::string& tenant, const std::string& program_id,
                                     Timestamp now) {
   std::vector<json> out;
-  for (const auto& r : tx.ai().reward_candidates(tenant, program_id, now, now - 90 * kDay))
+  for (const auto& r : tx.rewards().reward_candidates(tenant, program_id, now, now - 90 * kDay))
     out.push_back(candidate(r.id, "reward", r.name, r.category ? json(utf8_prefix(*r.category, 64)) : json(nullptr),
                             r.cost_points, r.min_tier_rank ? json(*r.min_tier_rank) : json(nullptr), r.popularity));
   return out;
@@ -401,18 +405,18 @@ std::optional<std::string> required_location(const json& conditions) {
 }
 
 /// Where the customer was last seen: the coordinates of their most recent verified check-in.
-std::optional<geo::LatLon> last_seen(storage::Tx& tx, const std::string& tenant, const std::string& customer) {
-  const auto p = tx.ai().last_seen(tenant, customer);
+std::optional<geo::LatLon> last_seen(storage::UnitOfWork& tx, const std::string& tenant, const std::string& customer) {
+  const auto p = tx.locations().last_seen(tenant, customer);
   if (!p) return std::nullopt;
   return geo::LatLon{p->lat, p->lon};
 }
 
 /// The distance in km (to 0.1 km) from `from` to the tenant's location `id`, or null when either
 /// is unknown.
-json distance_km(storage::Tx& tx, const std::string& tenant, const std::optional<geo::LatLon>& from,
+json distance_km(storage::UnitOfWork& tx, const std::string& tenant, const std::optional<geo::LatLon>& from,
                  const std::optional<std::string>& id) {
   if (!from || !id) return nullptr;
-  const auto p = tx.ai().location_point(tenant, *id);
+  const auto p = tx.locations().location_point(tenant, *id);
   if (!p) return nullptr;
   return std::round(geo::distance_m(*from, geo::LatLon{p->lat, p->lon}) / 100.0) / 10.0;
 }
@@ -420,10 +424,10 @@ json distance_km(storage::Tx& tx, const std::string& tenant, const std::optional
 /// Current offers: the program's active bonus rules (type "bonus", purchase or check-in trigger)
 /// whose start/end window contains `now`, with their popularity (awards in the last 90 days) and,
 /// for an offer at one location, its distance from where the customer was last seen.
-std::vector<json> offer_candidates(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
+std::vector<json> offer_candidates(storage::UnitOfWork& tx, const std::string& tenant, const std::string& program_id,
                                    Timestamp now, const std::optional<geo::LatLon>& seen) {
   std::vector<json> out;
-  for (const auto& r : tx.ai().bonus_rules(tenant, program_id, now - 90 * kDay)) {
+  for (const auto& r : tx.rules().bonus_rules(tenant, program_id, now - 90 * kDay)) {
     const auto start = r.start ? parse_time(*r.start) : std::nullopt;
     const auto end = r.end ? parse_time(*r.end) : std::nullopt;
     if ((start && now < *start) || (end && now >= *end)) continue;
@@ -435,8 +439,8 @@ std::vector<json> offer_candidates(storage::Tx& tx, const std::string& tenant, c
   return out;
 }
 
-json recommendations_input(storage::Tx& tx, const std::string& tenant, const Settings& s, const std::string& customer,
-                           const Program& program, int64_t limit, Timestamp now) {
+json recommendations_input(storage::UnitOfWork& tx, const std::string& tenant, const Settings& s,
+                           const std::string& customer, const Program& program, int64_t limit, Timestamp now) {
   int64_t balance = 0;
   json tier = nullptr, tier_rank = nullptr;
   if (const auto a = tx.ai().standing(tenant, customer, program.id)) {
@@ -476,7 +480,7 @@ json recommendations_input(storage::Tx& tx, const std::string& tenant, const Set
           {"limit", limit}};
 }
 
-Program program_of(const Input& i, storage::Tx& tx, const std::string& tenant) {
+Program program_of(const Input& i, storage::UnitOfWork& tx, const std::string& tenant) {
   if (auto p = i.opt_str("program_id")) return load_program(tx, tenant, *p);
   return default_program(tx, tenant);
 }
@@ -490,7 +494,7 @@ json ai_recommendations(Ctx& ctx, const json& in) {
   json input;
   std::string subject;
   {
-    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
     require_customer(tx, ctx.tenant(), customer);
     const Program program = program_of(i, tx, ctx.tenant());
     subject = fmt::format("{}/{}/{}", customer, program.id, limit);
@@ -514,7 +518,7 @@ json ai_churn(Ctx& ctx, const json& in) {
   std::vector<CustomerRow> rows;
   json input;
   {
-    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
     rows.push_back(customer_row(tx, ctx.tenant(), customer));
     if (!refresh)
       if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::churn, customer, ctx.engine.now())) return *r;
@@ -535,7 +539,7 @@ constexpr const char* kSegmentTagPrefix = "rfm:";
 /// Writes each member's segment tag "rfm:<segment>", replacing its previous "rfm:" tags.
 int64_t apply_segments(Ctx& ctx, const json& output) {
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   int64_t updated = 0;
   for (const auto& seg : output["segments"]) {
@@ -574,7 +578,7 @@ json ai_segments(Ctx& ctx, const json& in) {
   std::unordered_map<std::string, std::string> real;
   json input;
   {
-    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
     const Timestamp now = ctx.engine.now();
     std::optional<json> cached;
     if (!refresh) cached = fresh_result(tx, ctx.tenant(), s, Operation::segmentation, subject, now);
@@ -650,7 +654,7 @@ json ai_feedback(Ctx& ctx, const json& in) {
   const std::string subject = "sha256:" + crypto::sha256_hex(input.dump());
   const Settings s = settings_of(ctx);
   if (!refresh) {
-    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
     if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::feedback, subject, ctx.engine.now())) return *r;
   }
   auto p = provider_of(ctx, s);
@@ -670,9 +674,9 @@ json ai_location_insights(Ctx& ctx, const json& in) {
   const std::string subject = fmt::format("{}/{}", location.value_or("all"), window);
   json input;
   {
-    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
     const Timestamp now = ctx.engine.now();
-    if (location && !tx.ai().location_point(ctx.tenant(), *location))
+    if (location && !tx.locations().location_point(ctx.tenant(), *location))
       throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");
     if (!refresh)
       if (auto r = fresh_result(tx, ctx.tenant(), s, Operation::location_insights, subject, now)) return *r;
@@ -689,9 +693,9 @@ json ai_location_insights(Ctx& ctx, const json& in) {
     if (location)
       stats[*location];
     else
-      for (auto& id : tx.ai().active_locations(ctx.tenant(), 1000)) stats[std::move(id)];
+      for (auto& id : tx.locations().active_location_ids(ctx.tenant(), 1000)) stats[std::move(id)];
     // A check-in converts when the same customer buys within two hours after it.
-    for (const auto& v : tx.ai().visits(ctx.tenant(), location, now - window * kDay, now)) {
+    for (const auto& v : tx.locations().visits(ctx.tenant(), location, now - window * kDay, now)) {
       auto it = stats.find(v.location_id);
       if (it == stats.end()) continue;
       Stats& st = it->second;
@@ -737,7 +741,7 @@ json ai_refresh(Ctx& ctx, const json& in) {
   json churn_in;
   std::vector<std::pair<std::string, json>> rec_inputs;
   {
-    storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+    storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
     const Timestamp now = ctx.engine.now();
     if (op == Operation::recommendations)
       program = program_of(i, tx, ctx.tenant());

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "audit/audit_store.hpp"
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
-#include "storage/foundation_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {
@@ -28,7 +28,7 @@ json list_chain(Ctx& ctx, const std::string& chain, const json& in) {
   const auto target = i.opt_str("target");
   const auto from = i.opt_time("from");
   const auto to = i.opt_time("to");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return storage::page_of(
       tx.audit().list({chain, after, action, target, from, to, limit}), limit,
       [](const storage::AuditRecord& r) { return r.seq; },
@@ -41,7 +41,7 @@ json list_chain(Ctx& ctx, const std::string& chain, const json& in) {
 
 json verify_chain(Ctx& ctx, const std::string& chain, const json& in) {
   Input i(in, {});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   std::string prev = kGenesis;
   int64_t checked = 0;
   json bad;
@@ -79,8 +79,8 @@ constexpr OpDef kAdminOps[] = {
 
 }  // namespace
 
-void audit_append(storage::Tx& tx, const std::string& chain, const std::string& actor, const std::string& action,
-                  const std::string& target, Timestamp at, const json& detail) {
+void audit_append(storage::UnitOfWork& tx, const std::string& chain, const std::string& actor,
+                  const std::string& action, const std::string& target, Timestamp at, const json& detail) {
   storage::AuditStore& store = tx.audit();
   const std::string prev = store.last_hash(chain).value_or(kGenesis);
   const std::string detail_text = detail.dump();

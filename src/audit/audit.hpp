@@ -13,7 +13,7 @@ namespace loyalty::detail {
 inline constexpr const char* kEngineChain = "engine";
 
 /// Appends one row inside the caller's write transaction.
-void audit_append(storage::Tx& tx, const std::string& chain, const std::string& actor, const std::string& action,
-                  const std::string& target, Timestamp at, const nlohmann::json& detail);
+void audit_append(storage::UnitOfWork& tx, const std::string& chain, const std::string& actor,
+                  const std::string& action, const std::string& target, Timestamp at, const nlohmann::json& detail);
 
 }  // namespace loyalty::detail

@@ -6,8 +6,9 @@
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
+#include "customers/customer_store.hpp"
 #include "engine/registry.hpp"
-#include "storage/foundation_store.hpp"
+#include "programs/program_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {
@@ -38,7 +39,8 @@ json customer_row(const storage::CustomerRecord& c) {
           {"updated_at", format_time(c.updated_at)}};
 }
 
-json load_customer(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
+json load_customer(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
+                   const std::string& field = "id") {
   auto c = tx.customers().customer(tenant, id);
   if (!c) throw Error(Status::not_found, fmt::format("no customer '{}'", id), field);
   json out = customer_row(*c);
@@ -55,7 +57,7 @@ json customer_enroll(Ctx& ctx, const json& in) {
   const auto program_ids = i.opt_str_list("program_ids", 64);
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("cus");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (auto existing = tx.customers().id_by_external(ctx.tenant(), external_id))
     throw Error(Status::conflict, fmt::format("a customer with external_id '{}' exists", external_id), "external_id",
@@ -79,7 +81,7 @@ json customer_enroll(Ctx& ctx, const json& in) {
 
 json customer_get(Ctx& ctx, const json& in) {
   Input i(in, {"id", "external_id"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   if (i.has("id") == i.has("external_id")) i.fail("id", "give exactly one of id or external_id");
   if (i.has("id")) return load_customer(tx, ctx.tenant(), i.str("id"));
   const std::string ext = i.str("external_id", 200);
@@ -96,7 +98,7 @@ json customer_update(Ctx& ctx, const json& in) {
   if (i.has("preferences")) preferences = bounded_object(i, "preferences").dump();
   if (i.has("segments")) segments = segments_of(i).dump();
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   load_customer(tx, ctx.tenant(), id);
   tx.customers().update_customer({ctx.tenant(), id, profile, preferences, segments, now});
@@ -115,7 +117,7 @@ json customer_list(Ctx& ctx, const json& in) {
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   const auto segment = i.opt_str("segment");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return storage::page_of(
       tx.customers().customers({ctx.tenant(), after, segment, limit}), limit,
       [](const storage::CustomerRecord& c) { return c.seq; }, customer_row);
@@ -130,20 +132,20 @@ constexpr OpDef kOps[] = {
 
 }  // namespace
 
-void require_customer(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
+void require_customer(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& customer_id,
                       const std::string& field) {
   if (!tx.customers().exists(tenant_id, customer_id))
     throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
 }
 
-json customer_facts(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
+json customer_facts(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& customer_id,
                     const std::string& field) {
   const auto f = tx.customers().facts(tenant_id, customer_id);
   if (!f) throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
   return {{"segments", parse_stored(f->segments)}, {"profile", parse_stored(f->profile)}};
 }
 
-int64_t ensure_account(storage::Tx& tx, const std::string& tenant_id, const std::string& customer_id,
+int64_t ensure_account(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& customer_id,
                        const Program& program, Timestamp now) {
   if (auto id = tx.customers().account_id(customer_id, program.id)) return *id;
   return tx.customers().open_account(tenant_id, customer_id, program.id, now);

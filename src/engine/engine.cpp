@@ -13,8 +13,8 @@
 #include "engine/op_catalogue.hpp"
 #include "engine/registry.hpp"
 #include "rewards/rewards.hpp"
-#include "storage/foundation_store.hpp"
 #include "tenants/keys.hpp"
+#include "tenants/tenant_store.hpp"
 #include "tiers/tiers.hpp"
 
 namespace loyalty {
@@ -38,7 +38,7 @@ const std::string& Ctx::actor() const {
   return session ? session->actor : kAdmin;
 }
 
-void ensure_session_valid(const Ctx& ctx, storage::Tx& tx) {
+void ensure_session_valid(const Ctx& ctx, storage::UnitOfWork& tx) {
   if (!ctx.session) return;
   const auto state = tx.tenants().key_state(ctx.session->key_id);
   if (!state || state->revoked) throw Error(Status::forbidden, "the session's API key has been revoked");
@@ -55,7 +55,7 @@ void revalidate(SessionState& s) {
   const Timestamp clock_last = s.validated_clock.load(std::memory_order_relaxed);
   const Timestamp real_last = s.validated_real.load(std::memory_order_relaxed);
   if (clock_now >= clock_last && clock_now - clock_last < kRevalidateMs && real_now - real_last < kRevalidateMs) return;
-  storage::Tx tx(*s.engine->pool, storage::TxMode::read);
+  storage::Transaction tx(*s.engine->db, storage::TxMode::read);
   Ctx ctx{*s.engine, &s};
   ensure_session_valid(ctx, tx);
   s.validated_clock.store(clock_now, std::memory_order_relaxed);
@@ -148,13 +148,12 @@ Engine Engine::open(EngineOptions options) {
   state->log = std::move(options.log);
   if (!options.admin_key.empty() && options.admin_key.size() < 16)
     throw Error(Status::invalid, "admin_key must be at least 16 bytes", "admin_key");
-  state->pool = std::make_unique<storage::Pool>(options.storage);
-  storage::migrate(*state->pool);
+  state->db = storage::open_database(options.storage);
   if (!options.admin_key.empty()) {
     // The first credential is recorded; a later open with a different one is refused rather
     // than silently ignored.
     const std::string hash = crypto::sha256_hex(options.admin_key);
-    storage::Tx tx(*state->pool, storage::TxMode::write);
+    storage::Transaction tx(*state->db, storage::TxMode::write);
     tx.tenants().record_admin_key_hash(hash);
     const auto recorded = tx.tenants().admin_key_hash();
     if (!recorded || !crypto::equal_ct(*recorded, hash))
@@ -167,7 +166,7 @@ Engine Engine::open(EngineOptions options) {
 
 Admin Engine::admin(std::string_view admin_key) const {
   state_->check_open();
-  storage::Tx tx(*state_->pool, storage::TxMode::read);
+  storage::Transaction tx(*state_->db, storage::TxMode::read);
   const auto recorded = tx.tenants().admin_key_hash();
   if (!recorded) throw Error(Status::forbidden, "no engine admin credential is configured for this database");
   if (!crypto::equal_ct(*recorded, crypto::sha256_hex(admin_key)))

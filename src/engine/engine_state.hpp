@@ -8,7 +8,7 @@
 #include <string>
 
 #include "loyalty/core/engine.hpp"
-#include "storage/sqlite.hpp"
+#include "storage/unit_of_work.hpp"
 
 namespace loyalty::detail {
 
@@ -19,7 +19,7 @@ struct AiState;  // ai module: the host provider and the per-tenant provider cac
 }
 
 struct EngineState {
-  std::unique_ptr<storage::Pool> pool;
+  std::unique_ptr<storage::Database> db;  // the backend (storage/unit_of_work.hpp)
   std::shared_ptr<Clock> clock;
   LogFn log;
   std::atomic<bool> closed{false};
@@ -68,7 +68,7 @@ struct Ctx {
 
 /// Verifies inside a write unit of work that the session's key is still valid and its tenant
 /// active, so revocation takes effect for open sessions at their next write.
-void ensure_session_valid(const Ctx& ctx, storage::Tx& tx);
+void ensure_session_valid(const Ctx& ctx, storage::UnitOfWork& tx);
 
 using Handler = json (*)(Ctx&, const json&);
 struct OpDef {

@@ -11,7 +11,7 @@
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
-#include "storage/foundation_store.hpp"
+#include "events/event_store.hpp"
 
 namespace loyalty::detail {
 
@@ -19,8 +19,8 @@ bool known_event_type(std::string_view type) {
   return std::find(kEventTypes.begin(), kEventTypes.end(), type) != kEventTypes.end();
 }
 
-std::string emit_event(storage::Tx& tx, const std::string& tenant, std::string_view type, const std::string& subject,
-                       Timestamp at, nlohmann::json data) {
+std::string emit_event(storage::UnitOfWork& tx, const std::string& tenant, std::string_view type,
+                       const std::string& subject, Timestamp at, nlohmann::json data) {
   // A type missing from kEventTypes could not be polled for by name: a bug, caught by every test.
   if (!known_event_type(type)) throw Error(Status::error, fmt::format("event type '{}' is not in kEventTypes", type));
   std::string id = crypto::new_sortable_id("evt", at);
@@ -51,7 +51,7 @@ json poll(Ctx& ctx, const json& in) {
       types->push_back(t[n].get<std::string>());
     }
   }
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   json events = json::array();
   int64_t last = after;
   for (const auto& e : tx.events().after({ctx.tenant(), after, std::move(types), limit})) {

@@ -25,7 +25,7 @@ bool known_event_type(std::string_view type);
 /// Appends one event inside the caller's write transaction; it becomes visible to `events.poll`
 /// when (and only if) that transaction commits. `subject` is the customer id ("" for none);
 /// `data` is the event's payload object. Returns the event id.
-std::string emit_event(storage::Tx& tx, const std::string& tenant, std::string_view type, const std::string& subject,
-                       Timestamp at, nlohmann::json data);
+std::string emit_event(storage::UnitOfWork& tx, const std::string& tenant, std::string_view type,
+                       const std::string& subject, Timestamp at, nlohmann::json data);
 
 }  // namespace loyalty::detail

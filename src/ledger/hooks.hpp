@@ -29,17 +29,17 @@ struct PointsChange {
 
 struct LedgerHooks {
   /// After the change is written, in its transaction; may throw (the write then fails).
-  void (*on_points)(Ctx&, storage::Tx&, const PointsChange&, Timestamp now) = nullptr;
+  void (*on_points)(Ctx&, storage::UnitOfWork&, const PointsChange&, Timestamp now) = nullptr;
   /// Adds fields to the answer of `ledger.balance` (read transaction); `account` is null for a
   /// customer without an account in `program_id` yet.
-  void (*decorate_balance)(Ctx&, storage::Tx&, const AccountRef* account, const std::string& program_id, json& balance,
-                           Timestamp now) = nullptr;
+  void (*decorate_balance)(Ctx&, storage::UnitOfWork&, const AccountRef* account, const std::string& program_id,
+                           json& balance, Timestamp now) = nullptr;
   /// Runs the module's maintenance inside `ledger.run_due`'s transaction, after the ledger's own:
   /// what fell due by `cutoff`, written with the time `now`. Adds its counts to `out`.
-  void (*run_due)(Ctx&, storage::Tx&, Timestamp cutoff, Timestamp now, json& out) = nullptr;
+  void (*run_due)(Ctx&, storage::UnitOfWork&, Timestamp cutoff, Timestamp now, json& out) = nullptr;
   /// Adds the module's invariant violations to `ledger.verify`'s list (read transaction), each
   /// {customer_id, program_id, invariant, expected, actual} plus fields of its own.
-  void (*verify)(Ctx&, storage::Tx&, json& violations) = nullptr;
+  void (*verify)(Ctx&, storage::UnitOfWork&, json& violations) = nullptr;
 };
 
 /// Installs one module's hooks (idempotent per set; called by the engine before any operation

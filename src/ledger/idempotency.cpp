@@ -5,7 +5,7 @@
 #include <set>
 
 #include "core/input.hpp"
-#include "storage/ledger_store.hpp"
+#include "ledger/ledger_store.hpp"
 
 namespace loyalty::detail {
 
@@ -54,7 +54,8 @@ std::optional<IdemKey> idem_key(const json& input, const std::string& operation,
   return k;
 }
 
-std::optional<json> idem_lookup(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const std::string& path) {
+std::optional<json> idem_lookup(storage::UnitOfWork& tx, const std::string& tenant, const IdemKey& k,
+                                const std::string& path) {
   const auto r = tx.ledger().idempotency(tenant, k.key);
   if (!r) return std::nullopt;
   const std::string field_key = join(path, "idempotency_key");
@@ -75,7 +76,8 @@ std::optional<json> idem_lookup(storage::Tx& tx, const std::string& tenant, cons
   return response;
 }
 
-void idem_store(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const json& response, int64_t now) {
+void idem_store(storage::UnitOfWork& tx, const std::string& tenant, const IdemKey& k, const json& response,
+                int64_t now) {
   tx.ledger().put_idempotency(tenant, k.key, {k.operation, k.request.dump(), response.dump()}, now);
 }
 

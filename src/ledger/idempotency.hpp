@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "storage/sqlite.hpp"
+#include "storage/unit_of_work.hpp"
 
 namespace loyalty::detail {
 
@@ -23,9 +23,9 @@ struct IdemKey {
 std::optional<IdemKey> idem_key(const nlohmann::json& input, const std::string& operation,
                                 const std::string& path = {});
 /// Returns the stored response for a replay, nullopt for a fresh key; throws conflict on mismatch.
-std::optional<nlohmann::json> idem_lookup(storage::Tx& tx, const std::string& tenant, const IdemKey& k,
+std::optional<nlohmann::json> idem_lookup(storage::UnitOfWork& tx, const std::string& tenant, const IdemKey& k,
                                           const std::string& path = {});
-void idem_store(storage::Tx& tx, const std::string& tenant, const IdemKey& k, const nlohmann::json& response,
+void idem_store(storage::UnitOfWork& tx, const std::string& tenant, const IdemKey& k, const nlohmann::json& response,
                 int64_t now);
 
 /// First path at which two JSON values differ ("" if equal).

@@ -16,8 +16,8 @@
 #include "ledger/hooks.hpp"
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
+#include "ledger/ledger_store.hpp"
 #include "programs/programs.hpp"
-#include "storage/ledger_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {
@@ -57,7 +57,7 @@ namespace {
 using Account = storage::AccountRecord;
 using storage::Slice;
 
-Account load_account(storage::Tx& tx, int64_t id) {
+Account load_account(storage::UnitOfWork& tx, int64_t id) {
   auto a = tx.ledger().account(id);
   if (!a) throw Error(Status::error, fmt::format("account {} vanished", id));
   return std::move(*a);
@@ -87,15 +87,15 @@ struct ProgramCache {
   std::optional<Program> fallback;  // the tenant's default program
 };
 
-const Program& cached_program(storage::Tx& tx, const std::string& tenant, const std::string& id, ProgramCache& cache,
-                              const std::string& field = "program_id") {
+const Program& cached_program(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
+                              ProgramCache& cache, const std::string& field = "program_id") {
   for (const auto& p : cache.programs)
     if (p.id == id) return p;
   cache.programs.push_back(load_program(tx, tenant, id, field));
   return cache.programs.back();
 }
 
-const Program& program_for(const Ctx& ctx, storage::Tx& tx, const Input& i, ProgramCache& cache) {
+const Program& program_for(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, ProgramCache& cache) {
   if (!i.has("program_id")) {
     if (!cache.fallback) cache.fallback = default_program(tx, ctx.tenant());
     return *cache.fallback;
@@ -118,16 +118,16 @@ struct Settled {
 };
 
 /// Settles what fell due on the account by `cutoff`, writing with the time `now`.
-Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp cutoff,
+Settled settle(storage::UnitOfWork& tx, const std::string& tenant, const Program& p, Account& a, Timestamp cutoff,
                Timestamp now);
-Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp now) {
+Settled settle(storage::UnitOfWork& tx, const std::string& tenant, const Program& p, Account& a, Timestamp now) {
   return settle(tx, tenant, p, a, now, now);
 }
 
 /// Resolves (customer_id, program_id?) of the session's tenant to its account, opening the
 /// account on first use, and settles what fell due on it (expired holds and points, pending
 /// points past their return window) so no write ever spends points that have expired.
-Target resolve(const Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now, ProgramCache& cache) {
+Target resolve(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, Timestamp now, ProgramCache& cache) {
   const std::string customer = i.str("customer_id");
   const Program& p = program_for(ctx, tx, i, cache);
   std::optional<Account> a = tx.ledger().find_account(ctx.tenant(), customer, p.id);
@@ -139,13 +139,13 @@ Target resolve(const Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now, P
   return {p, std::move(*a)};
 }
 
-Target resolve(const Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now) {
+Target resolve(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, Timestamp now) {
   ProgramCache cache;
   return resolve(ctx, tx, i, now, cache);
 }
 
 /// Finds the existing account (reads never create one).
-std::optional<Account> resolve_existing(const Ctx& ctx, storage::Tx& tx, const Input& i) {
+std::optional<Account> resolve_existing(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i) {
   const std::string customer = i.str("customer_id");
   ProgramCache cache;
   const Program& p = program_for(ctx, tx, i, cache);
@@ -225,8 +225,8 @@ json entry_json(const NewEntry& e, const Account& a) {
 }
 
 /// Stores `e` as entry `id` of the account, recorded (and, when posted, posted) at `now`.
-void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, const std::string& id, NewEntry& e,
-                  Timestamp now) {
+void insert_entry(storage::UnitOfWork& tx, const std::string& tenant, int64_t account, const std::string& id,
+                  NewEntry& e, Timestamp now) {
   storage::EntryRecord& r = e.row;
   r.id = id;
   r.tenant_id = tenant;
@@ -238,15 +238,15 @@ void insert_entry(storage::Tx& tx, const std::string& tenant, int64_t account, c
 }
 
 /// Writes an entry and returns its public form.
-json write_entry(storage::Tx& tx, const std::string& tenant, const Account& a, const std::string& id, NewEntry& e,
-                 Timestamp now) {
+json write_entry(storage::UnitOfWork& tx, const std::string& tenant, const Account& a, const std::string& id,
+                 NewEntry& e, Timestamp now) {
   insert_entry(tx, tenant, a.id, id, e, now);
   return entry_json(e, a);
 }
 
 /// Tells the installed hook (tiers) that the account's qualifying points changed.
-void points_changed(Ctx& ctx, storage::Tx& tx, const Account& a, int64_t points, Timestamp occurred, const char* cause,
-                    Timestamp now) {
+void points_changed(Ctx& ctx, storage::UnitOfWork& tx, const Account& a, int64_t points, Timestamp occurred,
+                    const char* cause, Timestamp now) {
   if (points == 0) return;
   for (const auto& h : hooks())
     if (h.on_points)
@@ -255,7 +255,7 @@ void points_changed(Ctx& ctx, storage::Tx& tx, const Account& a, int64_t points,
 
 /// The outbox event of a ledger entry, with the balance after it (`a` already updated). Kept
 /// small: the outbox appends one row per change, and small rows fill its pages before a split.
-void entry_event(storage::Tx& tx, const std::string& tenant, std::string_view type, const Account& a,
+void entry_event(storage::UnitOfWork& tx, const std::string& tenant, std::string_view type, const Account& a,
                  const std::string& id, const NewEntry& e, Timestamp now) {
   emit_event(tx, tenant, type, a.customer_id, now,
              {{"entry_id", id},
@@ -279,14 +279,14 @@ json entry_view_json(const storage::EntryView& v) {
   return entry_json(e, owner);
 }
 
-json load_entry(storage::Tx& tx, const std::string& id) {
+json load_entry(storage::UnitOfWork& tx, const std::string& id) {
   auto v = tx.ledger().entry_view(id);
   if (!v) throw Error(Status::error, fmt::format("entry {} vanished", id));
   return entry_view_json(*v);
 }
 
 /// Adds posted points: pays any debt first, the rest lands in a new available bucket.
-int64_t credit_posted(storage::Tx& tx, Account& a, const std::string& entry, int64_t points,
+int64_t credit_posted(storage::UnitOfWork& tx, Account& a, const std::string& entry, int64_t points,
                       std::optional<Timestamp> expires_at, Timestamp now) {
   const int64_t pay = std::min(a.debt, points);
   a.debt -= pay;
@@ -299,7 +299,7 @@ int64_t credit_posted(storage::Tx& tx, Account& a, const std::string& entry, int
 /// Takes `amount` points from the account's unheld available buckets, nearest expiry first, then
 /// oldest; non-expiring last. `first` is consumed before the others when given. Points beyond the
 /// buckets become debt only when `allow_debt`.
-std::vector<Slice> consume(storage::Tx& tx, Account& a, int64_t amount, bool allow_debt,
+std::vector<Slice> consume(storage::UnitOfWork& tx, Account& a, int64_t amount, bool allow_debt,
                            std::optional<int64_t> first = std::nullopt) {
   std::vector<Slice> taken;
   int64_t need = amount;
@@ -325,7 +325,7 @@ std::vector<Slice> consume(storage::Tx& tx, Account& a, int64_t amount, bool all
   return taken;
 }
 
-void record_slices(storage::Tx& tx, const std::string& entry, const std::vector<Slice>& slices) {
+void record_slices(storage::UnitOfWork& tx, const std::string& entry, const std::vector<Slice>& slices) {
   for (const auto& s : slices) tx.ledger().allocate(entry, s.bucket, s.points);
 }
 
@@ -341,7 +341,7 @@ void check_max_balance(const Program& p, const Account& a, int64_t points, const
 // ---------------------------------------------------------------------------------------------
 // earn
 
-json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now,
+json earn_one(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now,
               ProgramCache& programs) {
   Input i(in,
           {"customer_id", "program_id", "points", "idempotency_key", "occurred_at", "reason", "metadata",
@@ -403,22 +403,22 @@ json earn_one(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path
 
 }  // namespace
 
-std::optional<AccountRef> find_account_ref(const Ctx& ctx, storage::Tx& tx, const Input& i) {
+std::optional<AccountRef> find_account_ref(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i) {
   auto a = resolve_existing(ctx, tx, i);
   if (!a) return std::nullopt;
   return AccountRef{a->id, a->customer_id, a->program_id, a->opened_at};
 }
 
-AccountRef open_account_ref(Ctx& ctx, storage::Tx& tx, const Input& i, Timestamp now) {
+AccountRef open_account_ref(Ctx& ctx, storage::UnitOfWork& tx, const Input& i, Timestamp now) {
   const Target t = resolve(ctx, tx, i, now);
   return {t.account.id, t.account.customer_id, t.account.program_id, t.account.opened_at};
 }
 
-int64_t available_points(storage::Tx& tx, const AccountRef& account) {
+int64_t available_points(storage::UnitOfWork& tx, const AccountRef& account) {
   return load_account(tx, account.id).available();
 }
 
-json earn_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+json earn_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
   ProgramCache programs;
   return earn_one(ctx, tx, in, path, now, programs);
 }
@@ -431,7 +431,7 @@ json earn_batch(Ctx& ctx, const json& in) {
   if (!events.is_array() || events.empty() || events.size() > 10'000)
     i.fail("events", "must be an array of 1 to 10000 earn events");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   json results = json::array();
   int64_t ok = 0;
@@ -465,7 +465,7 @@ json adjust(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   const Timestamp occurred = event_time(i, now);
   const auto key = idem_key(in, "ledger.adjust");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
@@ -505,7 +505,8 @@ struct EntryRef {
   std::optional<int64_t> bucket_id;
 };
 
-EntryRef find_entry(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field) {
+EntryRef find_entry(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
+                    const std::string& field) {
   auto e = tx.ledger().find_entry(tenant, id);
   if (!e) throw Error(Status::not_found, fmt::format("no ledger entry '{}'", id), field);
   return {e->account_id, std::move(e->type), e->points, std::move(e->status), e->bucket_id};
@@ -513,7 +514,7 @@ EntryRef find_entry(storage::Tx& tx, const std::string& tenant, const std::strin
 
 /// Points of an earn's bucket that expired and that earlier reversals have not yet waived: a
 /// reversal never takes back points the customer already lost to expiry.
-int64_t expired_unwaived(storage::Tx& tx, const std::string& entry, int64_t bucket) {
+int64_t expired_unwaived(storage::UnitOfWork& tx, const std::string& entry, int64_t bucket) {
   return std::max<int64_t>(0, tx.ledger().expired_points(bucket) - tx.ledger().waived_points(entry));
 }
 
@@ -530,8 +531,8 @@ struct Correction {
   std::optional<json> replay;
 };
 
-Correction read_correction(const Ctx& ctx, storage::Tx& tx, const Input& i, const json& in, const std::string& path,
-                           const char* op, Timestamp now) {
+Correction read_correction(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, const json& in,
+                           const std::string& path, const char* op, Timestamp now) {
   Correction c;
   c.entry_id = i.str("entry_id");
   c.points = i.opt_i64("points", 1, kMaxAmount);
@@ -562,7 +563,7 @@ int64_t correction_amount(const Input& i, std::optional<int64_t> points, int64_t
 
 }  // namespace
 
-json reverse_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+json reverse_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
   Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
   Correction c = read_correction(ctx, tx, i, in, path, "ledger.reverse", now);
   if (c.replay) return *c.replay;
@@ -627,7 +628,7 @@ namespace {}  // namespace
 // ---------------------------------------------------------------------------------------------
 // redeem and refund
 
-json redeem_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+json redeem_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
   Input i(in, {"customer_id", "program_id", "points", "reason", "metadata", "idempotency_key", "occurred_at"}, path);
   const int64_t points = i.i64("points", 1, kMaxAmount);
   const auto reason = i.opt_str("reason", 500);
@@ -655,7 +656,7 @@ json redeem_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
   return out;
 }
 
-json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+json refund_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
   Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
   Correction c = read_correction(ctx, tx, i, in, path, "ledger.refund", now);
   if (c.replay) return *c.replay;
@@ -710,7 +711,7 @@ json refund_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& 
 namespace {
 
 /// Makes a pending bucket available: its pending entries become posted; debt is paid first.
-void release_bucket(storage::Tx& tx, int64_t bucket, Timestamp now) {
+void release_bucket(storage::UnitOfWork& tx, int64_t bucket, Timestamp now) {
   const auto b = tx.ledger().bucket(bucket);
   if (!b || b->state != "pending") return;
   const int64_t remaining = b->remaining;
@@ -728,7 +729,7 @@ json confirm(Ctx& ctx, const json& in) {
   const std::string entry_id = i.str("entry_id");
   const Timestamp now = ctx.engine.now();
   const auto key = idem_key(in, "ledger.confirm");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
@@ -746,7 +747,7 @@ json confirm(Ctx& ctx, const json& in) {
 
 json balance(Ctx& ctx, const json& in) {
   Input i(in, {"customer_id", "program_id"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   auto t = resolve_existing(ctx, tx, i);
   Account a;
   if (t) {
@@ -782,7 +783,7 @@ json history(Ctx& ctx, const json& in) {
       }
     types = std::move(*list);
   }
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   auto t = resolve_existing(ctx, tx, i);
   if (!t) return {{"items", json::array()}, {"next_cursor", nullptr}};
   return storage::page_of(
@@ -825,7 +826,7 @@ json expiring(Ctx& ctx, const json& in) {
   int64_t from_b = INT64_MAX;  // first page: every bucket with expires_at > after
   if (i.has("cursor")) std::tie(from_t, from_b) = parse_expiring_cursor(i);
   if (i.has("program_id") && !i.has("customer_id")) i.fail("program_id", "needs customer_id");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   std::optional<int64_t> account;
   if (i.has("customer_id")) {
     auto a = resolve_existing(ctx, tx, i);
@@ -853,7 +854,7 @@ json expiring(Ctx& ctx, const json& in) {
 json entry_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   find_entry(tx, ctx.tenant(), id, "id");
   json e = load_entry(tx, id);
   if (e["type"] == "earn" || e["type"] == "bonus") e["reversed"] = tx.ledger().reversed_points(id);
@@ -865,7 +866,7 @@ json entry_get(Ctx& ctx, const json& in) {
 
 using Hold = storage::HoldRecord;
 
-json hold_json(storage::Tx& tx, const std::string& id) {
+json hold_json(storage::UnitOfWork& tx, const std::string& id) {
   const auto v = tx.ledger().hold_view(id);
   if (!v) throw Error(Status::error, fmt::format("hold {} vanished", id));
   const Hold& h = v->hold;
@@ -881,14 +882,15 @@ json hold_json(storage::Tx& tx, const std::string& id) {
           {"entry_id", opt_json(h.entry_id)}};
 }
 
-Hold find_hold(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
+Hold find_hold(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
+               const std::string& field = "id") {
   auto h = tx.ledger().find_hold(tenant, id);
   if (!h) throw Error(Status::not_found, fmt::format("no hold '{}'", id), field);
   return std::move(*h);
 }
 
 /// Releases an active hold's reservation and marks it voided or expired.
-void release_hold(storage::Tx& tx, const Hold& h, const char* status, Timestamp now) {
+void release_hold(storage::UnitOfWork& tx, const Hold& h, const char* status, Timestamp now) {
   for (const auto& s : tx.ledger().hold_slices(h.id)) tx.ledger().change_bucket(s.bucket, 0, -s.points);
   Account a = load_account(tx, h.account_id);
   a.held -= h.points;
@@ -898,7 +900,7 @@ void release_hold(storage::Tx& tx, const Hold& h, const char* status, Timestamp 
 
 }  // namespace
 
-json hold_create_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+json hold_create_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
   Input i(in, {"customer_id", "program_id", "points", "expires_at", "ttl_seconds", "reason", "idempotency_key"}, path);
   const int64_t points = i.i64("points", 1, kMaxAmount);
   const auto reason = i.opt_str("reason", 500);
@@ -941,7 +943,7 @@ json hold_create_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
   return out;
 }
 
-json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+json hold_commit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
   Input i(in, {"id", "points", "reason", "idempotency_key", "metadata"}, path);
   const std::string id = i.str("id");
   const auto points = i.opt_i64("points", 1, kMaxAmount);
@@ -987,7 +989,7 @@ json hold_commit_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::str
   return out;
 }
 
-json hold_void_in_tx(Ctx& ctx, storage::Tx& tx, const json& in, const std::string& path, Timestamp now) {
+json hold_void_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
   Input i(in, {"id", "idempotency_key"}, path);
   const std::string id = i.str("id");
   const auto key = idem_key(in, "hold.void", path);
@@ -1008,7 +1010,7 @@ namespace {
 json hold_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   find_hold(tx, ctx.tenant(), id);
   return hold_json(tx, id);
 }
@@ -1018,7 +1020,7 @@ json hold_get(Ctx& ctx, const json& in) {
 
 /// Posts an expiry of a bucket's unreserved points, dated when they expired (`occurred`, or the
 /// bucket's own expiry time).
-int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket, Timestamp now,
+int64_t expire_bucket(storage::UnitOfWork& tx, const std::string& tenant, int64_t bucket, Timestamp now,
                       std::optional<Timestamp> occurred = std::nullopt) {
   const auto b = tx.ledger().bucket(bucket);
   if (!b || b->state != "available") return 0;
@@ -1039,7 +1041,7 @@ int64_t expire_bucket(storage::Tx& tx, const std::string& tenant, int64_t bucket
   return amount;
 }
 
-Settled settle(storage::Tx& tx, const std::string& tenant, const Program& p, Account& a, Timestamp cutoff,
+Settled settle(storage::UnitOfWork& tx, const std::string& tenant, const Program& p, Account& a, Timestamp cutoff,
                Timestamp now) {
   Settled done;
   storage::LedgerStore& store = tx.ledger();
@@ -1079,7 +1081,7 @@ json run_due(Ctx& ctx, const json& in) {
   // early is not. Everything written is stamped with the clock's time.
   const Timestamp cutoff = i.opt_time("now").value_or(clock_now);
   if (cutoff > clock_now) i.fail("now", "must not be later than the engine clock's current time");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const std::string& tenant = ctx.tenant();
 
@@ -1110,7 +1112,7 @@ json run_due(Ctx& ctx, const json& in) {
 
 json verify(Ctx& ctx, const json& in) {
   Input i(in, {});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   json violations = json::array();
   auto violation = [&](const std::string& customer, const std::string& program, const char* invariant, int64_t expected,
                        int64_t actual) {
@@ -1161,10 +1163,10 @@ json verify(Ctx& ctx, const json& in) {
 }
 
 /// An operation that is one ledger write in its own unit of work.
-template <json (*InTx)(Ctx&, storage::Tx&, const json&, const std::string&, Timestamp)>
+template <json (*InTx)(Ctx&, storage::UnitOfWork&, const json&, const std::string&, Timestamp)>
 json write_op(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   json out = InTx(ctx, tx, in, {}, now);
   tx.commit();

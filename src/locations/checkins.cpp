@@ -14,10 +14,10 @@
 #include "events/events.hpp"
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
+#include "locations/location_store.hpp"
 #include "locations/locations.hpp"
 #include "programs/programs.hpp"
 #include "rules/rules.hpp"
-#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 
@@ -56,7 +56,7 @@ json checkin_json(const storage::CheckinRecord& c, json rules) {
 
 /// The rule rows of the check-ins, grouped by check-in id ([{rule_id, version, points}] each,
 /// by rule id): one store call for a whole page.
-std::unordered_map<std::string, json> rules_of(storage::Tx& tx, const std::string& tenant,
+std::unordered_map<std::string, json> rules_of(storage::UnitOfWork& tx, const std::string& tenant,
                                                const std::vector<std::string>& ids) {
   std::unordered_map<std::string, json> out;
   for (const auto& r : tx.locations().checkin_rules(tenant, ids)) {
@@ -66,7 +66,7 @@ std::unordered_map<std::string, json> rules_of(storage::Tx& tx, const std::strin
   return out;
 }
 
-json load_checkin(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+json load_checkin(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id) {
   const auto c = tx.locations().checkin(tenant, id);
   if (!c) throw Error(Status::not_found, fmt::format("no check-in '{}'", id), "id");
   auto rules = rules_of(tx, tenant, {id});
@@ -81,7 +81,7 @@ struct Travel {
 // The fastest travel implied between this check-in and the customer's verified check-ins just
 // before and just after it in time. The distance is reduced by both reported accuracies (the
 // customer may have been anywhere within them); the same instant at two places is infinitely fast.
-Travel travel_speed(storage::Tx& tx, const std::string& customer, geo::LatLon p, double acc, Timestamp t) {
+Travel travel_speed(storage::UnitOfWork& tx, const std::string& customer, geo::LatLon p, double acc, Timestamp t) {
   Travel out;
   storage::LocationStore& s = tx.locations();
   for (const auto& visit : {s.verified_before(customer, t), s.verified_after(customer, t)}) {
@@ -108,7 +108,7 @@ json checkin_submit(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   const Timestamp t = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
 
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (idem)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *idem)) {
@@ -247,7 +247,7 @@ json checkin_submit(Ctx& ctx, const json& in) {
 
 json checkin_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return load_checkin(tx, ctx.tenant(), i.str("id"));
 }
 
@@ -261,7 +261,7 @@ json checkin_list(Ctx& ctx, const json& in) {
   const bool signals = i.boolean("signals", false);
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   if (customer) require_customer(tx, ctx.tenant(), *customer);
   if (location && !tx.locations().location_active(ctx.tenant(), *location))
     throw Error(Status::not_found, fmt::format("no location '{}'", *location), "location_id");

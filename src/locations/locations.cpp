@@ -12,8 +12,8 @@
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
+#include "locations/location_store.hpp"
 #include "programs/programs.hpp"
-#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 
 namespace loyalty::detail {
@@ -98,13 +98,13 @@ json location_json(const storage::LocationRecord& l) {
           {"updated_at", format_time(l.updated_at)}};
 }
 
-storage::LocationRecord find_location(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+storage::LocationRecord find_location(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id) {
   auto l = tx.locations().location(tenant, id);
   if (!l) throw Error(Status::not_found, fmt::format("no location '{}'", id), "id");
   return std::move(*l);
 }
 
-json load_location(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+json load_location(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id) {
   return location_json(find_location(tx, tenant, id));
 }
 
@@ -121,7 +121,7 @@ json bounded_object(const Input& i, const char* key) {
   return opt_object_limited(i, key, kMaxDocumentBytes).value_or(json::object());
 }
 
-CheckinPolicy policy_of(const Input& i, storage::Tx& tx, const std::string& tenant) {
+CheckinPolicy policy_of(const Input& i, storage::UnitOfWork& tx, const std::string& tenant) {
   const auto obj = i.opt_object("checkin");
   CheckinPolicy p = read_policy(obj.value_or(json::object()), i.field("checkin"));
   if (p.program_id) load_program(tx, tenant, *p.program_id, i.field("checkin") + ".program_id");
@@ -137,7 +137,7 @@ json location_create(Ctx& ctx, const json& in) {
   const json metadata = bounded_object(i, "metadata");
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("loc");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const CheckinPolicy policy = policy_of(i, tx, ctx.tenant());
   storage::LocationStore& s = tx.locations();
@@ -154,7 +154,7 @@ json location_create(Ctx& ctx, const json& in) {
 
 json location_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return load_location(tx, ctx.tenant(), i.str("id"));
 }
 
@@ -163,7 +163,7 @@ json location_list(Ctx& ctx, const json& in) {
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   const auto active = i.opt_bool("active");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return storage::page_of(
       tx.locations().locations(ctx.tenant(), after, active, limit), limit,
       [](const storage::LocationRecord& l) { return l.seq; }, location_json);
@@ -179,7 +179,7 @@ json location_update(Ctx& ctx, const json& in) {
   std::optional<std::string> metadata;
   if (i.has("metadata")) metadata = bounded_object(i, "metadata").dump();
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const storage::LocationRecord cur = find_location(tx, ctx.tenant(), id);
   const geo::LatLon point{lat.value_or(cur.lat), lon.value_or(cur.lon)};
@@ -203,7 +203,7 @@ json location_deactivate(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (find_location(tx, ctx.tenant(), id).active) {
     tx.locations().deactivate_location(ctx.tenant(), id, now);
@@ -225,7 +225,7 @@ json location_nearby(Ctx& ctx, const json& in) {
   geo::FenceLimits wide;
   wide.max_radius_m = 1'000'000;
   const geo::Fence box = geo::circle_fence(p, std::max(radius, 0.001), wide, "radius_m");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   std::vector<std::pair<double, json>> found;
   for (const storage::LocationRecord& l : tx.locations().active_in_box(ctx.tenant(), box_of(box))) {
     const geo::LatLon at{l.lat, l.lon};
@@ -251,7 +251,7 @@ json location_within(Ctx& ctx, const json& in) {
   const std::string mode = i.opt_enum("mode", {"point", "intersects"}).value_or("point");
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const geo::Fence area = geo::polygon_fence(i.raw("area"), {0, 0}, fence_limits(), i.field("area"));
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   storage::LocationStore& s = tx.locations();
   // "intersects": the store's planar predicate on the stored geometry (coordinates in degrees).
   std::set<std::string> intersecting;
@@ -280,7 +280,7 @@ constexpr OpDef kOps[] = {
 
 }  // namespace
 
-std::shared_ptr<const TenantFences> tenant_fences(Ctx& ctx, storage::Tx& tx) {
+std::shared_ptr<const TenantFences> tenant_fences(Ctx& ctx, storage::UnitOfWork& tx) {
   const int64_t generation = tx.locations().generation(ctx.tenant());
   FenceCache& cache = cache_of(ctx.engine);
   {

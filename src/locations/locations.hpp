@@ -50,7 +50,7 @@ struct FenceCache {
 /// The tenant's current fence snapshot, checked against the generation stored in the database
 /// (read inside `tx`) and rebuilt from storage when another writer, thread or process, changed
 /// the locations since it was built.
-std::shared_ptr<const TenantFences> tenant_fences(Ctx& ctx, storage::Tx& tx);
+std::shared_ptr<const TenantFences> tenant_fences(Ctx& ctx, storage::UnitOfWork& tx);
 
 /// Reads a finite number in [min, max] (doubles; Input has integers only).
 double read_number(const Input& i, std::string_view key, double min, double max);

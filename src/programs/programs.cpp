@@ -6,7 +6,7 @@
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
-#include "storage/foundation_store.hpp"
+#include "programs/program_store.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -91,7 +91,7 @@ json program_row(const storage::ProgramRecord& p) {
           {"updated_at", format_time(p.updated_at)}};
 }
 
-json load_json(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+json load_json(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id) {
   const auto p = tx.programs().program(tenant, id);
   if (!p) throw Error(Status::not_found, fmt::format("no program '{}'", id), "id");
   return program_row(*p);
@@ -122,7 +122,7 @@ json program_create(Ctx& ctx, const json& in) {
   const bool active = i.boolean("active", true);
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("prg");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (tx.programs().name_taken(ctx.tenant(), name))
     throw Error(Status::conflict, fmt::format("a program named '{}' exists", name), "name");
@@ -138,14 +138,14 @@ json program_create(Ctx& ctx, const json& in) {
 json program_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return load_json(tx, ctx.tenant(), id);
 }
 
 json program_list(Ctx& ctx, const json& in) {
   Input i(in, {"active"});
   const auto active = i.opt_bool("active");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   json items = json::array();
   for (const auto& p : tx.programs().programs(ctx.tenant(), active)) items.push_back(program_row(p));
   return {{"items", std::move(items)}};
@@ -165,7 +165,7 @@ json program_update(Ctx& ctx, const json& in) {
   const auto max_balance = i.opt_i64("max_balance", 1, kMaxAmount);
   const auto allow_negative = i.opt_bool("allow_negative");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const json before = load_json(tx, ctx.tenant(), id);
   if (name && *name != before["name"] && tx.programs().name_taken(ctx.tenant(), *name))
@@ -206,7 +206,7 @@ json set_active(Ctx& ctx, const json& in, bool active) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   load_json(tx, ctx.tenant(), id);
   tx.programs().set_program_active(ctx.tenant(), id, active, now);
@@ -244,20 +244,20 @@ Program program_from(const storage::ProgramSettings& s) {
 
 }  // namespace
 
-Program load_program(storage::Tx& tx, const std::string& tenant_id, const std::string& program_id,
+Program load_program(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& program_id,
                      const std::string& field) {
   const auto s = tx.programs().settings(tenant_id, program_id);
   if (!s) throw Error(Status::not_found, fmt::format("no program '{}'", program_id), field);
   return program_from(*s);
 }
 
-std::optional<Program> only_active_program(storage::Tx& tx, const std::string& tenant_id) {
+std::optional<Program> only_active_program(storage::UnitOfWork& tx, const std::string& tenant_id) {
   const auto active = tx.programs().active_settings(tenant_id, 2);
   if (active.size() != 1) return std::nullopt;
   return program_from(active.front());
 }
 
-Program default_program(storage::Tx& tx, const std::string& tenant_id) {
+Program default_program(storage::UnitOfWork& tx, const std::string& tenant_id) {
   if (auto p = only_active_program(tx, tenant_id)) return *p;
   if (tx.programs().count_active(tenant_id) == 0)
     throw Error(Status::not_found, "the tenant has no active program", "program_id");

@@ -28,12 +28,12 @@ struct Program {
 };
 
 /// Loads a program of the session's tenant; Status::not_found otherwise.
-Program load_program(storage::Tx& tx, const std::string& tenant_id, const std::string& program_id,
+Program load_program(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& program_id,
                      const std::string& field = "program_id");
 /// The tenant's only active program, for calls that omit program_id.
-Program default_program(storage::Tx& tx, const std::string& tenant_id);
+Program default_program(storage::UnitOfWork& tx, const std::string& tenant_id);
 /// The tenant's only active program; none when it has no active program or several.
-std::optional<Program> only_active_program(storage::Tx& tx, const std::string& tenant_id);
+std::optional<Program> only_active_program(storage::UnitOfWork& tx, const std::string& tenant_id);
 /// Bucket expiry for points earned at `earned_at` under the program's policy (nullopt: never).
 /// End of month/year is local midnight in the tenant's time zone.
 std::optional<Timestamp> expiry_for(const Program& p, Timestamp earned_at);

@@ -14,8 +14,8 @@
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
+#include "rewards/reward_store.hpp"
 #include "rewards/rewards.hpp"
-#include "storage/module_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 
@@ -51,7 +51,7 @@ json row_json(const storage::RedemptionRecord& r) {
           {"updated_at", format_time(r.updated_at)}};
 }
 
-json redemption_json(storage::Tx& tx, const std::string& tenant, const std::string& id) {
+json redemption_json(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id) {
   const auto r = tx.rewards().redemption(tenant, id);
   if (!r) throw Error(Status::error, fmt::format("redemption {} vanished", id));
   return row_json(*r);
@@ -69,7 +69,7 @@ struct Redemption {
   std::optional<Timestamp> expires_at;
 };
 
-Redemption find_redemption(storage::Tx& tx, const std::string& tenant, const std::string& id,
+Redemption find_redemption(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
                            const std::string& field) {
   const auto r = tx.rewards().redemption(tenant, id);
   if (!r) throw Error(Status::not_found, fmt::format("no redemption '{}'", id), field);
@@ -134,7 +134,7 @@ std::optional<std::pair<Timestamp, Timestamp>> period_bounds(const std::string& 
   return std::pair{z.from_local(timestamp_from_civil(d)), z.from_local(timestamp_from_civil(next))};
 }
 
-void take_stock(storage::Tx& tx, const std::string& tenant, const Reward& r, Timestamp now) {
+void take_stock(storage::UnitOfWork& tx, const std::string& tenant, const Reward& r, Timestamp now) {
   if (!r.stock) return;
   if (!tx.rewards().take_unit(tenant, r.id, now))
     throw Error(Status::out_of_stock, fmt::format("reward '{}' is out of stock", r.id), "reward_id");
@@ -147,7 +147,7 @@ json event_data(const Redemption& r) { return event_data(r.id, r.reward_id, r.pr
 
 /// Expires the tenant's reservations due by `cutoff` (of one reward, or all): the hold is
 /// released (points come back), the unit goes back into stock, `reward.expired` is emitted.
-int64_t expire_reservations(Ctx& ctx, storage::Tx& tx, Timestamp cutoff, Timestamp now,
+int64_t expire_reservations(Ctx& ctx, storage::UnitOfWork& tx, Timestamp cutoff, Timestamp now,
                             const std::optional<std::string>& reward) {
   const std::vector<std::string> due = tx.rewards().due_reservations(ctx.tenant(), cutoff, reward);
   for (const auto& id : due) {
@@ -187,7 +187,7 @@ json event_data(const std::string& id, const Checked& c) {
 /// Everything a redemption checks, in order: the reward is active and inside its window, in
 /// stock, within the customer's limit, the customer's tier is high enough and the points are
 /// available. Due reservations of the reward expire first so their stock counts.
-Checked check_redeemable(Ctx& ctx, storage::Tx& tx, const std::string& reward_id, const std::string& customer,
+Checked check_redeemable(Ctx& ctx, storage::UnitOfWork& tx, const std::string& reward_id, const std::string& customer,
                          Timestamp at, Timestamp now) {
   load_reward(tx, ctx.tenant(), reward_id);
   expire_reservations(ctx, tx, now, now, reward_id);
@@ -239,7 +239,7 @@ IdemKey required_key(const Input& i, const json& in, const char* operation) {
   return *idem_key(in, operation);
 }
 
-std::string insert_redemption(storage::Tx& tx, const std::string& tenant, const Checked& c, const char* status,
+std::string insert_redemption(storage::UnitOfWork& tx, const std::string& tenant, const Checked& c, const char* status,
                               const std::optional<std::string>& hold, const std::optional<std::string>& entry,
                               std::optional<Timestamp> expires, Timestamp at, Timestamp now) {
   storage::RedemptionRecord r;
@@ -263,8 +263,8 @@ std::string insert_redemption(storage::Tx& tx, const std::string& tenant, const 
 }
 
 /// The answer of the writes: the redemption, the ledger's entry or hold, the balance.
-json answer(storage::Tx& tx, const std::string& tenant, const std::string& id, const char* name, json ledger_part,
-            json balance) {
+json answer(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id, const char* name,
+            json ledger_part, json balance) {
   return {{"redemption", redemption_json(tx, tenant, id)},
           {name, std::move(ledger_part)},
           {"balance", std::move(balance)},
@@ -283,7 +283,7 @@ json take_reward(Ctx& ctx, const Input& i, const json& in, const char* operation
   // The time the redemption happened (reward.redeem may give it, e.g. a till syncing later):
   // the window and the per-customer limit period are checked at it.
   const Timestamp at = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (auto replay = idem_lookup(tx, ctx.tenant(), key)) return *replay;
   const Checked c = check_redeemable(ctx, tx, reward_id, customer, at, now);
@@ -301,7 +301,7 @@ json change_redemption(Ctx& ctx, const Input& i, const json& in, const char* ope
   const std::string id = i.str("id");
   const auto key = idem_key(in, operation);
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
@@ -316,109 +316,115 @@ json change_redemption(Ctx& ctx, const Input& i, const json& in, const char* ope
 json reward_redeem(Ctx& ctx, const json& in) {
   Input i(in, {"reward_id", "customer_id", "metadata", "idempotency_key", "occurred_at"});
   const auto metadata = opt_object_limited(i, "metadata", kMaxRedeemRequestMetadataBytes);
-  return take_reward(ctx, i, in, "reward.redeem", [&](storage::Tx& tx, const Checked& c, Timestamp at, Timestamp now) {
-    json debit_in = {{"customer_id", c.account.customer_id}, {"program_id", c.reward.program_id},
-                     {"points", c.reward.cost_points},       {"reason", "reward"},
-                     {"occurred_at", format_time(at)},       {"metadata", {{"reward_id", c.reward.id}}}};
-    if (metadata) debit_in["metadata"]["request"] = *metadata;
-    json debit = redeem_in_tx(ctx, tx, debit_in, "reward", now);
-    const std::string entry = debit["entry"]["id"].get<std::string>();
-    const std::string id =
-        insert_redemption(tx, ctx.tenant(), c, "fulfilled", std::nullopt, entry, std::nullopt, at, now);
-    json data = event_data(id, c);
-    data["entry_id"] = entry;
-    data["two_step"] = false;
-    emit_event(tx, ctx.tenant(), "reward.redeemed", c.account.customer_id, now, std::move(data));
-    return answer(tx, ctx.tenant(), id, "entry", std::move(debit["entry"]), std::move(debit["balance"]));
-  });
+  return take_reward(
+      ctx, i, in, "reward.redeem", [&](storage::UnitOfWork& tx, const Checked& c, Timestamp at, Timestamp now) {
+        json debit_in = {{"customer_id", c.account.customer_id}, {"program_id", c.reward.program_id},
+                         {"points", c.reward.cost_points},       {"reason", "reward"},
+                         {"occurred_at", format_time(at)},       {"metadata", {{"reward_id", c.reward.id}}}};
+        if (metadata) debit_in["metadata"]["request"] = *metadata;
+        json debit = redeem_in_tx(ctx, tx, debit_in, "reward", now);
+        const std::string entry = debit["entry"]["id"].get<std::string>();
+        const std::string id =
+            insert_redemption(tx, ctx.tenant(), c, "fulfilled", std::nullopt, entry, std::nullopt, at, now);
+        json data = event_data(id, c);
+        data["entry_id"] = entry;
+        data["two_step"] = false;
+        emit_event(tx, ctx.tenant(), "reward.redeemed", c.account.customer_id, now, std::move(data));
+        return answer(tx, ctx.tenant(), id, "entry", std::move(debit["entry"]), std::move(debit["balance"]));
+      });
 }
 
 json reward_reserve(Ctx& ctx, const json& in) {
   Input i(in, {"reward_id", "customer_id", "ttl_seconds", "idempotency_key"});
   const auto ttl = i.opt_i64("ttl_seconds", 1, kMaxTtlS);
   // A reservation holds points from now: it happens at the engine's clock.
-  return take_reward(ctx, i, in, "reward.reserve", [&](storage::Tx& tx, const Checked& c, Timestamp, Timestamp now) {
-    const int64_t ttl_s = ttl.value_or(c.reward.reservation_ttl_s);
-    json hold = hold_create_in_tx(ctx, tx,
-                                  {{"customer_id", c.account.customer_id},
-                                   {"program_id", c.reward.program_id},
-                                   {"points", c.reward.cost_points},
-                                   {"ttl_seconds", ttl_s},
-                                   {"reason", fmt::format("reward {}", c.reward.id)}},
-                                  "reward", now);
-    const std::string hold_id = hold["hold"]["id"].get<std::string>();
-    const Timestamp expires = now + ttl_s * 1000;
-    const std::string id = insert_redemption(tx, ctx.tenant(), c, "reserved", hold_id, std::nullopt, expires, now, now);
-    json data = event_data(id, c);
-    data["hold_id"] = hold_id;
-    data["expires_at"] = format_time(expires);
-    emit_event(tx, ctx.tenant(), "reward.reserved", c.account.customer_id, now, std::move(data));
-    return answer(tx, ctx.tenant(), id, "hold", std::move(hold["hold"]), std::move(hold["balance"]));
-  });
+  return take_reward(ctx, i, in, "reward.reserve",
+                     [&](storage::UnitOfWork& tx, const Checked& c, Timestamp, Timestamp now) {
+                       const int64_t ttl_s = ttl.value_or(c.reward.reservation_ttl_s);
+                       json hold = hold_create_in_tx(ctx, tx,
+                                                     {{"customer_id", c.account.customer_id},
+                                                      {"program_id", c.reward.program_id},
+                                                      {"points", c.reward.cost_points},
+                                                      {"ttl_seconds", ttl_s},
+                                                      {"reason", fmt::format("reward {}", c.reward.id)}},
+                                                     "reward", now);
+                       const std::string hold_id = hold["hold"]["id"].get<std::string>();
+                       const Timestamp expires = now + ttl_s * 1000;
+                       const std::string id =
+                           insert_redemption(tx, ctx.tenant(), c, "reserved", hold_id, std::nullopt, expires, now, now);
+                       json data = event_data(id, c);
+                       data["hold_id"] = hold_id;
+                       data["expires_at"] = format_time(expires);
+                       emit_event(tx, ctx.tenant(), "reward.reserved", c.account.customer_id, now, std::move(data));
+                       return answer(tx, ctx.tenant(), id, "hold", std::move(hold["hold"]), std::move(hold["balance"]));
+                     });
 }
 
 json redemption_fulfil(Ctx& ctx, const json& in) {
   Input i(in, {"id", "idempotency_key"});
-  return change_redemption(ctx, i, in, "redemption.fulfil", [&](storage::Tx& tx, const Redemption& r, Timestamp now) {
-    if (r.status != "reserved")
-      throw Error(Status::conflict, fmt::format("the redemption is {}, not reserved", r.status), "id",
-                  {{"status", r.status}});
-    if (now >= *r.expires_at)
-      throw Error(Status::conflict, "the reservation has expired", "id", {{"status", "expired"}});
-    json commit = hold_commit_in_tx(
-        ctx, tx,
-        {{"id", *r.hold_id}, {"reason", "reward"}, {"metadata", {{"reward_id", r.reward_id}, {"redemption_id", r.id}}}},
-        "hold", now);
-    const std::string entry = commit["entry"]["id"].get<std::string>();
-    tx.rewards().fulfil(ctx.tenant(), r.id, entry, now);
-    json data = event_data(r);
-    data["entry_id"] = entry;
-    data["two_step"] = true;
-    emit_event(tx, ctx.tenant(), "reward.redeemed", r.customer_id, now, std::move(data));
-    return answer(tx, ctx.tenant(), r.id, "entry", std::move(commit["entry"]), std::move(commit["balance"]));
-  });
+  return change_redemption(
+      ctx, i, in, "redemption.fulfil", [&](storage::UnitOfWork& tx, const Redemption& r, Timestamp now) {
+        if (r.status != "reserved")
+          throw Error(Status::conflict, fmt::format("the redemption is {}, not reserved", r.status), "id",
+                      {{"status", r.status}});
+        if (now >= *r.expires_at)
+          throw Error(Status::conflict, "the reservation has expired", "id", {{"status", "expired"}});
+        json commit = hold_commit_in_tx(ctx, tx,
+                                        {{"id", *r.hold_id},
+                                         {"reason", "reward"},
+                                         {"metadata", {{"reward_id", r.reward_id}, {"redemption_id", r.id}}}},
+                                        "hold", now);
+        const std::string entry = commit["entry"]["id"].get<std::string>();
+        tx.rewards().fulfil(ctx.tenant(), r.id, entry, now);
+        json data = event_data(r);
+        data["entry_id"] = entry;
+        data["two_step"] = true;
+        emit_event(tx, ctx.tenant(), "reward.redeemed", r.customer_id, now, std::move(data));
+        return answer(tx, ctx.tenant(), r.id, "entry", std::move(commit["entry"]), std::move(commit["balance"]));
+      });
 }
 
 json redemption_cancel(Ctx& ctx, const json& in) {
   Input i(in, {"id", "reason", "idempotency_key"});
   const auto reason = i.opt_str("reason", 500);
-  return change_redemption(ctx, i, in, "redemption.cancel", [&](storage::Tx& tx, const Redemption& r, Timestamp now) {
-    json balance, refund = nullptr;
-    if (r.status == "reserved") {
-      json released = hold_void_in_tx(ctx, tx, {{"id", *r.hold_id}}, "hold", now);
-      balance = std::move(released["balance"]);
-    } else if (r.status == "fulfilled") {
-      if (!load_reward(tx, ctx.tenant(), r.reward_id).refundable)
-        throw Error(Status::forbidden,
-                    fmt::format("redemptions of reward '{}' cannot be cancelled once fulfilled", r.reward_id), "id",
-                    {{"status", r.status}});
-      if (!r.entry_id) throw Error(Status::conflict, "the redemption has no redeem entry to refund", "id");
-      json refund_in = {{"entry_id", *r.entry_id}, {"points", r.points}};
-      if (reason) refund_in["reason"] = *reason;
-      json refunded = refund_in_tx(ctx, tx, refund_in, "refund", now);
-      balance = std::move(refunded["balance"]);
-      refund = std::move(refunded["entry"]);
-    } else {
-      throw Error(Status::conflict, fmt::format("the redemption is already {}", r.status), "id",
-                  {{"status", r.status}});
-    }
-    tx.rewards().return_unit(ctx.tenant(), r.reward_id, now);
-    const std::optional<std::string> refund_id =
-        refund.is_null() ? std::nullopt : std::optional<std::string>(refund["id"].get<std::string>());
-    tx.rewards().cancel(ctx.tenant(), r.id, refund_id, now);
-    json data = event_data(r);
-    data["from"] = r.status;
-    data["refund_entry_id"] = refund_id ? json(*refund_id) : json(nullptr);
-    data["reason"] = reason ? json(*reason) : json(nullptr);
-    emit_event(tx, ctx.tenant(), "reward.cancelled", r.customer_id, now, std::move(data));
-    return answer(tx, ctx.tenant(), r.id, "refund", std::move(refund), std::move(balance));
-  });
+  return change_redemption(
+      ctx, i, in, "redemption.cancel", [&](storage::UnitOfWork& tx, const Redemption& r, Timestamp now) {
+        json balance, refund = nullptr;
+        if (r.status == "reserved") {
+          json released = hold_void_in_tx(ctx, tx, {{"id", *r.hold_id}}, "hold", now);
+          balance = std::move(released["balance"]);
+        } else if (r.status == "fulfilled") {
+          if (!load_reward(tx, ctx.tenant(), r.reward_id).refundable)
+            throw Error(Status::forbidden,
+                        fmt::format("redemptions of reward '{}' cannot be cancelled once fulfilled", r.reward_id), "id",
+                        {{"status", r.status}});
+          if (!r.entry_id) throw Error(Status::conflict, "the redemption has no redeem entry to refund", "id");
+          json refund_in = {{"entry_id", *r.entry_id}, {"points", r.points}};
+          if (reason) refund_in["reason"] = *reason;
+          json refunded = refund_in_tx(ctx, tx, refund_in, "refund", now);
+          balance = std::move(refunded["balance"]);
+          refund = std::move(refunded["entry"]);
+        } else {
+          throw Error(Status::conflict, fmt::format("the redemption is already {}", r.status), "id",
+                      {{"status", r.status}});
+        }
+        tx.rewards().return_unit(ctx.tenant(), r.reward_id, now);
+        const std::optional<std::string> refund_id =
+            refund.is_null() ? std::nullopt : std::optional<std::string>(refund["id"].get<std::string>());
+        tx.rewards().cancel(ctx.tenant(), r.id, refund_id, now);
+        json data = event_data(r);
+        data["from"] = r.status;
+        data["refund_entry_id"] = refund_id ? json(*refund_id) : json(nullptr);
+        data["reason"] = reason ? json(*reason) : json(nullptr);
+        emit_event(tx, ctx.tenant(), "reward.cancelled", r.customer_id, now, std::move(data));
+        return answer(tx, ctx.tenant(), r.id, "refund", std::move(refund), std::move(balance));
+      });
 }
 
 json redemption_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   find_redemption(tx, ctx.tenant(), id, "id");
   return redemption_json(tx, ctx.tenant(), id);
 }
@@ -429,7 +435,7 @@ json redemption_by_code(Ctx& ctx, const json& in) {
   const auto code = canonical_code(text);
   if (!code)
     i.fail("code", fmt::format("must be a coupon code of {} characters (0-9, A-Z without I, L, O, U)", kCodeChars));
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   const auto r = tx.rewards().by_code(ctx.tenant(), *code);
   if (!r) throw Error(Status::not_found, "no redemption with this coupon code", "code");
   return row_json(*r);
@@ -443,7 +449,7 @@ json redemption_list(Ctx& ctx, const json& in) {
   const auto status = i.opt_enum("status", {"reserved", "fulfilled", "cancelled", "expired"});
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   require_customer(tx, ctx.tenant(), customer, "customer_id");
   if (reward) load_reward(tx, ctx.tenant(), *reward);
   return storage::page_of(
@@ -454,11 +460,11 @@ json redemption_list(Ctx& ctx, const json& in) {
 
 namespace {
 
-void run_due_hook(Ctx& ctx, storage::Tx& tx, Timestamp cutoff, Timestamp now, json& out) {
+void run_due_hook(Ctx& ctx, storage::UnitOfWork& tx, Timestamp cutoff, Timestamp now, json& out) {
   out["reservations_expired"] = expire_reservations(ctx, tx, cutoff, now, std::nullopt);
 }
 
-void verify_hook(Ctx& ctx, storage::Tx& tx, json& violations) {
+void verify_hook(Ctx& ctx, storage::UnitOfWork& tx, json& violations) {
   auto violation = [&](const std::string& reward, const std::string& program, const char* invariant,
                        const json& expected, const json& actual) {
     violations.push_back({{"customer_id", ""},

@@ -14,7 +14,7 @@
 #include "engine/registry.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
-#include "storage/module_store.hpp"
+#include "rewards/reward_store.hpp"
 #include "tiers/tiers.hpp"
 
 namespace loyalty::detail {
@@ -122,7 +122,7 @@ void check_window(const Input& i, std::optional<Timestamp> starts, std::optional
   if (starts && ends && *ends <= *starts) i.fail("ends_at", "must be later than starts_at");
 }
 
-void check_tier(storage::Tx& tx, const std::string& tenant, const std::string& program, const std::string& tier,
+void check_tier(storage::UnitOfWork& tx, const std::string& tenant, const std::string& program, const std::string& tier,
                 const std::string& field) {
   if (!find_tier(tx, tenant, program, tier))
     throw Error(Status::not_found, fmt::format("no tier '{}' in program '{}'", tier, program), field);
@@ -138,7 +138,7 @@ json reward_create(Ctx& ctx, const json& in) {
   const auto stock = i.opt_i64("stock", 0, kMaxStock);
   check_window(i, f.starts_at, f.ends_at);
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const Program p =
       i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id")) : default_program(tx, ctx.tenant());
@@ -174,7 +174,7 @@ json reward_create(Ctx& ctx, const json& in) {
 
 json reward_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   load_reward(tx, ctx.tenant(), i.str("id"), "id");
   return reward_json(tx, ctx.tenant(), i.str("id"));
 }
@@ -192,7 +192,7 @@ json reward_list(Ctx& ctx, const json& in) {
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   if (program) load_program(tx, ctx.tenant(), *program);
   if (customer) require_customer(tx, ctx.tenant(), *customer, "affordable_for");
   std::map<std::string, int64_t> available;  // program -> the customer's available points
@@ -230,7 +230,7 @@ json reward_update(Ctx& ctx, const json& in) {
   const std::string id = i.str("id");
   const Fields f = read_fields(i, in);
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const Reward cur = load_reward(tx, ctx.tenant(), id, "id");
   const auto starts = f.set_starts ? f.starts_at : cur.starts_at;
@@ -273,7 +273,7 @@ json reward_deactivate(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (load_reward(tx, ctx.tenant(), id, "id").active) {
     tx.rewards().deactivate_reward(ctx.tenant(), id, now);
@@ -297,7 +297,7 @@ json reward_stock(Ctx& ctx, const json& in) {
   if (!delta && !set) i.fail("delta", "is required (or stock)");
   if (delta && *delta == 0) i.fail("delta", "must not be 0");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const Reward cur = load_reward(tx, ctx.tenant(), id, "id");
   std::optional<int64_t> left = stock;
@@ -322,13 +322,14 @@ json reward_stock(Ctx& ctx, const json& in) {
 
 }  // namespace
 
-Reward load_reward(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field) {
+Reward load_reward(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
+                   const std::string& field) {
   const auto r = tx.rewards().reward(tenant, id);
   if (!r) throw Error(Status::not_found, fmt::format("no reward '{}'", id), field);
   return reward_from(*r);
 }
 
-json reward_json(storage::Tx& tx, const std::string& tenant, const std::string& reward_id) {
+json reward_json(storage::UnitOfWork& tx, const std::string& tenant, const std::string& reward_id) {
   const auto r = tx.rewards().reward(tenant, reward_id);
   if (!r) throw Error(Status::error, fmt::format("reward {} vanished", reward_id));
   return row_json(*r);

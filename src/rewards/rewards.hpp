@@ -28,10 +28,10 @@ struct Reward {
 };
 
 /// The tenant's reward `id`; Status::not_found naming `field` otherwise.
-Reward load_reward(storage::Tx& tx, const std::string& tenant, const std::string& id,
+Reward load_reward(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
                    const std::string& field = "reward_id");
 /// The tenant's reward as the `reward.*` operations return it.
-json reward_json(storage::Tx& tx, const std::string& tenant, const std::string& reward_id);
+json reward_json(storage::UnitOfWork& tx, const std::string& tenant, const std::string& reward_id);
 
 /// The redemption operations (redemptions.cpp), joined into the module's table in rewards.cpp.
 json reward_redeem(Ctx& ctx, const json& in);

@@ -17,7 +17,7 @@
 #include "ledger/idempotency.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
-#include "storage/module_store.hpp"
+#include "rules/rule_store.hpp"
 #include "storage/page.hpp"
 #include "tiers/tiers.hpp"
 
@@ -35,7 +35,7 @@ struct CacheEntry {
   std::shared_ptr<const Plan> plan;
 };
 
-std::vector<rules::RuleSource> load_sources(storage::Tx& tx, const std::string& program_id) {
+std::vector<rules::RuleSource> load_sources(storage::UnitOfWork& tx, const std::string& program_id) {
   std::vector<rules::RuleSource> out;
   for (const auto& r : tx.rules().program_rules(program_id)) {
     rules::RuleSource s{r.id, r.version, r.seq, parse_stored(r.body)};
@@ -64,7 +64,8 @@ PlanCache& cache_of(EngineState& e) {
 
 }  // namespace
 
-std::shared_ptr<const Plan> plan_for(storage::Tx& tx, EngineState& engine, const Program& p, rules::Trigger trigger) {
+std::shared_ptr<const Plan> plan_for(storage::UnitOfWork& tx, EngineState& engine, const Program& p,
+                                     rules::Trigger trigger) {
   const int64_t gen = tx.rules().generation(p.id);
   const std::string zone = p.zone ? p.zone->name() : "UTC";
   std::string key = p.id;
@@ -99,7 +100,8 @@ json rule_row(const storage::RuleRecord& r) {
   return out;
 }
 
-json load_rule(storage::Tx& tx, const std::string& tenant, const std::string& id, const std::string& field = "id") {
+json load_rule(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
+               const std::string& field = "id") {
   const auto r = tx.rules().rule(tenant, id);
   if (!r) throw Error(Status::not_found, fmt::format("no rule '{}'", id), field);
   return rule_row(*r);
@@ -114,14 +116,14 @@ json body_of(const json& in) {
   return body;
 }
 
-Program program_of(storage::Tx& tx, const Ctx& ctx, const Input& i) {
+Program program_of(storage::UnitOfWork& tx, const Ctx& ctx, const Input& i) {
   if (i.has("program_id")) return load_program(tx, ctx.tenant(), i.str("program_id"), "program_id");
   return default_program(tx, ctx.tenant());
 }
 
 /// Cross-rule checks (one mode per stacking group): compiles the program's rules with `changed`
 /// in place of (or added to) the stored one.
-void check_program(storage::Tx& tx, const Program& p, const std::string& id, const json& body) {
+void check_program(storage::UnitOfWork& tx, const Program& p, const std::string& id, const json& body) {
   auto sources = load_sources(tx, p.id);
   bool found = false;
   for (auto& s : sources)
@@ -138,7 +140,7 @@ json rule_create(Ctx& ctx, const json& in) {
   const bool active = body["active"];
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("rul");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   json pj = json::object();
   if (in.contains("program_id")) pj["program_id"] = in["program_id"];
@@ -158,7 +160,7 @@ json rule_get(Ctx& ctx, const json& in) {
   Input i(in, {"id", "version"});
   const std::string id = i.str("id");
   const auto version = i.opt_i64("version", 1, INT64_MAX);
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   json out = load_rule(tx, ctx.tenant(), id);
   if (version && *version != out["version"]) {
     const auto stored = tx.rules().rule_version(id, *version);
@@ -180,7 +182,7 @@ json rule_list(Ctx& ctx, const json& in) {
   const auto active = i.opt_bool("active");
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   // An unknown program (or another tenant's) is not found, as in tier.list and reward.list.
   if (program) load_program(tx, ctx.tenant(), *program, "program_id");
   return storage::page_of(
@@ -200,7 +202,7 @@ json rule_update(Ctx& ctx, const json& in) {
   Input idi(idj, {"id"});
   const std::string id = idi.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const json before = load_rule(tx, ctx.tenant(), id);
   json merged = body_of(before);
@@ -237,7 +239,7 @@ json set_active(Ctx& ctx, const json& in, bool active) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const json before = load_rule(tx, ctx.tenant(), id);
   tx.rules().set_rule_active(ctx.tenant(), id, active, now);
@@ -388,7 +390,7 @@ struct Loaded {
 };
 
 /// The account of (customer, program), if the customer has one yet.
-std::optional<AccountRef> account_of(const Ctx& ctx, storage::Tx& tx, const std::string& customer,
+std::optional<AccountRef> account_of(const Ctx& ctx, storage::UnitOfWork& tx, const std::string& customer,
                                      const std::string& program) {
   const json q = {{"customer_id", customer}, {"program_id", program}};
   return find_account_ref(ctx, tx, Input(q, {"customer_id", "program_id"}));
@@ -396,8 +398,8 @@ std::optional<AccountRef> account_of(const Ctx& ctx, storage::Tx& tx, const std:
 
 /// The customer's facts (current tier unless the input names one, profile birthday and
 /// attributes, segments), overlaid by the input's overrides.
-void load_customer(Ctx& ctx, storage::Tx& tx, const std::optional<std::string>& customer, const CustomerOverrides& o,
-                   Loaded& l) {
+void load_customer(Ctx& ctx, storage::UnitOfWork& tx, const std::optional<std::string>& customer,
+                   const CustomerOverrides& o, Loaded& l) {
   rules::Event& ev = l.ev;
   if (o.tier) ev.tier = *o.tier;
   ev.tier_multiplier = o.tier_multiplier;
@@ -431,7 +433,7 @@ void load_customer(Ctx& ctx, storage::Tx& tx, const std::optional<std::string>& 
 /// History facts before `l.at`: purchases in the program, verified check-ins anywhere and, for a
 /// check-in, verified check-ins at `location` (none of them the event itself, which is not stored
 /// yet).
-void load_history(storage::Tx& tx, const std::string& customer, std::string_view location, Loaded& l) {
+void load_history(storage::UnitOfWork& tx, const std::string& customer, std::string_view location, Loaded& l) {
   const Plan& plan = *l.plan;
   rules::Event& ev = l.ev;
   const std::string& program = l.program.id;
@@ -471,7 +473,7 @@ void load_history(storage::Tx& tx, const std::string& customer, std::string_view
 
 /// The stateful limits of the rules that have them, for `customer` (or none, in a dry run
 /// without a customer), then the evaluation.
-void load_limits_and_evaluate(storage::Tx& tx, const std::optional<std::string>& customer, Loaded& l) {
+void load_limits_and_evaluate(storage::UnitOfWork& tx, const std::optional<std::string>& customer, Loaded& l) {
   const Plan& plan = *l.plan;
   l.limits.assign(plan.rules.size(), rules::LimitState{});
   l.period_keys.assign(plan.rules.size(), {});
@@ -497,7 +499,7 @@ void load_limits_and_evaluate(storage::Tx& tx, const std::optional<std::string>&
 }
 
 /// Counters, budgets and cooldowns of the rules that awarded points (inside the write).
-void record_limits(storage::Tx& tx, const std::string& customer, const Loaded& l) {
+void record_limits(storage::UnitOfWork& tx, const std::string& customer, const Loaded& l) {
   const Plan& plan = *l.plan;
   for (size_t k = 0; k < plan.rules.size(); ++k) {
     const auto& r = plan.rules[k];
@@ -510,7 +512,7 @@ void record_limits(storage::Tx& tx, const std::string& customer, const Loaded& l
   }
 }
 
-void load_and_evaluate(Ctx& ctx, storage::Tx& tx, Purchase& p, Loaded& l, Timestamp now) {
+void load_and_evaluate(Ctx& ctx, storage::UnitOfWork& tx, Purchase& p, Loaded& l, Timestamp now) {
   l.program =
       p.program_id ? load_program(tx, ctx.tenant(), *p.program_id, "program_id") : default_program(tx, ctx.tenant());
   l.plan = plan_for(tx, ctx.engine, l.program, rules::Trigger::purchase);
@@ -556,7 +558,7 @@ json rules_used(const Loaded& l) {
 json purchase_submit(Ctx& ctx, const json& in) {
   Purchase p = read_purchase(in, false);
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   json request = in;
   if (const auto stored = tx.rules().order_reply(ctx.tenant(), *p.order_id)) {
@@ -617,7 +619,7 @@ json purchase_submit(Ctx& ctx, const json& in) {
 json purchase_dry_run(Ctx& ctx, const json& in) {
   Purchase p = read_purchase(in, true);
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   auto l = std::make_unique<Loaded>();
   load_and_evaluate(ctx, tx, p, *l, now);
   json purchase = purchase_json(json(nullptr), p, *l);
@@ -651,7 +653,7 @@ json purchase_return(Ctx& ctx, const json& in) {
     }
   }
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   std::string pid, entry_id;
   int64_t points = 0, reversed = 0, items_total = 0, returned_value = 0;
@@ -767,7 +769,7 @@ constexpr OpDef kOps[] = {
 
 std::span<const OpDef> rule_ops() { return kOps; }
 
-CheckinRuleOutcome apply_checkin_rules(Ctx& ctx, storage::Tx& tx, const CheckinRuleInput& in) {
+CheckinRuleOutcome apply_checkin_rules(Ctx& ctx, storage::UnitOfWork& tx, const CheckinRuleInput& in) {
   auto l = std::make_unique<Loaded>();
   l->program = in.program;
   l->plan = plan_for(tx, ctx.engine, l->program, rules::Trigger::checkin);

@@ -15,7 +15,7 @@ namespace loyalty::detail {
 /// The program's compiled plan for `trigger`, from the engine's cache (EngineState::plan_cache) when the program's
 /// rules generation (read inside `tx`), rounding and time zone are unchanged; compiled and
 /// swapped in otherwise.
-std::shared_ptr<const rules::Plan> plan_for(storage::Tx& tx, EngineState& engine, const Program& p,
+std::shared_ptr<const rules::Plan> plan_for(storage::UnitOfWork& tx, EngineState& engine, const Program& p,
                                             rules::Trigger trigger = rules::Trigger::purchase);
 
 /// A verified check-in, as the program's check-in rules (location rules) see it.
@@ -39,6 +39,6 @@ struct CheckinRuleOutcome {
 /// limit holds under concurrency like a purchase's). The caller posts the points (one ledger
 /// entry) and stores the rule versions used. The check-in itself must not be stored yet: history
 /// facts count earlier check-ins.
-CheckinRuleOutcome apply_checkin_rules(Ctx& ctx, storage::Tx& tx, const CheckinRuleInput& in);
+CheckinRuleOutcome apply_checkin_rules(Ctx& ctx, storage::UnitOfWork& tx, const CheckinRuleInput& in);
 
 }  // namespace loyalty::detail

@@ -1,5 +1,4 @@
-// Cursor pagination over `limit + 1` rows ordered by a sequence: a query's (page) or a store's
-// records (page_of).
+// Cursor pagination over a store's `limit + 1` records ordered by a sequence (page_of).
 #pragma once
 
 #include <cstdint>
@@ -8,29 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/input.hpp"
-#include "storage/sqlite.hpp"
 
 namespace loyalty::storage {
-
-/// Steps `q`, mapping up to `limit` rows with `row`; a further row means more pages follow, and
-/// the cursor is the sequence (column `seq_col`) of the last row returned.
-/// Returns {"items": [...], "next_cursor": "c<seq>" | null}.
-template <typename RowFn>
-nlohmann::json page(Query& q, int64_t limit, int seq_col, RowFn&& row) {
-  nlohmann::json items = nlohmann::json::array();
-  int64_t last = 0;
-  bool more = false;
-  while (q.step()) {
-    if (static_cast<int64_t>(items.size()) == limit) {
-      more = true;
-      break;
-    }
-    items.push_back(row(q));
-    last = q.i64(seq_col);
-  }
-  return {{"items", std::move(items)},
-          {"next_cursor", more ? nlohmann::json(detail::encode_cursor(last)) : nlohmann::json(nullptr)}};
-}
 
 /// Maps up to `limit` of a store's `rows` (a page of up to `limit + 1` records) with `row`; a
 /// further row means more pages follow, and the cursor is `seq` of the last record returned.

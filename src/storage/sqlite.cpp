@@ -1,9 +1,16 @@
 #include "storage/sqlite.hpp"
 
-#include "storage/ai_store.hpp"
-#include "storage/foundation_store.hpp"
-#include "storage/ledger_store.hpp"
-#include "storage/module_store.hpp"
+#include "ai/ai_store.hpp"
+#include "audit/audit_store.hpp"
+#include "customers/customer_store.hpp"
+#include "events/event_store.hpp"
+#include "ledger/ledger_store.hpp"
+#include "locations/location_store.hpp"
+#include "programs/program_store.hpp"
+#include "rewards/reward_store.hpp"
+#include "rules/rule_store.hpp"
+#include "tenants/tenant_store.hpp"
+#include "tiers/tier_store.hpp"
 
 #include <fmt/format.h>
 
@@ -261,6 +268,18 @@ void Pool::release(std::unique_ptr<Connection> c) {
     idle_.push_back(std::move(c));
   }
   cv_.notify_one();
+}
+
+std::unique_ptr<Database> open_database(const StorageOptions& options) {
+  auto db = std::make_unique<SqliteDatabase>(options);
+  migrate(db->pool());
+  return db;
+}
+
+Pool& sqlite_pool(Database& db) {
+  auto* sqlite = dynamic_cast<SqliteDatabase*>(&db);
+  if (!sqlite) throw Error(Status::misuse, "not an SQLite database");
+  return sqlite->pool();
 }
 
 Tx::Tx(Pool& pool, TxMode mode)

@@ -1,6 +1,8 @@
 // The SQLite backend's building blocks: RAII connection with a prepared-statement cache, a
 // connection pool, and units of work (read snapshot, or a write that takes its turn in the
-// process's write queue for the file, then BEGIN IMMEDIATE with bounded retry).
+// process's write queue for the file, then BEGIN IMMEDIATE with bounded retry), behind the
+// backend-neutral Database and UnitOfWork of storage/unit_of_work.hpp. Only src/storage/sqlite*
+// include this header (scripts/check_deps.py checks it).
 #pragma once
 
 #include <sqlite3.h>
@@ -19,21 +21,10 @@
 
 #include "loyalty/core/error.hpp"
 #include "loyalty/storage/options.hpp"
+#include "storage/unit_of_work.hpp"
 #include "storage/write_queue.hpp"
 
 namespace loyalty::storage {
-
-class LedgerStore;
-class TenantStore;
-class ProgramStore;
-class CustomerStore;
-class AuditStore;
-class EventStore;
-class LocationStore;
-class TierStore;
-class RewardStore;
-class RuleStore;
-class AiStore;
 
 /// Throws loyalty::Error mapped from an SQLite result code (busy -> Status::busy, constraint ->
 /// Status::conflict, everything else -> Status::storage).
@@ -173,47 +164,42 @@ class Pool {
   std::shared_ptr<WriteQueue> write_queue_;
 };
 
-enum class TxMode { read, write };
-
 /// A unit of work. A write first takes its turn in the pool's write queue (first come, first
 /// served among this process's writers of the file), then a connection, then starts with BEGIN
 /// IMMEDIATE, retried with backoff against other processes; all three waits share one deadline,
 /// busy_timeout_ms from the start, past which the write fails with Status::busy. The turn is
 /// passed on at commit() or destruction. Destruction without commit() rolls back.
-class Tx {
+class Tx final : public UnitOfWork {
  public:
   Tx(Pool& pool, TxMode mode);
-  ~Tx();
+  ~Tx() override;
   Tx(const Tx&) = delete;
   Tx& operator=(const Tx&) = delete;
 
   Connection& conn() { return *lease_; }
-  void commit();
+  void commit() override;
   /// A savepoint for per-item isolation inside one transaction (batch earn); not nestable.
-  void savepoint();
-  void release();
-  void rollback_to();
+  void savepoint() override;
+  void release() override;
+  void rollback_to() override;
 
   template <typename... Args>
   Query q(std::string_view sql, const Args&... args) {
     return Query(*lease_, sql, args...);
   }
 
-  /// The ledger's storage in domain terms (storage/ledger_store.hpp), bound to this unit of work.
-  LedgerStore& ledger();
-  /// The foundation modules' storage (storage/foundation_store.hpp), bound to this unit of work.
-  TenantStore& tenants();
-  ProgramStore& programs();
-  CustomerStore& customers();
-  AuditStore& audit();
-  EventStore& events();
-  /// The modules' storage (storage/module_store.hpp), bound to this unit of work.
-  LocationStore& locations();
-  TierStore& tiers();
-  RewardStore& rewards();
-  RuleStore& rules();
-  /// The AI module's storage (storage/ai_store.hpp), bound to this unit of work.
-  AiStore& ai();
+  /// The stores bound to this unit of work, each made on first use (storage/unit_of_work.hpp).
+  LedgerStore& ledger() override;
+  TenantStore& tenants() override;
+  ProgramStore& programs() override;
+  CustomerStore& customers() override;
+  AuditStore& audit() override;
+  EventStore& events() override;
+  LocationStore& locations() override;
+  TierStore& tiers() override;
+  RewardStore& rewards() override;
+  RuleStore& rules() override;
+  AiStore& ai() override;
 
  private:
   Tx(Pool& pool, TxMode mode, Pool::Deadline deadline);
@@ -234,6 +220,21 @@ class Tx {
   std::unique_ptr<RuleStore> rules_;
   std::unique_ptr<AiStore> ai_;
 };
+
+/// The SQLite database of an engine: its pool, opening units of work as Tx.
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(StorageOptions opts) : pool_(std::move(opts)) {}
+  std::unique_ptr<UnitOfWork> begin(TxMode mode) override { return std::make_unique<Tx>(pool_, mode); }
+  Pool& pool() noexcept { return pool_; }
+
+ private:
+  Pool pool_;
+};
+
+/// The pool behind an SQLite Database (tests and SQLite-specific tools); throws Status::misuse
+/// for another backend.
+Pool& sqlite_pool(Database& db);
 
 /// Parses a storage URI into a filesystem path ("" for in-memory).
 std::string path_from_uri(const std::string& uri, bool& memory);

@@ -1,7 +1,7 @@
 // The SQLite backend of AiStore: the ai_settings and ai_results tables, and the read-only
-// aggregates over purchases, check-ins, entries, accounts, tiers, rewards, rules and locations.
+// aggregates over purchases, check-ins, entries, accounts and tiers.
 
-#include "storage/ai_store.hpp"
+#include "ai/ai_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {
@@ -113,72 +113,6 @@ class SqliteAiStore final : public AiStore {
         tenant, customer, program, from, to);
     std::vector<CategorySpend> out;
     while (q.step()) out.push_back({q.text(0), q.i64(1)});
-    return out;
-  }
-
-  std::vector<RewardCandidate> reward_candidates(const std::string& tenant, const std::string& program, Timestamp now,
-                                                 Timestamp popular_since) override {
-    auto q = tx_.q(
-        "SELECT r.reward_id, r.name, r.category, r.cost_points, t.rank, (SELECT COUNT(*) FROM redemptions d WHERE "
-        "d.tenant_id = r.tenant_id AND d.reward_id = r.reward_id AND d.created_at >= ?4 AND d.status != "
-        "'cancelled') FROM rewards r LEFT JOIN tiers t ON t.id = r.min_tier_id WHERE r.tenant_id = ?1 AND "
-        "r.program_id = ?2 AND r.active = 1 AND (r.starts_at IS NULL OR r.starts_at <= ?3) AND (r.ends_at IS NULL OR "
-        "r.ends_at > ?3) AND (r.stock IS NULL OR r.stock > 0) ORDER BY r.reward_id LIMIT 500",
-        tenant, program, now, popular_since);
-    std::vector<RewardCandidate> out;
-    while (q.step()) out.push_back({q.text(0), q.text(1), q.opt_text(2), q.i64(3), q.opt_i64(4), q.i64(5)});
-    return out;
-  }
-
-  std::vector<BonusRule> bonus_rules(const std::string& tenant, const std::string& program,
-                                     Timestamp popular_since) override {
-    auto q = tx_.q(
-        "SELECT r.id, json_extract(r.body, '$.name'), json_extract(r.body, '$.start'), json_extract(r.body, '$.end'), "
-        "(SELECT COUNT(*) FROM purchase_rules u JOIN purchases p ON p.id = u.purchase_id WHERE u.rule_id = r.id AND "
-        "p.occurred_at >= ?3) + (SELECT COUNT(*) FROM checkin_rules u JOIN checkins c ON c.id = u.checkin_id WHERE "
-        "u.rule_id = r.id AND c.occurred_at >= ?3), json_extract(r.body, '$.conditions') FROM rules r WHERE "
-        "r.tenant_id = ?1 AND r.program_id = ?2 AND r.active = 1 AND json_extract(r.body, '$.type') = 'bonus' ORDER "
-        "BY r.seq LIMIT 200",
-        tenant, program, popular_since);
-    std::vector<BonusRule> out;
-    while (q.step()) out.push_back({q.text(0), q.text(1), q.opt_text(2), q.opt_text(3), q.i64(4), q.opt_text(5)});
-    return out;
-  }
-
-  std::optional<LatLonRecord> last_seen(const std::string& tenant, const std::string& customer) override {
-    auto q = tx_.q(
-        "SELECT lat, lon FROM checkins WHERE customer_id = ?1 AND status = 'verified' AND tenant_id = ?2 ORDER BY "
-        "occurred_at DESC, seq DESC LIMIT 1",
-        customer, tenant);
-    if (!q.step()) return std::nullopt;
-    return LatLonRecord{q.f64(0), q.f64(1)};
-  }
-
-  std::optional<LatLonRecord> location_point(const std::string& tenant, const std::string& location) override {
-    auto q = tx_.q("SELECT lat, lon FROM locations WHERE id = ?1 AND tenant_id = ?2", location, tenant);
-    if (!q.step()) return std::nullopt;
-    return LatLonRecord{q.f64(0), q.f64(1)};
-  }
-
-  std::vector<std::string> active_locations(const std::string& tenant, int64_t limit) override {
-    auto q = tx_.q("SELECT id FROM locations WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT ?2", tenant, limit);
-    std::vector<std::string> out;
-    while (q.step()) out.push_back(q.text(0));
-    return out;
-  }
-
-  std::vector<CheckinVisit> visits(const std::string& tenant, const std::optional<std::string>& location,
-                                   Timestamp from, Timestamp to) override {
-    // A check-in converts when the same customer buys within two hours after it.
-    auto q = tx_.q(
-        "SELECT c.location_id, c.customer_id, c.occurred_at, EXISTS(SELECT 1 FROM purchases p WHERE p.customer_id = "
-        "c.customer_id AND p.tenant_id = c.tenant_id AND p.occurred_at >= c.occurred_at AND p.occurred_at <= "
-        "c.occurred_at + 7200000) FROM checkins c WHERE c.tenant_id = ?1 AND c.status = 'verified' AND "
-        "c.location_id IS NOT NULL AND (?2 IS NULL OR c.location_id = ?2) AND c.occurred_at >= ?3 AND c.occurred_at "
-        "<= ?4",
-        tenant, location, from, to);
-    std::vector<CheckinVisit> out;
-    while (q.step()) out.push_back({q.text(0), q.text(1), q.i64(2), q.i64(3) != 0});
     return out;
   }
 

@@ -1,6 +1,6 @@
 // The SQLite backend of AuditStore: the append-only audit_log table (its triggers refuse
 // updates and deletes).
-#include "storage/foundation_store.hpp"
+#include "audit/audit_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {

@@ -1,6 +1,6 @@
 // The SQLite backend of CustomerStore: customers and the opening of their accounts.
 
-#include "storage/foundation_store.hpp"
+#include "customers/customer_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {

@@ -3,7 +3,7 @@
 // commit order.
 #include <nlohmann/json.hpp>
 
-#include "storage/foundation_store.hpp"
+#include "events/event_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {

@@ -2,7 +2,7 @@
 // cached prepared statements on the unit of work's connection.
 #include <nlohmann/json.hpp>
 
-#include "storage/ledger_store.hpp"
+#include "ledger/ledger_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {

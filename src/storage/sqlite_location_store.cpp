@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "storage/module_store.hpp"
+#include "locations/location_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {
@@ -245,6 +245,45 @@ class SqliteLocationStore final : public LocationStore {
            "AND occurred_at > ?3 AND occurred_at < ?4 LIMIT 1",
            customer, location, from, to)
         .step();
+  }
+
+  // Read by the AI module ------------------------------------------------------------------
+
+  std::optional<LatLonRecord> last_seen(const std::string& tenant, const std::string& customer) override {
+    auto q = tx_.q(
+        "SELECT lat, lon FROM checkins WHERE customer_id = ?1 AND status = 'verified' AND tenant_id = ?2 ORDER BY "
+        "occurred_at DESC, seq DESC LIMIT 1",
+        customer, tenant);
+    if (!q.step()) return std::nullopt;
+    return LatLonRecord{q.f64(0), q.f64(1)};
+  }
+
+  std::optional<LatLonRecord> location_point(const std::string& tenant, const std::string& location) override {
+    auto q = tx_.q("SELECT lat, lon FROM locations WHERE id = ?1 AND tenant_id = ?2", location, tenant);
+    if (!q.step()) return std::nullopt;
+    return LatLonRecord{q.f64(0), q.f64(1)};
+  }
+
+  std::vector<std::string> active_location_ids(const std::string& tenant, int64_t limit) override {
+    auto q = tx_.q("SELECT id FROM locations WHERE tenant_id = ?1 AND active = 1 ORDER BY seq LIMIT ?2", tenant, limit);
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.text(0));
+    return out;
+  }
+
+  std::vector<CheckinVisit> visits(const std::string& tenant, const std::optional<std::string>& location,
+                                   Timestamp from, Timestamp to) override {
+    // A check-in converts when the same customer buys within two hours after it.
+    auto q = tx_.q(
+        "SELECT c.location_id, c.customer_id, c.occurred_at, EXISTS(SELECT 1 FROM purchases p WHERE p.customer_id = "
+        "c.customer_id AND p.tenant_id = c.tenant_id AND p.occurred_at >= c.occurred_at AND p.occurred_at <= "
+        "c.occurred_at + 7200000) FROM checkins c WHERE c.tenant_id = ?1 AND c.status = 'verified' AND "
+        "c.location_id IS NOT NULL AND (?2 IS NULL OR c.location_id = ?2) AND c.occurred_at >= ?3 AND c.occurred_at "
+        "<= ?4",
+        tenant, location, from, to);
+    std::vector<CheckinVisit> out;
+    while (q.step()) out.push_back({q.text(0), q.text(1), q.i64(2), q.i64(3) != 0});
+    return out;
   }
 
  private:

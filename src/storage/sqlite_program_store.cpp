@@ -1,6 +1,6 @@
 // The SQLite backend of ProgramStore.
 
-#include "storage/foundation_store.hpp"
+#include "programs/program_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {

@@ -1,6 +1,6 @@
 // The SQLite backend of RewardStore: the rewards catalog with its stock, and redemptions.
 
-#include "storage/module_store.hpp"
+#include "rewards/reward_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {
@@ -237,6 +237,22 @@ class SqliteRewardStore final : public RewardStore {
                    "(r.status = 'cancelled' AND r.entry_id IS NOT NULL AND r.refund_entry_id IS NULL)) ORDER BY r.seq",
                    tenant);
     return collect(q, redemption_row);
+  }
+
+  // Read by the AI module ------------------------------------------------------------------
+
+  std::vector<RewardCandidate> reward_candidates(const std::string& tenant, const std::string& program, Timestamp now,
+                                                 Timestamp popular_since) override {
+    auto q = tx_.q(
+        "SELECT r.reward_id, r.name, r.category, r.cost_points, t.rank, (SELECT COUNT(*) FROM redemptions d WHERE "
+        "d.tenant_id = r.tenant_id AND d.reward_id = r.reward_id AND d.created_at >= ?4 AND d.status != "
+        "'cancelled') FROM rewards r LEFT JOIN tiers t ON t.id = r.min_tier_id WHERE r.tenant_id = ?1 AND "
+        "r.program_id = ?2 AND r.active = 1 AND (r.starts_at IS NULL OR r.starts_at <= ?3) AND (r.ends_at IS NULL OR "
+        "r.ends_at > ?3) AND (r.stock IS NULL OR r.stock > 0) ORDER BY r.reward_id LIMIT 500",
+        tenant, program, now, popular_since);
+    std::vector<RewardCandidate> out;
+    while (q.step()) out.push_back({q.text(0), q.text(1), q.opt_text(2), q.i64(3), q.opt_i64(4), q.i64(5)});
+    return out;
   }
 
  private:

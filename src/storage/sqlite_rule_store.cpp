@@ -2,7 +2,7 @@
 // stateful limits, the history facts rules read, and purchases with their items, the rule
 // versions they used and their returns.
 
-#include "storage/module_store.hpp"
+#include "rules/rule_store.hpp"
 #include "storage/sqlite.hpp"
 
 namespace loyalty::storage {
@@ -266,6 +266,23 @@ class SqliteRuleStore final : public RuleStore {
           "VALUES(?1, ?2, ?3, ?4, ?5)",
           purchase, return_id, reply.request, reply.result, at)
         .run();
+  }
+
+  // Read by the AI module ------------------------------------------------------------------
+
+  std::vector<BonusRule> bonus_rules(const std::string& tenant, const std::string& program,
+                                     Timestamp popular_since) override {
+    auto q = tx_.q(
+        "SELECT r.id, json_extract(r.body, '$.name'), json_extract(r.body, '$.start'), json_extract(r.body, '$.end'), "
+        "(SELECT COUNT(*) FROM purchase_rules u JOIN purchases p ON p.id = u.purchase_id WHERE u.rule_id = r.id AND "
+        "p.occurred_at >= ?3) + (SELECT COUNT(*) FROM checkin_rules u JOIN checkins c ON c.id = u.checkin_id WHERE "
+        "u.rule_id = r.id AND c.occurred_at >= ?3), json_extract(r.body, '$.conditions') FROM rules r WHERE "
+        "r.tenant_id = ?1 AND r.program_id = ?2 AND r.active = 1 AND json_extract(r.body, '$.type') = 'bonus' ORDER "
+        "BY r.seq LIMIT 200",
+        tenant, program, popular_since);
+    std::vector<BonusRule> out;
+    while (q.step()) out.push_back({q.text(0), q.text(1), q.opt_text(2), q.opt_text(3), q.i64(4), q.opt_text(5)});
+    return out;
   }
 
  private:

@@ -1,7 +1,7 @@
 // The SQLite backend of TenantStore: tenants, API keys and the engine's admin credential.
 
-#include "storage/foundation_store.hpp"
 #include "storage/sqlite.hpp"
+#include "tenants/tenant_store.hpp"
 
 namespace loyalty::storage {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <fmt/format.h>
 
-#include "storage/module_store.hpp"
 #include "storage/sqlite.hpp"
+#include "tiers/tier_store.hpp"
 
 namespace loyalty::storage {
 namespace {

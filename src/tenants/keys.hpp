@@ -22,7 +22,7 @@ uint32_t parse_scopes(const std::vector<std::string>& scopes, const std::string&
 json scopes_json(uint32_t mask);
 
 /// Creates a key for `tenant_id` inside the caller's write transaction.
-NewKey create_key(storage::Tx& tx, const std::string& tenant_id, const std::string& name, uint32_t scopes,
+NewKey create_key(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& name, uint32_t scopes,
                   Timestamp now);
 json key_json(const NewKey& k, const std::string& name, uint32_t scopes, Timestamp now);
 

@@ -9,9 +9,9 @@
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
 #include "loyalty/core/timezone.hpp"
-#include "storage/foundation_store.hpp"
 #include "storage/page.hpp"
 #include "tenants/keys.hpp"
+#include "tenants/tenant_store.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -78,7 +78,7 @@ json tenant_row(const storage::TenantRecord& t) {
           {"updated_at", format_time(t.updated_at)}};
 }
 
-json load_tenant(storage::Tx& tx, const std::string& id, const std::string& field = "id") {
+json load_tenant(storage::UnitOfWork& tx, const std::string& id, const std::string& field = "id") {
   const auto t = tx.tenants().tenant(id);
   if (!t) throw Error(Status::not_found, fmt::format("no tenant '{}'", id), field);
   return tenant_row(*t);
@@ -100,7 +100,7 @@ json tenant_create(Ctx& ctx, const json& in) {
 
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("ten");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   if (tx.tenants().slug_taken(slug)) throw Error(Status::conflict, fmt::format("slug '{}' is taken", slug), "slug");
   tx.tenants().insert_tenant({id, name, slug, tz, true, settings.dump(), now, now});
   const NewKey key = create_key(tx, id, key_name, kScopeAdmin, now);
@@ -114,7 +114,7 @@ json tenant_create(Ctx& ctx, const json& in) {
 json tenant_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return load_tenant(tx, id);
 }
 
@@ -123,7 +123,7 @@ json tenant_list(Ctx& ctx, const json& in) {
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
   const auto active = i.opt_bool("active");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return storage::page_of(
       tx.tenants().tenants(after, active, limit), limit, [](const storage::TenantRecord& t) { return t.seq; },
       tenant_row);
@@ -136,7 +136,7 @@ json tenant_update(Ctx& ctx, const json& in) {
   const auto tz = i.opt_str("timezone", 64);
   if (tz && !valid_timezone(*tz)) i.fail("timezone", fmt::format("'{}' is not a known IANA time zone", *tz));
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   json current = load_tenant(tx, id);
   const json settings = read_settings(i, current["settings"]);
   tx.tenants().update_tenant({id, name, tz, settings.dump(), now});
@@ -153,7 +153,7 @@ json set_tenant_active(Ctx& ctx, const json& in, bool active) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   load_tenant(tx, id);
   tx.tenants().set_tenant_active(id, active, now);
   audit_append(tx, kEngineChain, ctx.actor(), active ? "tenant.activate" : "tenant.deactivate", id, now,
@@ -176,7 +176,7 @@ json key_row(const storage::ApiKeyRecord& k) {
           {"last_used_at", k.last_used_at ? json(format_time(*k.last_used_at)) : json(nullptr)}};
 }
 
-json new_key_for(Ctx& ctx, storage::Tx& tx, const std::string& tenant_id, const Input& i) {
+json new_key_for(Ctx& ctx, storage::UnitOfWork& tx, const std::string& tenant_id, const Input& i) {
   const std::string name = i.opt_str("name", 200).value_or("api key");
   const auto scope_list = i.opt_str_list("scopes", 8);
   if (!scope_list || scope_list->empty()) i.fail("scopes", "is required (one or more of admin, pos, read)");
@@ -191,7 +191,7 @@ json new_key_for(Ctx& ctx, storage::Tx& tx, const std::string& tenant_id, const 
 json admin_key_create(Ctx& ctx, const json& in) {
   Input i(in, {"tenant_id", "name", "scopes"});
   const std::string tenant_id = i.str("tenant_id");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   load_tenant(tx, tenant_id, "tenant_id");
   json out = new_key_for(ctx, tx, tenant_id, i);
   tx.commit();
@@ -200,7 +200,7 @@ json admin_key_create(Ctx& ctx, const json& in) {
 
 json key_create(Ctx& ctx, const json& in) {
   Input i(in, {"name", "scopes"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   json out = new_key_for(ctx, tx, ctx.tenant(), i);
   tx.commit();
@@ -210,7 +210,7 @@ json key_create(Ctx& ctx, const json& in) {
 json key_list(Ctx& ctx, const json& in) {
   Input i(in, {"include_revoked"});
   const bool include_revoked = i.boolean("include_revoked", false);
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   json items = json::array();
   for (const auto& k : tx.tenants().keys(ctx.tenant(), include_revoked)) items.push_back(key_row(k));
   return {{"items", std::move(items)}};
@@ -220,7 +220,7 @@ json key_revoke(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   const auto key = tx.tenants().find_key(ctx.tenant(), id);
   if (!key) throw Error(Status::not_found, fmt::format("no API key '{}'", id), "id");
@@ -235,7 +235,7 @@ json key_revoke(Ctx& ctx, const json& in) {
 
 json session_info(Ctx& ctx, const json& in) {
   Input i(in, {});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   json t = load_tenant(tx, ctx.tenant());
   return {{"tenant", t}, {"key_id", ctx.session->key_id}, {"scopes", scopes_json(ctx.session->scopes)}};
 }
@@ -285,7 +285,7 @@ json scopes_json(uint32_t mask) {
   return out;
 }
 
-NewKey create_key(storage::Tx& tx, const std::string& tenant_id, const std::string& name, uint32_t scopes,
+NewKey create_key(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& name, uint32_t scopes,
                   Timestamp now) {
   NewKey k;
   const auto p = crypto::random_bytes(5);
@@ -317,7 +317,7 @@ std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& e
   s->engine = engine;
   std::optional<int64_t> last_used;
   {
-    storage::Tx tx(*engine->pool, storage::TxMode::read);
+    storage::Transaction tx(*engine->db, storage::TxMode::read);
     const auto login = tx.tenants().key_by_prefix(prefix);
     if (!login || !crypto::equal_ct(login->key.hash, crypto::sha256_hex(api_key)))
       throw Error(Status::forbidden, "unknown API key");
@@ -334,7 +334,7 @@ std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& e
   s->validated_real.store(steady_ms());
   if (!last_used || now - *last_used >= kLastUsedResolutionMs) {
     // last_used_at is kept to a minute's resolution so opening sessions stays read-mostly.
-    storage::Tx tx(*engine->pool, storage::TxMode::write);
+    storage::Transaction tx(*engine->db, storage::TxMode::write);
     tx.tenants().touch_key(s->key_id, now);
     tx.commit();
   }

@@ -18,8 +18,8 @@
 #include "ledger/hooks.hpp"
 #include "ledger/ledger.hpp"
 #include "programs/programs.hpp"
-#include "storage/module_store.hpp"
 #include "storage/page.hpp"
+#include "tiers/tier_store.hpp"
 
 namespace loyalty::detail {
 namespace {
@@ -46,7 +46,7 @@ json policy_json(const Policy& p) {
           {"downgrade", p.downgrade},   {"grace_days", p.grace_days}, {"notice_days", p.notice_days}};
 }
 
-std::optional<Policy> load_policy(storage::Tx& tx, const std::string& tenant, const std::string& program) {
+std::optional<Policy> load_policy(storage::UnitOfWork& tx, const std::string& tenant, const std::string& program) {
   const auto p = tx.tiers().policy(tenant, program);
   if (!p) return std::nullopt;
   return Policy{program, p->metric, p->window_kind, p->window_months, p->downgrade, p->grace_days, p->notice_days};
@@ -78,7 +78,7 @@ json tier_json(const Tier& t, const std::string& program) {
 }
 
 /// The tenant's program's tiers, lowest rank first.
-std::vector<Tier> load_tiers(storage::Tx& tx, const std::string& tenant, const std::string& program) {
+std::vector<Tier> load_tiers(storage::UnitOfWork& tx, const std::string& tenant, const std::string& program) {
   std::vector<Tier> out;
   for (const auto& t : tx.tiers().tiers(tenant, program)) out.push_back(tier_of(t));
   return out;
@@ -132,7 +132,7 @@ Window window_at(const Policy& p, const TimeZone& z, Timestamp opened_at, Timest
   return {};
 }
 
-int64_t metric_value(storage::Tx& tx, int64_t account, const Policy& p, const Window& w) {
+int64_t metric_value(storage::UnitOfWork& tx, int64_t account, const Policy& p, const Window& w) {
   return tx.tiers().activity(account, p.metric, w.start, w.end);
 }
 
@@ -146,7 +146,7 @@ struct State {
   std::optional<Timestamp> manual_until;
 };
 
-State load_state(storage::Tx& tx, int64_t account) {
+State load_state(storage::UnitOfWork& tx, int64_t account) {
   State s;
   if (const auto a = tx.tiers().account_tier(account)) s = {a->tier_id, a->since, a->manual, a->manual_until};
   return s;
@@ -177,7 +177,7 @@ std::optional<Timestamp> review_at(const Policy& p, const TimeZone& z, Timestamp
 }
 
 /// Records a tier change (or a change of the manual flag) with the account's next review time.
-void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now, std::optional<Timestamp> review) {
+void apply(const Ctx& ctx, storage::UnitOfWork& tx, const Change& c, Timestamp now, std::optional<Timestamp> review) {
   const std::optional<std::string> to = c.to ? std::optional<std::string>(c.to->id) : std::nullopt;
   tx.tiers().set_account_tier({c.account.id, ctx.tenant(), c.account.program_id, c.account.customer_id,
                                c.account.opened_at, to, now, c.manual, c.manual_until, review, std::nullopt,
@@ -195,7 +195,7 @@ void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now, std:
 }
 
 /// The same, for callers without the policy at hand.
-void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now) {
+void apply(const Ctx& ctx, storage::UnitOfWork& tx, const Change& c, Timestamp now) {
   std::optional<Timestamp> review;
   if (const auto p = load_policy(tx, ctx.tenant(), c.account.program_id)) {
     const Program program = load_program(tx, ctx.tenant(), c.account.program_id);
@@ -207,7 +207,7 @@ void apply(const Ctx& ctx, storage::Tx& tx, const Change& c, Timestamp now) {
 /// Re-evaluates the account after its metric changed: upgrades at once; downgrades only when
 /// `allow_downgrade` (a reversal under the `reevaluate` setting), never below a manual
 /// assignment in force or away from an invitation-only tier.
-void evaluate(Ctx& ctx, storage::Tx& tx, const Policy& p, const AccountRef& account, const TimeZone& zone,
+void evaluate(Ctx& ctx, storage::UnitOfWork& tx, const Policy& p, const AccountRef& account, const TimeZone& zone,
               bool allow_downgrade, Timestamp now) {
   const std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), account.program_id);
   if (tiers.empty()) return;
@@ -230,7 +230,7 @@ void evaluate(Ctx& ctx, storage::Tx& tx, const Policy& p, const AccountRef& acco
   }
 }
 
-void record(Ctx& ctx, storage::Tx& tx, const AccountRef& account, const std::string& metric, int64_t amount,
+void record(Ctx& ctx, storage::UnitOfWork& tx, const AccountRef& account, const std::string& metric, int64_t amount,
             Timestamp occurred_at, Timestamp now) {
   if (amount == 0) return;
   const auto p = load_policy(tx, ctx.tenant(), account.program_id);
@@ -240,12 +240,12 @@ void record(Ctx& ctx, storage::Tx& tx, const AccountRef& account, const std::str
   evaluate(ctx, tx, *p, account, *program.zone, amount < 0 && p->downgrade == "reevaluate", now);
 }
 
-void on_points(Ctx& ctx, storage::Tx& tx, const PointsChange& c, Timestamp now) {
+void on_points(Ctx& ctx, storage::UnitOfWork& tx, const PointsChange& c, Timestamp now) {
   record(ctx, tx, c.account, "points", c.points, c.occurred_at, now);
 }
 
 /// {tier, tier_progress} of an account (both null-valued for a customer without an account).
-json status_json(storage::Tx& tx, const Policy& p, const std::vector<Tier>& tiers, const Program& program,
+json status_json(storage::UnitOfWork& tx, const Policy& p, const std::vector<Tier>& tiers, const Program& program,
                  const std::optional<AccountRef>& account, Timestamp now) {
   State s;
   int64_t value = 0;
@@ -283,8 +283,8 @@ json status_json(storage::Tx& tx, const Policy& p, const std::vector<Tier>& tier
             {"next", next}}}};
 }
 
-void decorate_balance(Ctx& ctx, storage::Tx& tx, const AccountRef* ref, const std::string& program_id, json& balance,
-                      Timestamp now) {
+void decorate_balance(Ctx& ctx, storage::UnitOfWork& tx, const AccountRef* ref, const std::string& program_id,
+                      json& balance, Timestamp now) {
   const auto p = load_policy(tx, ctx.tenant(), program_id);
   if (!p) return;
   const Program program = load_program(tx, ctx.tenant(), program_id);
@@ -298,7 +298,7 @@ void decorate_balance(Ctx& ctx, storage::Tx& tx, const AccountRef* ref, const st
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-const Program& program_of(const Ctx& ctx, storage::Tx& tx, const Input& i, std::optional<Program>& slot) {
+const Program& program_of(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, std::optional<Program>& slot) {
   slot = i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id"), i.field("program_id"))
                              : default_program(tx, ctx.tenant());
   return *slot;
@@ -322,7 +322,7 @@ json policy_set(Ctx& ctx, const json& in) {
   p.grace_days = i.opt_i64("grace_days", 0, 365).value_or(0);
   p.notice_days = i.opt_i64("notice_days", 0, 365).value_or(0);
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   std::optional<Program> slot;
   p.program_id = program_of(ctx, tx, i, slot).id;
@@ -336,7 +336,7 @@ json policy_set(Ctx& ctx, const json& in) {
 
 json policy_get(Ctx& ctx, const json& in) {
   Input i(in, {"program_id"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   std::optional<Program> slot;
   const Program& program = program_of(ctx, tx, i, slot);
   const auto p = load_policy(tx, ctx.tenant(), program.id);
@@ -373,7 +373,7 @@ void check_ladder(const std::vector<Tier>& tiers, const std::string& field) {
   }
 }
 
-Tier load_tier(storage::Tx& tx, const std::string& tenant, const std::string& id, std::string& program) {
+Tier load_tier(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id, std::string& program) {
   const auto t = tx.tiers().tier(tenant, id);
   if (!t) throw Error(Status::not_found, fmt::format("no tier '{}'", id), "id");
   program = t->program_id;
@@ -391,7 +391,7 @@ json tier_create(Ctx& ctx, const json& in) {
   t.invitation_only = i.boolean("invitation_only", false);
   t.id = crypto::new_id("tir");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   std::optional<Program> slot;
   const std::string program = program_of(ctx, tx, i, slot).id;
@@ -413,7 +413,7 @@ json tier_create(Ctx& ctx, const json& in) {
 
 json tier_get(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   std::string program;
   const Tier t = load_tier(tx, ctx.tenant(), i.str("id"), program);
   return tier_json(t, program);
@@ -421,7 +421,7 @@ json tier_get(Ctx& ctx, const json& in) {
 
 json tier_list(Ctx& ctx, const json& in) {
   Input i(in, {"program_id"});
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   std::optional<Program> slot;
   const std::string program = program_of(ctx, tx, i, slot).id;
   json items = json::array();
@@ -433,7 +433,7 @@ json tier_update(Ctx& ctx, const json& in) {
   Input i(in, {"id", "name", "threshold", "benefits", "icon_url", "invitation_only"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   std::string program;
   Tier t = load_tier(tx, ctx.tenant(), id, program);
@@ -465,7 +465,7 @@ json tier_assign(Ctx& ctx, const json& in) {
   const auto until = i.opt_time("until");
   const Timestamp now = ctx.engine.now();
   if (until && *until <= now) i.fail("until", "must be in the future");
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::write);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
   if (!in.contains("tier_id")) i.fail("tier_id", "is required (null ends a manual assignment)");
   const AccountRef account = open_account_ref(ctx, tx, i, now);
@@ -505,7 +505,7 @@ json tier_assign(Ctx& ctx, const json& in) {
 json tier_status(Ctx& ctx, const json& in) {
   Input i(in, {"customer_id", "program_id"});
   const Timestamp now = ctx.engine.now();
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   const auto account = find_account_ref(ctx, tx, i);
   std::optional<Program> slot;
   const Program& program = program_of(ctx, tx, i, slot);
@@ -518,7 +518,7 @@ json tier_history(Ctx& ctx, const json& in) {
   Input i(in, {"customer_id", "program_id", "limit", "cursor"});
   const int64_t limit = i.opt_i64("limit", 1, 1000).value_or(100);
   const int64_t after = i.has("cursor") ? decode_cursor(i.str("cursor"), "cursor") : 0;
-  storage::Tx tx(*ctx.engine.pool, storage::TxMode::read);
+  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   const auto account = find_account_ref(ctx, tx, i);
   if (!account) return {{"items", json::array()}, {"next_cursor", nullptr}};
   return storage::page_of(
@@ -555,8 +555,8 @@ struct DueCounts {
   int64_t downgraded = 0, grace_started = 0, notices = 0, assignments_expired = 0;
 };
 
-void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& zone, const std::vector<Tier>& tiers,
-                    DueRow r, Timestamp cutoff, Timestamp now, DueCounts& n) {
+void review_account(Ctx& ctx, storage::UnitOfWork& tx, const Policy& p, const TimeZone& zone,
+                    const std::vector<Tier>& tiers, DueRow r, Timestamp cutoff, Timestamp now, DueCounts& n) {
   const AccountRef& a = r.account;
   auto current_value = [&] { return metric_value(tx, a.id, p, window_at(p, zone, a.opened_at, cutoff)); };
   // A manual assignment that ran out: qualification decides from the current window.
@@ -619,7 +619,7 @@ void review_account(Ctx& ctx, storage::Tx& tx, const Policy& p, const TimeZone& 
   }
 }
 
-void run_due(Ctx& ctx, storage::Tx& tx, Timestamp cutoff, Timestamp now, json& out) {
+void run_due(Ctx& ctx, storage::UnitOfWork& tx, Timestamp cutoff, Timestamp now, json& out) {
   std::vector<Policy> policies;
   for (const auto& id : tx.tiers().policy_programs(ctx.tenant(), std::nullopt))
     policies.push_back(*load_policy(tx, ctx.tenant(), id));
@@ -654,14 +654,14 @@ constexpr OpDef kOps[] = {
 
 std::span<const OpDef> tier_ops() { return kOps; }
 
-void record_tier_activity(Ctx& ctx, storage::Tx& tx, const AccountRef& account, const char* metric, int64_t amount,
-                          Timestamp occurred_at, Timestamp now) {
+void record_tier_activity(Ctx& ctx, storage::UnitOfWork& tx, const AccountRef& account, const char* metric,
+                          int64_t amount, Timestamp occurred_at, Timestamp now) {
   const std::string m = metric;
   if (m != "spend" && m != "visits") throw Error(Status::error, fmt::format("unknown tier metric '{}'", m));
   record(ctx, tx, account, m, amount, occurred_at, now);
 }
 
-void record_tier_visit(Ctx& ctx, storage::Tx& tx, const std::string& customer_id, Timestamp occurred_at,
+void record_tier_visit(Ctx& ctx, storage::UnitOfWork& tx, const std::string& customer_id, Timestamp occurred_at,
                        Timestamp now) {
   for (const auto& program : tx.tiers().policy_programs(ctx.tenant(), "visits")) {
     const json in = {{"customer_id", customer_id}, {"program_id", program}};
@@ -670,7 +670,7 @@ void record_tier_visit(Ctx& ctx, storage::Tx& tx, const std::string& customer_id
   }
 }
 
-std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account) {
+std::optional<TierFacts> current_tier(storage::UnitOfWork& tx, const AccountRef& account) {
   const auto held = tx.tiers().held_tier(account.id);
   if (!held) return std::nullopt;
   const Tier t = tier_of(*held);
@@ -680,7 +680,7 @@ std::optional<TierFacts> current_tier(storage::Tx& tx, const AccountRef& account
   return f;
 }
 
-std::optional<TierFacts> find_tier(storage::Tx& tx, const std::string& tenant, const std::string& program_id,
+std::optional<TierFacts> find_tier(storage::UnitOfWork& tx, const std::string& tenant, const std::string& program_id,
                                    const std::string& tier_id) {
   const auto t = tx.tiers().tier(tenant, tier_id);
   if (!t || t->program_id != program_id) return std::nullopt;

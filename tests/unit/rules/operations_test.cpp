@@ -223,7 +223,7 @@ TEST_CASE("rules ops: two in-memory engines each evaluate their own rules, also 
   // Ids are random: b's program takes a's id behind the engine's back, before anything refers
   // to it (as in a copy of a's database).
   {
-    loyalty::storage::Tx tx(*b.engine.state()->pool, loyalty::storage::TxMode::write);
+    loyalty::storage::Tx tx(loyalty::storage::sqlite_pool(*b.engine.state()->db), loyalty::storage::TxMode::write);
     tx.q("UPDATE programs SET id = ?1 WHERE id = ?2", a.program_id, b.program_id).run();
     tx.commit();
   }

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <tuple>
 
-#include "storage/ai_store.hpp"
+#include "ai/ai_store.hpp"
+#include "locations/location_store.hpp"
+#include "rewards/reward_store.hpp"
+#include "rules/rule_store.hpp"
 #include "store_backends.hpp"
 
 using namespace loytest;
@@ -251,7 +254,8 @@ TEST_CASE("ai store: reward candidates and bonus rules of a program, with their 
     w.call("purchase.submit", purchase("p2", f.alice, 10, T - 100 * kDay));  // before the cut-off
 
     auto tx = f.begin(TxMode::read);
-    AiStore& s = tx->ai();
+    auto& s = tx->rewards();  // the AI reads rewards and rules through their stores
+    auto& rules = tx->rules();
     const auto rc = s.reward_candidates(f.tenant, f.program, T, T - 90 * kDay);
     std::sort(ids.begin(), ids.end());
     CHECK(pluck(rc, &loyalty::storage::RewardCandidate::id) == ids);  // redeemable ones, by id
@@ -265,7 +269,7 @@ TEST_CASE("ai store: reward candidates and bonus rules of a program, with their 
     CHECK(s.reward_candidates(f.tenant, f.other_program, T, T - 90 * kDay).empty());
     CHECK(s.reward_candidates(f.other_tenant_id(), f.program, T, T - 90 * kDay).empty());
 
-    const auto br = s.bonus_rules(f.tenant, f.program, T - 90 * kDay);
+    const auto br = rules.bonus_rules(f.tenant, f.program, T - 90 * kDay);
     REQUIRE(br.size() == 2);
     CHECK(br[0].id == bonus);  // creation order, bonus rules only
     CHECK(br[0].name == "Bonus");
@@ -278,9 +282,9 @@ TEST_CASE("ai store: reward candidates and bonus rules of a program, with their 
     CHECK(br[1].popularity == 0);
     REQUIRE(br[1].conditions);
     CHECK(json::parse(*br[1].conditions)["fact"] == "purchase.amount");
-    CHECK(s.bonus_rules(f.tenant, f.program, T - 365 * kDay)[0].popularity == 2);
-    CHECK(s.bonus_rules(f.other_tenant_id(), f.program, T - 90 * kDay).empty());
-    CHECK(s.bonus_rules(f.tenant, f.other_program, T - 90 * kDay).empty());
+    CHECK(rules.bonus_rules(f.tenant, f.program, T - 365 * kDay)[0].popularity == 2);
+    CHECK(rules.bonus_rules(f.other_tenant_id(), f.program, T - 90 * kDay).empty());
+    CHECK(rules.bonus_rules(f.tenant, f.other_program, T - 90 * kDay).empty());
   });
 }
 
@@ -302,7 +306,7 @@ TEST_CASE("ai store: locations, last verified check-in and visits stay in their 
     checkin(*f.other, f.carol, 59.9, 10.7);
 
     auto tx = f.begin(TxMode::read);
-    AiStore& s = tx->ai();
+    auto& s = tx->locations();  // the AI reads locations and check-ins through their store
     const auto seen = s.last_seen(f.tenant, f.alice).value();
     CHECK(seen.lat == doctest::Approx(48.85));
     CHECK(seen.lon == doctest::Approx(2.35));
@@ -314,9 +318,9 @@ TEST_CASE("ai store: locations, last verified check-in and visits stay in their 
     CHECK(!s.location_point(f.tenant, theirs));
     CHECK(!s.location_point(f.other_tenant_id(), shop));
 
-    CHECK(s.active_locations(f.tenant, 10) == std::vector<std::string>{shop, cafe});  // creation order
-    CHECK(s.active_locations(f.tenant, 1) == std::vector<std::string>{shop});
-    CHECK(s.active_locations(f.other_tenant_id(), 10) == std::vector<std::string>{theirs});
+    CHECK(s.active_location_ids(f.tenant, 10) == std::vector<std::string>{shop, cafe});  // creation order
+    CHECK(s.active_location_ids(f.tenant, 1) == std::vector<std::string>{shop});
+    CHECK(s.active_location_ids(f.other_tenant_id(), 10) == std::vector<std::string>{theirs});
 
     const auto all = s.visits(f.tenant, std::nullopt, T, T + 2 * kDay);
     REQUIRE(all.size() == 3);  // verified ones only

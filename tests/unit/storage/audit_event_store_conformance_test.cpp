@@ -1,7 +1,8 @@
 // Conformance suites of AuditStore and EventStore (src/storage/foundation_store.hpp): the
 // hash-chained audit log and the event outbox, checked through the interfaces alone, once per
 // backend.
-#include "storage/foundation_store.hpp"
+#include "audit/audit_store.hpp"
+#include "events/event_store.hpp"
 #include "store_backends.hpp"
 
 using namespace loytest;

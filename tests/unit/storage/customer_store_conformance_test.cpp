@@ -1,6 +1,7 @@
 // Conformance suite of CustomerStore (src/storage/foundation_store.hpp): customers and the
 // opening of their accounts, checked through the interface alone, once per backend.
-#include "storage/foundation_store.hpp"
+#include "customers/customer_store.hpp"
+#include "programs/program_store.hpp"
 #include "store_backends.hpp"
 
 using namespace loytest;

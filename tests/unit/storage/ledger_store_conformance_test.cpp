@@ -4,7 +4,7 @@
 #include <functional>
 #include <memory>
 
-#include "storage/ledger_store.hpp"
+#include "ledger/ledger_store.hpp"
 #include "store_backends.hpp"
 
 using namespace loytest;

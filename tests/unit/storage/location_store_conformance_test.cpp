@@ -3,7 +3,7 @@
 // alone, once per backend.
 #include <tuple>
 
-#include "storage/module_store.hpp"
+#include "locations/location_store.hpp"
 #include "store_backends.hpp"
 
 using namespace loytest;

@@ -2,8 +2,8 @@
 // interface alone, once per backend.
 #include <tuple>
 
-#include "storage/foundation_store.hpp"
-#include "storage/ledger_store.hpp"
+#include "ledger/ledger_store.hpp"
+#include "programs/program_store.hpp"
 #include "store_backends.hpp"
 
 using namespace loytest;

@@ -2,8 +2,8 @@
 // stock, and redemptions, checked through the interface alone, once per backend.
 #include <tuple>
 
-#include "storage/foundation_store.hpp"
-#include "storage/module_store.hpp"
+#include "programs/program_store.hpp"
+#include "rewards/reward_store.hpp"
 #include "store_backends.hpp"
 
 using namespace loytest;

@@ -3,7 +3,8 @@
 // returns, checked through the interface alone, once per backend.
 #include <tuple>
 
-#include "storage/module_store.hpp"
+#include "locations/location_store.hpp"
+#include "rules/rule_store.hpp"
 #include "store_backends.hpp"
 
 using namespace loytest;

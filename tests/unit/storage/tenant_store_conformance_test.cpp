@@ -1,7 +1,7 @@
 // Conformance suite of TenantStore (src/storage/foundation_store.hpp): tenants, API keys and the
 // engine's admin credential, checked through the interface alone, once per backend.
-#include "storage/foundation_store.hpp"
 #include "store_backends.hpp"
+#include "tenants/tenant_store.hpp"
 
 using namespace loytest;
 using loyalty::Timestamp;

@@ -3,10 +3,10 @@
 // backend.
 #include <tuple>
 
-#include "storage/foundation_store.hpp"
-#include "storage/ledger_store.hpp"
-#include "storage/module_store.hpp"
+#include "ledger/ledger_store.hpp"
+#include "programs/program_store.hpp"
 #include "store_backends.hpp"
+#include "tiers/tier_store.hpp"
 
 using namespace loytest;
 using loyalty::Timestamp;

@@ -9,6 +9,7 @@
 
 #include "engine/engine_state.hpp"
 #include "fixture.hpp"
+#include "storage/sqlite.hpp"
 #include "storage/write_queue.hpp"
 
 using namespace loytest;
@@ -140,11 +141,12 @@ TEST_CASE("write queue: every engine of the process on one file shares one queue
   o.storage.uri = dir.db();  // the same file by another spelling
   loyalty::Engine e2 = loyalty::Engine::open(o);
   auto q = WriteQueue::for_file(dir.db());
-  CHECK(q.get() == &w.engine.state()->pool->write_queue());
-  CHECK(q.get() == &e2.state()->pool->write_queue());
+  CHECK(q.get() == &loyalty::storage::sqlite_pool(*w.engine.state()->db).write_queue());
+  CHECK(q.get() == &loyalty::storage::sqlite_pool(*e2.state()->db).write_queue());
   World m1;
   World m2;
-  CHECK(&m1.engine.state()->pool->write_queue() != &m2.engine.state()->pool->write_queue());
+  CHECK(&loyalty::storage::sqlite_pool(*m1.engine.state()->db).write_queue() !=
+        &loyalty::storage::sqlite_pool(*m2.engine.state()->db).write_queue());
 }
 
 TEST_CASE("write queue: engine writers on one file are served in arrival order") {

@@ -1,11 +1,12 @@
 // The AI module's storage interface, in domain terms: the per-tenant provider settings, the stored
 // results of the ai.* operations, and the read-only aggregates the operations build their inputs
-// from (activity counts, purchase sums, balances and tiers, redeemable rewards, bonus offers,
-// check-ins by location). No SQL crosses it; src/ai/ai.cpp speaks only this interface (and the
-// foundation stores for customers and tenants), and a backend implements it. Records hold raw
+// from (activity counts, purchase sums, balances and tiers). No SQL crosses it; src/ai/ai.cpp
+// speaks this interface, and asks the other modules' stores for their data (CustomerStore,
+// TenantStore; RewardStore::reward_candidates, RuleStore::bonus_rules, and LocationStore's
+// last_seen, location_point, active_location_ids and visits), and a backend implements it. Records hold raw
 // column values: JSON documents (TTLs, provider configuration, outputs, rule conditions) stay
 // text, parsed and written by the module. Every call runs inside the unit of work it was
-// obtained from (`storage::Tx::ai()`), so a write is visible to later calls of the same unit and
+// obtained from (`UnitOfWork::ai()`), so a write is visible to later calls of the same unit and
 // to nobody else until it commits.
 //
 // Contract every backend must meet (tests/unit/storage/ai_store_conformance_test.cpp checks it):
@@ -14,11 +15,9 @@
 // - results: one per (tenant, operation, subject); put_result replaces the previous one.
 //   fresh_result finds it only while `now < expires_at` and `now < created_at + max_age_ms`.
 // - tenancy: every lookup that takes a tenant finds only that tenant's rows, and the aggregates
-//   count only that tenant's purchases, check-ins, entries, rewards and rules.
+//   count only that tenant's purchases, check-ins and entries.
 // - order and bounds: activity rows come grouped per source in the order purchases, check-ins,
-//   host earns; reward candidates by reward id (at most 500), bonus rules in creation order (at
-//   most 200), category spend by category (at most 100), active locations in creation order (at
-//   most `limit`).
+//   host earns; category spend by category (at most 100).
 // - errors: a backend failure throws loyalty::Error with Status::storage (or Status::busy).
 #pragma once
 
@@ -95,39 +94,6 @@ struct CategorySpend {
   int64_t spend = 0;  // sum of unit_price * quantity of the purchase items
 };
 
-/// A redeemable reward: active, inside its window and in stock.
-struct RewardCandidate {
-  std::string id;
-  std::string name;
-  std::optional<std::string> category;
-  int64_t cost_points = 0;
-  std::optional<int64_t> min_tier_rank;
-  int64_t popularity = 0;  // redemptions (not cancelled) since the popularity cut-off
-};
-
-/// An active bonus rule of a program, with the fields of its body the offers read.
-struct BonusRule {
-  std::string id;
-  std::string name;
-  std::optional<std::string> start;       // RFC 3339 text as written in the rule
-  std::optional<std::string> end;         // RFC 3339 text as written in the rule
-  int64_t popularity = 0;                 // purchases and check-ins that used it since the cut-off
-  std::optional<std::string> conditions;  // the conditions' JSON text
-};
-
-struct LatLonRecord {
-  double lat = 0;
-  double lon = 0;
-};
-
-/// A verified check-in at a location, and whether the customer bought within two hours after.
-struct CheckinVisit {
-  std::string location_id;
-  std::string customer_id;
-  Timestamp occurred_at = 0;
-  bool converted = false;
-};
-
 class AiStore {
  public:
   virtual ~AiStore() = default;
@@ -158,21 +124,6 @@ class AiStore {
   /// The customer's spend per item category in the program's purchases in [from, to].
   virtual std::vector<CategorySpend> category_spend(const std::string& tenant, const std::string& customer,
                                                     const std::string& program, Timestamp from, Timestamp to) = 0;
-  /// The program's redeemable rewards at `now`, popularity counted from `popular_since`.
-  virtual std::vector<RewardCandidate> reward_candidates(const std::string& tenant, const std::string& program,
-                                                         Timestamp now, Timestamp popular_since) = 0;
-  /// The program's active rules of type "bonus", popularity counted from `popular_since`.
-  virtual std::vector<BonusRule> bonus_rules(const std::string& tenant, const std::string& program,
-                                             Timestamp popular_since) = 0;
-  /// Where the customer's most recent verified check-in was.
-  virtual std::optional<LatLonRecord> last_seen(const std::string& tenant, const std::string& customer) = 0;
-  /// The point of the tenant's location.
-  virtual std::optional<LatLonRecord> location_point(const std::string& tenant, const std::string& location) = 0;
-  /// The ids of the tenant's active locations, at most `limit`.
-  virtual std::vector<std::string> active_locations(const std::string& tenant, int64_t limit) = 0;
-  /// The tenant's verified check-ins at a location (only `location` when given) in [from, to].
-  virtual std::vector<CheckinVisit> visits(const std::string& tenant, const std::optional<std::string>& location,
-                                           Timestamp from, Timestamp to) = 0;
 };
 
 }  // namespace loyalty::storage

@@ -2,7 +2,7 @@
 // holds, idempotency records, the questions maintenance asks ("what fell due on this account?")
 // and the sums `ledger.verify` compares. No SQL crosses it; the ledger's logic (src/ledger/)
 // speaks only this interface, and a backend implements it. Every call runs inside the unit of
-// work it was obtained from (`storage::Tx::ledger()`), so a write is visible to later calls of
+// work it was obtained from (`UnitOfWork::ledger()`), so a write is visible to later calls of
 // the same unit and to nobody else until it commits; a unit rolled back leaves nothing behind.
 //
 // Contract every backend must meet (the conformance suite in tests/unit/storage/ checks it):
