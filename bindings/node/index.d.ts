@@ -640,13 +640,13 @@ export type AiRecommendationsInput = {
 /** Result of `ai.recommendations`. */
 export type AiRecommendationsResult = AiResult & ({
   output?: {
-    items: {
+    items: Array<{
       id: string;
       kind: "reward" | "offer";
       score: number;
       confidence: number;
       reason: string;
-    }[];
+    }>;
   };
   [key: string]: unknown;
 });
@@ -659,17 +659,17 @@ export type AiChurnInput = {
 /** Result of `ai.churn`. */
 export type AiChurnResult = AiResult & ({
   output?: {
-    customers: {
+    customers: Array<{
       id: string;
       risk: number;
       band: "low" | "medium" | "high";
-      factors: {
+      factors: Array<{
         name: string;
         value: number;
         contribution: number;
-      }[];
+      }>;
       actions: string[];
-    }[];
+    }>;
   };
   [key: string]: unknown;
 });
@@ -682,12 +682,12 @@ export type AiSegmentsInput = {
 /** Result of `ai.segments`. */
 export type AiSegmentsResult = AiResult & {
   output?: {
-    segments: {
+    segments: Array<{
       name: string;
       definition: string;
       size: number;
       members: string[];
-    }[];
+    }>;
   };
   [key: string]: unknown;
 };
@@ -703,12 +703,12 @@ export type AiFeedbackInput = {
 /** Result of `ai.feedback`. */
 export type AiFeedbackResult = AiResult & ({
   output?: {
-    items: {
+    items: Array<{
       id: string;
       sentiment: "positive" | "negative" | "neutral" | "mixed";
       score: number;
       themes: string[];
-    }[];
+    }>;
     summary: {
       count: number;
       positive: number;
@@ -716,10 +716,10 @@ export type AiFeedbackResult = AiResult & ({
       neutral: number;
       mixed: number;
       average_score: number;
-      top_themes: {
+      top_themes: Array<{
         theme: string;
         count: number;
-      }[];
+      }>;
       text: string;
     };
   };
@@ -735,20 +735,20 @@ export type AiLocationInsightsInput = {
 /** Result of `ai.location_insights`. */
 export type AiLocationInsightsResult = AiResult & ({
   output?: {
-    locations: {
+    locations: Array<{
       id: string;
       checkins: number;
       peak_hours: number[];
       peak_weekdays: Array<"sunday" | "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday">;
       conversion_rate: number;
-      promotion_windows: {
+      promotion_windows: Array<{
         weekday: "sunday" | "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday";
         start_hour: number;
         end_hour: number;
         reason: string;
-      }[];
+      }>;
       summary: string;
-    }[];
+    }>;
   };
   [key: string]: unknown;
 });
@@ -845,14 +845,14 @@ export type EventsPollInput = {
 };
 /** Result of `events.poll`. */
 export type EventsPollResult = {
-  events: {
+  events: Array<{
     cursor: Cursor;
     id: string;
     type: string;
     customer_id: string | null;
     at: Time;
     data: Record<string, unknown>;
-  }[];
+  }>;
   next: Cursor | null;
 };
 
@@ -874,7 +874,7 @@ export type LedgerEarnResult = EntryResult;
 
 /** Input of `ledger.earn_batch`. */
 export type LedgerEarnBatchInput = {
-  events: {
+  events: Array<{
     customer_id: IdInput;
     points: number;
     program_id?: IdInput | null;
@@ -885,11 +885,11 @@ export type LedgerEarnBatchInput = {
     pending_days?: number | null;
     expires_at?: TimeInput | null;
     type?: "earn" | "bonus" | null;
-  }[];
+  }>;
 };
 /** Result of `ledger.earn_batch`. */
 export type LedgerEarnBatchResult = {
-  results: {
+  results: Array<{
     ok: true;
     entry: Entry;
     balance: Balance;
@@ -897,7 +897,7 @@ export type LedgerEarnBatchResult = {
   } | {
     ok: false;
     error: Error;
-  }[];
+  }>;
   succeeded: number;
   failed: number;
 };
@@ -1006,13 +1006,13 @@ export type LedgerExpiringInput = {
 };
 /** Result of `ledger.expiring`. */
 export type LedgerExpiringResult = {
-  items: {
+  items: Array<{
     expires_at: Time;
     points: number;
     entry_id: string;
     customer_id: string;
     program_id: string;
-  }[];
+  }>;
   next_cursor: string | null;
 };
 
@@ -1048,13 +1048,13 @@ export type LedgerVerifyInput = Record<string, never>;
 export type LedgerVerifyResult = {
   ok: boolean;
   accounts_checked: number;
-  violations: {
+  violations: Array<{
     customer_id: string;
     program_id: string;
     invariant: string;
     expected: number;
     actual: number;
-  }[];
+  }>;
 };
 
 /** Input of `hold.create`. */
@@ -1551,7 +1551,7 @@ export type RuleCreateInput = {
       value?: string | number | boolean | Array<string | number>;
     };
   };
-  actions: {
+  actions: Array<{
     type: "fixed";
     points: number;
   } | {
@@ -1580,7 +1580,7 @@ export type RuleCreateInput = {
   } | {
     type: "cap";
     points: number;
-  }[];
+  }>;
   priority?: number;
   active?: boolean;
   start?: string | Date;
@@ -1590,10 +1590,10 @@ export type RuleCreateInput = {
   group_mode?: "all" | "first" | "highest";
   stop_processing?: boolean;
   limits?: {
-    per_customer?: {
+    per_customer?: Array<{
       period: "day" | "week" | "month" | "year" | "lifetime";
       points: number;
-    }[];
+    }>;
     budget?: number;
     cooldown_seconds?: number;
   };
@@ -1678,7 +1678,7 @@ export type RuleUpdateInput = {
       value?: string | number | boolean | Array<string | number>;
     };
   } | null;
-  actions?: {
+  actions?: Array<{
     type: "fixed";
     points: number;
   } | {
@@ -1707,7 +1707,7 @@ export type RuleUpdateInput = {
   } | {
     type: "cap";
     points: number;
-  }[];
+  }>;
   priority?: number | null;
   start?: string | Date | null;
   end?: string | Date | null;
@@ -1716,10 +1716,10 @@ export type RuleUpdateInput = {
   group_mode?: "all" | "first" | "highest" | null;
   stop_processing?: boolean | null;
   limits?: {
-    per_customer?: {
+    per_customer?: Array<{
       period: "day" | "week" | "month" | "year" | "lifetime";
       points: number;
-    }[];
+    }>;
     budget?: number;
     cooldown_seconds?: number;
   } | null;
@@ -1778,10 +1778,10 @@ export type PurchaseDryRunResult = {
 /** Input of `purchase.return`. */
 export type PurchaseReturnInput = {
   order_id: string;
-  items?: {
+  items?: Array<{
     sku: string;
     quantity: number;
-  }[] | null;
+  }> | null;
   return_id?: string | null;
   reason?: string | null;
   occurred_at?: TimeInput | null;
@@ -1790,11 +1790,11 @@ export type PurchaseReturnInput = {
 export type PurchaseReturnResult = {
   purchase_id: string;
   order_id: string;
-  returned_items: {
+  returned_items: Array<{
     sku: string;
     quantity: number;
     unit_price: number;
-  }[];
+  }>;
   returned_value: number;
   points_reversed: number;
   points_reversed_total: number;
@@ -1940,14 +1940,14 @@ export type TierHistoryInput = {
 };
 /** Result of `tier.history`. */
 export type TierHistoryResult = {
-  items: {
+  items: Array<{
     from_tier_id: string | null;
     to_tier_id: string | null;
     reason: string;
     /** the metric's value in the window when the tier changed */
     metric: number;
     at: Time;
-  }[];
+  }>;
   next_cursor: Cursor | null;
 };
 
@@ -2198,15 +2198,15 @@ export type Checkin = {
   points: number;
   entry_id: string | null;
   created_at: Time;
-  rules: {
+  rules: Array<{
     rule_id: string;
     version: number;
     points: number;
-  }[];
+  }>;
 };
 /** `types.schema.json#/$defs/explain`. */
 export type Explain = {
-  rules: {
+  rules: Array<{
     rule_id: string;
     version: number;
     name: string;
@@ -2217,12 +2217,12 @@ export type Explain = {
     failed?: string;
     by?: string;
     computed?: number;
-    clamps?: {
+    clamps?: Array<{
       limit: string;
       rule_id?: string;
       points: number;
-    }[];
-  }[];
+    }>;
+  }>;
   total: number;
   cap?: {
     points: number;
@@ -2353,7 +2353,7 @@ export type Rule = {
       value?: string | number | boolean | Array<string | number>;
     };
   };
-  actions: {
+  actions: Array<{
     type: "fixed";
     points: number;
   } | {
@@ -2382,7 +2382,7 @@ export type Rule = {
   } | {
     type: "cap";
     points: number;
-  }[];
+  }>;
   priority?: number;
   active: boolean;
   start?: string;
@@ -2392,10 +2392,10 @@ export type Rule = {
   group_mode?: "all" | "first" | "highest";
   stop_processing?: boolean;
   limits?: {
-    per_customer?: {
+    per_customer?: Array<{
       period: "day" | "week" | "month" | "year" | "lifetime";
       points: number;
-    }[];
+    }>;
     budget?: number;
     cooldown_seconds?: number;
   };
@@ -2412,11 +2412,11 @@ export type Purchase = {
   amount: number;
   currency: string;
   points: number;
-  rules: {
+  rules: Array<{
     rule_id: string;
     version: number;
     points: number;
-  }[];
+  }>;
 };
 /** `types.schema.json#/$defs/scopes`. */
 export type Scopes = Array<"admin" | "pos" | "read">;

@@ -132,7 +132,7 @@ function ts(schema, mode, base, ind, stack) {
       return 'null';
     case 'array': {
       const item = ts(schema.items, mode, base, ind, stack);
-      return /[|&\s]/.test(item) && !item.startsWith('{') ? `Array<${item}>` : `${item}[]`;
+      return /^[A-Za-z0-9_]+$/.test(item) ? `${item}[]` : `Array<${item}>`;
     }
     case 'object': {
       const props = schema.properties || {};
