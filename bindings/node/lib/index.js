@@ -21,6 +21,11 @@ const NS = Symbol('loyalty.namespaces');
 // ---------------------------------------------------------------------------------------------
 // Input encoding
 
+// A lone surrogate (in a `u` regular expression a well-formed pair is one code point, so \p{Cs}
+// matches only unpaired halves). String.prototype.isWellFormed needs Node 20.
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = (s) => !LONE_SURROGATE.test(s);
+
 function join(path, key) {
   return path ? `${path}.${key}` : key;
 }
@@ -34,7 +39,7 @@ function isPlainObject(v) {
 function encodeValue(v, path, depth) {
   switch (typeof v) {
     case 'string':
-      if (!v.isWellFormed()) throw invalid(path, 'string holds a lone surrogate (not valid UTF-16)');
+      if (!wellFormed(v)) throw invalid(path, 'string holds a lone surrogate (not valid UTF-16)');
       return JSON.stringify(v);
     case 'number':
       if (!Number.isFinite(v)) throw invalid(path, `must be a finite number, got ${v}`);
@@ -74,7 +79,7 @@ function encodeValue(v, path, depth) {
   for (const key of Object.keys(v)) {
     const item = v[key];
     if (item === undefined) continue;
-    if (!key.isWellFormed()) throw invalid(join(path, key), 'key holds a lone surrogate');
+    if (!wellFormed(key)) throw invalid(join(path, key), 'key holds a lone surrogate');
     parts.push(`${JSON.stringify(key)}:${encodeValue(item, join(path, key), depth + 1)}`);
   }
   return `{${parts.join(',')}}`;
@@ -180,7 +185,7 @@ function nativeOptions(options) {
     if (v === undefined || v === null) continue;
     if (kind === 'string') {
       if (typeof v !== 'string') throw invalid(key, 'must be a string');
-      if (!v.isWellFormed()) throw invalid(key, 'string holds a lone surrogate');
+      if (!wellFormed(v)) throw invalid(key, 'string holds a lone surrogate');
       out[key] = v;
     } else if (kind === 'int') {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
