@@ -583,6 +583,53 @@ Napi::Value SetAiProvider(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// Benchmark hooks (benchmarks/node): the C API's own cost and a bare pool round trip, measured in
+// the same process as the package's calls.
+
+// benchCallLoop(handle, op, json, n) -> nanoseconds for n synchronous loy_*_call on this thread.
+Napi::Value BenchCallLoop(const Napi::CallbackInfo &info) {
+  OpHandle *h = op_handle(info[0]);
+  std::string op = string_arg(info, 1, "the operation");
+  std::string json = string_arg(info, 2, "the input");
+  int64_t n = info[3].As<Napi::Number>().Int64Value();
+  if (h->closed || (h->is_session && h->running > 0))
+    throw Napi::Error(info.Env(), misuse(info.Env(), "handle busy or closed"));
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < n; ++i) {
+    loy_buf buf = LOY_BUF_INIT;
+    int rc = h->is_session ? loy_session_call(h->session, op.c_str(), json.data(), json.size(), &buf)
+                           : loy_admin_call(h->admin, op.c_str(), json.data(), json.size(), &buf);
+    loy_buf_dispose(&buf);
+    if (rc != LOY_OK) {
+      Outcome out;
+      out.capture_error(rc);
+      throw_outcome(info.Env(), out);
+    }
+  }
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  return Napi::Number::New(info.Env(), static_cast<double>(ns));
+}
+
+class NoopWorker : public Napi::AsyncWorker {
+ public:
+  explicit NoopWorker(Napi::Env env)
+      : Napi::AsyncWorker(env, "loyalty.noop"), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {}
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+};
+
+// benchNoop() -> Promise resolved after an empty AsyncWorker: one libuv pool round trip.
+Napi::Value BenchNoop(const Napi::CallbackInfo &info) {
+  auto *w = new NoopWorker(info.Env());  // NOLINT: self-deleting
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value Version(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), loy_version_string()); }
 Napi::Value Features(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), loy_features()); }
 Napi::Value IsHandle(const Napi::CallbackInfo &info) {
@@ -614,6 +661,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version));
   exports.Set("features", Napi::Function::New(env, Features));
   exports.Set("isHandle", Napi::Function::New(env, IsHandle));
+  exports.Set("benchCallLoop", Napi::Function::New(env, BenchCallLoop));
+  exports.Set("benchNoop", Napi::Function::New(env, BenchNoop));
   exports.Set("maxSafeInteger", Napi::Number::New(env, kMaxSafe));
   return exports;
 }
