@@ -40,5 +40,5 @@ if [[ -z $driver && -n $build && -x $build/tests/scenarios/loyalty_scenarios ]];
   driver=$(cd "$build" && pwd)/tests/scenarios/loyalty_scenarios
 fi
 echo "== node: node --test tests/node"
-LOY_CXX_SCENARIO_DRIVER=$driver node --expose-gc --test "$@" tests/node/
+LOY_CXX_SCENARIO_DRIVER=$driver node --expose-gc --test --test-reporter=spec "$@" tests/node/
 echo "node package: built and tested in $((SECONDS - start)) s"
