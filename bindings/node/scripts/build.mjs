@@ -4,8 +4,9 @@
 // $ORIGIN), so the package (and its `npm pack` tarball) needs no compiler to run.
 //
 //   node scripts/build.mjs [--lib /path/to/libloyalty.so] [--build-dir DIR]
-// --lib (or LOY_NODE_LIBRARY) links an existing build of the C library; without it the library
-// is built from the checkout (CMake, -j from CMAKE_BUILD_PARALLEL_LEVEL, default 2).
+// --lib (or LOY_NODE_LIBRARY) links an existing build of the C library (its headers from
+// LOY_NODE_INCLUDE_DIR, default the checkout's capi/include); without it the library is built
+// from the checkout (CMake, -j from CMAKE_BUILD_PARALLEL_LEVEL, default 2).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,7 @@ const has = (cmd) => {
 const configure = ['-S', pkgDir, '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release'];
 if (has('ninja')) configure.push('-G', 'Ninja');
 if (lib) configure.push(`-DLOY_NODE_LIBRARY=${path.resolve(lib)}`);
+if (process.env.LOY_NODE_INCLUDE_DIR) configure.push(`-DLOY_NODE_INCLUDE_DIR=${path.resolve(process.env.LOY_NODE_INCLUDE_DIR)}`);
 if (has('ccache')) configure.push('-DCMAKE_CXX_COMPILER_LAUNCHER=ccache', '-DCMAKE_C_COMPILER_LAUNCHER=ccache');
 run('cmake', configure);
 run('cmake', ['--build', buildDir, '-j', jobs, '--target', 'loyalty_node']);
