@@ -136,3 +136,36 @@ test('errors carry code, status, field and detail', async () => {
   assert.ok(op instanceof loyalty.InvalidError && op.field === 'operation');
   w.engine.close();
 });
+
+test('nothing leaks: closed or collected, every C handle is freed', async () => {
+  const native = require(path.join(REPO, 'bindings', 'node', 'lib', 'native.js'));
+  await gcCycles();
+  const base = native.liveHandles();
+  // Closed explicitly, with calls in flight.
+  {
+    const w = await world();
+    const extra = Array.from({ length: 30 }, () => w.engine.session(w.key));
+    const admins = Array.from({ length: 5 }, () => w.engine.admin());
+    assert.equal(native.liveHandles(), base + 3 + 35);
+    const calls = extra.map((s) => s.ledger.balance({ customer_id: w.customer }));
+    for (const s of [...extra, ...admins, w.session, w.admin]) s.close();
+    w.engine.close();
+    // Each call finishes: with its result, or MisuseError when the engine closed before it ran.
+    for (const r of await Promise.allSettled(calls)) {
+      if (r.status === 'rejected') assert.ok(r.reason instanceof MisuseError, String(r.reason));
+    }
+    assert.equal(native.liveHandles(), base);
+  }
+  // Dropped without closing, some with calls in flight: collected.
+  {
+    let w = await world();
+    let extra = Array.from({ length: 30 }, () => w.engine.session(w.key));
+    const calls = extra.map((s) => s.ledger.balance({ customer_id: w.customer }));
+    Array.from({ length: 5 }, () => w.engine.admin());
+    extra = null;
+    w = null;
+    await Promise.all(calls);
+    await gcCycles();
+    assert.equal(native.liveHandles(), base);
+  }
+});

@@ -45,6 +45,9 @@ constexpr int64_t kClockMax = 253402300799999;   // 9999-12-31T23:59:59.999Z
 constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1
 
 std::thread::id g_main_thread;
+// C handles (engine, admin, session) opened and not yet freed: the tests check that closing and
+// garbage collection bring it back down (liveHandles()).
+std::atomic<int64_t> g_live_handles{0};
 
 // ---------------------------------------------------------------------------------------------
 // Manual clock
@@ -185,7 +188,14 @@ struct EngineShared {
 struct EngineHandle {
   loy_engine *engine = nullptr;
   std::shared_ptr<EngineShared> shared;
-  ~EngineHandle() { loy_engine_free(engine); }
+  void free_handle() {
+    if (engine != nullptr) {
+      loy_engine_free(engine);
+      engine = nullptr;
+      --g_live_handles;
+    }
+  }
+  ~EngineHandle() { free_handle(); }
 };
 
 class CallWorker;
@@ -200,6 +210,7 @@ struct OpHandle {
   std::deque<CallWorker *> queue;  // sessions only: calls waiting for the running one
 
   void free_handle() {
+    if (freed()) return;
     if (is_session) {
       loy_session_free(session);
       session = nullptr;
@@ -207,6 +218,7 @@ struct OpHandle {
       loy_admin_free(admin);
       admin = nullptr;
     }
+    --g_live_handles;
   }
   [[nodiscard]] bool freed() const { return is_session ? session == nullptr : admin == nullptr; }
   ~OpHandle() { free_handle(); }
@@ -398,6 +410,7 @@ Napi::Value EngineOpen(const Napi::CallbackInfo &info) {
     out.capture_error(rc);
     throw_outcome(env, out);
   }
+  ++g_live_handles;
   auto *h = new EngineHandle{engine, std::move(shared)};  // NOLINT: owned by the finalizer
   auto ext = Napi::External<EngineHandle>::New(env, h, [](Napi::Env, EngineHandle *p) { delete p; });  // NOLINT
   ext.TypeTag(&kEngineTag);
@@ -416,8 +429,7 @@ Napi::Value EngineClose(const Napi::CallbackInfo &info) {
   auto *e = unwrap<EngineHandle>(info[0], &kEngineTag, "an Engine");
   if (e->engine != nullptr) {
     loy_engine_close(e->engine);
-    loy_engine_free(e->engine);
-    e->engine = nullptr;
+    e->free_handle();
   }
   return info.Env().Undefined();
 }
@@ -438,6 +450,7 @@ Napi::Value AdminOpen(const Napi::CallbackInfo &info) {
     out.capture_error(rc);
     throw_outcome(info.Env(), out);
   }
+  ++g_live_handles;
   auto *h = new OpHandle;  // NOLINT: owned by the finalizer
   h->admin = admin;
   h->shared = e->shared;
@@ -454,6 +467,7 @@ Napi::Value SessionOpen(const Napi::CallbackInfo &info) {
     out.capture_error(rc);
     throw_outcome(info.Env(), out);
   }
+  ++g_live_handles;
   auto *h = new OpHandle;  // NOLINT: owned by the finalizer
   h->is_session = true;
   h->session = session;
@@ -630,6 +644,10 @@ Napi::Value BenchNoop(const Napi::CallbackInfo &info) {
   return p;
 }
 
+Napi::Value LiveHandles(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(g_live_handles.load()));
+}
+
 Napi::Value Version(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), loy_version_string()); }
 Napi::Value Features(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), loy_features()); }
 Napi::Value IsHandle(const Napi::CallbackInfo &info) {
@@ -661,6 +679,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version));
   exports.Set("features", Napi::Function::New(env, Features));
   exports.Set("isHandle", Napi::Function::New(env, IsHandle));
+  exports.Set("liveHandles", Napi::Function::New(env, LiveHandles));
   exports.Set("benchCallLoop", Napi::Function::New(env, BenchCallLoop));
   exports.Set("benchNoop", Napi::Function::New(env, BenchNoop));
   exports.Set("maxSafeInteger", Napi::Number::New(env, kMaxSafe));
