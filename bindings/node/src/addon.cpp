@@ -208,6 +208,9 @@ struct OpHandle {
   bool closed = false;
   int running = 0;
   std::deque<CallWorker *> queue;  // sessions only: calls waiting for the running one
+  // Set while a pool thread is inside a call on this session: a second thread finding it set is
+  // a bug of the queue above, reported as misuse instead of using the session concurrently.
+  std::atomic<bool> in_call{false};
 
   void free_handle() {
     if (freed()) return;
@@ -268,9 +271,16 @@ class CallWorker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    if (h_->is_session && h_->in_call.exchange(true)) {
+      out_.rc = LOY_EMISUSE;
+      out_.message = "the session is in use by another thread (libloyalty's Node addon queue failed)";
+      out_.detail = "{}";
+      return;
+    }
     loy_buf buf = LOY_BUF_INIT;
     int rc = h_->is_session ? loy_session_call(h_->session, op_.c_str(), json_.data(), json_.size(), &buf)
                             : loy_admin_call(h_->admin, op_.c_str(), json_.data(), json_.size(), &buf);
+    if (h_->is_session) h_->in_call.store(false);
     if (rc == LOY_OK) {
       out_.result.assign(buf.data, buf.len);
     } else {
@@ -517,9 +527,13 @@ Napi::Value CallSync(const Napi::CallbackInfo &info) {
   if (h->is_session && h->running > 0) {
     throw Napi::Error(env, misuse(env, "the session has asynchronous calls in flight; await them first"));
   }
+  if (h->is_session && h->in_call.exchange(true)) {
+    throw Napi::Error(env, misuse(env, "the session is in use by another thread"));
+  }
   loy_buf buf = LOY_BUF_INIT;
   int rc = h->is_session ? loy_session_call(h->session, op.c_str(), json.data(), json.size(), &buf)
                          : loy_admin_call(h->admin, op.c_str(), json.data(), json.size(), &buf);
+  if (h->is_session) h->in_call.store(false);
   if (rc != LOY_OK) {
     Outcome out;
     out.capture_error(rc);
