@@ -22,6 +22,11 @@ export interface EngineOptions {
   cacheMb?: number;
   /** WAL pages before a commit checkpoints (default 10000; 0 = never). */
   walAutocheckpoint?: number;
+  /**
+   * Receives the engine's diagnostics on the JavaScript thread, asynchronously (queued from any
+   * engine thread, never waited for); a sink that throws loses that message only.
+   */
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
 
 /** A host AI provider: each method takes the operation's input and returns its output (docs/ai.md). */

@@ -169,3 +169,21 @@ test('nothing leaks: closed or collected, every C handle is freed', async () => 
     assert.equal(native.liveHandles(), base);
   }
 });
+
+test('the log sink receives the engine messages on the JavaScript thread; a throwing sink breaks nothing', async () => {
+  const seen = [];
+  const engine = Engine.open({ adminKey: ADMIN_KEY, log: (level, msg) => seen.push([level, msg]) });
+  const t = await engine.admin().tenant.create({ name: 'Logged' });
+  engine.close();
+  for (let i = 0; i < 5 && !seen.some(([, m]) => m === 'engine closed'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(seen[0][0], 'info');
+  assert.match(seen[0][1], /engine opened/);
+  assert.deepEqual(seen.at(-1), ['info', 'engine closed']);
+  assert.ok(t.tenant.id);
+
+  const broken = Engine.open({ adminKey: ADMIN_KEY, log: () => { throw new Error('sink broke'); } });
+  assert.equal((await broken.admin().tenant.create({ name: 'T' })).tenant.name, 'T');
+  broken.close();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.throws(() => Engine.open({ log: 'console' }), (e) => e instanceof loyalty.InvalidError && e.field === 'log');
+});

@@ -173,6 +173,7 @@ const ENGINE_OPTIONS = {
   poolSize: 'int',
   cacheMb: 'int',
   walAutocheckpoint: 'int',
+  log: 'function',
 };
 
 function nativeOptions(options) {
@@ -195,6 +196,9 @@ function nativeOptions(options) {
     } else if (kind === 'sync') {
       if (v !== 'full' && v !== 'normal') throw invalid(key, 'must be "full" or "normal"');
       out[key] = v === 'full' ? 0 : 1;
+    } else if (kind === 'function') {
+      if (typeof v !== 'function') throw invalid(key, 'must be a function (level, message)');
+      out[key] = v;
     } else if (kind === 'clock') {
       if (!(v instanceof ManualClock)) throw invalid(key, 'must be a ManualClock');
       out[key] = v._c;

@@ -89,6 +89,51 @@ struct TsfnBox {
   }
 };
 
+// The log sink: loy_log_fn may be called from any thread, also inside the engine's locks, so it
+// never waits: each message is queued to the JavaScript thread (NonBlockingCall) and dropped
+// when the function is gone.
+struct LogMessage {
+  int level;
+  std::string text;
+};
+
+void log_js_call(Napi::Env env, Napi::Function fn, LogMessage *m) {
+  std::unique_ptr<LogMessage> msg(m);
+  if (env == nullptr) return;
+  static const char *const kLevels[] = {"debug", "info", "warn", "error"};
+  const char *level = msg->level >= 0 && msg->level <= 3 ? kLevels[msg->level] : "error";
+  try {
+    fn.Call({Napi::String::New(env, level), Napi::String::New(env, msg->text)});
+  } catch (const Napi::Error &) {
+    // A throwing sink loses its message, nothing else.
+  }
+}
+
+void log_fn(void *ctx, int level, const char *message) {
+  auto &box = *static_cast<TsfnBox *>(ctx);
+  std::lock_guard<std::mutex> lock(box.mu);
+  if (!box.alive || box.released) return;
+  auto *m = new LogMessage{level, message};                           // NOLINT: owned by log_js_call
+  if (box.tsfn.NonBlockingCall(m, log_js_call) != napi_ok) delete m;  // NOLINT
+}
+
+std::shared_ptr<TsfnBox> make_tsfn_box(Napi::Env env, const Napi::Function &fn, const char *name) {
+  auto box = std::make_shared<TsfnBox>();
+  auto *fin = new std::shared_ptr<TsfnBox>(box);  // NOLINT: owned by the finalizer below
+  box->tsfn = Napi::ThreadSafeFunction::New(
+      env, fn, name, 0, 1,
+      [](Napi::Env, std::shared_ptr<TsfnBox> *b) {
+        {
+          std::lock_guard<std::mutex> lock((*b)->mu);
+          (*b)->alive = false;
+        }
+        delete b;  // NOLINT
+      },
+      fin);
+  box->tsfn.Unref(env);  // never keeps the process alive
+  return box;
+}
+
 // The ctx given to the engine: kept until the engine's last handle is freed (EngineShared).
 struct AiBridge {
   std::shared_ptr<TsfnBox> box;
@@ -179,9 +224,11 @@ void ai_free(void * /*ctx*/, char *output) { std::free(output); }
 
 struct EngineShared {
   std::shared_ptr<ClockState> clock;
+  std::shared_ptr<TsfnBox> log;                    // the log sink's ctx, or null
   std::vector<std::unique_ptr<AiBridge>> bridges;  // every bridge ever registered (ctx kept)
   ~EngineShared() {
     for (auto &b : bridges) b->release();
+    if (log) log->release();
   }
 };
 
@@ -389,7 +436,7 @@ Napi::Value ClockSet(const Napi::CallbackInfo &info) {
 }
 
 // engineOpen({uri, adminKey, synchronous, busyTimeoutMs, poolSize, cacheMb, walAutocheckpoint,
-// clock}) -> engine handle; throws {code, message, detail}.
+// clock, log}) -> engine handle; throws {code, message, detail}.
 Napi::Value EngineOpen(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
@@ -412,6 +459,12 @@ Napi::Value EngineOpen(const Napi::CallbackInfo &info) {
     shared->clock = *unwrap<std::shared_ptr<ClockState>>(c, &kClockTag, "a ManualClock");
     clock.ctx = shared->clock.get();
     opts.clock = &clock;
+  }
+  Napi::Value log = o.Get("log");
+  if (log.IsFunction()) {
+    shared->log = make_tsfn_box(env, log.As<Napi::Function>(), "loyalty.log");
+    opts.log = log_fn;
+    opts.log_ctx = shared->log.get();
   }
   loy_engine *engine = nullptr;
   int rc = loy_engine_open(&opts, &engine);
@@ -575,19 +628,7 @@ Napi::Value SetAiProvider(const Napi::CallbackInfo &info) {
   auto bridge = std::make_unique<AiBridge>();
   bridge->model = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
   bridge->timeout_ms = info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 5000;
-  bridge->box = std::make_shared<TsfnBox>();
-  auto *fin = new std::shared_ptr<TsfnBox>(bridge->box);  // NOLINT: owned by the finalizer below
-  bridge->box->tsfn = Napi::ThreadSafeFunction::New(
-      env, info[1].As<Napi::Function>(), "loyalty.ai", 0, 1,
-      [](Napi::Env, std::shared_ptr<TsfnBox> *b) {
-        {
-          std::lock_guard<std::mutex> lock((*b)->mu);
-          (*b)->alive = false;
-        }
-        delete b;  // NOLINT
-      },
-      fin);
-  bridge->box->tsfn.Unref(env);  // a registered provider does not keep the process alive
+  bridge->box = make_tsfn_box(env, info[1].As<Napi::Function>(), "loyalty.ai");
   loy_ai_provider p{};
   p.version = LOY_AI_PROVIDER_VERSION;
   p.ctx = bridge.get();
