@@ -1,7 +1,7 @@
 'use strict';
-// Loads the addon: the prebuilt one for this platform (prebuilds/<platform>-<arch>/, the
-// prebuildify layout, with libloyalty.so.N beside it), else a local `npm run build`
-// (build/Release/). LOYALTY_NODE_ADDON names another file. No install script, no download.
+// Loads the addon: the file named by LOYALTY_NODE_ADDON when set, else the one for this platform
+// in prebuilds/<platform>-<arch>/ (the prebuildify layout, with libloyalty.so.N beside it),
+// shipped in the tarball or written there by `npm run build`. No install script, no download.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -9,7 +9,6 @@ const root = path.join(__dirname, '..');
 const candidates = [
   process.env.LOYALTY_NODE_ADDON,
   path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'loyalty.napi.node'),
-  path.join(root, 'build', 'Release', 'loyalty.node'),
 ].filter(Boolean);
 
 const found = candidates.find((p) => fs.existsSync(p));
