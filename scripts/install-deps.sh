@@ -14,10 +14,14 @@ APT_PACKAGES=(
   doctest-dev libbenchmark-dev valgrind
   python3 python3-dev python3-venv python3-pip
   redis-server
+  nodejs npm
 )
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
+  # Node from elsewhere (NodeSource's nodejs bundles npm) counts: Debian's npm would replace it.
+  if [[ $p == nodejs ]] && command -v node >/dev/null; then continue; fi
+  if [[ $p == npm ]] && command -v npm >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
