@@ -22,6 +22,8 @@ Generated in the source tree (committed, so that readers and packagers see them)
                                  bindings and the reference server's OpenAPI schema)
   docs/api/*.md                  the operation reference, one page per module, and its index
   docs/abi.md, docs/tenancy.md, docs/python.md   the regions between "<!-- @generated begin" and "<!-- @generated end -->"
+With Node installed, `write` and `check` also run the Node package's generator
+(bindings/node/scripts/gen.mjs: its method table and index.d.ts from the same catalogue).
 Generated into the build tree (build): loyalty_ops.inc (the C wrappers of capi/src/loyalty_c.cpp)
 and op_catalogue.inc (the table the engine checks its operation registry against at startup).
 
@@ -33,6 +35,8 @@ import argparse
 import json
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
 import textwrap
 from typing import Any, Dict, List, Optional, Tuple
@@ -759,6 +763,19 @@ def stale(cat: Catalogue) -> List[str]:
     return problems
 
 
+def node_generator(cat: Catalogue, check: bool) -> List[str]:
+    """The Node package's own generator (bindings/node/scripts/gen.mjs: its method table and
+    index.d.ts, from the same catalogue), run when Node is installed; its complaints, if any."""
+    script = cat.root / "bindings" / "node" / "scripts" / "gen.mjs"
+    node = shutil.which("node")
+    if not script.exists() or not node:
+        return []
+    r = subprocess.run([node, str(script)] + (["--check"] if check else []), capture_output=True, text=True)
+    if r.returncode != 0:
+        return [(r.stderr or r.stdout).strip() or f"{script}: exit {r.returncode}"]
+    return []
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["write", "check", "build"])
@@ -773,7 +790,10 @@ def main(argv=None) -> int:
             if not path.exists() or path.read_text() != text:
                 path.write_text(text)
                 print(f"catalogue_gen: wrote {rel}")
-        return 0
+        problems = node_generator(cat, check=False)
+        for p in problems:
+            print(f"catalogue_gen: {p}", file=sys.stderr)
+        return 1 if problems else 0
     if args.command == "build":
         if not args.out:
             ap.error("build needs --out")
@@ -782,7 +802,7 @@ def main(argv=None) -> int:
             path = args.out / name
             if not path.exists() or path.read_text() != text:
                 path.write_text(text)
-    problems = stale(cat)
+    problems = stale(cat) + node_generator(cat, check=True)
     for p in problems:
         print(f"catalogue_gen: {p}", file=sys.stderr)
     if problems:

@@ -1504,9 +1504,9 @@ export type RedemptionListResult = {
 export type RuleCreateInput = {
   program_id?: IdInput | null;
   name: string;
-  description?: string;
-  type?: "earn" | "bonus";
-  trigger?: "purchase" | "checkin";
+  description?: string | null;
+  type?: "earn" | "bonus" | null;
+  trigger?: "purchase" | "checkin" | null;
   conditions?: {
     all: unknown[];
   } | {
@@ -1555,7 +1555,7 @@ export type RuleCreateInput = {
       operator: "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "not_in" | "between" | "contains" | "contains_any" | "contains_all" | "starts_with" | "exists";
       value?: string | number | boolean | Array<string | number>;
     };
-  };
+  } | null;
   actions: Array<{
     type: "fixed";
     points: number;
@@ -1586,14 +1586,14 @@ export type RuleCreateInput = {
     type: "cap";
     points: number;
   }>;
-  priority?: number;
-  active?: boolean;
-  start?: string | Date;
-  end?: string | Date;
-  location_based?: boolean;
-  group?: string;
-  group_mode?: "all" | "first" | "highest";
-  stop_processing?: boolean;
+  priority?: number | null;
+  active?: boolean | null;
+  start?: string | Date | null;
+  end?: string | Date | null;
+  location_based?: boolean | null;
+  group?: string | null;
+  group_mode?: "all" | "first" | "highest" | null;
+  stop_processing?: boolean | null;
   limits?: {
     per_customer?: Array<{
       period: "day" | "week" | "month" | "year" | "lifetime";
@@ -1601,7 +1601,7 @@ export type RuleCreateInput = {
     }>;
     budget?: number;
     cooldown_seconds?: number;
-  };
+  } | null;
 };
 /** Result of `rule.create`. */
 export type RuleCreateResult = Rule;
