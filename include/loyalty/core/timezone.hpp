@@ -1,19 +1,15 @@
-// IANA time zones from the system's compiled tzdata (/usr/share/zoneinfo), read by Howard
-// Hinnant's date/tz (Debian libhowardhinnant-date-dev, built with USE_OS_TZDB: it never downloads).
-// GCC 12's libstdc++ has no std::chrono::tzdb. date/tz 3.0.1 stops at a file's last transition,
-// so instants after it follow the file's POSIX footer rule through date/ptz.h.
+// IANA time zones read from the system's compiled tzdata (TZif files under /usr/share/zoneinfo,
+// or $TZDIR), including the POSIX rule in the file's footer for instants past the last
+// transition. GCC 12's libstdc++ has no std::chrono::tzdb, hence this small reader.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "loyalty/core/time.hpp"
-
-namespace date {
-class time_zone;
-}
 
 namespace loyalty {
 
@@ -46,11 +42,14 @@ class TimeZone {
  private:
   TimeZone() = default;
   static std::shared_ptr<const TimeZone> load(const std::string& name);
+  int32_t rule_offset(Timestamp utc) const;
+  OffsetSpan rule_span(Timestamp utc) const;
 
   std::string name_;
-  const date::time_zone* zone_ = nullptr;  // in date's process-wide database; null for UTC
-  int64_t rule_from_ = INT64_MAX;          // UTC seconds of the last transition, where rule_ takes over
-  std::shared_ptr<const Rule> rule_;       // the POSIX footer rule (may be null)
+  std::vector<int64_t> transitions_;  // UTC seconds
+  std::vector<int32_t> offsets_;      // offset after each transition
+  int32_t initial_offset_ = 0;        // before the first transition
+  std::shared_ptr<Rule> rule_;        // for instants after the last transition (may be null)
 };
 
 /// Weekday of a civil date, 0 = Sunday .. 6 = Saturday.
