@@ -10,7 +10,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git clang-format
   libsqlite3-dev sqlite3 libsqlite3-mod-spatialite libspatialite-dev
   libgeos-dev libgeographiclib-dev nlohmann-json3-dev libfmt-dev libcurl4-openssl-dev libssl-dev
-  libvalijson-dev libhowardhinnant-date-dev
+  libvalijson-dev
   doctest-dev libbenchmark-dev valgrind
   python3 python3-dev python3-venv python3-pip
 )
