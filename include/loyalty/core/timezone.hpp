@@ -1,6 +1,8 @@
 // IANA time zones read from the system's compiled tzdata (TZif files under /usr/share/zoneinfo,
 // or $TZDIR), including the POSIX rule in the file's footer for instants past the last
-// transition. GCC 12's libstdc++ has no std::chrono::tzdb, hence this small reader.
+// transition. GCC 12's libstdc++ has no std::chrono::tzdb, hence this small reader. Debian 12's
+// date/tz (3.0.1) was measured in its place and not taken: it repeats a file's last offset after its
+// last transition (2037), and costs more per lookup (benchmarks/RESULTS.md, "Time zones").
 #pragma once
 
 #include <cstdint>

@@ -96,3 +96,67 @@ TEST_CASE("time zones: offset_span gives an interval of constant offset holding 
   CHECK(summer.from == *loyalty::parse_time("2026-03-29T01:00:00Z"));
   CHECK(summer.until == *loyalty::parse_time("2026-10-25T01:00:00Z"));
 }
+
+TEST_CASE("time zones: year 9999 follows the POSIX rule, and later instants keep an offset") {
+  const auto berlin = TimeZone::locate("Europe/Berlin");
+  CHECK(berlin->offset_seconds(at("9999-01-15T12:00:00Z")) == 3600);
+  CHECK(berlin->offset_seconds(at("9999-07-15T12:00:00Z")) == 7200);
+  // 9999-03-28 is the last Sunday of March: summer time from 01:00 UTC
+  CHECK(berlin->offset_seconds(at("9999-03-28T00:59:59Z")) == 3600);
+  CHECK(berlin->offset_seconds(at("9999-03-28T01:00:00Z")) == 7200);
+  CHECK(berlin->from_local(at("9999-12-31T23:59:59Z")) == at("9999-12-31T22:59:59Z"));
+  const auto sydney = TimeZone::locate("Australia/Sydney");
+  CHECK(sydney->offset_seconds(at("9999-12-31T12:00:00Z")) == 11 * 3600);
+  CHECK(sydney->from_local(at("9999-06-30T10:00:00Z")) == at("9999-06-30T00:00:00Z"));
+  // the span around the last instant of year 9999 holds it and agrees with offset_seconds
+  const auto last = at("9999-12-31T23:59:59.999Z");
+  for (const auto& z : {berlin, sydney}) {
+    const auto s = z->offset_span(last);
+    CHECK(s.from <= last);
+    CHECK(last < s.until);
+    CHECK(s.offset == z->offset_seconds(last));
+  }
+}
+
+TEST_CASE("time zones: a zone without daylight time has one offset, unbounded into the future") {
+  for (const auto& [name, offset] : {std::pair{"Asia/Kolkata", 19800}, std::pair{"Asia/Tokyo", 32400}}) {
+    const auto z = TimeZone::locate(name);
+    INFO(name);
+    for (const char* t :
+         {"2026-01-15T00:00:00Z", "2026-07-15T00:00:00Z", "2080-07-15T00:00:00Z", "9999-07-15T00:00:00Z"})
+      CHECK(z->offset_seconds(at(t)) == offset);
+    const auto s = z->offset_span(at("2026-07-15T00:00:00Z"));
+    CHECK(s.offset == offset);
+    CHECK(s.until == INT64_MAX);
+    CHECK(z->from_local(at("2050-03-29T02:30:00Z")) == at("2050-03-29T02:30:00Z") - offset * 1000LL);
+  }
+}
+
+TEST_CASE("time zones: zones whose rules changed follow the rule of each period") {
+  // Moscow: summer time until 2010, permanent +04 from 2011-03-27, +03 from 2014-10-26 02:00 local.
+  const auto moscow = TimeZone::locate("Europe/Moscow");
+  CHECK(moscow->offset_seconds(at("2010-01-15T00:00:00Z")) == 3 * 3600);
+  CHECK(moscow->offset_seconds(at("2010-07-15T00:00:00Z")) == 4 * 3600);
+  CHECK(moscow->offset_seconds(at("2012-01-15T00:00:00Z")) == 4 * 3600);
+  CHECK(moscow->offset_seconds(at("2014-10-25T21:59:59Z")) == 4 * 3600);
+  CHECK(moscow->offset_seconds(at("2014-10-25T22:00:00Z")) == 3 * 3600);
+  CHECK(moscow->offset_seconds(at("2026-07-15T00:00:00Z")) == 3 * 3600);
+  // the United States moved the start of daylight time from April to March in 2007
+  const auto ny = TimeZone::locate("America/New_York");
+  CHECK(ny->offset_seconds(at("2006-03-20T12:00:00Z")) == -5 * 3600);
+  CHECK(ny->offset_seconds(at("2007-03-20T12:00:00Z")) == -4 * 3600);
+  // Samoa skipped 2011-12-30 (from -10 to +14): a local time on that day moves forward 24 hours
+  const auto apia = TimeZone::locate("Pacific/Apia");
+  CHECK(apia->offset_seconds(at("2011-12-30T09:59:59Z")) == -10 * 3600);
+  CHECK(apia->offset_seconds(at("2011-12-30T10:00:00Z")) == 14 * 3600);
+  CHECK(apia->from_local(at("2011-12-30T12:00:00Z")) == at("2011-12-30T22:00:00Z"));
+  // Greenland: standard time -02 since 2023, daylight time -01 from 2024 by a rule whose change
+  // times are negative hours ("M3.5.0/-1": the Saturday before the last Sunday, 23:00 local)
+  const auto nuuk = TimeZone::locate("America/Nuuk");
+  CHECK(nuuk->offset_seconds(at("2026-01-15T00:00:00Z")) == -2 * 3600);
+  CHECK(nuuk->offset_seconds(at("2026-07-15T00:00:00Z")) == -1 * 3600);
+  // 2050-03-27 is the last Sunday of March: daylight time from Saturday 23:00 local = 01:00 UTC
+  CHECK(nuuk->offset_seconds(at("2050-03-27T00:59:59Z")) == -2 * 3600);
+  CHECK(nuuk->offset_seconds(at("2050-03-27T01:00:00Z")) == -1 * 3600);
+  CHECK(nuuk->offset_seconds(at("2050-07-15T00:00:00Z")) == -1 * 3600);
+}
