@@ -35,6 +35,18 @@
 
 namespace {
 
+// Ownership handed to N-API (a finalizer, a thread-safe call, a self-deleting AsyncWorker) and
+// taken back from it: the only places where an owning raw pointer crosses the C boundary, so the
+// addon has no naked new or delete.
+template <class T, class... Args>
+T *hand_over(Args &&...args) {
+  return std::make_unique<T>(std::forward<Args>(args)...).release();
+}
+template <class T>
+std::unique_ptr<T> take_back(T *p) {
+  return std::unique_ptr<T>(p);
+}
+
 // One tag per handle kind (random 128-bit values; only their identity matters).
 constexpr napi_type_tag kEngineTag = {0x6c6f79616c747931ULL, 0x9e3779b97f4a7c15ULL};
 constexpr napi_type_tag kAdminTag = {0x6c6f79616c747932ULL, 0xbf58476d1ce4e5b9ULL};
@@ -113,21 +125,19 @@ void log_fn(void *ctx, int level, const char *message) {
   auto &box = *static_cast<TsfnBox *>(ctx);
   std::lock_guard<std::mutex> lock(box.mu);
   if (!box.alive || box.released) return;
-  auto *m = new LogMessage{level, message};                           // NOLINT: owned by log_js_call
-  if (box.tsfn.NonBlockingCall(m, log_js_call) != napi_ok) delete m;  // NOLINT
+  auto m = std::make_unique<LogMessage>(level, message);
+  if (box.tsfn.NonBlockingCall(m.get(), log_js_call) == napi_ok) m.release();  // log_js_call owns it
 }
 
 std::shared_ptr<TsfnBox> make_tsfn_box(Napi::Env env, const Napi::Function &fn, const char *name) {
   auto box = std::make_shared<TsfnBox>();
-  auto *fin = new std::shared_ptr<TsfnBox>(box);  // NOLINT: owned by the finalizer below
+  auto *fin = hand_over<std::shared_ptr<TsfnBox>>(box);  // owned by the finalizer below
   box->tsfn = Napi::ThreadSafeFunction::New(
       env, fn, name, 0, 1,
       [](Napi::Env, std::shared_ptr<TsfnBox> *b) {
-        {
-          std::lock_guard<std::mutex> lock((*b)->mu);
-          (*b)->alive = false;
-        }
-        delete b;  // NOLINT
+        auto owned = take_back(b);
+        std::lock_guard<std::mutex> lock((*owned)->mu);
+        (*owned)->alive = false;
       },
       fin);
   box->tsfn.Unref(env);  // never keeps the process alive
@@ -143,8 +153,7 @@ struct AiBridge {
 };
 
 void ai_js_call(Napi::Env env, Napi::Function dispatch, std::shared_ptr<AiRequest> *boxed) {
-  std::shared_ptr<AiRequest> req = std::move(*boxed);
-  delete boxed;  // NOLINT(cppcoreguidelines-owning-memory): allocated by ai_call, handed over
+  std::shared_ptr<AiRequest> req = std::move(*take_back(boxed));  // handed over by ai_call
   auto finish = [req](bool ok, std::string out) {
     std::lock_guard<std::mutex> lock(req->mu);
     if (req->done) return;
@@ -184,11 +193,9 @@ int ai_call(void *ctx, const char *op, const char *input, size_t input_len, char
     TsfnBox &box = *bridge->box;
     std::lock_guard<std::mutex> lock(box.mu);
     if (!box.alive || box.released) return -1;
-    auto *boxed = new std::shared_ptr<AiRequest>(req);  // NOLINT: owned by ai_js_call
-    if (box.tsfn.NonBlockingCall(boxed, ai_js_call) != napi_ok) {
-      delete boxed;  // NOLINT
-      return -1;
-    }
+    auto boxed = std::make_unique<std::shared_ptr<AiRequest>>(req);
+    if (box.tsfn.NonBlockingCall(boxed.get(), ai_js_call) != napi_ok) return -1;
+    boxed.release();  // ai_js_call owns it
   }
   std::unique_lock<std::mutex> lock(req->mu);
   if (!req->cv.wait_for(lock, std::chrono::milliseconds(bridge->timeout_ms), [&] { return req->done; })) {
@@ -233,6 +240,9 @@ struct EngineShared {
 };
 
 struct EngineHandle {
+  EngineHandle(loy_engine *e, std::shared_ptr<EngineShared> s) : engine(e), shared(std::move(s)) {}
+  EngineHandle(const EngineHandle &) = delete;  // owns `engine`: a copy would free it twice
+  EngineHandle &operator=(const EngineHandle &) = delete;
   loy_engine *engine = nullptr;
   std::shared_ptr<EngineShared> shared;
   void free_handle() {
@@ -412,10 +422,10 @@ Napi::Value ClockNew(const Napi::CallbackInfo &info) {
   if (!std::isfinite(ms) || ms != std::floor(ms) || ms < 0 || ms > static_cast<double>(kClockMax)) {
     throw Napi::RangeError::New(info.Env(), "clock time out of range");
   }
-  auto *state = new std::shared_ptr<ClockState>(std::make_shared<ClockState>());  // NOLINT: finalizer
+  auto *state = hand_over<std::shared_ptr<ClockState>>(std::make_shared<ClockState>());  // the finalizer's
   (*state)->ms.store(static_cast<int64_t>(ms));
   auto ext = Napi::External<std::shared_ptr<ClockState>>::New(
-      info.Env(), state, [](Napi::Env, std::shared_ptr<ClockState> *p) { delete p; });  // NOLINT
+      info.Env(), state, [](Napi::Env, std::shared_ptr<ClockState> *p) { take_back(p); });
   ext.TypeTag(&kClockTag);
   return ext;
 }
@@ -474,8 +484,8 @@ Napi::Value EngineOpen(const Napi::CallbackInfo &info) {
     throw_outcome(env, out);
   }
   ++g_live_handles;
-  auto *h = new EngineHandle{engine, std::move(shared)};  // NOLINT: owned by the finalizer
-  auto ext = Napi::External<EngineHandle>::New(env, h, [](Napi::Env, EngineHandle *p) { delete p; });  // NOLINT
+  auto *h = hand_over<EngineHandle>(engine, std::move(shared));  // owned by the finalizer
+  auto ext = Napi::External<EngineHandle>::New(env, h, [](Napi::Env, EngineHandle *p) { take_back(p); });
   ext.TypeTag(&kEngineTag);
   return ext;
 }
@@ -498,7 +508,7 @@ Napi::Value EngineClose(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value wrap_op_handle(Napi::Env env, OpHandle *h) {
-  auto ext = Napi::External<OpHandle>::New(env, h, [](Napi::Env, OpHandle *p) { delete p; });  // NOLINT
+  auto ext = Napi::External<OpHandle>::New(env, h, [](Napi::Env, OpHandle *p) { take_back(p); });
   ext.TypeTag(h->is_session ? &kSessionTag : &kAdminTag);
   return ext;
 }
@@ -514,7 +524,7 @@ Napi::Value AdminOpen(const Napi::CallbackInfo &info) {
     throw_outcome(info.Env(), out);
   }
   ++g_live_handles;
-  auto *h = new OpHandle;  // NOLINT: owned by the finalizer
+  auto *h = hand_over<OpHandle>();  // owned by the finalizer
   h->admin = admin;
   h->shared = e->shared;
   return wrap_op_handle(info.Env(), h);
@@ -531,7 +541,7 @@ Napi::Value SessionOpen(const Napi::CallbackInfo &info) {
     throw_outcome(info.Env(), out);
   }
   ++g_live_handles;
-  auto *h = new OpHandle;  // NOLINT: owned by the finalizer
+  auto *h = hand_over<OpHandle>();  // owned by the finalizer
   h->is_session = true;
   h->session = session;
   h->shared = e->shared;
@@ -557,7 +567,7 @@ Napi::Value Call(const Napi::CallbackInfo &info) {
     d.Reject(misuse(env, h->is_session ? "the session is closed" : "the admin handle is closed"));
     return d.Promise();
   }
-  auto *w = new CallWorker(env, h, info[0], std::move(op), std::move(json));  // NOLINT: self-deleting
+  auto *w = hand_over<CallWorker>(env, h, info[0], std::move(op), std::move(json));  // deletes itself when done
   Napi::Promise p = w->promise();
   if (h->is_session && h->running > 0) {
     h->queue.push_back(w);
@@ -693,7 +703,7 @@ class NoopWorker : public Napi::AsyncWorker {
 
 // benchNoop() -> Promise resolved after an empty AsyncWorker: one libuv pool round trip.
 Napi::Value BenchNoop(const Napi::CallbackInfo &info) {
-  auto *w = new NoopWorker(info.Env());  // NOLINT: self-deleting
+  auto *w = hand_over<NoopWorker>(info.Env());  // deletes itself when done
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
