@@ -414,6 +414,14 @@ int int_option(const Napi::Object &o, const char *key, int fallback) {
 
 [[noreturn]] void throw_outcome(Napi::Env env, const Outcome &o) { throw Napi::Error(env, outcome_error(env, o)); }
 
+// After a C call on this thread: throws its error (read from loy_error_last at once) unless rc is LOY_OK.
+void throw_if_failed(Napi::Env env, int rc) {
+  if (rc == LOY_OK) return;
+  Outcome out;
+  out.capture_error(rc);
+  throw_outcome(env, out);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exports
 
@@ -478,11 +486,7 @@ Napi::Value EngineOpen(const Napi::CallbackInfo &info) {
   }
   loy_engine *engine = nullptr;
   int rc = loy_engine_open(&opts, &engine);
-  if (rc != LOY_OK) {
-    Outcome out;
-    out.capture_error(rc);
-    throw_outcome(env, out);
-  }
+  throw_if_failed(env, rc);
   ++g_live_handles;
   auto *h = hand_over<EngineHandle>(engine, std::move(shared));  // owned by the finalizer
   auto ext = Napi::External<EngineHandle>::New(env, h, [](Napi::Env, EngineHandle *p) { take_back(p); });
@@ -507,7 +511,15 @@ Napi::Value EngineClose(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-Napi::Value wrap_op_handle(Napi::Env env, OpHandle *h) {
+// An admin or session handle opened on engine `e` (exactly one of admin, session set), owned by its
+// finalizer and type-tagged.
+Napi::Value wrap_op_handle(Napi::Env env, EngineHandle *e, loy_admin *admin, loy_session *session) {
+  ++g_live_handles;
+  auto *h = hand_over<OpHandle>();  // owned by the finalizer
+  h->is_session = session != nullptr;
+  h->admin = admin;
+  h->session = session;
+  h->shared = e->shared;
   auto ext = Napi::External<OpHandle>::New(env, h, [](Napi::Env, OpHandle *p) { take_back(p); });
   ext.TypeTag(h->is_session ? &kSessionTag : &kAdminTag);
   return ext;
@@ -517,35 +529,16 @@ Napi::Value AdminOpen(const Napi::CallbackInfo &info) {
   EngineHandle *e = live_engine(info);
   std::string key = string_arg(info, 1, "the admin key");
   loy_admin *admin = nullptr;
-  int rc = loy_admin_open(e->engine, key.data(), key.size(), &admin);
-  if (rc != LOY_OK) {
-    Outcome out;
-    out.capture_error(rc);
-    throw_outcome(info.Env(), out);
-  }
-  ++g_live_handles;
-  auto *h = hand_over<OpHandle>();  // owned by the finalizer
-  h->admin = admin;
-  h->shared = e->shared;
-  return wrap_op_handle(info.Env(), h);
+  throw_if_failed(info.Env(), loy_admin_open(e->engine, key.data(), key.size(), &admin));
+  return wrap_op_handle(info.Env(), e, admin, nullptr);
 }
 
 Napi::Value SessionOpen(const Napi::CallbackInfo &info) {
   EngineHandle *e = live_engine(info);
   std::string key = string_arg(info, 1, "the API key");
   loy_session *session = nullptr;
-  int rc = loy_session_open(e->engine, key.data(), key.size(), &session);
-  if (rc != LOY_OK) {
-    Outcome out;
-    out.capture_error(rc);
-    throw_outcome(info.Env(), out);
-  }
-  ++g_live_handles;
-  auto *h = hand_over<OpHandle>();  // owned by the finalizer
-  h->is_session = true;
-  h->session = session;
-  h->shared = e->shared;
-  return wrap_op_handle(info.Env(), h);
+  throw_if_failed(info.Env(), loy_session_open(e->engine, key.data(), key.size(), &session));
+  return wrap_op_handle(info.Env(), e, nullptr, session);
 }
 
 OpHandle *op_handle(const Napi::Value &v) {
@@ -597,11 +590,7 @@ Napi::Value CallSync(const Napi::CallbackInfo &info) {
   int rc = h->is_session ? loy_session_call(h->session, op.c_str(), json.data(), json.size(), &buf)
                          : loy_admin_call(h->admin, op.c_str(), json.data(), json.size(), &buf);
   if (h->is_session) h->in_call.store(false);
-  if (rc != LOY_OK) {
-    Outcome out;
-    out.capture_error(rc);
-    throw_outcome(env, out);
-  }
+  throw_if_failed(env, rc);
   Napi::String s = Napi::String::New(env, buf.data, buf.len);
   loy_buf_dispose(&buf);
   return s;
@@ -627,11 +616,7 @@ Napi::Value SetAiProvider(const Napi::CallbackInfo &info) {
   EngineHandle *e = live_engine(info);
   if (info[1].IsNull() || info[1].IsUndefined()) {
     int rc = loy_engine_set_ai_provider(e->engine, nullptr);
-    if (rc != LOY_OK) {
-      Outcome out;
-      out.capture_error(rc);
-      throw_outcome(env, out);
-    }
+    throw_if_failed(env, rc);
     for (auto &b : e->shared->bridges) b->release();
     return env.Undefined();
   }
@@ -679,11 +664,7 @@ Napi::Value BenchCallLoop(const Napi::CallbackInfo &info) {
     int rc = h->is_session ? loy_session_call(h->session, op.c_str(), json.data(), json.size(), &buf)
                            : loy_admin_call(h->admin, op.c_str(), json.data(), json.size(), &buf);
     loy_buf_dispose(&buf);
-    if (rc != LOY_OK) {
-      Outcome out;
-      out.capture_error(rc);
-      throw_outcome(info.Env(), out);
-    }
+    throw_if_failed(info.Env(), rc);
   }
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
   return Napi::Number::New(info.Env(), static_cast<double>(ns));
