@@ -16,33 +16,13 @@
 #include <vector>
 
 #include "loyalty.h"
+#include "support/capi_calls.hpp"
 
 namespace {
 
-[[noreturn]] void die(const std::string& what) {
-  const loy_error* e = loy_error_last();
-  std::fprintf(stderr, "%s: %s (%s) %s\n", what.c_str(), loy_status_str(e->code), e->message, e->detail_json);
-  std::exit(1);
-}
-
-/// The string value of `"key":"..."` after the first occurrence of `after` in a compact JSON
-/// text the engine wrote (ids and keys are never escaped).
-std::string field(const std::string& text, const std::string& after, const std::string& key) {
-  const size_t from = after.empty() ? 0 : text.find(after);
-  const std::string pat = "\"" + key + "\":\"";
-  const size_t p = from == std::string::npos ? from : text.find(pat, from);
-  if (p == std::string::npos) die("no " + key + " in " + text);
-  const size_t b = p + pat.size();
-  return text.substr(b, text.find('"', b) - b);
-}
-
-std::string call(loy_session* s, const char* op, const std::string& in) {
-  loy_buf out = LOY_BUF_INIT;
-  if (loy_session_call(s, op, in.data(), in.size(), &out) != LOY_OK) die(op);
-  std::string r(out.data, out.len);
-  loy_buf_dispose(&out);
-  return r;
-}
+using loybench::call;
+using loybench::die;
+using loybench::field;
 
 std::string purchase(const std::string& order, const std::string& customer) {
   return R"({"order_id":")" + order + R"(","customer_id":")" + customer +

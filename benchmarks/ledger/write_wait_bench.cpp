@@ -17,6 +17,8 @@
 // (a starved thread shows as a small minimum).
 #include <loyalty.h>
 
+#include "support/capi_calls.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,6 +33,10 @@
 
 namespace {
 
+using loybench::call;
+using loybench::die;
+using loybench::field;
+
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -41,34 +47,6 @@ struct Options {
   int busy_ms = 5000;
   std::string dir;
 };
-
-[[noreturn]] void die(const std::string& what) {
-  const loy_error* e = loy_error_last();
-  std::fprintf(stderr, "%s: %s (%s) %s\n", what.c_str(), loy_status_str(e->code), e->message, e->detail_json);
-  std::exit(1);
-}
-
-/// The string value of `"key":"..."` after the first occurrence of `after` in a JSON text the
-/// engine wrote (compact, so no spaces; enough for ids and keys, which are never escaped).
-std::string field(const std::string& text, const std::string& after, const std::string& key) {
-  const size_t from = after.empty() ? 0 : text.find(after);
-  const std::string pat = "\"" + key + "\":\"";
-  const size_t p = from == std::string::npos ? from : text.find(pat, from);
-  if (p == std::string::npos) {
-    std::fprintf(stderr, "no %s in %s\n", key.c_str(), text.c_str());
-    std::exit(1);
-  }
-  const size_t b = p + pat.size();
-  return text.substr(b, text.find('"', b) - b);
-}
-
-std::string call(loy_session* s, const char* op, const std::string& in) {
-  loy_buf out = LOY_BUF_INIT;
-  if (loy_session_call(s, op, in.data(), in.size(), &out) != LOY_OK) die(op);
-  std::string r(out.data, out.len);
-  loy_buf_dispose(&out);
-  return r;
-}
 
 struct ThreadResult {
   std::vector<double> ms;  // latency of each recorded successful earn
