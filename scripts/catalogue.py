@@ -135,7 +135,7 @@ def parse_kops(root: pathlib.Path):
     for p in sorted((root / "src").rglob("*.cpp")):
         text = p.read_text()
         for table in re.finditer(r"constexpr\s+OpDef\s+\w+\[\]\s*=\s*\{(.*?)\n\};", text, re.S):
-            for row in re.finditer(r'\{\s*"([a-z_.]+)"\s*,\s*[^,{}]+?,\s*(kScope\w+|0)\s*\}', table.group(1)):
+            for row in re.finditer(r'\{\s*"([a-z_.]+)"\s*,\s*[^,{}]+?,\s*(kScope\w+|0)\s*(?:,\s*\w+\s*)?\}', table.group(1)):
                 scope = SCOPES.get(row.group(2), row.group(2))
                 key = ("admin" if scope == "engine-admin" else "session", row.group(1))
                 if key in found:

@@ -44,4 +44,13 @@ inline std::string call(loy_session* s, const char* op, const std::string& in) {
   return r;
 }
 
+/// Runs administrator operation `op` on `in`; its result text, or die().
+inline std::string call_admin(loy_admin* a, const char* op, const std::string& in) {
+  loy_buf out = LOY_BUF_INIT;
+  if (loy_admin_call(a, op, in.data(), in.size(), &out) != LOY_OK) die(op);
+  std::string r(out.data, out.len);
+  loy_buf_dispose(&out);
+  return r;
+}
+
 }  // namespace loybench

@@ -432,9 +432,9 @@ export interface SessionRuleOps {
 
 /** The `purchase.*` operations of a tenant's session (`engine.session(apiKey)`). */
 export interface SessionPurchaseOps {
-  /** Submits a purchase {order_id (the idempotency key), customer_id, program_id?, amount? (minor units; default the items' total), currency?, channel?, location_id?, items? [{sku, category?, quantity, unit_price}], occurred_at?, place? {inside?, distance_m?}, customer? {tier?, tier_multiplier?, attributes?, segments?, birthday?}, metadata?} -> {purchase, points, entry, balance, explain, replayed}: the rules' points are earned in one transaction with the limit counters. Scope: pos. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (customer_id, program_id); LOY_ECONFLICT (order_id reused with another payload, the differing field named); LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT (max_balance); the common session errors. Operation `purchase.submit`, scope pos. */
+  /** Submits a purchase {order_id (the idempotency key), customer_id, program_id?, amount? (minor units; default the items' total), currency?, channel?, location_id?, items? [{sku, category?, quantity, unit_price}], occurred_at?, place? {inside?, distance_m?}, customer? {tier?, tier_multiplier?, attributes?, segments?, birthday?}, metadata?, explain? "none"|"fired"|"full"} -> {purchase, points, entry, balance, explain, replayed}: the rules' points are earned in one transaction with the limit counters. explain (default "fired": the rules that gave points) chooses the trace in the answer (null for "none"); it is not part of the order, and a replay returns the trace stored with the purchase ("fired") or null. Scope: pos. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (customer_id, program_id); LOY_ECONFLICT (order_id reused with another payload, the differing field named); LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT (max_balance); the common session errors. Operation `purchase.submit`, scope pos. */
   submit(input: PurchaseSubmitInput): Promise<PurchaseSubmitResult>;
-  /** Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional) without writing -> {purchase, points, explain, dry_run: true}. Scope: read. Errors: as loy_purchase_submit but never LOY_ECONFLICT, never LOY_EUNAVAILABLE and never LOY_ELIMIT (it neither checks that the program is active nor earns). Operation `purchase.dry_run`, scope read. */
+  /** Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional; without customer_id, customer.first_purchase may say whether it is the guest's first) without writing -> {purchase, points, explain, dry_run: true}; explain defaults to "full" (every rule with its outcome and reason; "fired": the rules that gave points; "none": null, the fastest). Scope: read. Errors: as loy_purchase_submit but never LOY_ECONFLICT, never LOY_EUNAVAILABLE and never LOY_ELIMIT (it neither checks that the program is active nor earns). Operation `purchase.dry_run`, scope read. */
   dryRun(input?: PurchaseDryRunInput): Promise<PurchaseDryRunResult>;
   /** `purchase.dry_run` run synchronously on the calling thread (a short read; blocks the event loop while it runs). */
   dryRunSync(input?: PurchaseDryRunInput): PurchaseDryRunResult;
@@ -1760,7 +1760,7 @@ export type PurchaseSubmitResult = {
   points: number;
   entry: Entry | null;
   balance: Balance | null;
-  explain: Explain;
+  explain: Explain | null;
   replayed: boolean;
 };
 
@@ -1776,7 +1776,7 @@ export type PurchaseDryRunInput = {
 export type PurchaseDryRunResult = {
   purchase: Purchase;
   points: number;
-  explain: Explain;
+  explain: Explain | null;
   dry_run: true;
 };
 

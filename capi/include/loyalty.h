@@ -539,17 +539,22 @@ LOY_API int loy_rule_deactivate(loy_session *session, const char *json, size_t l
 /** Submits a purchase {order_id (the idempotency key), customer_id, program_id?, amount? (minor
  *  units; default the items' total), currency?, channel?, location_id?, items? [{sku, category?,
  *  quantity, unit_price}], occurred_at?, place? {inside?, distance_m?}, customer? {tier?,
- *  tier_multiplier?, attributes?, segments?, birthday?}, metadata?} -> {purchase, points, entry,
- *  balance, explain, replayed}: the rules' points are earned in one transaction with the limit
- *  counters. Scope: pos. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (customer_id,
- *  program_id); LOY_ECONFLICT (order_id reused with another payload, the differing field named);
+ *  tier_multiplier?, attributes?, segments?, birthday?}, metadata?, explain?
+ *  "none"|"fired"|"full"} -> {purchase, points, entry, balance, explain, replayed}: the rules'
+ *  points are earned in one transaction with the limit counters. explain (default "fired": the
+ *  rules that gave points) chooses the trace in the answer (null for "none"); it is not part of
+ *  the order, and a replay returns the trace stored with the purchase ("fired") or null. Scope:
+ *  pos. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND (customer_id, program_id);
+ *  LOY_ECONFLICT (order_id reused with another payload, the differing field named);
  *  LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT (max_balance); the common session errors.
  *  @since 0.1 */
 LOY_API int loy_purchase_submit(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional) without
- *  writing -> {purchase, points, explain, dry_run: true}. Scope: read. Errors: as
- *  loy_purchase_submit but never LOY_ECONFLICT, never LOY_EUNAVAILABLE and never LOY_ELIMIT (it
- *  neither checks that the program is active nor earns). @since 0.1 */
+/** Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional; without
+ *  customer_id, customer.first_purchase may say whether it is the guest's first) without writing
+ *  -> {purchase, points, explain, dry_run: true}; explain defaults to "full" (every rule with
+ *  its outcome and reason; "fired": the rules that gave points; "none": null, the fastest).
+ *  Scope: read. Errors: as loy_purchase_submit but never LOY_ECONFLICT, never LOY_EUNAVAILABLE
+ *  and never LOY_ELIMIT (it neither checks that the program is active nor earns). @since 0.1 */
 LOY_API int loy_purchase_dry_run(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Returns {order_id, items? [{sku, quantity}] (default: everything left), return_id?
  *  (idempotency key), reason?, occurred_at?} -> {points_reversed, points_reversed_total,

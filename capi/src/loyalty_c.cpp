@@ -71,8 +71,7 @@ json call_ai_provider(const loy_ai_provider& p, std::string_view op, const json&
   }
 }
 
-void fill(loy_buf* out, const json& result) {
-  const std::string text = result.dump();
+void fill(loy_buf* out, const std::string& text) {
   auto* p = static_cast<char*>(std::malloc(text.size() + 1));
   if (!p) throw std::bad_alloc();
   std::memcpy(p, text.data(), text.size());
@@ -99,7 +98,7 @@ int session_op(loy_session* s, const char* op, const char* js, size_t len, loy_b
     if (!s) misuse("session is NULL");
     if (!op) misuse("op is NULL");
     if (s->session.closed()) misuse("the engine is closed");  // whatever the input
-    fill(out, s->session.call(op, input(js, len)));
+    fill(out, s->session.call_text(op, input(js, len)));
   });
 }
 
@@ -109,7 +108,7 @@ int admin_op(loy_admin* a, const char* op, const char* js, size_t len, loy_buf* 
     if (!a) misuse("admin is NULL");
     if (!op) misuse("op is NULL");
     if (a->admin.closed()) misuse("the engine is closed");
-    fill(out, a->admin.call(op, input(js, len)));
+    fill(out, a->admin.call(op, input(js, len)).dump());
   });
 }
 
@@ -258,7 +257,6 @@ int loy_admin_call(loy_admin* admin, const char* op, const char* json, size_t le
 // time by scripts/catalogue_gen.py.
 #include "catalogue/loyalty_ops.inc"
 
-
 int loy_engine_set_ai_provider(loy_engine* engine, const loy_ai_provider* provider) {
   return guard([&] {
     if (!engine) misuse("engine is NULL");
@@ -287,7 +285,7 @@ int loy_events_poll(loy_session* s, const char* after, size_t limit, loy_buf* ou
     nlohmann::json in = nlohmann::json::object();
     if (after) in["after"] = after;
     if (limit > 0) in["limit"] = limit;
-    loyalty::capi::fill(out, s->session.call("events.poll", in));
+    loyalty::capi::fill(out, s->session.call("events.poll", in).dump());
   });
 }
 

@@ -72,17 +72,16 @@ struct Registry {
     // Before any operation runs: the ledger calls into tiers and rewards through them.
     install_tier_hooks();
     install_reward_hooks();
-    const std::span<const OpDef> session_tables[] = {
-        tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(),   audit_session_ops(), event_ops(),
-        tier_ops(),           rule_ops(),    location_ops(), checkin_ops(), reward_ops(),        ai_ops()};
+    const std::span<const OpDef> session_tables[] = {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(),
+                                                     audit_session_ops(),  event_ops(),   tier_ops(),     rule_ops(),
+                                                     location_ops(),       checkin_ops(), reward_ops(),   ai_ops()};
     const std::span<const OpDef> admin_tables[] = {tenant_admin_ops(), audit_admin_ops()};
     // Every operation has one handler and one description (capi/ops/*.json), with the same scope:
     // otherwise no engine opens, so a missing or duplicate operation is never a silent drop.
     const auto problems = compare_with_catalogue(session_tables, admin_tables, catalogue_rows());
     if (!problems.empty())
-      throw Error(Status::error,
-                  fmt::format("the engine's operations disagree with the operation catalogue: {}",
-                              fmt::join(problems, "; ")));
+      throw Error(Status::error, fmt::format("the engine's operations disagree with the operation catalogue: {}",
+                                             fmt::join(problems, "; ")));
     for (auto table : session_tables)
       for (const auto& op : table) session.emplace(op.name, &op);
     for (auto table : admin_tables)
@@ -192,18 +191,36 @@ json Admin::call(std::string_view op, const json& input) const {
   return def.fn(ctx, input);
 }
 
-json Session::call(std::string_view op, const json& input) const {
-  state_->engine->check_open();
+namespace {
+
+/// The operation `op` after the checks every session call makes (engine open, scope, session
+/// still valid).
+const detail::OpDef& checked_op(const detail::SessionState& s, std::string_view op) {
+  s.engine->check_open();
   const auto& def = detail::find_op(detail::Registry::get().session, op);
-  if ((state_->scopes & def.scope) == 0 && (state_->scopes & detail::kScopeAdmin) == 0) {
-    const bool pos_covers = def.scope == detail::kScopeRead && (state_->scopes & detail::kScopePos);
+  if ((s.scopes & def.scope) == 0 && (s.scopes & detail::kScopeAdmin) == 0) {
+    const bool pos_covers = def.scope == detail::kScopeRead && (s.scopes & detail::kScopePos);
     if (!pos_covers)
       throw Error(Status::forbidden,
                   fmt::format("operation '{}' needs the '{}' scope", op, detail::scope_name(def.scope)), "scope");
   }
+  return def;
+}
+
+}  // namespace
+
+json Session::call(std::string_view op, const json& input) const {
+  const auto& def = checked_op(*state_, op);
   detail::revalidate(*state_);
   detail::Ctx ctx{*state_->engine, state_.get()};
   return def.fn(ctx, input);
+}
+
+std::string Session::call_text(std::string_view op, const json& input) const {
+  const auto& def = checked_op(*state_, op);
+  detail::revalidate(*state_);
+  detail::Ctx ctx{*state_->engine, state_.get()};
+  return def.text ? def.text(ctx, input) : def.fn(ctx, input).dump();
 }
 
 const std::string& Session::tenant_id() const { return state_->tenant_id; }

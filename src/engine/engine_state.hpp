@@ -71,10 +71,13 @@ struct Ctx {
 void ensure_session_valid(const Ctx& ctx, storage::UnitOfWork& tx);
 
 using Handler = json (*)(Ctx&, const json&);
+/// An operation that writes its result as JSON text itself (no DOM on its hot path).
+using TextHandler = std::string (*)(Ctx&, const json&);
 struct OpDef {
   const char* name;
   Handler fn;
-  uint32_t scope;  // required session scope (ignored for admin operations)
+  uint32_t scope;              // required session scope (ignored for admin operations)
+  TextHandler text = nullptr;  // when set, what Session::call_text runs (fn must give the same result)
 };
 
 }  // namespace loyalty::detail

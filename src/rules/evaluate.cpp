@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/input.hpp"
+#include "core/json_text.hpp"
 #include "rules/plan.hpp"
 
 namespace loyalty::rules {
@@ -822,65 +823,132 @@ void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> lim
   }
 }
 
-json explain(const Plan& plan, const Evaluation& e) {
-  json rules = json::array();
+std::optional<ExplainLevel> explain_level(std::string_view s) {
+  if (s == "none") return ExplainLevel::none;
+  if (s == "fired") return ExplainLevel::fired;
+  if (s == "full") return ExplainLevel::full;
+  return std::nullopt;
+}
+
+void explain_text(const Plan& plan, const Evaluation& e, ExplainLevel level, std::string& out) {
+  using detail::append_json_int;
+  using detail::append_json_key;
+  using detail::append_json_string;
+  if (level == ExplainLevel::none) {
+    out.append("null", 4);
+    return;
+  }
+  // Keys in sorted order, as a DOM's dump() writes them.
+  auto str = [&](std::string_view key, std::string_view v) {
+    append_json_key(out, key);
+    append_json_string(out, v);
+    out.push_back(',');
+  };
+  auto num = [&](std::string_view key, int64_t v) {
+    append_json_key(out, key);
+    append_json_int(out, v);
+    out.push_back(',');
+  };
+  out.push_back('{');
+  if (e.cap >= 0) {
+    out.append("\"cap\":{\"points\":");
+    append_json_int(out, e.cap);
+    out.append(",\"rule_id\":");
+    append_json_string(out, plan.rules[static_cast<size_t>(e.cap_rule)].id);
+    out.append("},");
+  }
+  out.append("\"rules\":[");
+  bool first = true;
+  std::string reason;
   for (size_t i = 0; i < plan.rules.size() && i < e.rules.size(); ++i) {
     const CompiledRule& r = plan.rules[i];
     const RuleResult& res = e.rules[i];
-    json j = {{"rule_id", r.id},
-              {"version", r.version},
-              {"name", r.name},
-              {"fired", res.outcome == Outcome::fired},
-              {"outcome", outcome_name(res.outcome)},
-              {"points", res.points}};
+    if (level == ExplainLevel::fired && res.points <= 0) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('{');
+    const std::string* by = res.by >= 0 ? &plan.rules[static_cast<size_t>(res.by)].id : nullptr;
+    const std::string* failed = nullptr;
+    reason.clear();
     switch (res.outcome) {
       case Outcome::not_matched:
-        j["reason"] = res.failed >= 0 ? fmt::format("condition {} is false",
-                                                    plan.paths[plan.nodes[static_cast<size_t>(res.failed)].path])
-                                      : "conditions are false";
-        if (res.failed >= 0) j["failed"] = plan.paths[plan.nodes[static_cast<size_t>(res.failed)].path];
+        if (res.failed >= 0) {
+          failed = &plan.paths[plan.nodes[static_cast<size_t>(res.failed)].path];
+          reason = fmt::format("condition {} is false", *failed);
+        } else {
+          reason = "conditions are false";
+        }
+        by = nullptr;
         break;
       case Outcome::outside_window:
-        j["reason"] = "the event is outside the rule's start/end window";
+        reason = "the event is outside the rule's start/end window";
+        by = nullptr;
         break;
       case Outcome::no_location:
-        j["reason"] = "the rule is location-based and the purchase has no location";
+        reason = "the rule is location-based and the purchase has no location";
+        by = nullptr;
         break;
       case Outcome::group_taken:
       case Outcome::group_outbid:
-        j["reason"] = fmt::format("group '{}' ({}) went to rule {}", plan.groups[static_cast<size_t>(r.group)].name,
-                                  res.outcome == Outcome::group_taken ? "first" : "highest",
-                                  plan.rules[static_cast<size_t>(res.by)].id);
-        j["by"] = plan.rules[static_cast<size_t>(res.by)].id;
+        reason = fmt::format("group '{}' ({}) went to rule {}", plan.groups[static_cast<size_t>(r.group)].name,
+                             res.outcome == Outcome::group_taken ? "first" : "highest", *by);
         break;
       case Outcome::cooldown:
-        j["reason"] = "the customer's cooldown for this rule has not elapsed";
+        reason = "the customer's cooldown for this rule has not elapsed";
+        by = nullptr;
         break;
       case Outcome::stopped:
-        j["reason"] = fmt::format("rule {} stopped processing", plan.rules[static_cast<size_t>(res.by)].id);
-        j["by"] = plan.rules[static_cast<size_t>(res.by)].id;
+        reason = fmt::format("rule {} stopped processing", *by);
         break;
       case Outcome::fired:
+        by = nullptr;
         break;
     }
-    if (res.outcome == Outcome::fired || res.outcome == Outcome::group_outbid) j["computed"] = res.computed;
-    json clamps = json::array();
-    if (res.limit_clamp > 0)
-      clamps.push_back(
-          {{"limit",
-            res.clamped_by == 5
-                ? std::string("budget")
-                : fmt::format("per_customer.{}", period_name(r.periods[static_cast<size_t>(res.clamped_by)].period))},
-           {"points", res.limit_clamp}});
-    if (res.cap_clamp > 0)
-      clamps.push_back(
-          {{"limit", "cap"}, {"rule_id", plan.rules[static_cast<size_t>(e.cap_rule)].id}, {"points", res.cap_clamp}});
-    if (!clamps.empty()) j["clamps"] = std::move(clamps);
-    rules.push_back(std::move(j));
+    if (by) str("by", *by);
+    if (res.limit_clamp > 0 || res.cap_clamp > 0) {
+      out.append("\"clamps\":[");
+      if (res.limit_clamp > 0) {
+        out.append("{\"limit\":");
+        append_json_string(out, res.clamped_by == 5
+                                    ? std::string("budget")
+                                    : fmt::format("per_customer.{}",
+                                                  period_name(r.periods[static_cast<size_t>(res.clamped_by)].period)));
+        out.append(",\"points\":");
+        append_json_int(out, res.limit_clamp);
+        out.push_back('}');
+      }
+      if (res.cap_clamp > 0) {
+        if (res.limit_clamp > 0) out.push_back(',');
+        out.append("{\"limit\":\"cap\",\"points\":");
+        append_json_int(out, res.cap_clamp);
+        out.append(",\"rule_id\":");
+        append_json_string(out, plan.rules[static_cast<size_t>(e.cap_rule)].id);
+        out.push_back('}');
+      }
+      out.append("],");
+    }
+    if (res.outcome == Outcome::fired || res.outcome == Outcome::group_outbid) num("computed", res.computed);
+    if (failed) str("failed", *failed);
+    out.append(res.outcome == Outcome::fired ? "\"fired\":true," : "\"fired\":false,");
+    str("name", r.name);
+    str("outcome", outcome_name(res.outcome));
+    num("points", res.points);
+    if (!reason.empty()) str("reason", reason);
+    str("rule_id", r.id);
+    append_json_key(out, "version");
+    append_json_int(out, r.version);
+    out.push_back('}');
   }
-  json out = {{"rules", std::move(rules)}, {"total", e.total}};
-  if (e.cap >= 0) out["cap"] = {{"points", e.cap}, {"rule_id", plan.rules[static_cast<size_t>(e.cap_rule)].id}};
-  return out;
+  out.append("],\"total\":");
+  append_json_int(out, e.total);
+  out.push_back('}');
+}
+
+json explain(const Plan& plan, const Evaluation& e, ExplainLevel level) {
+  if (level == ExplainLevel::none) return nullptr;
+  std::string text;
+  explain_text(plan, e, level, text);
+  return detail::parse_stored(text);
 }
 
 }  // namespace loyalty::rules

@@ -501,7 +501,19 @@ struct Evaluation {
 /// parsed; nothing is allocated per rule (the Evaluation's vectors are sized once).
 void evaluate(const Plan& plan, const Event& ev, std::span<const LimitState> limits, Evaluation& out);
 
-/// The explain trace of an evaluation as JSON.
-json explain(const Plan& plan, const Evaluation& e);
+/// How much of the explain trace an operation returns: nothing, the rules that gave points (with
+/// their points, computed points and clamps), or every rule with its outcome and reason.
+enum class ExplainLevel { none, fired, full };
+
+/// The level named by `s` ("none", "fired", "full"); nullopt for any other text.
+std::optional<ExplainLevel> explain_level(std::string_view s);
+
+/// The explain trace of an evaluation as JSON: {rules, total, cap?}, `rules` holding every rule
+/// (`full`) or only those that gave points (`fired`); null for `none`.
+json explain(const Plan& plan, const Evaluation& e, ExplainLevel level = ExplainLevel::full);
+
+/// The same trace appended to `out` as JSON text (`null` for `none`), byte for byte what
+/// `explain(...).dump()` gives, without building a DOM (the dry run's hot path).
+void explain_text(const Plan& plan, const Evaluation& e, ExplainLevel level, std::string& out);
 
 }  // namespace loyalty::rules

@@ -10,6 +10,7 @@
 
 #include "audit/audit.hpp"
 #include "core/input.hpp"
+#include "core/json_text.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -263,6 +264,7 @@ struct CustomerOverrides {
   std::optional<json> attributes;
   std::optional<std::vector<std::string>> segments;
   std::optional<std::string> birthday;
+  std::optional<bool> first_purchase;  // host-given, only for a purchase without customer_id
 };
 
 /// A purchase input, validated, owning the strings the evaluation's Event borrows.
@@ -282,6 +284,7 @@ struct Purchase {
   CustomerOverrides customer;
   std::optional<json> metadata;
   int64_t items_total = 0;
+  rules::ExplainLevel explain = rules::ExplainLevel::full;
 };
 
 std::optional<CivilDate> parse_birthday(const std::string& s) {
@@ -307,8 +310,16 @@ std::optional<CivilDate> parse_birthday(const std::string& s) {
 
 Purchase read_purchase(const json& in, bool dry_run) {
   Input i(in, {"order_id", "customer_id", "program_id", "amount", "currency", "channel", "location_id", "items",
-               "occurred_at", "place", "customer", "metadata"});
+               "occurred_at", "place", "customer", "metadata", "explain"});
   Purchase p;
+  // What the answer explains: a dry run is asked for its reasons (default every rule), a
+  // submission for its points (default the rules that gave them; the stored purchase keeps those).
+  p.explain = dry_run ? rules::ExplainLevel::full : rules::ExplainLevel::fired;
+  if (const auto e = i.opt_str("explain", 10)) {
+    const auto level = rules::explain_level(*e);
+    if (!level) i.fail("explain", "must be \"none\", \"fired\" or \"full\"");
+    p.explain = *level;
+  }
   if (dry_run) {
     p.order_id = i.opt_str("order_id", 200);
     p.customer_id = i.opt_str("customer_id");
@@ -355,7 +366,7 @@ Purchase read_purchase(const json& in, bool dry_run) {
   }
   for (const auto& s : p.inside_s) p.inside.push_back(s);
   if (auto cu = i.opt_object("customer")) {
-    Input ci(*cu, {"tier", "tier_multiplier", "attributes", "segments", "birthday"}, "customer");
+    Input ci(*cu, {"tier", "tier_multiplier", "attributes", "segments", "birthday", "first_purchase"}, "customer");
     CustomerOverrides& o = p.customer;
     o.tier = ci.opt_str("tier", 100);
     if (ci.has("tier_multiplier")) {
@@ -367,6 +378,12 @@ Purchase read_purchase(const json& in, bool dry_run) {
     o.segments = ci.opt_str_list("segments", 64);
     o.birthday = ci.opt_str("birthday", 10);
     if (o.birthday && !parse_birthday(*o.birthday)) ci.fail("birthday", "must be a date YYYY-MM-DD or MM-DD");
+    // A known customer's purchase history is the ledger's to tell; the host tells it for a guest.
+    if (ci.has("first_purchase") && !ci.raw("first_purchase").is_null()) {
+      if (p.customer_id)
+        ci.fail("first_purchase", "is decided by the ledger for a known customer: give it only without customer_id");
+      o.first_purchase = ci.opt_bool("first_purchase");
+    }
   }
   return p;
 }
@@ -530,7 +547,10 @@ void load_and_evaluate(Ctx& ctx, storage::UnitOfWork& tx, Purchase& p, Loaded& l
   ev.inside = p.inside;
   ev.distance_m = p.distance_m;
   load_customer(ctx, tx, p.customer_id, p.customer, l);
-  if (p.customer_id) load_history(tx, *p.customer_id, {}, l);
+  if (p.customer_id)
+    load_history(tx, *p.customer_id, {}, l);
+  else if (p.customer.first_purchase)
+    ev.prior_purchases = *p.customer.first_purchase ? 0 : 1;
   load_limits_and_evaluate(tx, p.customer_id, l);
 }
 
@@ -560,13 +580,16 @@ json purchase_submit(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
   ensure_session_valid(ctx, tx);
+  // How much to explain is not part of the order: a replay may ask for more or less of it.
   json request = in;
+  request.erase("explain");
   if (const auto stored = tx.rules().order_reply(ctx.tenant(), *p.order_id)) {
     const std::string diff = first_difference(parse_stored(stored->request), request);
     if (!diff.empty())
       throw Error(Status::conflict, fmt::format("order '{}' was submitted with another {}", *p.order_id, diff), diff);
     json out = parse_stored(stored->result);
     out["replayed"] = true;
+    if (p.explain == rules::ExplainLevel::none) out["explain"] = nullptr;
     return out;
   }
   auto l = std::make_unique<Loaded>();
@@ -602,33 +625,81 @@ json purchase_submit(Ctx& ctx, const json& in) {
         {id, u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>()});
   json purchase = purchase_json(json(id), p, *l);
   purchase["rules"] = used;
+  // The stored answer (what a replay returns) keeps the rules that gave points.
   json out = {{"purchase", purchase},
               {"points", l->eval.total},
               {"entry", entry},
               {"balance", balance},
-              {"explain", rules::explain(plan, l->eval)},
+              {"explain", rules::explain(plan, l->eval, rules::ExplainLevel::fired)},
               {"replayed", false}};
   tx.rules().insert_purchase(
       {id, ctx.tenant(), l->program.id, *p.customer_id, *p.order_id, l->at, l->ev.amount, std::string(l->ev.currency),
        l->eval.total, entry.is_null() ? std::optional<std::string>() : std::optional(entry["id"].get<std::string>()),
        p.items_total, !p.items.empty(), request.dump(), out.dump(), now, 0, 0, false});
   tx.commit();
+  if (p.explain != rules::ExplainLevel::fired) out["explain"] = rules::explain(plan, l->eval, p.explain);
   return out;
 }
 
-json purchase_dry_run(Ctx& ctx, const json& in) {
+/// `s` as a JSON string, or null.
+void append_opt_string(std::string& out, const std::optional<std::string>& s) {
+  if (s)
+    append_json_string(out, *s);
+  else
+    out.append("null", 4);
+}
+
+/// The dry run's answer, written as text (the keys sorted as a DOM's dump() writes them; the
+/// operation tests compare it with purchase_json/rules_used through the DOM path):
+/// {dry_run, explain, points, purchase {amount, currency, customer_id, id, occurred_at, order_id,
+/// points, program_id, rules [{points, rule_id, version}]}}.
+std::string purchase_dry_run_text(Ctx& ctx, const json& in) {
   Purchase p = read_purchase(in, true);
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   auto l = std::make_unique<Loaded>();
-  load_and_evaluate(ctx, tx, p, *l, now);
-  json purchase = purchase_json(json(nullptr), p, *l);
-  purchase["rules"] = rules_used(*l);
-  return {{"purchase", purchase},
-          {"points", l->eval.total},
-          {"explain", rules::explain(*l->plan, l->eval)},
-          {"dry_run", true}};
+  {
+    storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
+    load_and_evaluate(ctx, tx, p, *l, now);
+  }
+  const Plan& plan = *l->plan;
+  std::string out;
+  out.reserve(p.explain == rules::ExplainLevel::full ? 512 + 200 * plan.rules.size() : 512);
+  out.append("{\"dry_run\":true,\"explain\":");
+  rules::explain_text(plan, l->eval, p.explain, out);
+  out.append(",\"points\":");
+  append_json_int(out, l->eval.total);
+  out.append(",\"purchase\":{\"amount\":");
+  append_json_int(out, l->ev.amount);
+  out.append(",\"currency\":");
+  append_json_string(out, l->ev.currency);
+  out.append(",\"customer_id\":");
+  append_opt_string(out, p.customer_id);
+  out.append(",\"id\":null,\"occurred_at\":");
+  append_json_string(out, format_time(l->at));
+  out.append(",\"order_id\":");
+  append_opt_string(out, p.order_id);
+  out.append(",\"points\":");
+  append_json_int(out, l->eval.total);
+  out.append(",\"program_id\":");
+  append_json_string(out, l->program.id);
+  out.append(",\"rules\":[");
+  bool first = true;
+  for (size_t k = 0; k < plan.rules.size(); ++k) {
+    if (l->eval.rules[k].points <= 0) continue;
+    out.append(first ? "{\"points\":" : ",{\"points\":");
+    first = false;
+    append_json_int(out, l->eval.rules[k].points);
+    out.append(",\"rule_id\":");
+    append_json_string(out, plan.rules[k].id);
+    out.append(",\"version\":");
+    append_json_int(out, plan.rules[k].version);
+    out.push_back('}');
+  }
+  out.append("]}}");
+  return out;
 }
+
+json purchase_dry_run(Ctx& ctx, const json& in) { return parse_stored(purchase_dry_run_text(ctx, in)); }
 
 json purchase_return(Ctx& ctx, const json& in) {
   Input i(in, {"order_id", "items", "return_id", "reason", "occurred_at"});
@@ -761,7 +832,7 @@ constexpr OpDef kOps[] = {
     {"rule.activate", rule_activate, kScopeAdmin},
     {"rule.deactivate", rule_deactivate, kScopeAdmin},
     {"purchase.submit", purchase_submit, kScopePos},
-    {"purchase.dry_run", purchase_dry_run, kScopeRead},
+    {"purchase.dry_run", purchase_dry_run, kScopeRead, purchase_dry_run_text},
     {"purchase.return", purchase_return, kScopePos},
 };
 

@@ -27,7 +27,7 @@ def engine_operations(root: Path) -> Dict[Tuple[str, str], str]:
     """(handle, operation) -> scope, handle "session" or "admin", from the OpDef tables of src/."""
     ops: Dict[Tuple[str, str], str] = {}
     table = re.compile(r"constexpr\s+OpDef\s+(k\w*Ops)\s*\[\]\s*=\s*\{(.*?)\n\};", re.S)
-    entry = re.compile(r'\{\s*"([a-z_.]+)"\s*,\s*[^,{}]+,\s*(\w+)\s*\}')
+    entry = re.compile(r'\{\s*"([a-z_.]+)"\s*,\s*[^,{}]+,\s*(\w+)\s*(?:,\s*\w+\s*)?\}')  # optional text handler
     for path in sorted((root / "src").rglob("*.cpp")):
         for name, body in table.findall(path.read_text()):
             handle = "admin" if name == "kAdminOps" else "session"

@@ -690,7 +690,7 @@ class PurchaseSubmitResult(TypedDict):
     points: int
     entry: Optional[Entry]
     balance: Optional[Balance]
-    explain: Explain
+    explain: Optional[Explain]
     replayed: bool
 
 class Purchase(TypedDict):
@@ -756,8 +756,16 @@ class PurchaseSubmitInputCustomer(TypedDict):
 class PurchaseDryRunResult(TypedDict):
     purchase: Purchase
     points: int
-    explain: Explain
+    explain: Optional[Explain]
     dry_run: Literal[true]
+
+class PurchaseDryRunInputCustomer(TypedDict):
+    tier: NotRequired[Optional[str]]
+    tier_multiplier: NotRequired[Optional[Union[str, float]]]
+    attributes: NotRequired[Optional[Dict[str, Any]]]
+    segments: NotRequired[Optional[List[str]]]
+    birthday: NotRequired[Optional[str]]
+    first_purchase: NotRequired[Optional[bool]]
 
 class PurchaseReturnInput(TypedDict):
     order_id: str
@@ -1580,23 +1588,29 @@ class RuleOps(Namespace):
 class PurchaseOps(Namespace):
     """``purchase.*``: purchases earn points by the rules, with an explain trace."""
     PREFIX: str
-    def submit(self, input: Optional[Union[PurchaseSubmitInput, PurchaseSubmitInput1]] = None, /, *, order_id: str = ..., customer_id: str = ..., program_id: Optional[str] = ..., amount: Optional[int] = ..., currency: Optional[str] = ..., channel: Optional[str] = ..., location_id: Optional[str] = ..., items: Optional[List[PurchaseSubmitInputItemsItem]] = ..., occurred_at: Optional[Union[datetime, str]] = ..., place: Optional[PurchaseSubmitInputPlace] = ..., customer: Optional[PurchaseSubmitInputCustomer] = ..., metadata: Optional[Dict[str, Any]] = ...) -> PurchaseSubmitResult:
+    def submit(self, input: Optional[Union[PurchaseSubmitInput, PurchaseSubmitInput1]] = None, /, *, order_id: str = ..., customer_id: str = ..., program_id: Optional[str] = ..., amount: Optional[int] = ..., currency: Optional[str] = ..., channel: Optional[str] = ..., location_id: Optional[str] = ..., items: Optional[List[PurchaseSubmitInputItemsItem]] = ..., occurred_at: Optional[Union[datetime, str]] = ..., place: Optional[PurchaseSubmitInputPlace] = ..., customer: Optional[PurchaseSubmitInputCustomer] = ..., metadata: Optional[Dict[str, Any]] = ..., explain: Optional[Literal["none", "fired", "full"]] = ...) -> PurchaseSubmitResult:
         """Submits a purchase {order_id (the idempotency key), customer_id, program_id?, amount?
         (minor units; default the items' total), currency?, channel?, location_id?, items? [{sku,
         category?, quantity, unit_price}], occurred_at?, place? {inside?, distance_m?}, customer?
-        {tier?, tier_multiplier?, attributes?, segments?, birthday?}, metadata?} -> {purchase,
-        points, entry, balance, explain, replayed}: the rules' points are earned in one
-        transaction with the limit counters. Scope: pos. Errors: LOY_EINVALID (field named);
-        LOY_ENOTFOUND (customer_id, program_id); LOY_ECONFLICT (order_id reused with another
-        payload, the differing field named); LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT
-        (max_balance); the common session errors.
+        {tier?, tier_multiplier?, attributes?, segments?, birthday?}, metadata?, explain?
+        "none"|"fired"|"full"} -> {purchase, points, entry, balance, explain, replayed}: the
+        rules' points are earned in one transaction with the limit counters. explain (default
+        "fired": the rules that gave points) chooses the trace in the answer (null for "none");
+        it is not part of the order, and a replay returns the trace stored with the purchase
+        ("fired") or null. Scope: pos. Errors: LOY_EINVALID (field named); LOY_ENOTFOUND
+        (customer_id, program_id); LOY_ECONFLICT (order_id reused with another payload, the
+        differing field named); LOY_EUNAVAILABLE (program inactive); LOY_ELIMIT (max_balance);
+        the common session errors.
         """
         ...
-    def dry_run(self, input: Optional[Union[PurchaseSubmitInput, PurchaseSubmitInput1]] = None, /, *, order_id: Optional[str] = ..., customer_id: Optional[str] = ..., program_id: Optional[str] = ..., amount: Optional[int] = ..., currency: Optional[str] = ..., channel: Optional[str] = ..., location_id: Optional[str] = ..., items: Optional[List[PurchaseSubmitInputItemsItem]] = ..., occurred_at: Optional[Union[datetime, str]] = ..., place: Optional[PurchaseSubmitInputPlace] = ..., customer: Optional[PurchaseSubmitInputCustomer] = ..., metadata: Optional[Dict[str, Any]] = ...) -> PurchaseDryRunResult:
-        """Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional) without
-        writing -> {purchase, points, explain, dry_run: true}. Scope: read. Errors: as
-        loy_purchase_submit but never LOY_ECONFLICT, never LOY_EUNAVAILABLE and never LOY_ELIMIT
-        (it neither checks that the program is active nor earns).
+    def dry_run(self, input: Optional[Union[PurchaseSubmitInput, PurchaseSubmitInput1]] = None, /, *, order_id: Optional[str] = ..., customer_id: Optional[str] = ..., program_id: Optional[str] = ..., amount: Optional[int] = ..., currency: Optional[str] = ..., channel: Optional[str] = ..., location_id: Optional[str] = ..., items: Optional[List[PurchaseSubmitInputItemsItem]] = ..., occurred_at: Optional[Union[datetime, str]] = ..., place: Optional[PurchaseSubmitInputPlace] = ..., customer: Optional[PurchaseDryRunInputCustomer] = ..., metadata: Optional[Dict[str, Any]] = ..., explain: Optional[Literal["none", "fired", "full"]] = ...) -> PurchaseDryRunResult:
+        """Evaluates a purchase (as loy_purchase_submit; order_id and customer_id optional; without
+        customer_id, customer.first_purchase may say whether it is the guest's first) without
+        writing -> {purchase, points, explain, dry_run: true}; explain defaults to "full" (every
+        rule with its outcome and reason; "fired": the rules that gave points; "none": null, the
+        fastest). Scope: read. Errors: as loy_purchase_submit but never LOY_ECONFLICT, never
+        LOY_EUNAVAILABLE and never LOY_ELIMIT (it neither checks that the program is active nor
+        earns).
         """
         ...
     def return_(self, input: Optional[PurchaseReturnInput] = None, /, *, order_id: str = ..., items: Optional[List[PurchaseReturnInputItemsItem]] = ..., return_id: Optional[str] = ..., reason: Optional[str] = ..., occurred_at: Optional[Union[datetime, str]] = ...) -> PurchaseReturnResult:

@@ -718,7 +718,12 @@ py::object session_call(SessionHandle& h, py::handle op_arg, py::handle input, c
 template <typename H>
 std::string call_json(H& h, const std::string& op, const std::string& text) {
   std::string out;
-  run_released([&] { out = h.call(op, loyalty::parse_json(text)).dump(); }).raise_if_failed();
+  run_released([&] {
+    if constexpr (requires { h.call_text(op, loyalty::json()); })
+      out = h.call_text(op, loyalty::parse_json(text));  // written as text by the operations that can
+    else
+      out = h.call(op, loyalty::parse_json(text)).dump();
+  }).raise_if_failed();
   return out;
 }
 

@@ -86,6 +86,9 @@ class Session {
  public:
   /// Runs a tenant-scoped operation ("ledger.earn", "customer.enroll", ...).
   json call(std::string_view op, const json& input) const;
+  /// The same as `call(op, input).dump()`, written directly as text by the operations that can
+  /// (purchase.dry_run): what the C ABI returns.
+  std::string call_text(std::string_view op, const json& input) const;
   const std::string& tenant_id() const;
   /// True once the engine has been closed.
   bool closed() const;

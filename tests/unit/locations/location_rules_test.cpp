@@ -176,7 +176,7 @@ TEST_CASE("location rules: check-in rules never run for purchases, and check-ins
   const json regular = w.call("rule.create", {{"name", "regulars"},
                                               {"conditions", leaf("customer.checkins", "gte", 1, {{"days", 30}})},
                                               {"actions", {{{"type", "fixed"}, {"points", 20}}}}});
-  json p = w.call("purchase.submit", {{"order_id", "o1"}, {"customer_id", cus}, {"amount", 1000}});
+  json p = w.call("purchase.submit", {{"order_id", "o1"}, {"customer_id", cus}, {"amount", 1000}, {"explain", "full"}});
   CHECK(p["points"] == 0);
   CHECK(p["explain"]["rules"].size() == 1);  // only the purchase rule is in the purchase plan
   CHECK(check_in(w, cus, at)["checkin"]["points"] == 50);

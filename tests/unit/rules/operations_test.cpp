@@ -192,7 +192,8 @@ TEST_CASE("rules ops: per-customer daily limits, budgets and cooldowns persist a
                          {"actions", {{{"type", "fixed"}, {"points", 5}}}},
                          {"limits", {{"cooldown_seconds", 3600}}}});
   CHECK(w.call("purchase.submit", purchase("c1", a))["points"] == 5);
-  CHECK(w.call("purchase.submit", purchase("c2", a))["explain"]["rules"][1]["outcome"] == "cooldown");
+  CHECK(w.call("purchase.submit", purchase("c2", a, {{"explain", "full"}}))["explain"]["rules"][1]["outcome"] ==
+        "cooldown");
   w.clock->advance(3'600'000);
   CHECK(w.call("purchase.submit", purchase("c3", a))["points"] == 5);
 }
@@ -247,4 +248,120 @@ TEST_CASE("rules ops: the tenant's time zone decides time facts and periods") {
                          {"actions", {{{"type", "fixed"}, {"points", 9}}}}});
   // kStart is 12:00Z = 21:00 in Tokyo
   CHECK(w.call("purchase.dry_run", purchase("o", c))["points"] == 9);
+}
+
+TEST_CASE("rules ops: explain none, fired or full; submit keeps fired; a replay may ask for another level") {
+  World w;
+  const std::string c = w.enroll("alice");
+  w.call("rule.create", base_rule());
+  w.call("rule.create", {{"name", "Big"},
+                         {"conditions", {{"fact", "purchase.amount"}, {"operator", "gte"}, {"value", 100000}}},
+                         {"actions", {{{"type", "fixed"}, {"points", 50}}}}});
+  // dry run: full by default (every rule with its outcome), fired, none (null)
+  json full = w.call("purchase.dry_run", purchase("d", c));
+  CHECK(full["explain"]["rules"].size() == 2);
+  CHECK(full["explain"]["rules"][1]["outcome"] == "not_matched");
+  CHECK(full == w.call("purchase.dry_run", purchase("d", c, {{"explain", "full"}})));
+  json fired = w.call("purchase.dry_run", purchase("d", c, {{"explain", "fired"}}));
+  REQUIRE(fired["explain"]["rules"].size() == 1);
+  CHECK(fired["explain"]["rules"][0] == full["explain"]["rules"][0]);
+  CHECK(fired["explain"]["total"] == 10);
+  json none = w.call("purchase.dry_run", purchase("d", c, {{"explain", "none"}}));
+  CHECK(none["explain"].is_null());
+  CHECK(none["points"] == 10);
+  CHECK(none["purchase"] == full["purchase"]);
+  for (const json& bad : {json("some"), json(1), json(""), json("FULL")})
+    LOY_REQUIRE_ERROR(w.call("purchase.dry_run", purchase("d", c, {{"explain", bad}})), Status::invalid, "explain");
+  LOY_REQUIRE_ERROR(w.call("purchase.submit", purchase("x", c, {{"explain", "all"}})), Status::invalid, "explain");
+  CHECK(w.balance(c)["balance"] == 0);
+  // submit: fired by default, and what the stored purchase keeps
+  json sub = w.call("purchase.submit", purchase("o-1", c));
+  CHECK(sub["explain"] == fired["explain"]);
+  // the level is not part of the order: a replay asking for another is no conflict
+  json again = w.call("purchase.submit", purchase("o-1", c, {{"explain", "none"}}));
+  CHECK(again["replayed"] == true);
+  CHECK(again["explain"].is_null());
+  json again_full = w.call("purchase.submit", purchase("o-1", c, {{"explain", "full"}}));
+  CHECK(again_full["replayed"] == true);
+  CHECK(again_full["explain"] == fired["explain"]);  // the stored trace
+  CHECK(w.balance(c)["balance"] == 10);
+  CHECK(w.call("purchase.submit", purchase("o-2", c, {{"explain", "full"}}))["explain"] == full["explain"]);
+  CHECK(w.call("purchase.submit", purchase("o-3", c, {{"explain", "none"}}))["explain"].is_null());
+  CHECK(w.call("purchase.submit", purchase("o-3", c))["explain"] == fired["explain"]);
+  LOY_REQUIRE_ERROR(w.call("purchase.submit", purchase("o-3", c, {{"explain", "none"}, {"channel", "web"}})),
+                    Status::conflict, "channel");
+}
+
+TEST_CASE("rules ops: the dry run's text is canonical JSON and agrees with the DOM path of submit") {
+  // purchase.dry_run writes its answer as text (no DOM): parsing and dumping it again must give the
+  // same bytes (keys sorted, strings escaped as nlohmann escapes them), and its purchase must be
+  // what submit's DOM path writes for the same purchase, across outcomes, caps and odd strings.
+  World w;
+  const std::string c = w.enroll("alice");
+  w.call("rule.create", base_rule());
+  json g1 = {{"name", "G \"one\"\n\t\\"},
+             {"priority", 30},
+             {"group", "promo"},
+             {"group_mode", "highest"},
+             {"actions", {{{"type", "fixed"}, {"points", 7}}}}};
+  json g2 = g1;
+  g2["name"] = "G two \u00e9\u4e2d\U0001F600 \x01\x1f\x7f";
+  g2["actions"][0]["points"] = 9;
+  w.call("rule.create", g1);
+  w.call("rule.create", g2);
+  w.call("rule.create", {{"name", "Stop"},
+                         {"priority", 5},
+                         {"stop_processing", true},
+                         {"conditions", {{"fact", "purchase.channel"}, {"operator", "eq"}, {"value", "pos"}}},
+                         {"actions", {{{"type", "fixed"}, {"points", 1}}}}});
+  w.call("rule.create", {{"name", "Late"}, {"priority", 1}, {"actions", {{{"type", "fixed"}, {"points", 2}}}}});
+  w.call("rule.create", {{"name", "Cap"}, {"priority", 0}, {"actions", {{{"type", "cap"}, {"points", 20}}}}});
+  const std::vector<json> extras = {json::object(),
+                                    {{"channel", "pos"}},
+                                    {{"order_id", "quote\" back\\ nl\n ctl\x02 \u00fc"}},
+                                    {{"amount", 0}},
+                                    {{"amount", 999999}, {"currency", "USD"}}};
+  for (const json& extra : extras)
+    for (const char* level : {"none", "fired", "full"}) {
+      json in = purchase("o", c, extra);
+      in["explain"] = level;
+      const std::string text = w.session.call_text("purchase.dry_run", in);
+      CAPTURE(text);
+      CHECK(loyalty::parse_json(text).dump() == text);
+      CHECK(loyalty::parse_json(text) == w.call("purchase.dry_run", in));
+    }
+  // the purchase of a dry run is the purchase submit writes, but for id and order
+  json in = purchase("o-9", c, {{"channel", "pos"}});
+  json dry = w.call("purchase.dry_run", in)["purchase"];
+  json sub = w.call("purchase.submit", in)["purchase"];
+  CHECK(dry["id"].is_null());
+  dry.erase("id");
+  sub.erase("id");
+  CHECK(dry == sub);
+}
+
+TEST_CASE("rules ops: a guest's first purchase is the host's to say; a known customer's is the ledger's") {
+  World w;
+  const std::string c = w.enroll("alice");
+  w.call("rule.create", {{"name", "Welcome"},
+                         {"conditions", {{"fact", "customer.first_purchase"}, {"operator", "eq"}, {"value", true}}},
+                         {"actions", {{{"type", "fixed"}, {"points", 200}}}}});
+  const json guest = {{"amount", 1000}};
+  CHECK(w.call("purchase.dry_run", guest)["points"] == 200);  // no history: a first purchase
+  CHECK(w.call("purchase.dry_run", {{"amount", 1000}, {"customer", {{"first_purchase", false}}}})["points"] == 0);
+  CHECK(w.call("purchase.dry_run", {{"amount", 1000}, {"customer", {{"first_purchase", true}}}})["points"] == 200);
+  CHECK(w.call("purchase.dry_run", {{"amount", 1000}, {"customer", {{"first_purchase", nullptr}}}})["points"] == 200);
+  LOY_REQUIRE_ERROR(w.call("purchase.dry_run", {{"amount", 1000}, {"customer", {{"first_purchase", "no"}}}}),
+                    Status::invalid, "customer.first_purchase");
+  LOY_REQUIRE_ERROR(
+      w.call("purchase.dry_run", {{"amount", 1000}, {"customer_id", c}, {"customer", {{"first_purchase", false}}}}),
+      Status::invalid, "customer.first_purchase");
+  LOY_REQUIRE_ERROR(
+      w.call("purchase.submit",
+             {{"order_id", "o1"}, {"amount", 1000}, {"customer_id", c}, {"customer", {{"first_purchase", false}}}}),
+      Status::invalid, "customer.first_purchase");
+  CHECK(w.balance(c)["balance"] == 0);
+  // the ledger decides for alice: first, then not
+  CHECK(w.call("purchase.submit", {{"order_id", "o1"}, {"amount", 1000}, {"customer_id", c}})["points"] == 200);
+  CHECK(w.call("purchase.dry_run", {{"amount", 1000}, {"customer_id", c}})["points"] == 0);
 }
