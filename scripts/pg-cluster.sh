@@ -7,7 +7,7 @@
 #   scripts/pg-cluster.sh psql [DB] ...  psql as the cluster's superuser on DB (default "postgres"),
 #                                        e.g. `psql loyalty -c 'CREATE EXTENSION postgis'`
 #   scripts/pg-cluster.sh status         exit 0 when the cluster is running
-#   scripts/pg-cluster.sh stop           stop the cluster and delete its folder (data included)
+#   scripts/pg-cluster.sh stop           stop the cluster (immediate shutdown) and delete its folder
 #
 #   LOY_PG_DIR=build/pg     the cluster's folder (data, log, port, passwords); one cluster per
 #                           folder, so parallel runs use separate folders (e.g. from mktemp -d)
@@ -75,7 +75,7 @@ start_cluster() {
     (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/superuser.pw")
     if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir/superuser.pw"; fi
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/superuser.pw" --auth=scram-sha-256 \
-      -E UTF8 --locale=C.UTF-8 --no-instructions >"$dir/initdb.log" 2>&1 ||
+      -E UTF8 --locale=C.UTF-8 --no-instructions --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   fi
   local attempt port
@@ -121,7 +121,7 @@ status)
   ;;
 stop)
   if [[ -f $dir/data/postmaster.pid ]]; then
-    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null 2>&1 || true
   fi
   # Only a folder this script made (it has data/PG_VERSION or our port file) is deleted.
   if [[ -f $dir/data/PG_VERSION || -f $dir/port || -f $dir/superuser.pw ]]; then rm -rf "$dir"; fi
