@@ -69,7 +69,11 @@ start_cluster() {
   [[ -x $bin/initdb ]] || die "no $bin/initdb after scripts/install-deps.sh"
   mkdir -p "$dir"
   chmod 700 "$dir"
-  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir"; fi
+  if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$dir"
+    runuser -u postgres -- test -w "$dir" ||
+      die "the postgres user cannot reach $dir (a parent folder is closed to it): set LOY_PG_DIR elsewhere, e.g. under /tmp"
+  fi
   if [[ ! -f $dir/data/PG_VERSION ]]; then
     rm -rf "$dir/data"
     (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/superuser.pw")

@@ -35,6 +35,8 @@ if [[ $which == postgres || $which == both ]]; then
   export LOY_PG_DIR
   LOY_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/loyalty-pg.XXXXXX")
   trap '"$root/scripts/pg-cluster.sh" stop' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   url=$("$root/scripts/pg-cluster.sh" start loyalty)
   args=("$@")
   ((${#args[@]})) || args=(django_loyalty tests/test_database.py "tests/test_serve.py::test_serve_sh_starts_seeds_serves_and_seeds_once[postgres]")
