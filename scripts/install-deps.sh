@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs every dependency libloyalty needs on Debian 12, idempotently.
+# (postgresql: Debian's PostgreSQL 15, for the throwaway clusters of scripts/pg-cluster.sh; the
+# reference server's tests keep Django's tables there in their second run.)
 # Usage: scripts/install-deps.sh
 set -euo pipefail
 
@@ -14,6 +16,7 @@ APT_PACKAGES=(
   doctest-dev libbenchmark-dev valgrind
   python3 python3-dev python3-venv python3-pip
   redis-server
+  postgresql
   nodejs npm
 )
 

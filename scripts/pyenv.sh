@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes build/pyenv ready for the reference server: the `loyalty` package built from this
 # checkout (only when a source file is newer than the installed module, or it is missing), the
-# server's pinned requirements (server-example/requirements.txt) and the django_loyalty app.
+# server's pinned requirements (server-example/requirements.txt, psycopg for PostgreSQL included)
+# and the django_loyalty app.
 # Used by scripts/serve.sh and scripts/test-server.sh; idempotent and quick when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -13,7 +13,8 @@
 #   LOYALTY_DATA=build/serve          engine file, Django database, secrets, demo logins
 #   LOYALTY_SEED_CUSTOMERS=500        size of the demo tenant
 #   LOYALTY_SERVE_SECONDS=N           stop by itself after N seconds (tests)
-#   DATABASE_URL=postgres://...       Django's tables in PostgreSQL instead of SQLite
+#   DATABASE_URL=postgres://...       Django's tables in PostgreSQL instead of SQLite (psycopg is in
+#                                     the venv; a throwaway cluster: scripts/pg-cluster.sh start)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -1,7 +1,8 @@
 """The demo project: the django_loyalty app and little else. Configured by environment:
 
 LOYALTY_DATA          folder of the engine file and the SQLite database (default ./data)
-DATABASE_URL          Django's database (default SQLite in LOYALTY_DATA; postgres://... works)
+DATABASE_URL          Django's database (default SQLite in LOYALTY_DATA; postgres://user:pw@host:port/db
+                      through psycopg 3, pinned in requirements.txt)
 REDIS_URL             cache and throttling shared by the workers (default: per-process memory)
 LOYALTY_ADMIN_KEY     the engine administrator's credential (default: made once, kept in LOYALTY_DATA)
 DJANGO_SECRET_KEY     (default: made once, kept in LOYALTY_DATA)
@@ -64,7 +65,8 @@ WSGI_APPLICATION = "demo.wsgi.application"
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True, "OPTIONS": {}}]
 
 DATABASES = {
-    "default": dj_database_url.config(default=f"sqlite:///{DATA / 'django.sqlite3'}", conn_max_age=60)
+    "default": dj_database_url.config(default=f"sqlite:///{DATA / 'django.sqlite3'}", conn_max_age=60,
+                                      conn_health_checks=True)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time (BEGIN IMMEDIATE): the refresh-token exchange relies on it on SQLite.
