@@ -135,3 +135,39 @@ test('engine options are checked, naming the option', () => {
     assert.throws(() => loyalty.Engine.open(opts), (e) => e instanceof InvalidError && e.field === field, JSON.stringify(opts));
   }
 });
+
+test('a result integer beyond 2^53 - 1 is an InternalError naming it; look-alike text parses as it is', async () => {
+  const op = operations.find((o) => o.name === 'ledger.earn');
+  const f = await fixture(op);
+  try {
+    // metadata is echoed in the result: the engine keeps any int64, JavaScript numbers cannot
+    for (const [n, key] of [
+      [2n ** 53n + 1n, 'big'],
+      [-(2n ** 60n), 'big'],
+    ]) {
+      const e = await f.session.ledger.earn({ ...f.input, metadata: { [key]: n }, idempotency_key: `u-${n}` }).then(
+        () => assert.fail('accepted'),
+        (err) => err,
+      );
+      assert.ok(e instanceof loyalty.InternalError, `${e && e.name}: ${e && e.message}`);
+      assert.equal(e.detail.field, key);
+    }
+    // a float beyond 2^53 (JavaScript refuses to send one, another client may store it) comes
+    // back written with an exponent
+    const input = { ...f.input, metadata: { huge: 1 }, idempotency_key: 'u-float' };
+    const text = JSON.stringify(input).replace('"huge":1', '"huge":1e300');
+    const stored = await f.session.callJson('ledger.earn', text);
+    assert.match(stored, /"huge":1e\+300/);
+    const e = await f.session.ledger
+      .history({ customer_id: f.input.customer_id })
+      .then(() => assert.fail('accepted'), (err) => err);
+    assert.ok(e instanceof loyalty.InternalError, `${e && e.name}: ${e && e.message}`);
+    assert.equal(e.detail.field, 'huge');
+    // digits and exponents inside strings, and safe numbers, come back unchanged
+    const meta = { sku: 'A1e5', code: '12345678901234567890', n: Number.MAX_SAFE_INTEGER, x: 1.5 };
+    const r = await f.session.ledger.earn({ ...f.input, metadata: meta, idempotency_key: 'u-ok' });
+    assert.deepEqual(r.entry.metadata, meta);
+  } finally {
+    f.engine.close();
+  }
+});

@@ -92,7 +92,14 @@ function encodeInput(input) {
   return encodeValue(input, '', 0);
 }
 
+// Text that may hold an integer beyond 2^53 - 1: a run of 16 or more digits (2^53 has 16), or a
+// digit followed by an exponent (1e300). Anything else parses without the reviver, which costs
+// more than the parse itself on a large result (a dry run's full explain trace). A string that
+// merely looks like one (a sku "A1e5") only takes the slower checked path.
+const MAYBE_UNSAFE_INTEGER = /\d{16}|\d[eE]/;
+
 function decodeResult(text) {
+  if (!MAYBE_UNSAFE_INTEGER.test(text)) return JSON.parse(text);
   return JSON.parse(text, (key, value) => {
     if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value)) {
       throw new errors.InternalError(`result field ${key} holds an integer beyond 2^53 - 1`, {
