@@ -6,7 +6,7 @@
 #include <mutex>
 #include <span>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
@@ -431,29 +431,28 @@ json earn_batch(Ctx& ctx, const json& in) {
   if (!events.is_array() || events.empty() || events.size() > 10'000)
     i.fail("events", "must be an array of 1 to 10000 earn events");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  json results = json::array();
-  int64_t ok = 0;
-  ProgramCache programs;
-  std::string path;
-  for (size_t n = 0; n < events.size(); ++n) {
-    tx.savepoint();
-    try {
-      path.assign("events[").append(std::to_string(n)).append("]");
-      json r = earn_one(ctx, tx, events[n], path, now, programs);
-      tx.release();
-      r["ok"] = true;
-      results.push_back(std::move(r));
-      ++ok;
-    } catch (const Error& e) {
-      if (e.status() == Status::busy || e.status() == Status::storage || e.status() == Status::nomem) throw;
-      tx.rollback_to();
-      results.push_back({{"ok", false}, {"error", error_json(e)}});
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    json results = json::array();
+    int64_t ok = 0;
+    ProgramCache programs;
+    std::string path;
+    for (size_t n = 0; n < events.size(); ++n) {
+      tx.savepoint();
+      try {
+        path.assign("events[").append(std::to_string(n)).append("]");
+        json r = earn_one(ctx, tx, events[n], path, now, programs);
+        tx.release();
+        r["ok"] = true;
+        results.push_back(std::move(r));
+        ++ok;
+      } catch (const Error& e) {
+        if (e.status() == Status::busy || e.status() == Status::storage || e.status() == Status::nomem) throw;
+        tx.rollback_to();
+        results.push_back({{"ok", false}, {"error", error_json(e)}});
+      }
     }
-  }
-  tx.commit();
-  return {{"results", std::move(results)}, {"succeeded", ok}, {"failed", static_cast<int64_t>(events.size()) - ok}};
+    return {{"results", std::move(results)}, {"succeeded", ok}, {"failed", static_cast<int64_t>(events.size()) - ok}};
+  });
 }
 
 json adjust(Ctx& ctx, const json& in) {
@@ -465,36 +464,36 @@ json adjust(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   const Timestamp occurred = event_time(i, now);
   const auto key = idem_key(in, "ledger.adjust");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  Target t = resolve(ctx, tx, i, now);
-  Account& a = t.account;
-  const std::string entry = new_entry_id(now);
-  NewEntry e = new_entry("adjust", points, occurred, reason, metadata);
-  std::vector<Slice> slices;
-  if (points > 0) {
-    check_max_balance(t.program, a, points, "points");
-    e.expires_at = expiry_for(t.program, occurred);
-    e.row.bucket_id = credit_posted(tx, a, entry, points, e.expires_at, now);
-  } else {
-    if (!t.program.allow_negative && a.available() < -points)
-      throw Error(Status::insufficient, fmt::format("cannot debit {} points: {} available", -points, a.available()),
-                  "points", {{"available", a.available()}});
-    slices = consume(tx, a, -points, t.program.allow_negative);
-  }
-  json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
-  record_slices(tx, entry, slices);
-  touch(a, occurred);
-  tx.ledger().save_account(a);
-  entry_event(tx, ctx.tenant(), "points.adjusted", a, entry, e, now);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "ledger.adjust", entry, now,
-               {{"customer_id", a.customer_id}, {"program_id", a.program_id}, {"points", points}, {"reason", reason}});
-  json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
-  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    if (key)
+      if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+    Target t = resolve(ctx, tx, i, now);
+    Account& a = t.account;
+    const std::string entry = new_entry_id(now);
+    NewEntry e = new_entry("adjust", points, occurred, reason, metadata);
+    std::vector<Slice> slices;
+    if (points > 0) {
+      check_max_balance(t.program, a, points, "points");
+      e.expires_at = expiry_for(t.program, occurred);
+      e.row.bucket_id = credit_posted(tx, a, entry, points, e.expires_at, now);
+    } else {
+      if (!t.program.allow_negative && a.available() < -points)
+        throw Error(Status::insufficient, fmt::format("cannot debit {} points: {} available", -points, a.available()),
+                    "points", {{"available", a.available()}});
+      slices = consume(tx, a, -points, t.program.allow_negative);
+    }
+    json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
+    record_slices(tx, entry, slices);
+    touch(a, occurred);
+    tx.ledger().save_account(a);
+    entry_event(tx, ctx.tenant(), "points.adjusted", a, entry, e, now);
+    audit.record(
+        "ledger.adjust", entry,
+        {{"customer_id", a.customer_id}, {"program_id", a.program_id}, {"points", points}, {"reason", reason}});
+    json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
+    if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+    return out;
+  });
 }
 
 struct EntryRef {
@@ -729,20 +728,19 @@ json confirm(Ctx& ctx, const json& in) {
   const std::string entry_id = i.str("entry_id");
   const Timestamp now = ctx.engine.now();
   const auto key = idem_key(in, "ledger.confirm");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  const EntryRef e = find_entry(tx, ctx.tenant(), entry_id, "entry_id");
-  if (e.type != "earn" && e.type != "bonus")
-    throw Error(Status::invalid, "only earn and bonus entries can be confirmed", "entry_id");
-  if (e.bucket_id) release_bucket(tx, *e.bucket_id, now);
-  json out = {{"entry", load_entry(tx, entry_id)},
-              {"balance", balance_json(load_account(tx, e.account_id))},
-              {"replayed", false}};
-  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    if (key)
+      if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+    const EntryRef e = find_entry(tx, ctx.tenant(), entry_id, "entry_id");
+    if (e.type != "earn" && e.type != "bonus")
+      throw Error(Status::invalid, "only earn and bonus entries can be confirmed", "entry_id");
+    if (e.bucket_id) release_bucket(tx, *e.bucket_id, now);
+    json out = {{"entry", load_entry(tx, entry_id)},
+                {"balance", balance_json(load_account(tx, e.account_id))},
+                {"replayed", false}};
+    if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+    return out;
+  });
 }
 
 json balance(Ctx& ctx, const json& in) {
@@ -1081,33 +1079,32 @@ json run_due(Ctx& ctx, const json& in) {
   // early is not. Everything written is stamped with the clock's time.
   const Timestamp cutoff = i.opt_time("now").value_or(clock_now);
   if (cutoff > clock_now) i.fail("now", "must not be later than the engine clock's current time");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const std::string& tenant = ctx.tenant();
+  return write_op(ctx, clock_now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    const std::string& tenant = ctx.tenant();
 
-  // The tenant's accounts with anything due; each is settled exactly as a write would settle it.
-  const auto accounts = tx.ledger().accounts_due(tenant, cutoff);
-  Settled total;
-  ProgramCache programs;
-  for (int64_t id : accounts) {
-    Account a = load_account(tx, id);
-    const Settled s = settle(tx, tenant, cached_program(tx, tenant, a.program_id, programs), a, cutoff, clock_now);
-    total.holds_expired += s.holds_expired;
-    total.pending_released += s.pending_released;
-    total.points_released += s.points_released;
-    total.buckets_expired += s.buckets_expired;
-    total.points_expired += s.points_expired;
-  }
-  json out = {{"now", format_time(cutoff)},
-              {"holds_expired", total.holds_expired},
-              {"pending_released", total.pending_released},
-              {"points_released", total.points_released},
-              {"buckets_expired", total.buckets_expired},
-              {"points_expired", total.points_expired}};
-  for (const auto& h : hooks())
-    if (h.run_due) h.run_due(ctx, tx, cutoff, clock_now, out);
-  tx.commit();
-  return out;
+    // The tenant's accounts with anything due; each is settled exactly as a write would settle it.
+    const auto accounts = tx.ledger().accounts_due(tenant, cutoff);
+    Settled total;
+    ProgramCache programs;
+    for (int64_t id : accounts) {
+      Account a = load_account(tx, id);
+      const Settled s = settle(tx, tenant, cached_program(tx, tenant, a.program_id, programs), a, cutoff, clock_now);
+      total.holds_expired += s.holds_expired;
+      total.pending_released += s.pending_released;
+      total.points_released += s.points_released;
+      total.buckets_expired += s.buckets_expired;
+      total.points_expired += s.points_expired;
+    }
+    json out = {{"now", format_time(cutoff)},
+                {"holds_expired", total.holds_expired},
+                {"pending_released", total.pending_released},
+                {"points_released", total.points_released},
+                {"buckets_expired", total.buckets_expired},
+                {"points_expired", total.points_expired}};
+    for (const auto& h : hooks())
+      if (h.run_due) h.run_due(ctx, tx, cutoff, clock_now, out);
+    return out;
+  });
 }
 
 json verify(Ctx& ctx, const json& in) {
@@ -1164,22 +1161,18 @@ json verify(Ctx& ctx, const json& in) {
 
 /// An operation that is one ledger write in its own unit of work.
 template <json (*InTx)(Ctx&, storage::UnitOfWork&, const json&, const std::string&, Timestamp)>
-json write_op(Ctx& ctx, const json& in) {
+json ledger_op(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  json out = InTx(ctx, tx, in, {}, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) { return InTx(ctx, tx, in, {}, now); });
 }
 
 constexpr OpDef kOps[] = {
-    {"ledger.earn", write_op<earn_in_tx>, kScopePos},
+    {"ledger.earn", ledger_op<earn_in_tx>, kScopePos},
     {"ledger.earn_batch", earn_batch, kScopePos},
     {"ledger.adjust", adjust, kScopeAdmin},
-    {"ledger.redeem", write_op<redeem_in_tx>, kScopePos},
-    {"ledger.refund", write_op<refund_in_tx>, kScopePos},
-    {"ledger.reverse", write_op<reverse_in_tx>, kScopePos},
+    {"ledger.redeem", ledger_op<redeem_in_tx>, kScopePos},
+    {"ledger.refund", ledger_op<refund_in_tx>, kScopePos},
+    {"ledger.reverse", ledger_op<reverse_in_tx>, kScopePos},
     {"ledger.confirm", confirm, kScopePos},
     {"ledger.balance", balance, kScopeRead},
     {"ledger.history", history, kScopeRead},
@@ -1187,9 +1180,9 @@ constexpr OpDef kOps[] = {
     {"ledger.entry", entry_get, kScopeRead},
     {"ledger.run_due", run_due, kScopeAdmin},
     {"ledger.verify", verify, kScopeRead},
-    {"hold.create", write_op<hold_create_in_tx>, kScopePos},
-    {"hold.commit", write_op<hold_commit_in_tx>, kScopePos},
-    {"hold.void", write_op<hold_void_in_tx>, kScopePos},
+    {"hold.create", ledger_op<hold_create_in_tx>, kScopePos},
+    {"hold.commit", ledger_op<hold_commit_in_tx>, kScopePos},
+    {"hold.void", ledger_op<hold_void_in_tx>, kScopePos},
     {"hold.get", hold_get, kScopeRead},
 };
 

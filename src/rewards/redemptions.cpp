@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "audit/write_op.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -283,15 +284,14 @@ json take_reward(Ctx& ctx, const Input& i, const json& in, const char* operation
   // The time the redemption happened (reward.redeem may give it, e.g. a till syncing later):
   // the window and the per-customer limit period are checked at it.
   const Timestamp at = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (auto replay = idem_lookup(tx, ctx.tenant(), key)) return *replay;
-  const Checked c = check_redeemable(ctx, tx, reward_id, customer, at, now);
-  take_stock(tx, ctx.tenant(), c.reward, now);
-  json out = take(tx, c, at, now);
-  idem_store(tx, ctx.tenant(), key, out, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    if (auto replay = idem_lookup(tx, ctx.tenant(), key)) return *replay;
+    const Checked c = check_redeemable(ctx, tx, reward_id, customer, at, now);
+    take_stock(tx, ctx.tenant(), c.reward, now);
+    json out = take(tx, c, at, now);
+    idem_store(tx, ctx.tenant(), key, out, now);
+    return out;
+  });
 }
 
 /// The frame shared by redemption.fulfil and redemption.cancel: the write transaction, the
@@ -301,14 +301,13 @@ json change_redemption(Ctx& ctx, const Input& i, const json& in, const char* ope
   const std::string id = i.str("id");
   const auto key = idem_key(in, operation);
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  json out = change(tx, find_redemption(tx, ctx.tenant(), id, "id"), now);
-  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    if (key)
+      if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+    json out = change(tx, find_redemption(tx, ctx.tenant(), id, "id"), now);
+    if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+    return out;
+  });
 }
 
 }  // namespace
