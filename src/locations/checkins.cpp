@@ -218,12 +218,13 @@ json checkin_submit(Ctx& ctx, const json& in) {
     if (points > 0) {
       json meta = {{"checkin_id", id}, {"location_id", *loc}};
       if (!rules.used.empty()) meta["rules"] = rules.used;
-      json req = {{"customer_id", customer},
-                  {"points", points},
-                  {"occurred_at", format_time(t)},
-                  {"reason", "checkin"},
-                  {"metadata", meta}};
-      if (program) req["program_id"] = program->id;  // always set when the location names a program
+      EarnRequest req;
+      req.customer_id = customer;
+      req.points = points;
+      req.occurred_at = t;
+      req.reason = "checkin";
+      req.metadata = std::move(meta);
+      if (program) req.program_id = program->id;  // always set when the location names a program
       earn = earn_in_tx(ctx, tx, req, "checkin", now);
       tx.locations().set_checkin_earn(ctx.tenant(), id, points, earn["entry"]["id"].get<std::string>());
     }

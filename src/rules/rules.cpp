@@ -563,12 +563,13 @@ json submit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, Purchase& p
   const std::string id = crypto::new_id("pur");
   json entry = nullptr, balance = nullptr;
   if (l->eval.total > 0) {
-    json earn = {{"customer_id", *p.customer_id},
-                 {"program_id", l->program.id},
-                 {"points", l->eval.total},
-                 {"occurred_at", format_time(l->at)},
-                 {"reason", fmt::format("purchase {}", *p.order_id)},
-                 {"metadata", {{"purchase_id", id}, {"order_id", *p.order_id}, {"rules", rules_used(*l)}}}};
+    EarnRequest earn;
+    earn.customer_id = *p.customer_id;
+    earn.program_id = l->program.id;
+    earn.points = l->eval.total;
+    earn.occurred_at = l->at;
+    earn.reason = fmt::format("purchase {}", *p.order_id);
+    earn.metadata = json{{"purchase_id", id}, {"order_id", *p.order_id}, {"rules", rules_used(*l)}};
     json r = earn_in_tx(ctx, tx, earn, {}, now);
     entry = r["entry"];
     balance = r["balance"];
@@ -717,11 +718,12 @@ json purchase_return(Ctx& ctx, const json& in) {
     const int64_t amount = std::max<int64_t>(0, target - reversed);
     json reversal = nullptr, balance = nullptr;
     if (amount > 0 && !entry_id.empty()) {
-      json rev = {{"entry_id", entry_id},
-                  {"points", amount},
-                  {"reason", reason.value_or(fmt::format("return of order {}", order))},
-                  {"metadata", {{"purchase_id", pid}, {"order_id", order}}}};
-      if (occurred) rev["occurred_at"] = format_time(*occurred);
+      ReverseRequest rev;
+      rev.entry_id = entry_id;
+      rev.points = amount;
+      rev.reason = reason.value_or(fmt::format("return of order {}", order));
+      rev.metadata = json{{"purchase_id", pid}, {"order_id", order}};
+      rev.occurred_at = occurred;
       json r = reverse_in_tx(ctx, tx, rev, {}, now);
       reversal = r["entry"];
       balance = r["balance"];
