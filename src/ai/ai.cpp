@@ -19,7 +19,7 @@
 #include "ai/openai.hpp"
 #include "ai/providers.hpp"
 #include "ai/schemas.hpp"
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customer_store.hpp"
@@ -132,15 +132,16 @@ Settings settings_of(Ctx& ctx) {
       return s;
     }
   }
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  Settings s = load_settings(tx, ctx.tenant());
-  if (s.salt.empty()) {
-    s.salt = crypto::new_id("salt");
-    write_settings(tx, ctx.tenant(), s, ctx.engine.now());  // s.config is still the empty object
-    s.updated_at = ctx.engine.now();
-    tx.commit();
-  }
+  const Timestamp now = ctx.engine.now();
+  Settings s = write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) {
+    Settings created = load_settings(tx, ctx.tenant());
+    if (created.salt.empty()) {
+      created.salt = crypto::new_id("salt");
+      write_settings(tx, ctx.tenant(), created, now);  // created.config is still the empty object
+      created.updated_at = now;
+    }
+    return created;
+  });
   s.model = current_model(ctx.engine, s);
   return s;
 }
@@ -160,33 +161,31 @@ json read_openai_config(const Input& i, const json& previous) {
 json ai_configure(Ctx& ctx, const json& in) {
   Input i(in, {"provider", "ttl_s", "openai"});
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  Settings s = load_settings(tx, ctx.tenant());
-  if (s.salt.empty()) s.salt = crypto::new_id("salt");
-  if (auto p = i.opt_enum("provider", {"offline", "openai", "callback"})) s.provider = *p;
-  if (auto ttl = i.opt_object("ttl_s")) {
-    for (const auto& [k, v] : ttl->items()) {
-      const auto op = operation_of(k);
-      const std::string field = i.field("ttl_s") + "." + k;
-      if (!op) throw Error(Status::invalid, fmt::format("unknown AI operation '{}'", k), field);
-      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 366 * 86'400)
-        throw Error(Status::invalid, "must be an integer number of seconds within [0, 31622400]", field);
-      s.ttl[static_cast<int>(*op)] = v.get<int64_t>();
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    Settings s = load_settings(tx, ctx.tenant());
+    if (s.salt.empty()) s.salt = crypto::new_id("salt");
+    if (auto p = i.opt_enum("provider", {"offline", "openai", "callback"})) s.provider = *p;
+    if (auto ttl = i.opt_object("ttl_s")) {
+      for (const auto& [k, v] : ttl->items()) {
+        const auto op = operation_of(k);
+        const std::string field = i.field("ttl_s") + "." + k;
+        if (!op) throw Error(Status::invalid, fmt::format("unknown AI operation '{}'", k), field);
+        if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 366 * 86'400)
+          throw Error(Status::invalid, "must be an integer number of seconds within [0, 31622400]", field);
+        s.ttl[static_cast<int>(*op)] = v.get<int64_t>();
+      }
     }
-  }
-  if (s.provider == "openai")
-    s.config = read_openai_config(i, s.config);
-  else if (i.has("openai"))
-    i.fail("openai", "is only allowed with the openai provider");
-  else
-    s.config = json::object();
-  write_settings(tx, ctx.tenant(), s, now);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "ai.configure", ctx.tenant(), now,
-               {{"provider", s.provider}, {"ttl_s", ttl_json(s)}});
-  s.updated_at = now;
-  tx.commit();
-  return settings_json(s);
+    if (s.provider == "openai")
+      s.config = read_openai_config(i, s.config);
+    else if (i.has("openai"))
+      i.fail("openai", "is only allowed with the openai provider");
+    else
+      s.config = json::object();
+    write_settings(tx, ctx.tenant(), s, now);
+    audit.record("ai.configure", ctx.tenant(), {{"provider", s.provider}, {"ttl_s", ttl_json(s)}});
+    s.updated_at = now;
+    return settings_json(s);
+  });
 }
 
 json ai_settings(Ctx& ctx, const json& in) {
@@ -238,14 +237,13 @@ std::vector<json> store_results(Ctx& ctx, const Settings& s, const Provider& p, 
   const Timestamp expires = now + s.ttl[static_cast<int>(op)] * 1000;
   std::vector<json> out;
   const std::string kind = p.kind(), model = p.model();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  for (const auto& [subject, output] : results) {
-    tx.ai().put_result(
-        {ctx.tenant(), std::string(operation_name(op)), subject, kind, model, now, expires, output.dump()});
-    out.push_back(envelope(op, subject, kind, model, now, expires, false, output));
-  }
-  tx.commit();
+  write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) {
+    for (const auto& [subject, output] : results) {
+      tx.ai().put_result(
+          {ctx.tenant(), std::string(operation_name(op)), subject, kind, model, now, expires, output.dump()});
+      out.push_back(envelope(op, subject, kind, model, now, expires, false, output));
+    }
+  });
   return out;
 }
 
@@ -539,31 +537,30 @@ constexpr const char* kSegmentTagPrefix = "rfm:";
 /// Writes each member's segment tag "rfm:<segment>", replacing its previous "rfm:" tags.
 int64_t apply_segments(Ctx& ctx, const json& output) {
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  int64_t updated = 0;
-  for (const auto& seg : output["segments"]) {
-    const std::string tag = kSegmentTagPrefix + seg["name"].get<std::string>();
-    for (const auto& m : seg["members"]) {
-      const std::string id = m.get<std::string>();
-      const auto facts = tx.customers().facts(ctx.tenant(), id);
-      if (!facts) continue;  // erased since
-      json tags = json::array();
-      for (const auto& t : parse_stored(facts->segments))
-        if (t.get<std::string>().rfind(kSegmentTagPrefix, 0) != 0) tags.push_back(t);
-      tags.push_back(tag);
-      storage::CustomerUpdate u;
-      u.tenant_id = ctx.tenant();
-      u.id = id;
-      u.segments = tags.dump();
-      u.updated_at = now;
-      tx.customers().update_customer(u);
-      ++updated;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) {
+    int64_t updated = 0;
+    for (const auto& seg : output["segments"]) {
+      const std::string tag = kSegmentTagPrefix + seg["name"].get<std::string>();
+      for (const auto& m : seg["members"]) {
+        const std::string id = m.get<std::string>();
+        const auto facts = tx.customers().facts(ctx.tenant(), id);
+        if (!facts) continue;  // erased since
+        json tags = json::array();
+        for (const auto& t : parse_stored(facts->segments))
+          if (t.get<std::string>().rfind(kSegmentTagPrefix, 0) != 0) tags.push_back(t);
+        tags.push_back(tag);
+        storage::CustomerUpdate u;
+        u.tenant_id = ctx.tenant();
+        u.id = id;
+        u.segments = tags.dump();
+        u.updated_at = now;
+        tx.customers().update_customer(u);
+        ++updated;
+      }
     }
-  }
-  audit_append(tx, ctx.tenant(), ctx.actor(), "ai.segments.apply", ctx.tenant(), now, {{"customers", updated}});
-  tx.commit();
-  return updated;
+    audit.record("ai.segments.apply", ctx.tenant(), {{"customers", updated}});
+    return updated;
+  });
 }
 
 json ai_segments(Ctx& ctx, const json& in) {

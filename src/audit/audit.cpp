@@ -1,4 +1,5 @@
 #include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 
 #include <fmt/format.h>
 
@@ -86,6 +87,26 @@ void audit_append(storage::UnitOfWork& tx, const std::string& chain, const std::
   const std::string detail_text = detail.dump();
   const std::string hash = row_hash(prev, chain, actor, action, target, at, detail_text);
   store.append({0, chain, actor, action, target, at, detail_text, prev, hash});
+}
+
+json audit_changes(const json& before, const json& after, std::initializer_list<std::string_view> ignore) {
+  auto ignored = [&](const std::string& k) {
+    for (std::string_view f : ignore)
+      if (k == f) return true;
+    return false;
+  };
+  json changes = json::object();
+  for (const auto& [k, v] : after.items()) {
+    if (ignored(k)) continue;
+    const auto b = before.find(k);
+    if (b == before.end())
+      changes[k] = {{"from", nullptr}, {"to", v}};
+    else if (*b != v)
+      changes[k] = {{"from", *b}, {"to", v}};
+  }
+  for (const auto& [k, v] : before.items())
+    if (!ignored(k) && !after.contains(k)) changes[k] = {{"from", v}, {"to", nullptr}};
+  return changes;
 }
 
 std::span<const OpDef> audit_session_ops() { return kSessionOps; }

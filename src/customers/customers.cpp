@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
@@ -57,26 +57,25 @@ json customer_enroll(Ctx& ctx, const json& in) {
   const auto program_ids = i.opt_str_list("program_ids", 64);
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("cus");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (auto existing = tx.customers().id_by_external(ctx.tenant(), external_id))
-    throw Error(Status::conflict, fmt::format("a customer with external_id '{}' exists", external_id), "external_id",
-                {{"id", *existing}});
-  tx.customers().insert_customer(
-      {id, ctx.tenant(), external_id, profile.dump(), preferences.dump(), segments.dump(), now, now});
-  if (program_ids) {
-    for (size_t n = 0; n < program_ids->size(); ++n) {
-      const Program p = load_program(tx, ctx.tenant(), (*program_ids)[n], fmt::format("program_ids[{}]", n));
-      ensure_account(tx, ctx.tenant(), id, p, now);
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    if (auto existing = tx.customers().id_by_external(ctx.tenant(), external_id))
+      throw Error(Status::conflict, fmt::format("a customer with external_id '{}' exists", external_id), "external_id",
+                  {{"id", *existing}});
+    tx.customers().insert_customer(
+        {id, ctx.tenant(), external_id, profile.dump(), preferences.dump(), segments.dump(), now, now});
+    if (program_ids) {
+      for (size_t n = 0; n < program_ids->size(); ++n) {
+        const Program p = load_program(tx, ctx.tenant(), (*program_ids)[n], fmt::format("program_ids[{}]", n));
+        ensure_account(tx, ctx.tenant(), id, p, now);
+      }
+    } else {
+      for (const auto& pid : tx.programs().active_ids(ctx.tenant()))
+        ensure_account(tx, ctx.tenant(), id, load_program(tx, ctx.tenant(), pid), now);
     }
-  } else {
-    for (const auto& pid : tx.programs().active_ids(ctx.tenant()))
-      ensure_account(tx, ctx.tenant(), id, load_program(tx, ctx.tenant(), pid), now);
-  }
-  audit_append(tx, ctx.tenant(), ctx.actor(), "customer.enroll", id, now, {{"external_id", external_id}});
-  json out = load_customer(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+    audit.record("customer.enroll", id, {{"external_id", external_id}});
+    json out = load_customer(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 json customer_get(Ctx& ctx, const json& in) {
@@ -98,18 +97,17 @@ json customer_update(Ctx& ctx, const json& in) {
   if (i.has("preferences")) preferences = bounded_object(i, "preferences").dump();
   if (i.has("segments")) segments = segments_of(i).dump();
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  load_customer(tx, ctx.tenant(), id);
-  tx.customers().update_customer({ctx.tenant(), id, profile, preferences, segments, now});
-  json fields = json::array();
-  for (const char* f : {"profile", "preferences", "segments"})
-    if (i.has(f)) fields.push_back(f);
-  // The audit row names the fields changed, never their (personal) values.
-  audit_append(tx, ctx.tenant(), ctx.actor(), "customer.update", id, now, {{"fields", fields}});
-  json out = load_customer(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    load_customer(tx, ctx.tenant(), id);
+    tx.customers().update_customer({ctx.tenant(), id, profile, preferences, segments, now});
+    json fields = json::array();
+    for (const char* f : {"profile", "preferences", "segments"})
+      if (i.has(f)) fields.push_back(f);
+    // The audit row names the fields changed, never their (personal) values.
+    audit.record("customer.update", id, {{"fields", fields}});
+    json out = load_customer(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 json customer_list(Ctx& ctx, const json& in) {

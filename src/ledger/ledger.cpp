@@ -6,7 +6,7 @@
 #include <mutex>
 #include <span>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
@@ -127,16 +127,41 @@ Settled settle(storage::UnitOfWork& tx, const std::string& tenant, const Program
 /// Resolves (customer_id, program_id?) of the session's tenant to its account, opening the
 /// account on first use, and settles what fell due on it (expired holds and points, pending
 /// points past their return window) so no write ever spends points that have expired.
-Target resolve(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, Timestamp now, ProgramCache& cache) {
-  const std::string customer = i.str("customer_id");
-  const Program& p = program_for(ctx, tx, i, cache);
+/// The account of `customer` in `p` (see resolve); `customer_field()` names the customer in the
+/// error when there is no such customer.
+template <typename FieldFn>
+Target open_target(const Ctx& ctx, storage::UnitOfWork& tx, const std::string& customer, const Program& p,
+                   Timestamp now, FieldFn&& customer_field) {
   std::optional<Account> a = tx.ledger().find_account(ctx.tenant(), customer, p.id);
   if (!a) {
-    require_customer(tx, ctx.tenant(), customer, i.field("customer_id"));
+    require_customer(tx, ctx.tenant(), customer, customer_field());
     a = load_account(tx, ensure_account(tx, ctx.tenant(), customer, p, now));
   }
   settle(tx, ctx.tenant(), p, *a, now);
   return {p, std::move(*a)};
+}
+
+Target resolve(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, Timestamp now, ProgramCache& cache) {
+  const std::string customer = i.str("customer_id");
+  const Program& p = program_for(ctx, tx, i, cache);
+  return open_target(ctx, tx, customer, p, now, [&] { return i.field("customer_id"); });
+}
+
+std::string field_at(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+}
+
+/// The same for a typed request (customer and program already checked); errors under `path`.
+Target resolve(const Ctx& ctx, storage::UnitOfWork& tx, const std::string& customer,
+               const std::optional<std::string>& program, const std::string& path, Timestamp now, ProgramCache& cache) {
+  const Program* p = nullptr;
+  if (program) {
+    p = &cached_program(tx, ctx.tenant(), *program, cache, field_at(path, "program_id"));
+  } else {
+    if (!cache.fallback) cache.fallback = default_program(tx, ctx.tenant());
+    p = &*cache.fallback;
+  }
+  return open_target(ctx, tx, customer, *p, now, [&] { return field_at(path, "customer_id"); });
 }
 
 Target resolve(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, Timestamp now) {
@@ -188,6 +213,50 @@ constexpr Timestamp kMaxFutureSkewMs = kMillisPerDay;
 /// ahead of the clock, so no input can push expiry or inactivity out of reach), else now.
 Timestamp event_time(const Input& i, Timestamp now) {
   return i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
+}
+
+// Checks of the typed requests of the internal API: each field held to the range the public
+// operation reads it with. A refusal is worded by that operation's own reader (Input) over the
+// one offending field, so messages and field paths are the ones its JSON would get.
+
+[[noreturn]] void fail_at(const std::string& path, std::string_view key, const std::string& message) {
+  const std::string f = field_at(path, key);
+  throw Error(Status::invalid, fmt::format("{}: {}", f, message), f);
+}
+
+template <typename Read>
+[[noreturn]] void refuse(const std::string& path, std::string_view key, json value, Read&& read) {
+  const json one = {{std::string(key), std::move(value)}};
+  read(Input(one, {key}, path));
+  throw Error(Status::error, "the ledger refused a request field its input reader accepts", field_at(path, key));
+}
+
+void check_i64(const std::string& path, std::string_view key, int64_t v, int64_t min, int64_t max) {
+  if (v < min || v > max) refuse(path, key, v, [&](const Input& i) { (void)i.i64(key, min, max); });
+}
+
+void check_str(const std::string& path, std::string_view key, const std::string& v, size_t max_len = 256) {
+  if (v.empty() || v.size() > max_len) refuse(path, key, v, [&](const Input& i) { (void)i.str(key, max_len); });
+}
+
+void check_opt_str(const std::string& path, std::string_view key, const std::optional<std::string>& v, size_t max_len) {
+  if (v) check_str(path, key, *v, max_len);
+}
+
+void check_metadata(const std::string& path, const std::optional<json>& m) {
+  if (m && (!m->is_object() || json_bytes(*m) > kMaxMetadataBytes))
+    refuse(path, "metadata", *m, [&](const Input& i) { (void)opt_object_limited(i, "metadata", kMaxMetadataBytes); });
+}
+
+void check_event_time(const std::string& path, const std::optional<Timestamp>& t, Timestamp now) {
+  if (t && (*t < 0 || *t - now > kMaxFutureSkewMs))
+    refuse(path, "occurred_at", format_time(*t),
+           [&](const Input& i) { (void)i.opt_event_time("occurred_at", now, kMaxFutureSkewMs); });
+}
+
+void check_account(const std::string& path, const std::string& customer, const std::optional<std::string>& program) {
+  check_str(path, "customer_id", customer);
+  check_opt_str(path, "program_id", program, 256);
 }
 
 json opt_time_json(const std::optional<int64_t>& t) { return t ? json(format_time(*t)) : json(nullptr); }
@@ -341,36 +410,53 @@ void check_max_balance(const Program& p, const Account& a, int64_t points, const
 // ---------------------------------------------------------------------------------------------
 // earn
 
-json earn_one(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now,
-              ProgramCache& programs) {
-  Input i(in,
-          {"customer_id", "program_id", "points", "idempotency_key", "occurred_at", "reason", "metadata",
-           "pending_days", "expires_at", "type"},
-          path);
-  const int64_t points = i.i64("points", 1, kMaxAmount);
-  const Timestamp occurred = event_time(i, now);
-  const auto reason = i.opt_str("reason", 500);
-  const auto metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
-  const auto pending_days = i.opt_i64("pending_days", 0, 365);
-  const bool expires_given = i.opt_time("expires_at").has_value();  // checked before anything is looked up
-  const std::string type = i.opt_enum("type", {"earn", "bonus"}).value_or("earn");
-  const auto key = idem_key(in, "ledger.earn", path);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+/// The fields of `ledger.earn` but its account (read after the key's replay check).
+EarnRequest read_earn(const Input& i, Timestamp now) {
+  EarnRequest r;
+  r.points = i.i64("points", 1, kMaxAmount);
+  r.occurred_at = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs);
+  r.reason = i.opt_str("reason", 500);
+  r.metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
+  r.pending_days = i.opt_i64("pending_days", 0, 365);
+  r.expires_at = i.opt_time("expires_at");  // checked before anything is looked up
+  r.type = i.opt_enum("type", {"earn", "bonus"}).value_or("earn");
+  return r;
+}
 
-  Target t = resolve(ctx, tx, i, now, programs);
-  if (!t.program.active) throw Error(Status::unavailable, "the program is not active", i.field("program_id"));
+void read_account(const Input& i, std::string& customer, std::optional<std::string>& program) {
+  customer = i.str("customer_id");
+  if (i.has("program_id")) program = i.str("program_id");
+}
+
+void check_earn(const EarnRequest& r, const std::string& path, Timestamp now) {
+  check_i64(path, "points", r.points, 1, kMaxAmount);
+  check_event_time(path, r.occurred_at, now);
+  check_opt_str(path, "reason", r.reason, 500);
+  check_metadata(path, r.metadata);
+  if (r.pending_days) check_i64(path, "pending_days", *r.pending_days, 0, 365);
+  if (r.type != "earn" && r.type != "bonus")
+    refuse(path, "type", r.type, [](const Input& i) { (void)i.opt_enum("type", {"earn", "bonus"}); });
+  check_account(path, r.customer_id, r.program_id);
+}
+
+/// Posts a checked earn; stores the answer under `key` when given.
+json earn_core(Ctx& ctx, storage::UnitOfWork& tx, const EarnRequest& r, const std::string& path, Timestamp now,
+               ProgramCache& programs, const std::optional<IdemKey>& key) {
+  const int64_t points = r.points;
+  const Timestamp occurred = r.occurred_at.value_or(now);
+  Target t = resolve(ctx, tx, r.customer_id, r.program_id, path, now, programs);
+  if (!t.program.active) throw Error(Status::unavailable, "the program is not active", field_at(path, "program_id"));
   Account& a = t.account;
-  check_max_balance(t.program, a, points, i.field("points"));
+  check_max_balance(t.program, a, points, field_at(path, "points"));
 
-  const int64_t pdays = pending_days.value_or(t.program.pending_days);
+  const int64_t pdays = r.pending_days.value_or(t.program.pending_days);
   // The program's expiry (always after the earn), or the one given, which must be. The given time
   // is compared as read, never through an optional: the compiler may test an empty optional's
   // uninitialised value before its emptiness, a conditional jump on uninitialised memory.
   std::optional<Timestamp> expires;
-  if (expires_given) {
-    const Timestamp given = i.time("expires_at");
-    if (given <= occurred) i.fail("expires_at", "must be after occurred_at");
+  if (r.expires_at.has_value()) {
+    const Timestamp given = *r.expires_at;
+    if (given <= occurred) fail_at(path, "expires_at", "must be after occurred_at");
     expires = given;
   } else {
     expires = expiry_for(t.program, occurred);
@@ -385,7 +471,7 @@ json earn_one(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::stri
   } else {
     bucket = credit_posted(tx, a, entry, points, expires, now);
   }
-  NewEntry e = new_entry(type, points, occurred, reason, metadata);
+  NewEntry e = new_entry(r.type, points, occurred, r.reason, r.metadata);
   if (pdays > 0) e.row.status = "pending";
   e.row.bucket_id = bucket;
   e.expires_at = expires;
@@ -395,10 +481,30 @@ json earn_one(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::stri
   touch(a, occurred);
   tx.ledger().save_account(a);
   entry_event(tx, ctx.tenant(), "points.earned", a, entry, e, now);
-  points_changed(ctx, tx, a, points, occurred, type == "bonus" ? "bonus" : "earn", now);
+  points_changed(ctx, tx, a, points, occurred, r.type == "bonus" ? "bonus" : "earn", now);
   json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
+}
+
+/// `ledger.earn` (and each event of `ledger.earn_batch`) from its JSON.
+json earn_one(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now,
+              ProgramCache& programs) {
+  Input i(in,
+          {"customer_id", "program_id", "points", "idempotency_key", "occurred_at", "reason", "metadata",
+           "pending_days", "expires_at", "type"},
+          path);
+  EarnRequest r = read_earn(i, now);
+  const auto key = idem_key(in, "ledger.earn", path);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  read_account(i, r.customer_id, r.program_id);
+  return earn_core(ctx, tx, r, path, now, programs, key);
+}
+
+json earn_json(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
+  ProgramCache programs;
+  return earn_one(ctx, tx, in, path, now, programs);
 }
 
 }  // namespace
@@ -418,9 +524,10 @@ int64_t available_points(storage::UnitOfWork& tx, const AccountRef& account) {
   return load_account(tx, account.id).available();
 }
 
-json earn_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
+json earn_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const EarnRequest& r, const std::string& path, Timestamp now) {
+  check_earn(r, path, now);
   ProgramCache programs;
-  return earn_one(ctx, tx, in, path, now, programs);
+  return earn_core(ctx, tx, r, path, now, programs, std::nullopt);
 }
 
 namespace {
@@ -431,29 +538,28 @@ json earn_batch(Ctx& ctx, const json& in) {
   if (!events.is_array() || events.empty() || events.size() > 10'000)
     i.fail("events", "must be an array of 1 to 10000 earn events");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  json results = json::array();
-  int64_t ok = 0;
-  ProgramCache programs;
-  std::string path;
-  for (size_t n = 0; n < events.size(); ++n) {
-    tx.savepoint();
-    try {
-      path.assign("events[").append(std::to_string(n)).append("]");
-      json r = earn_one(ctx, tx, events[n], path, now, programs);
-      tx.release();
-      r["ok"] = true;
-      results.push_back(std::move(r));
-      ++ok;
-    } catch (const Error& e) {
-      if (e.status() == Status::busy || e.status() == Status::storage || e.status() == Status::nomem) throw;
-      tx.rollback_to();
-      results.push_back({{"ok", false}, {"error", error_json(e)}});
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    json results = json::array();
+    int64_t ok = 0;
+    ProgramCache programs;
+    std::string path;
+    for (size_t n = 0; n < events.size(); ++n) {
+      tx.savepoint();
+      try {
+        path.assign("events[").append(std::to_string(n)).append("]");
+        json r = earn_one(ctx, tx, events[n], path, now, programs);
+        tx.release();
+        r["ok"] = true;
+        results.push_back(std::move(r));
+        ++ok;
+      } catch (const Error& e) {
+        if (e.status() == Status::busy || e.status() == Status::storage || e.status() == Status::nomem) throw;
+        tx.rollback_to();
+        results.push_back({{"ok", false}, {"error", error_json(e)}});
+      }
     }
-  }
-  tx.commit();
-  return {{"results", std::move(results)}, {"succeeded", ok}, {"failed", static_cast<int64_t>(events.size()) - ok}};
+    return {{"results", std::move(results)}, {"succeeded", ok}, {"failed", static_cast<int64_t>(events.size()) - ok}};
+  });
 }
 
 json adjust(Ctx& ctx, const json& in) {
@@ -465,36 +571,36 @@ json adjust(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   const Timestamp occurred = event_time(i, now);
   const auto key = idem_key(in, "ledger.adjust");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  Target t = resolve(ctx, tx, i, now);
-  Account& a = t.account;
-  const std::string entry = new_entry_id(now);
-  NewEntry e = new_entry("adjust", points, occurred, reason, metadata);
-  std::vector<Slice> slices;
-  if (points > 0) {
-    check_max_balance(t.program, a, points, "points");
-    e.expires_at = expiry_for(t.program, occurred);
-    e.row.bucket_id = credit_posted(tx, a, entry, points, e.expires_at, now);
-  } else {
-    if (!t.program.allow_negative && a.available() < -points)
-      throw Error(Status::insufficient, fmt::format("cannot debit {} points: {} available", -points, a.available()),
-                  "points", {{"available", a.available()}});
-    slices = consume(tx, a, -points, t.program.allow_negative);
-  }
-  json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
-  record_slices(tx, entry, slices);
-  touch(a, occurred);
-  tx.ledger().save_account(a);
-  entry_event(tx, ctx.tenant(), "points.adjusted", a, entry, e, now);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "ledger.adjust", entry, now,
-               {{"customer_id", a.customer_id}, {"program_id", a.program_id}, {"points", points}, {"reason", reason}});
-  json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
-  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    if (key)
+      if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+    Target t = resolve(ctx, tx, i, now);
+    Account& a = t.account;
+    const std::string entry = new_entry_id(now);
+    NewEntry e = new_entry("adjust", points, occurred, reason, metadata);
+    std::vector<Slice> slices;
+    if (points > 0) {
+      check_max_balance(t.program, a, points, "points");
+      e.expires_at = expiry_for(t.program, occurred);
+      e.row.bucket_id = credit_posted(tx, a, entry, points, e.expires_at, now);
+    } else {
+      if (!t.program.allow_negative && a.available() < -points)
+        throw Error(Status::insufficient, fmt::format("cannot debit {} points: {} available", -points, a.available()),
+                    "points", {{"available", a.available()}});
+      slices = consume(tx, a, -points, t.program.allow_negative);
+    }
+    json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
+    record_slices(tx, entry, slices);
+    touch(a, occurred);
+    tx.ledger().save_account(a);
+    entry_event(tx, ctx.tenant(), "points.adjusted", a, entry, e, now);
+    audit.record(
+        "ledger.adjust", entry,
+        {{"customer_id", a.customer_id}, {"program_id", a.program_id}, {"points", points}, {"reason", reason}});
+    json out = {{"entry", std::move(entry_out)}, {"balance", balance_json(a)}, {"replayed", false}};
+    if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+    return out;
+  });
 }
 
 struct EntryRef {
@@ -518,61 +624,53 @@ int64_t expired_unwaived(storage::UnitOfWork& tx, const std::string& entry, int6
   return std::max<int64_t>(0, tx.ledger().expired_points(bucket) - tx.ledger().waived_points(entry));
 }
 
-/// The input of a correction of an earlier entry (reverse, refund), read through `i`, with the
-/// stored result when its idempotency key replays.
-struct Correction {
-  std::string entry_id;
-  std::optional<int64_t> points;
-  std::optional<std::string> reason;
-  std::optional<json> metadata;
-  Timestamp occurred = 0;
-  std::optional<IdemKey> key;
-  EntryRef orig;
-  std::optional<json> replay;
-};
+/// The fields of `ledger.reverse` and `ledger.refund` but the key.
+CorrectionRequest read_correction(const Input& i, Timestamp now) {
+  CorrectionRequest r;
+  r.entry_id = i.str("entry_id");
+  r.points = i.opt_i64("points", 1, kMaxAmount);
+  r.reason = i.opt_str("reason", 500);
+  r.metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
+  r.occurred_at = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs);
+  return r;
+}
 
-Correction read_correction(const Ctx& ctx, storage::UnitOfWork& tx, const Input& i, const json& in,
-                           const std::string& path, const char* op, Timestamp now) {
-  Correction c;
-  c.entry_id = i.str("entry_id");
-  c.points = i.opt_i64("points", 1, kMaxAmount);
-  c.reason = i.opt_str("reason", 500);
-  c.metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
-  c.occurred = event_time(i, now);
-  c.key = idem_key(in, op, path);
-  if (c.key) {
-    c.replay = idem_lookup(tx, ctx.tenant(), *c.key, path);
-    if (c.replay) return c;
-  }
-  c.orig = find_entry(tx, ctx.tenant(), c.entry_id, i.field("entry_id"));
-  return c;
+void check_correction(const CorrectionRequest& r, const std::string& path, Timestamp now) {
+  check_str(path, "entry_id", r.entry_id);
+  if (r.points) check_i64(path, "points", *r.points, 1, kMaxAmount);
+  check_opt_str(path, "reason", r.reason, 500);
+  check_metadata(path, r.metadata);
+  check_event_time(path, r.occurred_at, now);
 }
 
 /// The points a correction takes: `points`, or all that is `left` by default. Status::conflict
 /// (detail `<what>: left`) when nothing, or less than asked, is left.
-int64_t correction_amount(const Input& i, std::optional<int64_t> points, int64_t left, const char* what,
+int64_t correction_amount(const std::string& path, std::optional<int64_t> points, int64_t left, const char* what,
                           const char* noun) {
   if (left == 0)
-    throw Error(Status::conflict, fmt::format("{} are no longer {}", noun, what), i.field("entry_id"), {{what, 0}});
+    throw Error(Status::conflict, fmt::format("{} are no longer {}", noun, what), field_at(path, "entry_id"),
+                {{what, 0}});
   const int64_t amount = points.value_or(left);
   if (amount > left)
-    throw Error(Status::conflict, fmt::format("only {} of {} remain {}", left, noun, what), i.field("points"),
+    throw Error(Status::conflict, fmt::format("only {} of {} remain {}", left, noun, what), field_at(path, "points"),
                 {{what, left}});
   return amount;
 }
 
 }  // namespace
 
-json reverse_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
-  Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
-  Correction c = read_correction(ctx, tx, i, in, path, "ledger.reverse", now);
-  if (c.replay) return *c.replay;
-  const auto& [entry_id, points, reason, metadata, occurred, key, orig, replay] = c;
+namespace {
+
+json reverse_core(Ctx& ctx, storage::UnitOfWork& tx, const ReverseRequest& r, const std::string& path, Timestamp now,
+                  const std::optional<IdemKey>& key) {
+  const std::string& entry_id = r.entry_id;
+  const Timestamp occurred = r.occurred_at.value_or(now);
+  const EntryRef orig = find_entry(tx, ctx.tenant(), entry_id, field_at(path, "entry_id"));
   if (orig.type != "earn" && orig.type != "bonus")
     throw Error(Status::invalid, fmt::format("only earn and bonus entries can be reversed, not '{}'", orig.type),
-                i.field("entry_id"));
+                field_at(path, "entry_id"));
   const int64_t reversible = orig.points - tx.ledger().reversed_points(entry_id);
-  const int64_t amount = correction_amount(i, points, reversible, "reversible", "the entry's points");
+  const int64_t amount = correction_amount(path, r.points, reversible, "reversible", "the entry's points");
   Account a = load_account(tx, orig.account_id);
   const Program p = load_program(tx, ctx.tenant(), a.program_id);
   settle(tx, ctx.tenant(), p, a, now);
@@ -580,7 +678,7 @@ json reverse_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std:
   if (orig.bucket_id)
     if (auto b = tx.ledger().bucket(*orig.bucket_id)) state = std::move(b->state);
   const std::string entry = new_entry_id(now);
-  NewEntry e = new_entry("reverse", -amount, occurred, reason, metadata);
+  NewEntry e = new_entry("reverse", -amount, occurred, r.reason, r.metadata);
   e.row.ref_entry = entry_id;
   e.row.ref_points = amount;
   std::vector<Slice> slices;
@@ -596,12 +694,12 @@ json reverse_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std:
     switch (p.return_policy) {
       case ReturnPolicy::only_pending:
         throw Error(Status::forbidden, "the program's return policy only_pending allows reversing pending points only",
-                    i.field("entry_id"));
+                    field_at(path, "entry_id"));
       case ReturnPolicy::within_balance:
         if (a.available() < debit)
           throw Error(Status::insufficient,
                       fmt::format("reversing {} points needs them available; {} are", debit, a.available()),
-                      i.field("points"), {{"available", a.available()}});
+                      field_at(path, "points"), {{"available", a.available()}});
         if (debit > 0) slices = consume(tx, a, debit, false, orig.bucket_id);
         break;
       case ReturnPolicy::unlimited:
@@ -623,27 +721,39 @@ json reverse_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std:
   return out;
 }
 
-namespace {}  // namespace
+json reverse_json(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
+  const ReverseRequest r = read_correction(i, now);
+  const auto key = idem_key(in, "ledger.reverse", path);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  return reverse_core(ctx, tx, r, path, now, key);
+}
+
+}  // namespace
+
+json reverse_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const ReverseRequest& r, const std::string& path, Timestamp now) {
+  check_correction(r, path, now);
+  return reverse_core(ctx, tx, r, path, now, std::nullopt);
+}
 
 // ---------------------------------------------------------------------------------------------
 // redeem and refund
 
-json redeem_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
-  Input i(in, {"customer_id", "program_id", "points", "reason", "metadata", "idempotency_key", "occurred_at"}, path);
-  const int64_t points = i.i64("points", 1, kMaxAmount);
-  const auto reason = i.opt_str("reason", 500);
-  const auto metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
-  const Timestamp occurred = event_time(i, now);
-  const auto key = idem_key(in, "ledger.redeem", path);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
-  Target t = resolve(ctx, tx, i, now);
+namespace {
+
+json redeem_core(Ctx& ctx, storage::UnitOfWork& tx, const RedeemRequest& r, const std::string& path, Timestamp now,
+                 const std::optional<IdemKey>& key) {
+  const int64_t points = r.points;
+  const Timestamp occurred = r.occurred_at.value_or(now);
+  ProgramCache programs;
+  Target t = resolve(ctx, tx, r.customer_id, r.program_id, path, now, programs);
   Account& a = t.account;
   if (a.available() < points)
     throw Error(Status::insufficient, fmt::format("cannot redeem {} points: {} available", points, a.available()),
-                i.field("points"), {{"available", a.available()}});
+                field_at(path, "points"), {{"available", a.available()}});
   const std::string entry = new_entry_id(now);
-  NewEntry e = new_entry("redeem", -points, occurred, reason, metadata);
+  NewEntry e = new_entry("redeem", -points, occurred, r.reason, r.metadata);
   const std::vector<Slice> slices = consume(tx, a, points, false);
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
@@ -656,16 +766,30 @@ json redeem_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::
   return out;
 }
 
-json refund_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
-  Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
-  Correction c = read_correction(ctx, tx, i, in, path, "ledger.refund", now);
-  if (c.replay) return *c.replay;
-  const auto& [entry_id, points, reason, metadata, occurred, key, orig, replay] = c;
+json redeem_json(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"customer_id", "program_id", "points", "reason", "metadata", "idempotency_key", "occurred_at"}, path);
+  RedeemRequest r;
+  r.points = i.i64("points", 1, kMaxAmount);
+  r.reason = i.opt_str("reason", 500);
+  r.metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
+  r.occurred_at = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs);
+  const auto key = idem_key(in, "ledger.redeem", path);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  read_account(i, r.customer_id, r.program_id);
+  return redeem_core(ctx, tx, r, path, now, key);
+}
+
+json refund_core(Ctx& ctx, storage::UnitOfWork& tx, const RefundRequest& r, const std::string& path, Timestamp now,
+                 const std::optional<IdemKey>& key) {
+  const std::string& entry_id = r.entry_id;
+  const Timestamp occurred = r.occurred_at.value_or(now);
+  const EntryRef orig = find_entry(tx, ctx.tenant(), entry_id, field_at(path, "entry_id"));
   if (orig.type != "redeem")
     throw Error(Status::invalid, fmt::format("only redeem entries can be refunded, not '{}'", orig.type),
-                i.field("entry_id"));
+                field_at(path, "entry_id"));
   const int64_t refundable = -orig.points - tx.ledger().refunded_points(entry_id);
-  const int64_t amount = correction_amount(i, points, refundable, "refundable", "the redemption's points");
+  const int64_t amount = correction_amount(path, r.points, refundable, "refundable", "the redemption's points");
   Account a = load_account(tx, orig.account_id);
   const Program p = load_program(tx, ctx.tenant(), a.program_id);
   settle(tx, ctx.tenant(), p, a, now);
@@ -687,7 +811,7 @@ json refund_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::
   }
   for (const auto& sl : slices) tx.ledger().change_bucket(sl.bucket, sl.points, 0);
   const std::string entry = new_entry_id(now);
-  NewEntry e = new_entry("refund", amount, occurred, reason, metadata);
+  NewEntry e = new_entry("refund", amount, occurred, r.reason, r.metadata);
   e.row.ref_entry = entry_id;
   e.row.ref_points = amount;
   a.posted = checked_add(a.posted, amount, "points");
@@ -706,6 +830,31 @@ json refund_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::
               {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
+}
+
+json refund_json(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"entry_id", "points", "reason", "idempotency_key", "occurred_at", "metadata"}, path);
+  const RefundRequest r = read_correction(i, now);
+  const auto key = idem_key(in, "ledger.refund", path);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  return refund_core(ctx, tx, r, path, now, key);
+}
+
+}  // namespace
+
+json redeem_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const RedeemRequest& r, const std::string& path, Timestamp now) {
+  check_i64(path, "points", r.points, 1, kMaxAmount);
+  check_opt_str(path, "reason", r.reason, 500);
+  check_metadata(path, r.metadata);
+  check_event_time(path, r.occurred_at, now);
+  check_account(path, r.customer_id, r.program_id);
+  return redeem_core(ctx, tx, r, path, now, std::nullopt);
+}
+
+json refund_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const RefundRequest& r, const std::string& path, Timestamp now) {
+  check_correction(r, path, now);
+  return refund_core(ctx, tx, r, path, now, std::nullopt);
 }
 
 namespace {
@@ -729,20 +878,19 @@ json confirm(Ctx& ctx, const json& in) {
   const std::string entry_id = i.str("entry_id");
   const Timestamp now = ctx.engine.now();
   const auto key = idem_key(in, "ledger.confirm");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  const EntryRef e = find_entry(tx, ctx.tenant(), entry_id, "entry_id");
-  if (e.type != "earn" && e.type != "bonus")
-    throw Error(Status::invalid, "only earn and bonus entries can be confirmed", "entry_id");
-  if (e.bucket_id) release_bucket(tx, *e.bucket_id, now);
-  json out = {{"entry", load_entry(tx, entry_id)},
-              {"balance", balance_json(load_account(tx, e.account_id))},
-              {"replayed", false}};
-  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    if (key)
+      if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+    const EntryRef e = find_entry(tx, ctx.tenant(), entry_id, "entry_id");
+    if (e.type != "earn" && e.type != "bonus")
+      throw Error(Status::invalid, "only earn and bonus entries can be confirmed", "entry_id");
+    if (e.bucket_id) release_bucket(tx, *e.bucket_id, now);
+    json out = {{"entry", load_entry(tx, entry_id)},
+                {"balance", balance_json(load_account(tx, e.account_id))},
+                {"replayed", false}};
+    if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+    return out;
+  });
 }
 
 json balance(Ctx& ctx, const json& in) {
@@ -900,22 +1048,22 @@ void release_hold(storage::UnitOfWork& tx, const Hold& h, const char* status, Ti
 
 }  // namespace
 
-json hold_create_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
-  Input i(in, {"customer_id", "program_id", "points", "expires_at", "ttl_seconds", "reason", "idempotency_key"}, path);
-  const int64_t points = i.i64("points", 1, kMaxAmount);
-  const auto reason = i.opt_str("reason", 500);
-  if (i.has("expires_at") && i.has("ttl_seconds")) i.fail("ttl_seconds", "give expires_at or ttl_seconds, not both");
-  const Timestamp expires =
-      i.has("expires_at") ? i.time("expires_at") : now + i.opt_i64("ttl_seconds", 1, 30 * 86'400).value_or(900) * 1000;
-  const auto key = idem_key(in, "hold.create", path);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
-  if (expires <= now) i.fail("expires_at", "must be in the future");
-  Target t = resolve(ctx, tx, i, now);
+namespace {
+
+constexpr int64_t kMaxHoldTtlS = 30 * 86'400;
+
+json hold_create_core(Ctx& ctx, storage::UnitOfWork& tx, const HoldCreateRequest& r, const std::string& path,
+                      Timestamp now, const std::optional<IdemKey>& key) {
+  const int64_t points = r.points;
+  const std::optional<std::string>& reason = r.reason;
+  const Timestamp expires = r.expires_at ? *r.expires_at : now + r.ttl_seconds.value_or(900) * 1000;
+  if (expires <= now) fail_at(path, "expires_at", "must be in the future");
+  ProgramCache programs;
+  Target t = resolve(ctx, tx, r.customer_id, r.program_id, path, now, programs);
   Account& a = t.account;
   if (a.available() < points)
     throw Error(Status::insufficient, fmt::format("cannot hold {} points: {} available", points, a.available()),
-                i.field("points"), {{"available", a.available()}});
+                field_at(path, "points"), {{"available", a.available()}});
   const std::string id = crypto::new_id("hld");
   Hold h;
   h.id = id;
@@ -935,7 +1083,8 @@ json hold_create_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const 
     need -= take;
   }
   if (need > 0)
-    throw Error(Status::insufficient, "not enough unreserved points in the account's buckets", i.field("points"));
+    throw Error(Status::insufficient, "not enough unreserved points in the account's buckets",
+                field_at(path, "points"));
   a.held += points;
   tx.ledger().save_account(a);
   json out = {{"hold", hold_json(tx, id)}, {"balance", balance_json(a)}, {"replayed", false}};
@@ -943,25 +1092,36 @@ json hold_create_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const 
   return out;
 }
 
-json hold_commit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
-  Input i(in, {"id", "points", "reason", "idempotency_key", "metadata"}, path);
-  const std::string id = i.str("id");
-  const auto points = i.opt_i64("points", 1, kMaxAmount);
-  const auto reason = i.opt_str("reason", 500);
-  const auto metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
-  const auto key = idem_key(in, "hold.commit", path);
+json hold_create_json(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"customer_id", "program_id", "points", "expires_at", "ttl_seconds", "reason", "idempotency_key"}, path);
+  HoldCreateRequest r;
+  r.points = i.i64("points", 1, kMaxAmount);
+  r.reason = i.opt_str("reason", 500);
+  if (i.has("expires_at") && i.has("ttl_seconds")) i.fail("ttl_seconds", "give expires_at or ttl_seconds, not both");
+  if (i.has("expires_at"))
+    r.expires_at = i.time("expires_at");
+  else
+    r.ttl_seconds = i.opt_i64("ttl_seconds", 1, kMaxHoldTtlS);
+  const auto key = idem_key(in, "hold.create", path);
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
-  const Hold h = find_hold(tx, ctx.tenant(), id, i.field("id"));
+  read_account(i, r.customer_id, r.program_id);
+  return hold_create_core(ctx, tx, r, path, now, key);
+}
+
+json hold_commit_core(Ctx& ctx, storage::UnitOfWork& tx, const HoldCommitRequest& r, const std::string& path,
+                      Timestamp now, const std::optional<IdemKey>& key) {
+  const std::string& id = r.id;
+  const Hold h = find_hold(tx, ctx.tenant(), id, field_at(path, "id"));
   if (h.status != "active")
-    throw Error(Status::conflict, fmt::format("the hold is already {}", h.status), i.field("id"),
+    throw Error(Status::conflict, fmt::format("the hold is already {}", h.status), field_at(path, "id"),
                 {{"status", h.status}});
   if (now >= h.expires_at)
-    throw Error(Status::conflict, "the hold has expired", i.field("id"), {{"status", "expired"}});
-  const int64_t amount = points.value_or(h.points);
+    throw Error(Status::conflict, "the hold has expired", field_at(path, "id"), {{"status", "expired"}});
+  const int64_t amount = r.points.value_or(h.points);
   if (amount > h.points)
     throw Error(Status::invalid, fmt::format("cannot commit {} points of a {}-point hold", amount, h.points),
-                i.field("points"));
+                field_at(path, "points"));
   std::vector<Slice> slices;
   int64_t need = amount;
   for (const auto& s : tx.ledger().hold_slices(id)) {
@@ -972,7 +1132,7 @@ json hold_commit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const 
   }
   Account a = load_account(tx, h.account_id);
   const std::string entry = new_entry_id(now);
-  NewEntry e = new_entry("redeem", -amount, now, reason, metadata);
+  NewEntry e = new_entry("redeem", -amount, now, r.reason, r.metadata);
   e.row.hold_id = id;
   json entry_out = write_entry(tx, ctx.tenant(), a, entry, e, now);
   record_slices(tx, entry, slices);
@@ -989,20 +1149,67 @@ json hold_commit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const 
   return out;
 }
 
-json hold_void_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
-  Input i(in, {"id", "idempotency_key"}, path);
-  const std::string id = i.str("id");
-  const auto key = idem_key(in, "hold.void", path);
+json hold_commit_json(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"id", "points", "reason", "idempotency_key", "metadata"}, path);
+  HoldCommitRequest r;
+  r.id = i.str("id");
+  r.points = i.opt_i64("points", 1, kMaxAmount);
+  r.reason = i.opt_str("reason", 500);
+  r.metadata = opt_object_limited(i, "metadata", kMaxMetadataBytes);
+  const auto key = idem_key(in, "hold.commit", path);
   if (key)
     if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
-  const Hold h = find_hold(tx, ctx.tenant(), id, i.field("id"));
+  return hold_commit_core(ctx, tx, r, path, now, key);
+}
+
+json hold_void_core(Ctx& ctx, storage::UnitOfWork& tx, const HoldVoidRequest& r, const std::string& path, Timestamp now,
+                    const std::optional<IdemKey>& key) {
+  const std::string& id = r.id;
+  const Hold h = find_hold(tx, ctx.tenant(), id, field_at(path, "id"));
   if (h.status == "committed")
-    throw Error(Status::conflict, "the hold is already committed", i.field("id"), {{"status", h.status}});
+    throw Error(Status::conflict, "the hold is already committed", field_at(path, "id"), {{"status", h.status}});
   if (h.status == "active") release_hold(tx, h, now >= h.expires_at ? "expired" : "voided", now);
   json out = {
       {"hold", hold_json(tx, id)}, {"balance", balance_json(load_account(tx, h.account_id))}, {"replayed", false}};
   if (key) idem_store(tx, ctx.tenant(), *key, out, now);
   return out;
+}
+
+json hold_void_json(Ctx& ctx, storage::UnitOfWork& tx, const json& in, const std::string& path, Timestamp now) {
+  Input i(in, {"id", "idempotency_key"}, path);
+  HoldVoidRequest r;
+  r.id = i.str("id");
+  const auto key = idem_key(in, "hold.void", path);
+  if (key)
+    if (auto replay = idem_lookup(tx, ctx.tenant(), *key, path)) return *replay;
+  return hold_void_core(ctx, tx, r, path, now, key);
+}
+
+}  // namespace
+
+json hold_create_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const HoldCreateRequest& r, const std::string& path,
+                       Timestamp now) {
+  check_i64(path, "points", r.points, 1, kMaxAmount);
+  check_opt_str(path, "reason", r.reason, 500);
+  if (r.expires_at && r.ttl_seconds) fail_at(path, "ttl_seconds", "give expires_at or ttl_seconds, not both");
+  if (r.ttl_seconds) check_i64(path, "ttl_seconds", *r.ttl_seconds, 1, kMaxHoldTtlS);
+  check_account(path, r.customer_id, r.program_id);
+  return hold_create_core(ctx, tx, r, path, now, std::nullopt);
+}
+
+json hold_commit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const HoldCommitRequest& r, const std::string& path,
+                       Timestamp now) {
+  check_str(path, "id", r.id);
+  if (r.points) check_i64(path, "points", *r.points, 1, kMaxAmount);
+  check_opt_str(path, "reason", r.reason, 500);
+  check_metadata(path, r.metadata);
+  return hold_commit_core(ctx, tx, r, path, now, std::nullopt);
+}
+
+json hold_void_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const HoldVoidRequest& r, const std::string& path,
+                     Timestamp now) {
+  check_str(path, "id", r.id);
+  return hold_void_core(ctx, tx, r, path, now, std::nullopt);
 }
 
 namespace {
@@ -1081,33 +1288,32 @@ json run_due(Ctx& ctx, const json& in) {
   // early is not. Everything written is stamped with the clock's time.
   const Timestamp cutoff = i.opt_time("now").value_or(clock_now);
   if (cutoff > clock_now) i.fail("now", "must not be later than the engine clock's current time");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const std::string& tenant = ctx.tenant();
+  return write_op(ctx, clock_now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    const std::string& tenant = ctx.tenant();
 
-  // The tenant's accounts with anything due; each is settled exactly as a write would settle it.
-  const auto accounts = tx.ledger().accounts_due(tenant, cutoff);
-  Settled total;
-  ProgramCache programs;
-  for (int64_t id : accounts) {
-    Account a = load_account(tx, id);
-    const Settled s = settle(tx, tenant, cached_program(tx, tenant, a.program_id, programs), a, cutoff, clock_now);
-    total.holds_expired += s.holds_expired;
-    total.pending_released += s.pending_released;
-    total.points_released += s.points_released;
-    total.buckets_expired += s.buckets_expired;
-    total.points_expired += s.points_expired;
-  }
-  json out = {{"now", format_time(cutoff)},
-              {"holds_expired", total.holds_expired},
-              {"pending_released", total.pending_released},
-              {"points_released", total.points_released},
-              {"buckets_expired", total.buckets_expired},
-              {"points_expired", total.points_expired}};
-  for (const auto& h : hooks())
-    if (h.run_due) h.run_due(ctx, tx, cutoff, clock_now, out);
-  tx.commit();
-  return out;
+    // The tenant's accounts with anything due; each is settled exactly as a write would settle it.
+    const auto accounts = tx.ledger().accounts_due(tenant, cutoff);
+    Settled total;
+    ProgramCache programs;
+    for (int64_t id : accounts) {
+      Account a = load_account(tx, id);
+      const Settled s = settle(tx, tenant, cached_program(tx, tenant, a.program_id, programs), a, cutoff, clock_now);
+      total.holds_expired += s.holds_expired;
+      total.pending_released += s.pending_released;
+      total.points_released += s.points_released;
+      total.buckets_expired += s.buckets_expired;
+      total.points_expired += s.points_expired;
+    }
+    json out = {{"now", format_time(cutoff)},
+                {"holds_expired", total.holds_expired},
+                {"pending_released", total.pending_released},
+                {"points_released", total.points_released},
+                {"buckets_expired", total.buckets_expired},
+                {"points_expired", total.points_expired}};
+    for (const auto& h : hooks())
+      if (h.run_due) h.run_due(ctx, tx, cutoff, clock_now, out);
+    return out;
+  });
 }
 
 json verify(Ctx& ctx, const json& in) {
@@ -1164,22 +1370,18 @@ json verify(Ctx& ctx, const json& in) {
 
 /// An operation that is one ledger write in its own unit of work.
 template <json (*InTx)(Ctx&, storage::UnitOfWork&, const json&, const std::string&, Timestamp)>
-json write_op(Ctx& ctx, const json& in) {
+json ledger_op(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  json out = InTx(ctx, tx, in, {}, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) { return InTx(ctx, tx, in, {}, now); });
 }
 
 constexpr OpDef kOps[] = {
-    {"ledger.earn", write_op<earn_in_tx>, kScopePos},
+    {"ledger.earn", ledger_op<earn_json>, kScopePos},
     {"ledger.earn_batch", earn_batch, kScopePos},
     {"ledger.adjust", adjust, kScopeAdmin},
-    {"ledger.redeem", write_op<redeem_in_tx>, kScopePos},
-    {"ledger.refund", write_op<refund_in_tx>, kScopePos},
-    {"ledger.reverse", write_op<reverse_in_tx>, kScopePos},
+    {"ledger.redeem", ledger_op<redeem_json>, kScopePos},
+    {"ledger.refund", ledger_op<refund_json>, kScopePos},
+    {"ledger.reverse", ledger_op<reverse_json>, kScopePos},
     {"ledger.confirm", confirm, kScopePos},
     {"ledger.balance", balance, kScopeRead},
     {"ledger.history", history, kScopeRead},
@@ -1187,9 +1389,9 @@ constexpr OpDef kOps[] = {
     {"ledger.entry", entry_get, kScopeRead},
     {"ledger.run_due", run_due, kScopeAdmin},
     {"ledger.verify", verify, kScopeRead},
-    {"hold.create", write_op<hold_create_in_tx>, kScopePos},
-    {"hold.commit", write_op<hold_commit_in_tx>, kScopePos},
-    {"hold.void", write_op<hold_void_in_tx>, kScopePos},
+    {"hold.create", ledger_op<hold_create_json>, kScopePos},
+    {"hold.commit", ledger_op<hold_commit_json>, kScopePos},
+    {"hold.void", ledger_op<hold_void_json>, kScopePos},
     {"hold.get", hold_get, kScopeRead},
 };
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
@@ -108,141 +109,144 @@ json checkin_submit(Ctx& ctx, const json& in) {
   const Timestamp now = ctx.engine.now();
   const Timestamp t = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
 
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (idem)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *idem)) {
-      (*replay)["replayed"] = true;
-      return *replay;
-    }
-  require_customer(tx, ctx.tenant(), customer);
-  const auto fences = tenant_fences(ctx, tx);
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    if (idem)
+      if (auto replay = idem_lookup(tx, ctx.tenant(), *idem)) {
+        (*replay)["replayed"] = true;
+        return *replay;
+      }
+    require_customer(tx, ctx.tenant(), customer);
+    const auto fences = tenant_fences(ctx, tx);
 
-  std::string status = "verified";
-  std::optional<std::string> reason;
-  json flags = json::array();
-  std::optional<uint32_t> match;
-  std::optional<double> distance;
-  auto reject = [&](const char* why) {
-    if (!reason) {
-      status = "rejected";
-      reason = why;
-    }
-  };
+    std::string status = "verified";
+    std::optional<std::string> reason;
+    json flags = json::array();
+    std::optional<uint32_t> match;
+    std::optional<double> distance;
+    auto reject = [&](const char* why) {
+      if (!reason) {
+        status = "rejected";
+        reason = why;
+      }
+    };
 
-  if (location_id) {
-    auto it = fences->by_id.find(*location_id);
-    if (it == fences->by_id.end()) {
-      if (!tx.locations().location_active(ctx.tenant(), *location_id))
-        throw Error(Status::not_found, fmt::format("no location '{}'", *location_id), "location_id");
-      reject("location_inactive");
-    } else {
-      match = it->second;
-      distance = geo::distance_to_fence_m(fences->index.fence(*match), p);
-    }
-  }
-  if (mock) reject("mock_location");
-  // The fences within the accuracy of the point with their distances, looked up once when first
-  // needed (finding the fence, and the place facts of location rules).
-  std::optional<std::vector<std::pair<uint32_t, double>>> near_cache;
-  auto near = [&]() -> const std::vector<std::pair<uint32_t, double>>& {
-    if (!near_cache) {
-      std::vector<uint32_t> hits;
-      fences->index.match_within(p, acc, hits);
-      near_cache.emplace();
-      for (uint32_t h : hits) near_cache->emplace_back(h, geo::distance_to_fence_m(fences->index.fence(h), p));
-    }
-    return *near_cache;
-  };
-  if (!reason && !location_id) {
-    // The engine finds the fence: every fence within the accuracy of the point; the nearest wins
-    // (inside beats near; among those inside, the nearest centre).
-    double best_d = std::numeric_limits<double>::infinity(), best_c = best_d;
-    for (const auto& [h, d] : near()) {
-      const double c = geo::distance_m(fences->index.fence(h).center, p);
-      if (d < best_d || (d == best_d && c < best_c)) {
-        best_d = d;
-        best_c = c;
-        match = h;
+    if (location_id) {
+      auto it = fences->by_id.find(*location_id);
+      if (it == fences->by_id.end()) {
+        if (!tx.locations().location_active(ctx.tenant(), *location_id))
+          throw Error(Status::not_found, fmt::format("no location '{}'", *location_id), "location_id");
+        reject("location_inactive");
+      } else {
+        match = it->second;
+        distance = geo::distance_to_fence_m(fences->index.fence(*match), p);
       }
     }
-    if (match) distance = best_d;
-  }
-  const CheckinPolicy* policy = match ? &fences->locations[*match].policy : nullptr;
-  const double max_acc = policy ? policy->max_accuracy_m : CheckinPolicy{}.max_accuracy_m;
-  if (!reason && acc > max_acc) reject("low_accuracy");
-  if (!reason && !match) reject("no_fence");
-  // Inside when the accuracy circle reaches the fence: distance to the fence <= accuracy.
-  if (!reason && distance && *distance > acc) reject("outside_fence");
-  if (!reason && policy && policy->cooldown_s > 0 &&
-      tx.locations().verified_between(customer, fences->locations[*match].id, t - policy->cooldown_s * 1000,
-                                      t + policy->cooldown_s * 1000))
-    reject("cooldown");
-  std::optional<double> speed;
-  if (!reason) {
-    const Travel tr = travel_speed(tx, customer, p, acc, t);
-    if (tr.known) speed = std::isfinite(tr.speed_kmh) ? tr.speed_kmh : 1e12;
-    const double limit = policy ? policy->max_speed_kmh : CheckinPolicy{}.max_speed_kmh;
-    if (tr.known && tr.speed_kmh > limit) {
-      if (policy && policy->speed_action == "flag")
-        flags.push_back("too_fast");
-      else
-        reject("too_fast");
+    if (mock) reject("mock_location");
+    // The fences within the accuracy of the point with their distances, looked up once when first
+    // needed (finding the fence, and the place facts of location rules).
+    std::optional<std::vector<std::pair<uint32_t, double>>> near_cache;
+    auto near = [&]() -> const std::vector<std::pair<uint32_t, double>>& {
+      if (!near_cache) {
+        std::vector<uint32_t> hits;
+        fences->index.match_within(p, acc, hits);
+        near_cache.emplace();
+        for (uint32_t h : hits) near_cache->emplace_back(h, geo::distance_to_fence_m(fences->index.fence(h), p));
+      }
+      return *near_cache;
+    };
+    if (!reason && !location_id) {
+      // The engine finds the fence: every fence within the accuracy of the point; the nearest wins
+      // (inside beats near; among those inside, the nearest centre).
+      double best_d = std::numeric_limits<double>::infinity(), best_c = best_d;
+      for (const auto& [h, d] : near()) {
+        const double c = geo::distance_m(fences->index.fence(h).center, p);
+        if (d < best_d || (d == best_d && c < best_c)) {
+          best_d = d;
+          best_c = c;
+          match = h;
+        }
+      }
+      if (match) distance = best_d;
     }
-  }
+    const CheckinPolicy* policy = match ? &fences->locations[*match].policy : nullptr;
+    const double max_acc = policy ? policy->max_accuracy_m : CheckinPolicy{}.max_accuracy_m;
+    if (!reason && acc > max_acc) reject("low_accuracy");
+    if (!reason && !match) reject("no_fence");
+    // Inside when the accuracy circle reaches the fence: distance to the fence <= accuracy.
+    if (!reason && distance && *distance > acc) reject("outside_fence");
+    if (!reason && policy && policy->cooldown_s > 0 &&
+        tx.locations().verified_between(customer, fences->locations[*match].id, t - policy->cooldown_s * 1000,
+                                        t + policy->cooldown_s * 1000))
+      reject("cooldown");
+    std::optional<double> speed;
+    if (!reason) {
+      const Travel tr = travel_speed(tx, customer, p, acc, t);
+      if (tr.known) speed = std::isfinite(tr.speed_kmh) ? tr.speed_kmh : 1e12;
+      const double limit = policy ? policy->max_speed_kmh : CheckinPolicy{}.max_speed_kmh;
+      if (tr.known && tr.speed_kmh > limit) {
+        if (policy && policy->speed_action == "flag")
+          flags.push_back("too_fast");
+        else
+          reject("too_fast");
+      }
+    }
 
-  const std::string id = crypto::new_id("chk");
-  const std::optional<std::string> loc = match ? std::optional<std::string>(fences->locations[*match].id) : location_id;
-  // Location rules: the check-in rules of the location's program (or the tenant's only active
-  // program), evaluated before this check-in is stored so history facts count earlier ones.
-  CheckinRuleOutcome rules;
-  std::optional<Program> program;
-  if (status == "verified") {
-    if (policy->program_id)
-      program = load_program(tx, ctx.tenant(), *policy->program_id, "location_id");
-    else if (const auto only = only_active_program(tx, ctx.tenant()))
-      program = *only;
-  }
-  if (program) {
-    CheckinRuleInput ri{customer, *program, t, *loc, {}, std::nullopt};
-    for (const auto& [h, d] : near())
-      if (d <= acc) ri.inside.push_back(fences->locations[h].id);
-    if (distance) ri.distance_m = std::llround(*distance);
-    rules = apply_checkin_rules(ctx, tx, ri);
-  }
-  tx.locations().insert_checkin({id, ctx.tenant(), customer, loc, p.lat, p.lon, acc, device.dump(), mock, t, status,
-                                 reason, flags.dump(), distance, speed, 0, std::nullopt, now, 0});
-  json earn = nullptr;
-  const int64_t points = status == "verified" ? policy->points + rules.points : 0;
-  if (points > 0) {
-    json meta = {{"checkin_id", id}, {"location_id", *loc}};
-    if (!rules.used.empty()) meta["rules"] = rules.used;
-    json req = {{"customer_id", customer},
-                {"points", points},
+    const std::string id = crypto::new_id("chk");
+    const std::optional<std::string> loc =
+        match ? std::optional<std::string>(fences->locations[*match].id) : location_id;
+    // Location rules: the check-in rules of the location's program (or the tenant's only active
+    // program), evaluated before this check-in is stored so history facts count earlier ones.
+    CheckinRuleOutcome rules;
+    std::optional<Program> program;
+    if (status == "verified") {
+      if (policy->program_id)
+        program = load_program(tx, ctx.tenant(), *policy->program_id, "location_id");
+      else if (const auto only = only_active_program(tx, ctx.tenant()))
+        program = *only;
+    }
+    if (program) {
+      CheckinRuleInput ri{customer, *program, t, *loc, {}, std::nullopt};
+      for (const auto& [h, d] : near())
+        if (d <= acc) ri.inside.push_back(fences->locations[h].id);
+      if (distance) ri.distance_m = std::llround(*distance);
+      rules = apply_checkin_rules(ctx, tx, ri);
+    }
+    tx.locations().insert_checkin({id, ctx.tenant(), customer, loc, p.lat, p.lon, acc, device.dump(), mock, t, status,
+                                   reason, flags.dump(), distance, speed, 0, std::nullopt, now, 0});
+    json earn = nullptr;
+    const int64_t points = status == "verified" ? policy->points + rules.points : 0;
+    if (points > 0) {
+      json meta = {{"checkin_id", id}, {"location_id", *loc}};
+      if (!rules.used.empty()) meta["rules"] = rules.used;
+      EarnRequest req;
+      req.customer_id = customer;
+      req.points = points;
+      req.occurred_at = t;
+      req.reason = "checkin";
+      req.metadata = std::move(meta);
+      if (program) req.program_id = program->id;  // always set when the location names a program
+      earn = earn_in_tx(ctx, tx, req, "checkin", now);
+      tx.locations().set_checkin_earn(ctx.tenant(), id, points, earn["entry"]["id"].get<std::string>());
+    }
+    for (const auto& u : rules.used)
+      tx.locations().add_checkin_rule(
+          {id, u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>()});
+    emit_event(tx, ctx.tenant(), status == "verified" ? "checkin.verified" : "checkin.rejected", customer, now,
+               {{"checkin_id", id},
+                {"location_id", loc ? json(*loc) : json(nullptr)},
+                {"reason", reason ? json(*reason) : json(nullptr)},
+                {"flags", flags},
                 {"occurred_at", format_time(t)},
-                {"reason", "checkin"},
-                {"metadata", meta}};
-    if (program) req["program_id"] = program->id;  // always set when the location names a program
-    earn = earn_in_tx(ctx, tx, req, "checkin", now);
-    tx.locations().set_checkin_earn(ctx.tenant(), id, points, earn["entry"]["id"].get<std::string>());
-  }
-  for (const auto& u : rules.used)
-    tx.locations().add_checkin_rule(
-        {id, u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>()});
-  emit_event(tx, ctx.tenant(), status == "verified" ? "checkin.verified" : "checkin.rejected", customer, now,
-             {{"checkin_id", id},
-              {"location_id", loc ? json(*loc) : json(nullptr)},
-              {"reason", reason ? json(*reason) : json(nullptr)},
-              {"flags", flags},
-              {"occurred_at", format_time(t)},
-              {"points", points}});
-  // A verified check-in is a visit for tiers measured by visits.
-  if (status == "verified") record_tier_visit(ctx, tx, customer, t, now);
-  json out = {
-      {"checkin", load_checkin(tx, ctx.tenant(), id)}, {"earn", earn}, {"explain", rules.explain}, {"replayed", false}};
-  if (idem) idem_store(tx, ctx.tenant(), *idem, out, now);
-  tx.commit();
-  return out;
+                {"points", points}});
+    // A verified check-in is a visit for tiers measured by visits.
+    if (status == "verified") record_tier_visit(ctx, tx, customer, t, now);
+    json out = {{"checkin", load_checkin(tx, ctx.tenant(), id)},
+                {"earn", earn},
+                {"explain", rules.explain},
+                {"replayed", false}};
+    if (idem) idem_store(tx, ctx.tenant(), *idem, out, now);
+    return out;
+  });
 }
 
 json checkin_get(Ctx& ctx, const json& in) {

@@ -7,7 +7,7 @@
 #include <limits>
 #include <set>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
@@ -137,19 +137,18 @@ json location_create(Ctx& ctx, const json& in) {
   const json metadata = bounded_object(i, "metadata");
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("loc");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const CheckinPolicy policy = policy_of(i, tx, ctx.tenant());
-  storage::LocationStore& s = tx.locations();
-  s.insert_location({id, ctx.tenant(), name, address, point.lat, point.lon, geo::describe(fence).dump(),
-                     policy_json(policy).dump(), metadata.dump(), true, now, now, 0},
-                    shape_of(fence, point));
-  s.bump_generation(ctx.tenant());
-  audit_append(tx, ctx.tenant(), ctx.actor(), "location.create", id, now,
-               {{"name", name}, {"fence", fence.kind == geo::Fence::Kind::circle ? "circle" : "polygon"}});
-  json out = load_location(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const CheckinPolicy policy = policy_of(i, tx, ctx.tenant());
+    storage::LocationStore& s = tx.locations();
+    s.insert_location({id, ctx.tenant(), name, address, point.lat, point.lon, geo::describe(fence).dump(),
+                       policy_json(policy).dump(), metadata.dump(), true, now, now, 0},
+                      shape_of(fence, point));
+    s.bump_generation(ctx.tenant());
+    audit.record("location.create", id,
+                 {{"name", name}, {"fence", fence.kind == geo::Fence::Kind::circle ? "circle" : "polygon"}});
+    json out = load_location(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 json location_get(Ctx& ctx, const json& in) {
@@ -179,40 +178,38 @@ json location_update(Ctx& ctx, const json& in) {
   std::optional<std::string> metadata;
   if (i.has("metadata")) metadata = bounded_object(i, "metadata").dump();
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const storage::LocationRecord cur = find_location(tx, ctx.tenant(), id);
-  const geo::LatLon point{lat.value_or(cur.lat), lon.value_or(cur.lon)};
-  const geo::Fence fence = i.has("geofence") ? read_fence(i, point) : stored_fence(cur.fence, point);
-  std::optional<std::string> policy;
-  if (i.has("checkin")) policy = policy_json(policy_of(i, tx, ctx.tenant())).dump();
-  storage::LocationStore& s = tx.locations();
-  s.update_location({ctx.tenant(), id, name, address, point.lat, point.lon, geo::describe(fence).dump(), policy,
-                     metadata, shape_of(fence, point), now});
-  s.bump_generation(ctx.tenant());
-  json fields = json::array();
-  for (const char* f : {"name", "address", "lat", "lon", "geofence", "checkin", "metadata"})
-    if (i.has(f)) fields.push_back(f);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "location.update", id, now, {{"fields", fields}});
-  json out = load_location(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const storage::LocationRecord cur = find_location(tx, ctx.tenant(), id);
+    const geo::LatLon point{lat.value_or(cur.lat), lon.value_or(cur.lon)};
+    const geo::Fence fence = i.has("geofence") ? read_fence(i, point) : stored_fence(cur.fence, point);
+    std::optional<std::string> policy;
+    if (i.has("checkin")) policy = policy_json(policy_of(i, tx, ctx.tenant())).dump();
+    storage::LocationStore& s = tx.locations();
+    s.update_location({ctx.tenant(), id, name, address, point.lat, point.lon, geo::describe(fence).dump(), policy,
+                       metadata, shape_of(fence, point), now});
+    s.bump_generation(ctx.tenant());
+    json fields = json::array();
+    for (const char* f : {"name", "address", "lat", "lon", "geofence", "checkin", "metadata"})
+      if (i.has(f)) fields.push_back(f);
+    audit.record("location.update", id, {{"fields", fields}});
+    json out = load_location(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 json location_deactivate(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (find_location(tx, ctx.tenant(), id).active) {
-    tx.locations().deactivate_location(ctx.tenant(), id, now);
-    tx.locations().bump_generation(ctx.tenant());
-    audit_append(tx, ctx.tenant(), ctx.actor(), "location.deactivate", id, now, json::object());
-  }
-  json out = load_location(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    if (find_location(tx, ctx.tenant(), id).active) {
+      tx.locations().deactivate_location(ctx.tenant(), id, now);
+      tx.locations().bump_generation(ctx.tenant());
+      audit.record("location.deactivate", id);
+    }
+    json out = load_location(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 storage::GeoBox box_of(const geo::Fence& f) { return {f.min_lon, f.max_lon, f.min_lat, f.max_lat}; }

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/registry.hpp"
@@ -122,17 +122,16 @@ json program_create(Ctx& ctx, const json& in) {
   const bool active = i.boolean("active", true);
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("prg");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (tx.programs().name_taken(ctx.tenant(), name))
-    throw Error(Status::conflict, fmt::format("a program named '{}' exists", name), "name");
-  tx.programs().insert_program({id, ctx.tenant(), name, description, currency, rounding, policy,
-                                expiry_name(expiry.kind), expiry.value, pending_days, max_balance, allow_negative,
-                                active, now, now});
-  json out = load_json(tx, ctx.tenant(), id);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "program.create", id, now, {{"program", out}});
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    if (tx.programs().name_taken(ctx.tenant(), name))
+      throw Error(Status::conflict, fmt::format("a program named '{}' exists", name), "name");
+    tx.programs().insert_program({id, ctx.tenant(), name, description, currency, rounding, policy,
+                                  expiry_name(expiry.kind), expiry.value, pending_days, max_balance, allow_negative,
+                                  active, now, now});
+    json out = load_json(tx, ctx.tenant(), id);
+    audit.record("program.create", id, {{"program", out}});
+    return out;
+  });
 }
 
 json program_get(Ctx& ctx, const json& in) {
@@ -165,56 +164,49 @@ json program_update(Ctx& ctx, const json& in) {
   const auto max_balance = i.opt_i64("max_balance", 1, kMaxAmount);
   const auto allow_negative = i.opt_bool("allow_negative");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const json before = load_json(tx, ctx.tenant(), id);
-  if (name && *name != before["name"] && tx.programs().name_taken(ctx.tenant(), *name))
-    throw Error(Status::conflict, fmt::format("a program named '{}' exists", *name), "name");
-  // Switching off negative balances while an account is negative would make a legal history
-  // break the ledger's invariant: refuse it until the balances are settled.
-  const bool was_negative_ok = before["allow_negative"] == true || before["return_policy"] == "unlimited";
-  const bool negative_ok = allow_negative.value_or(before["allow_negative"].get<bool>()) ||
-                           policy.value_or(before["return_policy"].get<std::string>()) == "unlimited";
-  if (was_negative_ok && !negative_ok) {
-    const int64_t negative = tx.programs().negative_accounts(id);
-    if (negative > 0)
-      throw Error(
-          Status::conflict,
-          fmt::format("{} accounts have a negative balance; negative balances cannot be disallowed yet", negative),
-          allow_negative && !*allow_negative ? "allow_negative" : "return_policy", {{"negative_accounts", negative}});
-  }
-  std::optional<std::string> kind;
-  std::optional<int64_t> value;
-  if (expiry) {
-    kind = expiry_name(expiry->kind);
-    value = expiry->value;
-  }
-  tx.programs().update_program({ctx.tenant(), id, name, description, rounding, policy, kind, value, pending_days,
-                                in.contains("max_balance"),  // present as null removes the limit (Input::has
-                                                             // treats null as absent)
-                                max_balance, allow_negative, now});
-  json after = load_json(tx, ctx.tenant(), id);
-  json changes = json::object();
-  for (const auto& [k, v] : after.items())
-    if (k != "updated_at" && before[k] != v) changes[k] = {{"from", before[k]}, {"to", v}};
-  audit_append(tx, ctx.tenant(), ctx.actor(), "program.update", id, now, {{"changes", changes}});
-  tx.commit();
-  return after;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const json before = load_json(tx, ctx.tenant(), id);
+    if (name && *name != before["name"] && tx.programs().name_taken(ctx.tenant(), *name))
+      throw Error(Status::conflict, fmt::format("a program named '{}' exists", *name), "name");
+    // Switching off negative balances while an account is negative would make a legal history
+    // break the ledger's invariant: refuse it until the balances are settled.
+    const bool was_negative_ok = before["allow_negative"] == true || before["return_policy"] == "unlimited";
+    const bool negative_ok = allow_negative.value_or(before["allow_negative"].get<bool>()) ||
+                             policy.value_or(before["return_policy"].get<std::string>()) == "unlimited";
+    if (was_negative_ok && !negative_ok) {
+      const int64_t negative = tx.programs().negative_accounts(id);
+      if (negative > 0)
+        throw Error(
+            Status::conflict,
+            fmt::format("{} accounts have a negative balance; negative balances cannot be disallowed yet", negative),
+            allow_negative && !*allow_negative ? "allow_negative" : "return_policy", {{"negative_accounts", negative}});
+    }
+    std::optional<std::string> kind;
+    std::optional<int64_t> value;
+    if (expiry) {
+      kind = expiry_name(expiry->kind);
+      value = expiry->value;
+    }
+    tx.programs().update_program({ctx.tenant(), id, name, description, rounding, policy, kind, value, pending_days,
+                                  in.contains("max_balance"),  // present as null removes the limit (Input::has
+                                                               // treats null as absent)
+                                  max_balance, allow_negative, now});
+    json after = load_json(tx, ctx.tenant(), id);
+    audit.record("program.update", id, {{"changes", audit_changes(before, after)}});
+    return after;
+  });
 }
 
 json set_active(Ctx& ctx, const json& in, bool active) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  load_json(tx, ctx.tenant(), id);
-  tx.programs().set_program_active(ctx.tenant(), id, active, now);
-  audit_append(tx, ctx.tenant(), ctx.actor(), active ? "program.activate" : "program.deactivate", id, now,
-               json::object());
-  json out = load_json(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    load_json(tx, ctx.tenant(), id);
+    tx.programs().set_program_active(ctx.tenant(), id, active, now);
+    audit.record(active ? "program.activate" : "program.deactivate", id);
+    return load_json(tx, ctx.tenant(), id);
+  });
 }
 
 json program_activate(Ctx& ctx, const json& in) { return set_active(ctx, in, true); }

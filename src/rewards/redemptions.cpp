@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "audit/write_op.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customers.hpp"
@@ -154,7 +155,7 @@ int64_t expire_reservations(Ctx& ctx, storage::UnitOfWork& tx, Timestamp cutoff,
     const Redemption r = find_redemption(tx, ctx.tenant(), id, "id");
     bool expired = true;
     try {
-      hold_void_in_tx(ctx, tx, {{"id", *r.hold_id}}, "hold", now);
+      hold_void_in_tx(ctx, tx, HoldVoidRequest{*r.hold_id}, "hold", now);
     } catch (const Error& e) {
       // Committed directly through hold.commit: the points were spent, the unit is taken.
       if (e.status() != Status::conflict) throw;
@@ -283,15 +284,14 @@ json take_reward(Ctx& ctx, const Input& i, const json& in, const char* operation
   // The time the redemption happened (reward.redeem may give it, e.g. a till syncing later):
   // the window and the per-customer limit period are checked at it.
   const Timestamp at = i.opt_event_time("occurred_at", now, kMaxFutureSkewMs).value_or(now);
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (auto replay = idem_lookup(tx, ctx.tenant(), key)) return *replay;
-  const Checked c = check_redeemable(ctx, tx, reward_id, customer, at, now);
-  take_stock(tx, ctx.tenant(), c.reward, now);
-  json out = take(tx, c, at, now);
-  idem_store(tx, ctx.tenant(), key, out, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    if (auto replay = idem_lookup(tx, ctx.tenant(), key)) return *replay;
+    const Checked c = check_redeemable(ctx, tx, reward_id, customer, at, now);
+    take_stock(tx, ctx.tenant(), c.reward, now);
+    json out = take(tx, c, at, now);
+    idem_store(tx, ctx.tenant(), key, out, now);
+    return out;
+  });
 }
 
 /// The frame shared by redemption.fulfil and redemption.cancel: the write transaction, the
@@ -301,14 +301,13 @@ json change_redemption(Ctx& ctx, const Input& i, const json& in, const char* ope
   const std::string id = i.str("id");
   const auto key = idem_key(in, operation);
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (key)
-    if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
-  json out = change(tx, find_redemption(tx, ctx.tenant(), id, "id"), now);
-  if (key) idem_store(tx, ctx.tenant(), *key, out, now);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    if (key)
+      if (auto replay = idem_lookup(tx, ctx.tenant(), *key)) return *replay;
+    json out = change(tx, find_redemption(tx, ctx.tenant(), id, "id"), now);
+    if (key) idem_store(tx, ctx.tenant(), *key, out, now);
+    return out;
+  });
 }
 
 }  // namespace
@@ -318,10 +317,14 @@ json reward_redeem(Ctx& ctx, const json& in) {
   const auto metadata = opt_object_limited(i, "metadata", kMaxRedeemRequestMetadataBytes);
   return take_reward(
       ctx, i, in, "reward.redeem", [&](storage::UnitOfWork& tx, const Checked& c, Timestamp at, Timestamp now) {
-        json debit_in = {{"customer_id", c.account.customer_id}, {"program_id", c.reward.program_id},
-                         {"points", c.reward.cost_points},       {"reason", "reward"},
-                         {"occurred_at", format_time(at)},       {"metadata", {{"reward_id", c.reward.id}}}};
-        if (metadata) debit_in["metadata"]["request"] = *metadata;
+        RedeemRequest debit_in;
+        debit_in.customer_id = c.account.customer_id;
+        debit_in.program_id = c.reward.program_id;
+        debit_in.points = c.reward.cost_points;
+        debit_in.reason = "reward";
+        debit_in.occurred_at = at;
+        debit_in.metadata = json{{"reward_id", c.reward.id}};
+        if (metadata) (*debit_in.metadata)["request"] = *metadata;
         json debit = redeem_in_tx(ctx, tx, debit_in, "reward", now);
         const std::string entry = debit["entry"]["id"].get<std::string>();
         const std::string id =
@@ -341,13 +344,13 @@ json reward_reserve(Ctx& ctx, const json& in) {
   return take_reward(ctx, i, in, "reward.reserve",
                      [&](storage::UnitOfWork& tx, const Checked& c, Timestamp, Timestamp now) {
                        const int64_t ttl_s = ttl.value_or(c.reward.reservation_ttl_s);
-                       json hold = hold_create_in_tx(ctx, tx,
-                                                     {{"customer_id", c.account.customer_id},
-                                                      {"program_id", c.reward.program_id},
-                                                      {"points", c.reward.cost_points},
-                                                      {"ttl_seconds", ttl_s},
-                                                      {"reason", fmt::format("reward {}", c.reward.id)}},
-                                                     "reward", now);
+                       HoldCreateRequest hold_in;
+                       hold_in.customer_id = c.account.customer_id;
+                       hold_in.program_id = c.reward.program_id;
+                       hold_in.points = c.reward.cost_points;
+                       hold_in.ttl_seconds = ttl_s;
+                       hold_in.reason = fmt::format("reward {}", c.reward.id);
+                       json hold = hold_create_in_tx(ctx, tx, hold_in, "reward", now);
                        const std::string hold_id = hold["hold"]["id"].get<std::string>();
                        const Timestamp expires = now + ttl_s * 1000;
                        const std::string id =
@@ -369,11 +372,11 @@ json redemption_fulfil(Ctx& ctx, const json& in) {
                       {{"status", r.status}});
         if (now >= *r.expires_at)
           throw Error(Status::conflict, "the reservation has expired", "id", {{"status", "expired"}});
-        json commit = hold_commit_in_tx(ctx, tx,
-                                        {{"id", *r.hold_id},
-                                         {"reason", "reward"},
-                                         {"metadata", {{"reward_id", r.reward_id}, {"redemption_id", r.id}}}},
-                                        "hold", now);
+        HoldCommitRequest commit_in;
+        commit_in.id = *r.hold_id;
+        commit_in.reason = "reward";
+        commit_in.metadata = json{{"reward_id", r.reward_id}, {"redemption_id", r.id}};
+        json commit = hold_commit_in_tx(ctx, tx, commit_in, "hold", now);
         const std::string entry = commit["entry"]["id"].get<std::string>();
         tx.rewards().fulfil(ctx.tenant(), r.id, entry, now);
         json data = event_data(r);
@@ -391,7 +394,7 @@ json redemption_cancel(Ctx& ctx, const json& in) {
       ctx, i, in, "redemption.cancel", [&](storage::UnitOfWork& tx, const Redemption& r, Timestamp now) {
         json balance, refund = nullptr;
         if (r.status == "reserved") {
-          json released = hold_void_in_tx(ctx, tx, {{"id", *r.hold_id}}, "hold", now);
+          json released = hold_void_in_tx(ctx, tx, HoldVoidRequest{*r.hold_id}, "hold", now);
           balance = std::move(released["balance"]);
         } else if (r.status == "fulfilled") {
           if (!load_reward(tx, ctx.tenant(), r.reward_id).refundable)
@@ -399,8 +402,10 @@ json redemption_cancel(Ctx& ctx, const json& in) {
                         fmt::format("redemptions of reward '{}' cannot be cancelled once fulfilled", r.reward_id), "id",
                         {{"status", r.status}});
           if (!r.entry_id) throw Error(Status::conflict, "the redemption has no redeem entry to refund", "id");
-          json refund_in = {{"entry_id", *r.entry_id}, {"points", r.points}};
-          if (reason) refund_in["reason"] = *reason;
+          RefundRequest refund_in;
+          refund_in.entry_id = *r.entry_id;
+          refund_in.points = r.points;
+          refund_in.reason = reason;
           json refunded = refund_in_tx(ctx, tx, refund_in, "refund", now);
           balance = std::move(refunded["balance"]);
           refund = std::move(refunded["entry"]);

@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
@@ -138,38 +138,37 @@ json reward_create(Ctx& ctx, const json& in) {
   const auto stock = i.opt_i64("stock", 0, kMaxStock);
   check_window(i, f.starts_at, f.ends_at);
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const Program p =
-      i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id")) : default_program(tx, ctx.tenant());
-  if (f.min_tier_id) check_tier(tx, ctx.tenant(), p.id, *f.min_tier_id, "min_tier_id");
-  const std::string id = crypto::new_id("rwd");
-  storage::RewardRecord r;
-  r.id = id;
-  r.tenant_id = ctx.tenant();
-  r.program_id = p.id;
-  r.name = name;
-  r.description = f.description.value_or("");
-  r.image_url = f.image_url;
-  r.category = f.category;
-  r.cost_points = cost;
-  r.stock = stock;
-  r.starts_at = f.starts_at;
-  r.ends_at = f.ends_at;
-  r.min_tier_id = f.min_tier_id;
-  r.per_customer_limit = f.limit_count;
-  r.limit_period = f.limit_period;
-  r.reservation_ttl_s = f.ttl_s.value_or(900);
-  r.refundable = f.refundable.value_or(false);
-  r.metadata = f.metadata.value_or("{}");
-  r.active = f.active.value_or(true);
-  r.created_at = now;
-  tx.rewards().insert_reward(r);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "reward.create", id, now,
-               {{"name", name}, {"cost_points", cost}, {"stock", stock ? json(*stock) : json(nullptr)}});
-  json out = reward_json(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const Program p =
+        i.has("program_id") ? load_program(tx, ctx.tenant(), i.str("program_id")) : default_program(tx, ctx.tenant());
+    if (f.min_tier_id) check_tier(tx, ctx.tenant(), p.id, *f.min_tier_id, "min_tier_id");
+    const std::string id = crypto::new_id("rwd");
+    storage::RewardRecord r;
+    r.id = id;
+    r.tenant_id = ctx.tenant();
+    r.program_id = p.id;
+    r.name = name;
+    r.description = f.description.value_or("");
+    r.image_url = f.image_url;
+    r.category = f.category;
+    r.cost_points = cost;
+    r.stock = stock;
+    r.starts_at = f.starts_at;
+    r.ends_at = f.ends_at;
+    r.min_tier_id = f.min_tier_id;
+    r.per_customer_limit = f.limit_count;
+    r.limit_period = f.limit_period;
+    r.reservation_ttl_s = f.ttl_s.value_or(900);
+    r.refundable = f.refundable.value_or(false);
+    r.metadata = f.metadata.value_or("{}");
+    r.active = f.active.value_or(true);
+    r.created_at = now;
+    tx.rewards().insert_reward(r);
+    audit.record("reward.create", id,
+                 {{"name", name}, {"cost_points", cost}, {"stock", stock ? json(*stock) : json(nullptr)}});
+    json out = reward_json(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 json reward_get(Ctx& ctx, const json& in) {
@@ -230,58 +229,56 @@ json reward_update(Ctx& ctx, const json& in) {
   const std::string id = i.str("id");
   const Fields f = read_fields(i, in);
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const Reward cur = load_reward(tx, ctx.tenant(), id, "id");
-  const auto starts = f.set_starts ? f.starts_at : cur.starts_at;
-  const auto ends = f.set_ends ? f.ends_at : cur.ends_at;
-  check_window(i, starts, ends);
-  if (f.min_tier_id) check_tier(tx, ctx.tenant(), cur.program_id, *f.min_tier_id, "min_tier_id");
-  tx.rewards().update_reward({ctx.tenant(),
-                              id,
-                              f.name,
-                              f.description,
-                              f.set_image_url,
-                              f.image_url,
-                              f.set_category,
-                              f.category,
-                              f.cost_points,
-                              starts,
-                              ends,
-                              f.set_min_tier,
-                              f.min_tier_id,
-                              f.set_limit,
-                              f.limit_count,
-                              f.limit_period,
-                              f.ttl_s,
-                              f.refundable,
-                              f.metadata,
-                              f.active,
-                              now});
-  json fields = json::array();
-  for (const char* k :
-       {"name", "description", "image_url", "category", "cost_points", "starts_at", "ends_at", "min_tier_id",
-        "per_customer_limit", "reservation_ttl_seconds", "refundable", "metadata", "active"})
-    if (in.contains(k)) fields.push_back(k);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "reward.update", id, now, {{"fields", fields}});
-  json out = reward_json(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const Reward cur = load_reward(tx, ctx.tenant(), id, "id");
+    const auto starts = f.set_starts ? f.starts_at : cur.starts_at;
+    const auto ends = f.set_ends ? f.ends_at : cur.ends_at;
+    check_window(i, starts, ends);
+    if (f.min_tier_id) check_tier(tx, ctx.tenant(), cur.program_id, *f.min_tier_id, "min_tier_id");
+    tx.rewards().update_reward({ctx.tenant(),
+                                id,
+                                f.name,
+                                f.description,
+                                f.set_image_url,
+                                f.image_url,
+                                f.set_category,
+                                f.category,
+                                f.cost_points,
+                                starts,
+                                ends,
+                                f.set_min_tier,
+                                f.min_tier_id,
+                                f.set_limit,
+                                f.limit_count,
+                                f.limit_period,
+                                f.ttl_s,
+                                f.refundable,
+                                f.metadata,
+                                f.active,
+                                now});
+    json fields = json::array();
+    for (const char* k :
+         {"name", "description", "image_url", "category", "cost_points", "starts_at", "ends_at", "min_tier_id",
+          "per_customer_limit", "reservation_ttl_seconds", "refundable", "metadata", "active"})
+      if (in.contains(k)) fields.push_back(k);
+    audit.record("reward.update", id, {{"fields", fields}});
+    json out = reward_json(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 json reward_deactivate(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (load_reward(tx, ctx.tenant(), id, "id").active) {
-    tx.rewards().deactivate_reward(ctx.tenant(), id, now);
-    audit_append(tx, ctx.tenant(), ctx.actor(), "reward.deactivate", id, now, json::object());
-  }
-  json out = reward_json(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    if (load_reward(tx, ctx.tenant(), id, "id").active) {
+      tx.rewards().deactivate_reward(ctx.tenant(), id, now);
+      audit.record("reward.deactivate", id);
+    }
+    json out = reward_json(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 // Changes the stock: {id, delta} tops up (> 0) or reduces (< 0, never below zero), {id, stock}
@@ -297,27 +294,26 @@ json reward_stock(Ctx& ctx, const json& in) {
   if (!delta && !set) i.fail("delta", "is required (or stock)");
   if (delta && *delta == 0) i.fail("delta", "must not be 0");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const Reward cur = load_reward(tx, ctx.tenant(), id, "id");
-  std::optional<int64_t> left = stock;
-  if (delta) {
-    if (!cur.stock) i.fail("delta", "the reward's stock is unlimited; set a stock first");
-    left = *cur.stock + *delta;
-    if (*left < 0)
-      throw Error(Status::invalid, fmt::format("cannot reduce the stock by {}: {} left", -*delta, *cur.stock), "delta",
-                  {{"stock", *cur.stock}});
-    if (*left > kMaxStock) i.fail("delta", fmt::format("the stock would exceed {}", kMaxStock));
-  }
-  // stock_supplied moves with the stock, so supplied - active redemptions = stock still holds.
-  tx.rewards().set_stock(ctx.tenant(), id, left, now);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "reward.stock", id, now,
-               {{"from", cur.stock ? json(*cur.stock) : json(nullptr)},
-                {"to", left ? json(*left) : json(nullptr)},
-                {"reason", reason}});
-  json out = reward_json(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const Reward cur = load_reward(tx, ctx.tenant(), id, "id");
+    std::optional<int64_t> left = stock;
+    if (delta) {
+      if (!cur.stock) i.fail("delta", "the reward's stock is unlimited; set a stock first");
+      left = *cur.stock + *delta;
+      if (*left < 0)
+        throw Error(Status::invalid, fmt::format("cannot reduce the stock by {}: {} left", -*delta, *cur.stock),
+                    "delta", {{"stock", *cur.stock}});
+      if (*left > kMaxStock) i.fail("delta", fmt::format("the stock would exceed {}", kMaxStock));
+    }
+    // stock_supplied moves with the stock, so supplied - active redemptions = stock still holds.
+    tx.rewards().set_stock(ctx.tenant(), id, left, now);
+    audit.record("reward.stock", id,
+                 {{"from", cur.stock ? json(*cur.stock) : json(nullptr)},
+                  {"to", left ? json(*left) : json(nullptr)},
+                  {"reason", reason}});
+    json out = reward_json(tx, ctx.tenant(), id);
+    return out;
+  });
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include <map>
 #include <mutex>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "core/json_text.hpp"
 #include "core/limits.hpp"
@@ -141,20 +141,19 @@ json rule_create(Ctx& ctx, const json& in) {
   const bool active = body["active"];
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("rul");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  json pj = json::object();
-  if (in.contains("program_id")) pj["program_id"] = in["program_id"];
-  Input i(pj, {"program_id"});
-  const Program p = program_of(tx, ctx, i);
-  check_program(tx, p, id, body);
-  body.erase("active");
-  tx.rules().insert_rule({id, ctx.tenant(), p.id, 1, active, body.dump(), now, now, 0});
-  tx.rules().bump_generation(p.id);
-  json out = load_rule(tx, ctx.tenant(), id);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "rule.create", id, now, {{"rule", out}});
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    json pj = json::object();
+    if (in.contains("program_id")) pj["program_id"] = in["program_id"];
+    Input i(pj, {"program_id"});
+    const Program p = program_of(tx, ctx, i);
+    check_program(tx, p, id, body);
+    body.erase("active");
+    tx.rules().insert_rule({id, ctx.tenant(), p.id, 1, active, body.dump(), now, now, 0});
+    tx.rules().bump_generation(p.id);
+    json out = load_rule(tx, ctx.tenant(), id);
+    audit.record("rule.create", id, {{"rule", out}});
+    return out;
+  });
 }
 
 json rule_get(Ctx& ctx, const json& in) {
@@ -203,52 +202,44 @@ json rule_update(Ctx& ctx, const json& in) {
   Input idi(idj, {"id"});
   const std::string id = idi.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const json before = load_rule(tx, ctx.tenant(), id);
-  json merged = body_of(before);
-  for (const char* k : {"version", "created_at", "updated_at", "active"}) merged.erase(k);
-  for (auto& [k, v] : in.items()) {
-    if (k == "id") continue;
-    if (v.is_null())
-      merged.erase(k);  // null removes an optional field (start, end, group, limits, ...)
-    else
-      merged[k] = v;
-  }
-  json body = rules::validate_rule(merged);
-  body.erase("active");
-  const Program p = load_program(tx, ctx.tenant(), before["program_id"]);
-  json check = body;
-  check["active"] = true;
-  check_program(tx, p, id, check);
-  const int64_t version = before["version"].get<int64_t>() + 1;
-  tx.rules().update_rule(ctx.tenant(), id, version, body.dump(), now);
-  tx.rules().bump_generation(p.id);
-  json after = load_rule(tx, ctx.tenant(), id);
-  json changes = json::object();
-  for (const auto& [k, v] : after.items())
-    if (k != "updated_at" && k != "version" && (!before.contains(k) || before[k] != v))
-      changes[k] = {{"from", before.contains(k) ? before[k] : json(nullptr)}, {"to", v}};
-  for (const auto& [k, v] : before.items())
-    if (!after.contains(k)) changes[k] = {{"from", v}, {"to", nullptr}};
-  audit_append(tx, ctx.tenant(), ctx.actor(), "rule.update", id, now, {{"version", version}, {"changes", changes}});
-  tx.commit();
-  return after;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const json before = load_rule(tx, ctx.tenant(), id);
+    json merged = body_of(before);
+    for (const char* k : {"version", "created_at", "updated_at", "active"}) merged.erase(k);
+    for (auto& [k, v] : in.items()) {
+      if (k == "id") continue;
+      if (v.is_null())
+        merged.erase(k);  // null removes an optional field (start, end, group, limits, ...)
+      else
+        merged[k] = v;
+    }
+    json body = rules::validate_rule(merged);
+    body.erase("active");
+    const Program p = load_program(tx, ctx.tenant(), before["program_id"]);
+    json check = body;
+    check["active"] = true;
+    check_program(tx, p, id, check);
+    const int64_t version = before["version"].get<int64_t>() + 1;
+    tx.rules().update_rule(ctx.tenant(), id, version, body.dump(), now);
+    tx.rules().bump_generation(p.id);
+    json after = load_rule(tx, ctx.tenant(), id);
+    audit.record("rule.update", id,
+                 {{"version", version}, {"changes", audit_changes(before, after, {"updated_at", "version"})}});
+    return after;
+  });
 }
 
 json set_active(Ctx& ctx, const json& in, bool active) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const json before = load_rule(tx, ctx.tenant(), id);
-  tx.rules().set_rule_active(ctx.tenant(), id, active, now);
-  tx.rules().bump_generation(before["program_id"].get<std::string>());
-  audit_append(tx, ctx.tenant(), ctx.actor(), active ? "rule.activate" : "rule.deactivate", id, now, json::object());
-  json out = load_rule(tx, ctx.tenant(), id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const json before = load_rule(tx, ctx.tenant(), id);
+    tx.rules().set_rule_active(ctx.tenant(), id, active, now);
+    tx.rules().bump_generation(before["program_id"].get<std::string>());
+    audit.record(active ? "rule.activate" : "rule.deactivate", id);
+    return load_rule(tx, ctx.tenant(), id);
+  });
 }
 
 json rule_activate(Ctx& ctx, const json& in) { return set_active(ctx, in, true); }
@@ -575,11 +566,8 @@ json rules_used(const Loaded& l) {
   return out;
 }
 
-json purchase_submit(Ctx& ctx, const json& in) {
-  Purchase p = read_purchase(in, false);
-  const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
+/// purchase.submit inside the write unit of work of write_op.
+json submit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, Purchase& p, Timestamp now) {
   // How much to explain is not part of the order: a replay may ask for more or less of it.
   json request = in;
   request.erase("explain");
@@ -598,12 +586,13 @@ json purchase_submit(Ctx& ctx, const json& in) {
   const std::string id = crypto::new_id("pur");
   json entry = nullptr, balance = nullptr;
   if (l->eval.total > 0) {
-    json earn = {{"customer_id", *p.customer_id},
-                 {"program_id", l->program.id},
-                 {"points", l->eval.total},
-                 {"occurred_at", format_time(l->at)},
-                 {"reason", fmt::format("purchase {}", *p.order_id)},
-                 {"metadata", {{"purchase_id", id}, {"order_id", *p.order_id}, {"rules", rules_used(*l)}}}};
+    EarnRequest earn;
+    earn.customer_id = *p.customer_id;
+    earn.program_id = l->program.id;
+    earn.points = l->eval.total;
+    earn.occurred_at = l->at;
+    earn.reason = fmt::format("purchase {}", *p.order_id);
+    earn.metadata = json{{"purchase_id", id}, {"order_id", *p.order_id}, {"rules", rules_used(*l)}};
     json r = earn_in_tx(ctx, tx, earn, {}, now);
     entry = r["entry"];
     balance = r["balance"];
@@ -636,9 +625,14 @@ json purchase_submit(Ctx& ctx, const json& in) {
       {id, ctx.tenant(), l->program.id, *p.customer_id, *p.order_id, l->at, l->ev.amount, std::string(l->ev.currency),
        l->eval.total, entry.is_null() ? std::optional<std::string>() : std::optional(entry["id"].get<std::string>()),
        p.items_total, !p.items.empty(), request.dump(), out.dump(), now, 0, 0, false});
-  tx.commit();
   if (p.explain != rules::ExplainLevel::fired) out["explain"] = rules::explain(plan, l->eval, p.explain);
   return out;
+}
+
+json purchase_submit(Ctx& ctx, const json& in) {
+  Purchase p = read_purchase(in, false);
+  const Timestamp now = ctx.engine.now();
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) { return submit_in_tx(ctx, tx, in, p, now); });
 }
 
 /// `s` as a JSON string, or null.
@@ -724,104 +718,104 @@ json purchase_return(Ctx& ctx, const json& in) {
     }
   }
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  std::string pid, entry_id;
-  int64_t points = 0, reversed = 0, items_total = 0, returned_value = 0;
-  bool has_items = false, whole = false;
-  std::string customer_id, program_id;
-  int64_t amount_paid = 0;
-  {
-    const auto pu = tx.rules().purchase_by_order(ctx.tenant(), order);
-    if (!pu) throw Error(Status::not_found, fmt::format("no purchase with order_id '{}'", order), "order_id");
-    pid = pu->id;
-    points = pu->points;
-    reversed = pu->reversed_points;
-    entry_id = pu->entry_id.value_or("");
-    items_total = pu->items_total;
-    returned_value = pu->returned_value;
-    has_items = pu->has_items;
-    whole = pu->fully_returned;
-    customer_id = pu->customer_id;
-    program_id = pu->program_id;
-    amount_paid = pu->amount;
-  }
-  json request = in;
-  if (return_id)
-    if (const auto stored = tx.rules().return_reply(pid, *return_id)) {
-      const std::string diff = first_difference(parse_stored(stored->request), request);
-      if (!diff.empty())
-        throw Error(Status::conflict, fmt::format("return '{}' was made with another {}", *return_id, diff), diff);
-      json out = parse_stored(stored->result);
-      out["replayed"] = true;
-      return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog&) -> json {
+    std::string pid, entry_id;
+    int64_t points = 0, reversed = 0, items_total = 0, returned_value = 0;
+    bool has_items = false, whole = false;
+    std::string customer_id, program_id;
+    int64_t amount_paid = 0;
+    {
+      const auto pu = tx.rules().purchase_by_order(ctx.tenant(), order);
+      if (!pu) throw Error(Status::not_found, fmt::format("no purchase with order_id '{}'", order), "order_id");
+      pid = pu->id;
+      points = pu->points;
+      reversed = pu->reversed_points;
+      entry_id = pu->entry_id.value_or("");
+      items_total = pu->items_total;
+      returned_value = pu->returned_value;
+      has_items = pu->has_items;
+      whole = pu->fully_returned;
+      customer_id = pu->customer_id;
+      program_id = pu->program_id;
+      amount_paid = pu->amount;
     }
-  if (whole) throw Error(Status::conflict, "the order has already been returned in full", "order_id");
-  json lines = json::array();
-  int64_t value = 0;
-  if (!wanted.empty()) {
-    if (!has_items) i.fail("items", "cannot name items: the purchase had none (return the whole order)");
-    for (size_t k = 0; k < wanted.size(); ++k) {
-      int64_t need = wanted[k].quantity;
-      std::vector<std::tuple<int64_t, int64_t, int64_t>> take;  // line, qty, price
-      for (const auto& item : tx.rules().returnable_items(pid, wanted[k].sku)) {
-        if (need <= 0) break;
-        const int64_t t = std::min(need, item.quantity - item.returned);
-        take.emplace_back(item.line, t, item.unit_price);
-        need -= t;
+    json request = in;
+    if (return_id)
+      if (const auto stored = tx.rules().return_reply(pid, *return_id)) {
+        const std::string diff = first_difference(parse_stored(stored->request), request);
+        if (!diff.empty())
+          throw Error(Status::conflict, fmt::format("return '{}' was made with another {}", *return_id, diff), diff);
+        json out = parse_stored(stored->result);
+        out["replayed"] = true;
+        return out;
       }
-      if (need > 0)
-        throw Error(Status::conflict,
-                    fmt::format("only {} of '{}' remain returnable", wanted[k].quantity - need, wanted[k].sku),
-                    fmt::format("items[{}].quantity", k));
-      for (auto [line, qty, price] : take) {
-        tx.rules().return_items(pid, line, qty);
-        value += qty * price;
-        lines.push_back({{"sku", wanted[k].sku}, {"quantity", qty}, {"unit_price", price}});
+    if (whole) throw Error(Status::conflict, "the order has already been returned in full", "order_id");
+    json lines = json::array();
+    int64_t value = 0;
+    if (!wanted.empty()) {
+      if (!has_items) i.fail("items", "cannot name items: the purchase had none (return the whole order)");
+      for (size_t k = 0; k < wanted.size(); ++k) {
+        int64_t need = wanted[k].quantity;
+        std::vector<std::tuple<int64_t, int64_t, int64_t>> take;  // line, qty, price
+        for (const auto& item : tx.rules().returnable_items(pid, wanted[k].sku)) {
+          if (need <= 0) break;
+          const int64_t t = std::min(need, item.quantity - item.returned);
+          take.emplace_back(item.line, t, item.unit_price);
+          need -= t;
+        }
+        if (need > 0)
+          throw Error(Status::conflict,
+                      fmt::format("only {} of '{}' remain returnable", wanted[k].quantity - need, wanted[k].sku),
+                      fmt::format("items[{}].quantity", k));
+        for (auto [line, qty, price] : take) {
+          tx.rules().return_items(pid, line, qty);
+          value += qty * price;
+          lines.push_back({{"sku", wanted[k].sku}, {"quantity", qty}, {"unit_price", price}});
+        }
       }
+    } else {
+      tx.rules().return_all_items(pid);
+      value = items_total - returned_value;
     }
-  } else {
-    tx.rules().return_all_items(pid);
-    value = items_total - returned_value;
-  }
-  const int64_t new_returned = returned_value + value;
-  bool all_back = wanted.empty() || new_returned >= items_total;
-  if (!all_back) all_back = tx.rules().lines_outstanding(pid) == 0;
-  // Cumulative proportion: the points due back after this return, so rounding never drifts and a
-  // full return reverses everything.
-  const int64_t target =
-      all_back
-          ? points
-          : static_cast<int64_t>(static_cast<rules::i128>(points) * new_returned / std::max<int64_t>(items_total, 1));
-  const int64_t amount = std::max<int64_t>(0, target - reversed);
-  json reversal = nullptr, balance = nullptr;
-  if (amount > 0 && !entry_id.empty()) {
-    json rev = {{"entry_id", entry_id},
-                {"points", amount},
-                {"reason", reason.value_or(fmt::format("return of order {}", order))},
-                {"metadata", {{"purchase_id", pid}, {"order_id", order}}}};
-    if (occurred) rev["occurred_at"] = format_time(*occurred);
-    json r = reverse_in_tx(ctx, tx, rev, {}, now);
-    reversal = r["entry"];
-    balance = r["balance"];
-  }
-  // The share of the amount paid that came back no longer qualifies for tiers measured by spend
-  // (cumulative, like the points, so partial returns add up to the whole amount).
-  auto spend_share = [&](int64_t returned) {
-    return static_cast<int64_t>(static_cast<rules::i128>(amount_paid) * returned / std::max<int64_t>(items_total, 1));
-  };
-  const int64_t spend_back =
-      (all_back ? amount_paid : spend_share(new_returned)) - (has_items ? spend_share(returned_value) : 0);
-  if (const auto acc = account_of(ctx, tx, customer_id, program_id))
-    record_tier_activity(ctx, tx, *acc, "spend", -spend_back, occurred.value_or(now), now);
-  tx.rules().record_return(ctx.tenant(), pid, amount, new_returned, all_back);
-  json out = {{"purchase_id", pid},         {"order_id", order},         {"returned_items", lines},
-              {"returned_value", value},    {"points_reversed", amount}, {"points_reversed_total", reversed + amount},
-              {"fully_returned", all_back}, {"entry", reversal},         {"balance", balance},
-              {"replayed", false}};
-  if (return_id) tx.rules().insert_return(pid, *return_id, {request.dump(), out.dump()}, now);
-  tx.commit();
-  return out;
+    const int64_t new_returned = returned_value + value;
+    bool all_back = wanted.empty() || new_returned >= items_total;
+    if (!all_back) all_back = tx.rules().lines_outstanding(pid) == 0;
+    // Cumulative proportion: the points due back after this return, so rounding never drifts and a
+    // full return reverses everything.
+    const int64_t target =
+        all_back
+            ? points
+            : static_cast<int64_t>(static_cast<rules::i128>(points) * new_returned / std::max<int64_t>(items_total, 1));
+    const int64_t amount = std::max<int64_t>(0, target - reversed);
+    json reversal = nullptr, balance = nullptr;
+    if (amount > 0 && !entry_id.empty()) {
+      ReverseRequest rev;
+      rev.entry_id = entry_id;
+      rev.points = amount;
+      rev.reason = reason.value_or(fmt::format("return of order {}", order));
+      rev.metadata = json{{"purchase_id", pid}, {"order_id", order}};
+      rev.occurred_at = occurred;
+      json r = reverse_in_tx(ctx, tx, rev, {}, now);
+      reversal = r["entry"];
+      balance = r["balance"];
+    }
+    // The share of the amount paid that came back no longer qualifies for tiers measured by spend
+    // (cumulative, like the points, so partial returns add up to the whole amount).
+    auto spend_share = [&](int64_t returned) {
+      return static_cast<int64_t>(static_cast<rules::i128>(amount_paid) * returned / std::max<int64_t>(items_total, 1));
+    };
+    const int64_t spend_back =
+        (all_back ? amount_paid : spend_share(new_returned)) - (has_items ? spend_share(returned_value) : 0);
+    if (const auto acc = account_of(ctx, tx, customer_id, program_id))
+      record_tier_activity(ctx, tx, *acc, "spend", -spend_back, occurred.value_or(now), now);
+    tx.rules().record_return(ctx.tenant(), pid, amount, new_returned, all_back);
+    json out = {{"purchase_id", pid},         {"order_id", order},         {"returned_items", lines},
+                {"returned_value", value},    {"points_reversed", amount}, {"points_reversed_total", reversed + amount},
+                {"fully_returned", all_back}, {"entry", reversal},         {"balance", balance},
+                {"replayed", false}};
+    if (return_id) tx.rules().insert_return(pid, *return_id, {request.dump(), out.dump()}, now);
+    return out;
+  });
 }
 
 constexpr OpDef kOps[] = {

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/input.hpp"
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
@@ -100,15 +100,15 @@ json tenant_create(Ctx& ctx, const json& in) {
 
   const Timestamp now = ctx.engine.now();
   const std::string id = crypto::new_id("ten");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  if (tx.tenants().slug_taken(slug)) throw Error(Status::conflict, fmt::format("slug '{}' is taken", slug), "slug");
-  tx.tenants().insert_tenant({id, name, slug, tz, true, settings.dump(), now, now});
-  const NewKey key = create_key(tx, id, key_name, kScopeAdmin, now);
-  audit_append(tx, kEngineChain, ctx.actor(), "tenant.create", id, now, {{"name", name}, {"slug", slug}});
-  audit_append(tx, id, ctx.actor(), "api_key.create", key.id, now, {{"prefix", key.prefix}, {"scopes", {"admin"}}});
-  json out = {{"tenant", load_tenant(tx, id)}, {"api_key", key_json(key, key_name, kScopeAdmin, now)}};
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    if (tx.tenants().slug_taken(slug)) throw Error(Status::conflict, fmt::format("slug '{}' is taken", slug), "slug");
+    tx.tenants().insert_tenant({id, name, slug, tz, true, settings.dump(), now, now});
+    const NewKey key = create_key(tx, id, key_name, kScopeAdmin, now);
+    audit.record("tenant.create", id, {{"name", name}, {"slug", slug}});
+    audit.record_on(id, "api_key.create", key.id, {{"prefix", key.prefix}, {"scopes", {"admin"}}});
+    json out = {{"tenant", load_tenant(tx, id)}, {"api_key", key_json(key, key_name, kScopeAdmin, now)}};
+    return out;
+  });
 }
 
 json tenant_get(Ctx& ctx, const json& in) {
@@ -136,31 +136,30 @@ json tenant_update(Ctx& ctx, const json& in) {
   const auto tz = i.opt_str("timezone", 64);
   if (tz && !valid_timezone(*tz)) i.fail("timezone", fmt::format("'{}' is not a known IANA time zone", *tz));
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  json current = load_tenant(tx, id);
-  const json settings = read_settings(i, current["settings"]);
-  tx.tenants().update_tenant({id, name, tz, settings.dump(), now});
-  json changed = json::array();
-  for (const char* f : {"name", "timezone", "settings"})
-    if (i.has(f)) changed.push_back(f);
-  audit_append(tx, kEngineChain, ctx.actor(), "tenant.update", id, now, {{"fields", changed}});
-  json out = load_tenant(tx, id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    json current = load_tenant(tx, id);
+    const json settings = read_settings(i, current["settings"]);
+    tx.tenants().update_tenant({id, name, tz, settings.dump(), now});
+    json changed = json::array();
+    for (const char* f : {"name", "timezone", "settings"})
+      if (i.has(f)) changed.push_back(f);
+    audit.record("tenant.update", id, {{"fields", changed}});
+    json out = load_tenant(tx, id);
+    return out;
+  });
 }
 
 json set_tenant_active(Ctx& ctx, const json& in, bool active) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  load_tenant(tx, id);
-  tx.tenants().set_tenant_active(id, active, now);
-  audit_append(tx, kEngineChain, ctx.actor(), active ? "tenant.activate" : "tenant.deactivate", id, now,
-               json::object());
-  json out = load_tenant(tx, id);
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    load_tenant(tx, id);
+    tx.tenants().set_tenant_active(id, active, now);
+    audit.record(active ? "tenant.activate" : "tenant.deactivate", id);
+    json out = load_tenant(tx, id);
+    return out;
+  });
 }
 
 json tenant_deactivate(Ctx& ctx, const json& in) { return set_tenant_active(ctx, in, false); }
@@ -176,35 +175,33 @@ json key_row(const storage::ApiKeyRecord& k) {
           {"last_used_at", k.last_used_at ? json(format_time(*k.last_used_at)) : json(nullptr)}};
 }
 
-json new_key_for(Ctx& ctx, storage::UnitOfWork& tx, const std::string& tenant_id, const Input& i) {
+json new_key_for(storage::UnitOfWork& tx, AuditLog& audit, const std::string& tenant_id, const Input& i,
+                 Timestamp now) {
   const std::string name = i.opt_str("name", 200).value_or("api key");
   const auto scope_list = i.opt_str_list("scopes", 8);
   if (!scope_list || scope_list->empty()) i.fail("scopes", "is required (one or more of admin, pos, read)");
   const uint32_t scopes = parse_scopes(*scope_list, i.field("scopes"));
-  const Timestamp now = ctx.engine.now();
   const NewKey key = create_key(tx, tenant_id, name, scopes, now);
-  audit_append(tx, tenant_id, ctx.actor(), "api_key.create", key.id, now,
-               {{"prefix", key.prefix}, {"scopes", scopes_json(scopes)}});
+  // On the tenant's chain, also when the engine administrator creates the key.
+  audit.record_on(tenant_id, "api_key.create", key.id, {{"prefix", key.prefix}, {"scopes", scopes_json(scopes)}});
   return key_json(key, name, scopes, now);
 }
 
 json admin_key_create(Ctx& ctx, const json& in) {
   Input i(in, {"tenant_id", "name", "scopes"});
   const std::string tenant_id = i.str("tenant_id");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  load_tenant(tx, tenant_id, "tenant_id");
-  json out = new_key_for(ctx, tx, tenant_id, i);
-  tx.commit();
-  return out;
+  const Timestamp now = ctx.engine.now();
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    load_tenant(tx, tenant_id, "tenant_id");
+    return new_key_for(tx, audit, tenant_id, i, now);
+  });
 }
 
 json key_create(Ctx& ctx, const json& in) {
   Input i(in, {"name", "scopes"});
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  json out = new_key_for(ctx, tx, ctx.tenant(), i);
-  tx.commit();
-  return out;
+  const Timestamp now = ctx.engine.now();
+  return write_op(
+      ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) { return new_key_for(tx, audit, ctx.tenant(), i, now); });
 }
 
 json key_list(Ctx& ctx, const json& in) {
@@ -220,17 +217,16 @@ json key_revoke(Ctx& ctx, const json& in) {
   Input i(in, {"id"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  const auto key = tx.tenants().find_key(ctx.tenant(), id);
-  if (!key) throw Error(Status::not_found, fmt::format("no API key '{}'", id), "id");
-  if (!key->revoked_at) {
-    tx.tenants().revoke_key(id, now);
-    audit_append(tx, ctx.tenant(), ctx.actor(), "api_key.revoke", id, now, json::object());
-  }
-  json out = key_row(tx.tenants().find_key(ctx.tenant(), id).value());
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    const auto key = tx.tenants().find_key(ctx.tenant(), id);
+    if (!key) throw Error(Status::not_found, fmt::format("no API key '{}'", id), "id");
+    if (!key->revoked_at) {
+      tx.tenants().revoke_key(id, now);
+      audit.record("api_key.revoke", id);
+    }
+    json out = key_row(tx.tenants().find_key(ctx.tenant(), id).value());
+    return out;
+  });
 }
 
 json session_info(Ctx& ctx, const json& in) {
@@ -334,9 +330,9 @@ std::shared_ptr<SessionState> open_session(const std::shared_ptr<EngineState>& e
   s->validated_real.store(steady_ms());
   if (!last_used || now - *last_used >= kLastUsedResolutionMs) {
     // last_used_at is kept to a minute's resolution so opening sessions stays read-mostly.
-    storage::Transaction tx(*engine->db, storage::TxMode::write);
-    tx.tenants().touch_key(s->key_id, now);
-    tx.commit();
+    // Not an operation of the session (it is being opened): no key re-check, no audit row.
+    Ctx opening{*engine, nullptr};
+    write_op(opening, now, [&](storage::UnitOfWork& tx, AuditLog&) { tx.tenants().touch_key(s->key_id, now); });
   }
   return s;
 }

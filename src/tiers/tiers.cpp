@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "audit/audit.hpp"
+#include "audit/write_op.hpp"
 #include "core/decimal.hpp"
 #include "core/input.hpp"
 #include "core/limits.hpp"
@@ -322,16 +322,15 @@ json policy_set(Ctx& ctx, const json& in) {
   p.grace_days = i.opt_i64("grace_days", 0, 365).value_or(0);
   p.notice_days = i.opt_i64("notice_days", 0, 365).value_or(0);
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  std::optional<Program> slot;
-  p.program_id = program_of(ctx, tx, i, slot).id;
-  tx.tiers().put_policy(
-      {p.program_id, ctx.tenant(), p.metric, p.window, p.months, p.downgrade, p.grace_days, p.notice_days, now});
-  json out = policy_json(p);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "tier.policy.set", p.program_id, now, {{"policy", out}});
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    std::optional<Program> slot;
+    p.program_id = program_of(ctx, tx, i, slot).id;
+    tx.tiers().put_policy(
+        {p.program_id, ctx.tenant(), p.metric, p.window, p.months, p.downgrade, p.grace_days, p.notice_days, now});
+    json out = policy_json(p);
+    audit.record("tier.policy.set", p.program_id, {{"policy", out}});
+    return out;
+  });
 }
 
 json policy_get(Ctx& ctx, const json& in) {
@@ -391,24 +390,23 @@ json tier_create(Ctx& ctx, const json& in) {
   t.invitation_only = i.boolean("invitation_only", false);
   t.id = crypto::new_id("tir");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  std::optional<Program> slot;
-  const std::string program = program_of(ctx, tx, i, slot).id;
-  std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), program);
-  for (const auto& o : tiers) {
-    if (o.rank == t.rank) throw Error(Status::conflict, fmt::format("tier '{}' has rank {}", o.name, t.rank), "rank");
-    if (o.name == t.name) throw Error(Status::conflict, fmt::format("a tier named '{}' exists", t.name), "name");
-  }
-  tiers.push_back(t);
-  std::sort(tiers.begin(), tiers.end(), [](const Tier& a, const Tier& b) { return a.rank < b.rank; });
-  check_ladder(tiers, "threshold");
-  tx.tiers().insert_tier({t.id, ctx.tenant(), program, t.name, t.rank, t.threshold, t.benefits.dump(), t.icon_url,
-                          t.invitation_only, now, now});
-  json out = tier_json(t, program);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "tier.create", t.id, now, {{"tier", out}});
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    std::optional<Program> slot;
+    const std::string program = program_of(ctx, tx, i, slot).id;
+    std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), program);
+    for (const auto& o : tiers) {
+      if (o.rank == t.rank) throw Error(Status::conflict, fmt::format("tier '{}' has rank {}", o.name, t.rank), "rank");
+      if (o.name == t.name) throw Error(Status::conflict, fmt::format("a tier named '{}' exists", t.name), "name");
+    }
+    tiers.push_back(t);
+    std::sort(tiers.begin(), tiers.end(), [](const Tier& a, const Tier& b) { return a.rank < b.rank; });
+    check_ladder(tiers, "threshold");
+    tx.tiers().insert_tier({t.id, ctx.tenant(), program, t.name, t.rank, t.threshold, t.benefits.dump(), t.icon_url,
+                            t.invitation_only, now, now});
+    json out = tier_json(t, program);
+    audit.record("tier.create", t.id, {{"tier", out}});
+    return out;
+  });
 }
 
 json tier_get(Ctx& ctx, const json& in) {
@@ -433,30 +431,29 @@ json tier_update(Ctx& ctx, const json& in) {
   Input i(in, {"id", "name", "threshold", "benefits", "icon_url", "invitation_only"});
   const std::string id = i.str("id");
   const Timestamp now = ctx.engine.now();
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  std::string program;
-  Tier t = load_tier(tx, ctx.tenant(), id, program);
-  if (i.has("name")) t.name = i.str("name", 100);
-  if (i.has("threshold")) t.threshold = i.i64("threshold", 0, kMaxAmount);
-  if (i.has("benefits")) t.benefits = read_benefits(i);
-  if (i.has("icon_url")) t.icon_url = i.opt_str("icon_url", 2000);
-  if (i.has("invitation_only")) t.invitation_only = i.boolean("invitation_only", false);
-  std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), program);
-  for (auto& o : tiers) {
-    if (o.id == id) {
-      o = t;
-    } else if (o.name == t.name) {
-      throw Error(Status::conflict, fmt::format("a tier named '{}' exists", t.name), "name");
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    std::string program;
+    Tier t = load_tier(tx, ctx.tenant(), id, program);
+    if (i.has("name")) t.name = i.str("name", 100);
+    if (i.has("threshold")) t.threshold = i.i64("threshold", 0, kMaxAmount);
+    if (i.has("benefits")) t.benefits = read_benefits(i);
+    if (i.has("icon_url")) t.icon_url = i.opt_str("icon_url", 2000);
+    if (i.has("invitation_only")) t.invitation_only = i.boolean("invitation_only", false);
+    std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), program);
+    for (auto& o : tiers) {
+      if (o.id == id) {
+        o = t;
+      } else if (o.name == t.name) {
+        throw Error(Status::conflict, fmt::format("a tier named '{}' exists", t.name), "name");
+      }
     }
-  }
-  check_ladder(tiers, i.has("threshold") ? "threshold" : "invitation_only");
-  tx.tiers().update_tier(
-      {ctx.tenant(), id, t.name, t.threshold, t.benefits.dump(), t.icon_url, t.invitation_only, now});
-  json out = tier_json(t, program);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "tier.update", id, now, {{"tier", out}});
-  tx.commit();
-  return out;
+    check_ladder(tiers, i.has("threshold") ? "threshold" : "invitation_only");
+    tx.tiers().update_tier(
+        {ctx.tenant(), id, t.name, t.threshold, t.benefits.dump(), t.icon_url, t.invitation_only, now});
+    json out = tier_json(t, program);
+    audit.record("tier.update", id, {{"tier", out}});
+    return out;
+  });
 }
 
 json tier_assign(Ctx& ctx, const json& in) {
@@ -465,41 +462,40 @@ json tier_assign(Ctx& ctx, const json& in) {
   const auto until = i.opt_time("until");
   const Timestamp now = ctx.engine.now();
   if (until && *until <= now) i.fail("until", "must be in the future");
-  storage::Transaction tx(*ctx.engine.db, storage::TxMode::write);
-  ensure_session_valid(ctx, tx);
-  if (!in.contains("tier_id")) i.fail("tier_id", "is required (null ends a manual assignment)");
-  const AccountRef account = open_account_ref(ctx, tx, i, now);
-  const std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), account.program_id);
-  const auto p = load_policy(tx, ctx.tenant(), account.program_id);
-  int64_t value = 0;
-  if (p) {
-    const Program program = load_program(tx, ctx.tenant(), account.program_id);
-    value = metric_value(tx, account.id, *p, window_at(*p, *program.zone, account.opened_at, now));
-  }
-  const State s = load_state(tx, account.id);
-  if (in["tier_id"].is_null()) {
-    // The assignment ends: qualification decides again, from the current window.
-    if (until) i.fail("until", "is only used with a tier_id");
-    apply(ctx, tx,
-          {account, find_tier(tiers, s.tier_id), p ? qualified(tiers, value) : nullptr, "assignment ended", value,
-           false, std::nullopt},
-          now);
-  } else {
-    const Tier* to = find_tier(tiers, i.str("tier_id"));
-    if (!to) throw Error(Status::not_found, fmt::format("no tier '{}' in the program", i.str("tier_id")), "tier_id");
-    apply(ctx, tx, {account, find_tier(tiers, s.tier_id), to, "assigned", value, true, until}, now);
-  }
-  const State after = load_state(tx, account.id);
-  audit_append(tx, ctx.tenant(), ctx.actor(), "tier.assign", account.customer_id, now,
-               {{"program_id", account.program_id},
-                {"tier_id", after.tier_id ? json(*after.tier_id) : json(nullptr)},
-                {"until", until ? json(format_time(*until)) : json(nullptr)},
-                {"reason", reason}});
-  const Tier* now_tier = find_tier(tiers, after.tier_id);
-  json out = p ? status_json(tx, *p, tiers, load_program(tx, ctx.tenant(), account.program_id), account, now)
-               : json{{"tier", now_tier ? tier_json(*now_tier, account.program_id) : json(nullptr)}};
-  tx.commit();
-  return out;
+  return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
+    if (!in.contains("tier_id")) i.fail("tier_id", "is required (null ends a manual assignment)");
+    const AccountRef account = open_account_ref(ctx, tx, i, now);
+    const std::vector<Tier> tiers = load_tiers(tx, ctx.tenant(), account.program_id);
+    const auto p = load_policy(tx, ctx.tenant(), account.program_id);
+    int64_t value = 0;
+    if (p) {
+      const Program program = load_program(tx, ctx.tenant(), account.program_id);
+      value = metric_value(tx, account.id, *p, window_at(*p, *program.zone, account.opened_at, now));
+    }
+    const State s = load_state(tx, account.id);
+    if (in["tier_id"].is_null()) {
+      // The assignment ends: qualification decides again, from the current window.
+      if (until) i.fail("until", "is only used with a tier_id");
+      apply(ctx, tx,
+            {account, find_tier(tiers, s.tier_id), p ? qualified(tiers, value) : nullptr, "assignment ended", value,
+             false, std::nullopt},
+            now);
+    } else {
+      const Tier* to = find_tier(tiers, i.str("tier_id"));
+      if (!to) throw Error(Status::not_found, fmt::format("no tier '{}' in the program", i.str("tier_id")), "tier_id");
+      apply(ctx, tx, {account, find_tier(tiers, s.tier_id), to, "assigned", value, true, until}, now);
+    }
+    const State after = load_state(tx, account.id);
+    audit.record("tier.assign", account.customer_id,
+                 {{"program_id", account.program_id},
+                  {"tier_id", after.tier_id ? json(*after.tier_id) : json(nullptr)},
+                  {"until", until ? json(format_time(*until)) : json(nullptr)},
+                  {"reason", reason}});
+    const Tier* now_tier = find_tier(tiers, after.tier_id);
+    json out = p ? status_json(tx, *p, tiers, load_program(tx, ctx.tenant(), account.program_id), account, now)
+                 : json{{"tier", now_tier ? tier_json(*now_tier, account.program_id) : json(nullptr)}};
+    return out;
+  });
 }
 
 json tier_status(Ctx& ctx, const json& in) {

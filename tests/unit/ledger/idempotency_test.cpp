@@ -4,6 +4,7 @@
 
 #include "fixture.hpp"
 #include "ledger/idempotency.hpp"
+#include "raw_db.hpp"
 
 using namespace loytest;
 using loyalty::detail::first_difference;
@@ -120,4 +121,45 @@ TEST_CASE("ledger: idempotency keys must be strings of 1 to 200 bytes") {
   CHECK(w.earn(c, 1, {{"idempotency_key", nullptr}})["replayed"] == false);
   CHECK(w.balance(c)["balance"] == 3);
   w.require_verified();
+}
+
+TEST_CASE("ledger: the request an idempotency key guards is the input as given, so stored requests keep replaying") {
+  // The ledger's internal API takes typed requests; the public operations still keep the input
+  // JSON itself (less the key and null fields) as the request a replay is compared with, byte for
+  // byte what earlier versions stored: a row such a version wrote replays, and its text is exact.
+  TempDir dir;
+  World w(json::object(), dir.db());
+  const auto c = w.enroll("c1");
+  const json in = {{"customer_id", c},
+                   {"points", 10},
+                   {"reason", "till 4"},
+                   {"occurred_at", "2026-03-01T11:00:00Z"},  // kept as written, not normalised
+                   {"metadata", {{"b", 1}, {"a", {{"z", true}, {"y", nullptr}}}}},
+                   {"program_id", nullptr},
+                   {"idempotency_key", "k-new"}};
+  const json first = w.call("ledger.earn", in);
+  RawDb db(dir.db());
+  CHECK(db.text("SELECT request FROM idempotency WHERE key = 'k-new'") ==
+        R"({"customer_id":")" + c +
+            R"(","metadata":{"a":{"y":null,"z":true},"b":1},"occurred_at":"2026-03-01T11:00:00Z","points":10,)"
+            R"("reason":"till 4"})");
+  CHECK(db.text("SELECT operation FROM idempotency WHERE key = 'k-new'") == "ledger.earn");
+  CHECK(w.call("ledger.earn", in)["replayed"] == true);
+
+  // A row as an earlier version stored it (same shapes), answered from the row, not re-posted.
+  json old_answer = first;
+  old_answer["entry"]["id"] = "ent_from_an_older_version";
+  db.exec(
+      "INSERT INTO idempotency(tenant_id, key, operation, request, response, created_at) SELECT tenant_id, "
+      "'k-old', operation, request, '" +
+      old_answer.dump() + "', created_at FROM idempotency WHERE key = 'k-new'");
+  json old_in = in;
+  old_in["idempotency_key"] = "k-old";
+  const json replay = w.call("ledger.earn", old_in);
+  CHECK(replay["replayed"] == true);
+  CHECK(replay["entry"]["id"] == "ent_from_an_older_version");
+  // A different body under the old key is still a conflict naming the field.
+  old_in["points"] = 11;
+  LOY_REQUIRE_ERROR(w.call("ledger.earn", old_in), Status::conflict, "points");
+  CHECK(w.balance(c)["balance"] == 10);
 }
