@@ -35,22 +35,26 @@ inline std::string field(const std::string& text, const std::string& after, cons
   return text.substr(b, text.find('"', b) - b);
 }
 
-/// Runs session operation `op` on `in`; its result text, or die().
-inline std::string call(loy_session* s, const char* op, const std::string& in) {
+/// Runs operation `op` on `in` through `fn` (loy_session_call or loy_admin_call); its result
+/// text, or die().
+template <typename Handle>
+inline std::string call_with(int (*fn)(Handle*, const char*, const char*, size_t, loy_buf*), Handle* h, const char* op,
+                             const std::string& in) {
   loy_buf out = LOY_BUF_INIT;
-  if (loy_session_call(s, op, in.data(), in.size(), &out) != LOY_OK) die(op);
+  if (fn(h, op, in.data(), in.size(), &out) != LOY_OK) die(op);
   std::string r(out.data, out.len);
   loy_buf_dispose(&out);
   return r;
 }
 
+/// Runs session operation `op` on `in`; its result text, or die().
+inline std::string call(loy_session* s, const char* op, const std::string& in) {
+  return call_with(loy_session_call, s, op, in);
+}
+
 /// Runs administrator operation `op` on `in`; its result text, or die().
 inline std::string call_admin(loy_admin* a, const char* op, const std::string& in) {
-  loy_buf out = LOY_BUF_INIT;
-  if (loy_admin_call(a, op, in.data(), in.size(), &out) != LOY_OK) die(op);
-  std::string r(out.data, out.len);
-  loy_buf_dispose(&out);
-  return r;
+  return call_with(loy_admin_call, a, op, in);
 }
 
 }  // namespace loybench

@@ -584,6 +584,7 @@ json submit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, Purchase& p
   load_and_evaluate(ctx, tx, p, *l, now);
   if (!l->program.active) throw Error(Status::unavailable, "the program is not active", "program_id");
   const std::string id = crypto::new_id("pur");
+  const json used = rules_used(*l);  // the earn's metadata and the purchase's rule rows
   json entry = nullptr, balance = nullptr;
   if (l->eval.total > 0) {
     EarnRequest earn;
@@ -592,7 +593,7 @@ json submit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, Purchase& p
     earn.points = l->eval.total;
     earn.occurred_at = l->at;
     earn.reason = fmt::format("purchase {}", *p.order_id);
-    earn.metadata = json{{"purchase_id", id}, {"order_id", *p.order_id}, {"rules", rules_used(*l)}};
+    earn.metadata = json{{"purchase_id", id}, {"order_id", *p.order_id}, {"rules", used}};
     json r = earn_in_tx(ctx, tx, earn, {}, now);
     entry = r["entry"];
     balance = r["balance"];
@@ -608,7 +609,6 @@ json submit_in_tx(Ctx& ctx, storage::UnitOfWork& tx, const json& in, Purchase& p
   for (size_t k = 0; k < p.items.size(); ++k)
     tx.rules().add_purchase_item(
         {id, static_cast<int64_t>(k), p.skus[k], p.items[k].quantity, p.items[k].unit_price, 0});
-  json used = rules_used(*l);
   for (const auto& u : used)
     tx.rules().add_purchase_rule(
         {id, u["rule_id"].get<std::string>(), u["version"].get<int64_t>(), u["points"].get<int64_t>()});
