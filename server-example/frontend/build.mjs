@@ -16,7 +16,7 @@ mkdirSync(out, { recursive: true });
 const nm = (p) => join(here, "node_modules", p);
 
 execFileSync(process.execPath, [nm("tailwindcss/lib/cli.js"), "-c", join(here, "tailwind.config.js"),
-  "-i", join(here, "src/pages.css"), "-o", join(out, "pages.css"), "--minify"], { cwd: here, stdio: "inherit" });
+  "-i", join(here, "src/pages.css"), "-o", join(out, "pages.css"), "--minify"], { cwd: here, stdio: "inherit", env: { ...process.env, BROWSERSLIST_IGNORE_OLD_DATA: "1" } });
 
 const vendor = {
   "alpine.js": "alpinejs/dist/cdn.min.js",
