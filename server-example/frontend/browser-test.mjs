@@ -112,7 +112,17 @@ await cust.fill("#password", "wrong password!");
 await cust.click("button[type=submit]");
 await cust.locator("[role=alert]:visible").first().waitFor();
 check(/invalid credentials/.test(await cust.locator("[role=alert]:visible").first().innerText()), "a wrong password is refused with a message");
-await login(cust, "/login/", "alice");
+// keyboard only: the skip link comes first, then the form's fields; Enter submits
+await cust.goto(BASE + "/login/");
+await cust.keyboard.press("Tab");
+check(await cust.evaluate(() => document.activeElement.textContent.trim()) === "Skip to content", "the first Tab reaches the skip link");
+await cust.focus("#username");
+await cust.keyboard.type("alice");
+await cust.keyboard.press("Tab");
+check(await cust.evaluate(() => document.activeElement.id) === "password", "Tab moves from the username to the password");
+await cust.keyboard.type(logins.alice.password);
+await Promise.all([cust.waitForURL((u) => u.pathname === "/"), cust.keyboard.press("Enter")]);
+check(new URL(cust.url()).pathname === "/", "the customer signs in with the keyboard alone");
 const aliceId = JSON.parse(await auth(cust)).user.customer_id;
 await cust.locator("[data-testid=available]").filter({ hasNotText: "–" }).waitFor();
 const bal0 = await apiFrom(cust, "points/balance/");
@@ -281,6 +291,14 @@ const earned = num((await pmsg.innerText()).match(/: (-?\d+) points earned/)[1])
 const balAfter = await apiFrom(cust, "points/balance/");
 check(earned > 0 && balAfter.available + balAfter.pending === balBefore.available + balBefore.pending + earned,
   `the purchase earned ${earned} points for the customer`);
+
+await admin.goto(BASE + "/manage/insights/");
+await admin.locator("[data-testid=churn] li").first().waitFor();
+const churnCount = (await apiFrom(admin, "admin/insights/churn/?page_size=200")).count;
+const bandsLabel = await admin.locator("[data-testid=churn-chart]").getAttribute("aria-label");
+const inLabel = [...bandsLabel.matchAll(/(\w+) (\d+)/g)].reduce((a, m) => a + Number(m[2]), 0);
+check(churnCount > 0 && inLabel === Math.min(churnCount, 50) && await admin.evaluate(() => !!Chart.getChart("churn-chart")),
+  `the insights page charts the churn bands (${bandsLabel})`);
 
 // ---------------------------------------------------------------- every page
 console.log("== every page: screenshots, axe-core, requests, weight");
