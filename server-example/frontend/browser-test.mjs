@@ -337,6 +337,10 @@ for (const [name, path, owner] of pages) {
       check(m.bytes < MAX_BYTES, `${name}: ${m.bytes} bytes transferred (< ${MAX_BYTES})`);
       check(m.load_ms < MAX_MS, `${name}: load event after ${m.load_ms} ms (< ${MAX_MS}; goal 300)`);
     }
+    if (scheme === "dark") {
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(over <= 0, `${name}: nothing wider than a 390 px phone screen (${over > 0 ? over + " px too wide" : "fits"})`);
+    }
     await page.addScriptTag({ content: AXE });
     const axe = await page.evaluate(async () => {
       const r = await window.axe.run(document, { resultTypes: ["violations"] });
