@@ -228,6 +228,23 @@ await cust.goto(BASE + "/redemptions/");
 await cust.locator("[data-testid=redemptions]").getByText(code).waitFor();
 check(true, "the coupon is listed under My coupons");
 
+await cust.goto(BASE + "/history/");
+await cust.locator("[data-testid=history] tbody tr").first().waitFor();
+const all = await apiFrom(cust, "points/history/?page_size=1");
+check((await cust.getByText(/Page 1 of/).innerText()).includes(`(${all.count} entries)`), `the history counts every entry (${all.count})`);
+check(all.count > 10, "the customer has more than one page of history (10 a page)");
+await cust.getByRole("button", { name: "Next" }).click();
+await cust.getByText(/Page 2 of/).waitFor();
+await cust.waitForFunction((n) => document.querySelectorAll("[data-testid=history] tbody tr").length === n, Math.min(10, all.count - 10), { timeout: 10000 }).catch(() => {});
+check(await cust.locator("[data-testid=history] tbody tr").count() === Math.min(10, all.count - 10), "Next shows the second page's entries");
+await cust.selectOption("#f-type", "adjust");
+await cust.getByRole("button", { name: "Apply" }).click();
+await cust.waitForFunction(() => { const r = [...document.querySelectorAll("[data-testid=history] tbody tr td:nth-child(2)")];
+  return r.length > 0 && r.every((td) => td.textContent === "adjust"); }, null, { timeout: 10000 }).catch(() => {});
+await cust.locator("[data-testid=history]").getByText(reason).waitFor();
+const types = await cust.locator("[data-testid=history] tbody tr td:nth-child(2)").allInnerTexts();
+check(types.length >= 1 && types.every((t) => t === "adjust"), `the type filter shows only adjustments (${types.length}), the admin's among them`);
+
 const locs = (await apiFrom(cust, "locations/?page_size=200")).results.filter((l) => l.active);
 // a circle fence the customer has not checked in at within its cooldown (the seed checks in too),
 // the nearest to the last check-in; waits until the trip from there is slower than the fence's
