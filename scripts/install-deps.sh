@@ -2,6 +2,8 @@
 # Installs every dependency libloyalty needs on Debian 12, idempotently.
 # (postgresql: Debian's PostgreSQL 15, for the throwaway clusters of scripts/pg-cluster.sh; the
 # reference server's tests keep Django's tables there in their second run.)
+# chromium: Debian's headless Chromium for the browser tests of the pages (scripts/test-browser.sh,
+# driven by playwright-core from npm; no browser is ever downloaded.)
 # Usage: scripts/install-deps.sh
 set -euo pipefail
 
@@ -18,6 +20,7 @@ APT_PACKAGES=(
   redis-server
   postgresql
   nodejs npm
+  chromium
 )
 
 missing=()

@@ -7,6 +7,8 @@
 # a second run seeds nothing), starts redis-server (cache and throttling shared by the
 # workers, on a unix socket in the data folder) and gunicorn (several workers sharing one engine
 # file), then prints the URL, the API docs URL and the demo logins. Ctrl-C stops both.
+# The web pages' assets (Tailwind CSS, Alpine.js, Chart.js, Leaflet, a QR-code library; npm ci
+# from the committed lock file) are built first when missing (scripts/pages-assets.sh).
 #
 #   scripts/serve.sh
 #   PORT=8000 WORKERS=4               where to listen, how many worker processes
@@ -26,6 +28,7 @@ export LOYALTY_DATA=$(cd "$LOYALTY_DATA" && pwd)
 
 scripts/install-deps.sh
 scripts/pyenv.sh
+scripts/pages-assets.sh
 py=$root/build/pyenv/bin/python
 cd server-example/demo
 
@@ -69,6 +72,7 @@ import pyotp
 port = sys.argv[1]
 logins = json.loads((pathlib.Path(os.environ["LOYALTY_DATA"]) / "demo-logins.json").read_text())
 print(f"\nServing on http://127.0.0.1:{port}/api/  (tenant 'demo': send X-Tenant: demo, or use demo.localhost:{port})")
+print(f"Pages:       http://127.0.0.1:{port}/login/ (customers)   http://127.0.0.1:{port}/staff/login/ (staff, admins)")
 print(f"API docs:    http://127.0.0.1:{port}/api/docs/   schema: http://127.0.0.1:{port}/api/schema/")
 print("Demo logins (POST /api/auth/login/ {username, password, otp?}):")
 for name, l in logins.items():

@@ -2,7 +2,8 @@
 # Runs the whole test suite on a fresh machine: installs dependencies, builds with warnings as
 # errors, runs every test (unit, C API, scenarios, concurrency, crash, install), builds the
 # Python package and runs its pytest suite (scripts/test-python.sh), the reference server's tests
-# on that package (scripts/test-server.sh), builds the Node package's addon against the same build
+# on that package (scripts/test-server.sh), the pages in headless Chromium (scripts/test-browser.sh),
+# builds the Node package's addon against the same build
 # and runs its node --test suite (scripts/test-node.sh), then rebuilds and reruns the C++ tests
 # under ASan+UBSan.
 #
@@ -26,6 +27,8 @@ echo "== Python package (build, wheel, pytest; scenarios compared with the C++ d
 LOY_CXX_SCENARIO_DRIVER="$PWD/build/test/tests/scenarios/loyalty_scenarios" scripts/test-python.sh
 echo "== reference server (pytest-django per endpoint, and scripts/serve.sh itself)"
 scripts/test-server.sh
+echo "== pages in headless Chromium (flows, axe-core, screenshots, page weight)"
+scripts/test-browser.sh
 echo "== Node package (addon, node --test; scenarios compared with the C++ driver)"
 scripts/test-node.sh build/test
 

@@ -16,4 +16,5 @@ INSTALLED_APPS = [
     "django_loyalty.rewards",
     "django_loyalty.analytics",
     "django_loyalty.insights",
+    "django_loyalty.pages",  # the web pages (templates and assets; include django_loyalty.pages.urls)
 ]
