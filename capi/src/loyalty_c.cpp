@@ -98,7 +98,8 @@ int session_op(loy_session* s, const char* op, const char* js, size_t len, loy_b
     if (!s) misuse("session is NULL");
     if (!op) misuse("op is NULL");
     if (s->session.closed()) misuse("the engine is closed");  // whatever the input
-    fill(out, s->session.call_text(op, input(js, len)));
+    if (!js) misuse("json is NULL");
+    fill(out, s->session.call_raw(op, std::string_view(js, len)));
   });
 }
 

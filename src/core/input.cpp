@@ -314,6 +314,48 @@ class Builder {
 
 }  // namespace
 
+namespace detail {
+namespace {
+
+/// scan_json's adapter from nlohmann's SAX interface to JsonEvents, with parse_json's bounds.
+class Scanner {
+ public:
+  explicit Scanner(JsonEvents& e) : e_(e) {}
+  bool null() { return e_.null(); }
+  bool boolean(bool v) { return e_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return e_.integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) {
+    return v <= static_cast<json::number_unsigned_t>(std::numeric_limits<int64_t>::max()) &&
+           e_.integer(static_cast<int64_t>(v));
+  }
+  bool number_float(json::number_float_t v, const json::string_t& text) { return e_.number(v, text); }
+  bool string(json::string_t& v) { return e_.string(v); }
+  bool binary(json::binary_t&) { return false; }
+  bool key(json::string_t& k) { return e_.key(k); }
+  bool start_object(std::size_t) { return ++depth_ <= kMaxJsonDepth && e_.start_object(); }
+  bool start_array(std::size_t) { return ++depth_ <= kMaxJsonDepth && e_.start_array(); }
+  bool end_object() { return --depth_, e_.end_object(); }
+  bool end_array() { return --depth_, e_.end_array(); }
+  bool parse_error(std::size_t, const std::string&, const json::exception&) { return false; }
+
+ private:
+  JsonEvents& e_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+bool scan_json(std::string_view text, JsonEvents& events) {
+  Scanner scanner(events);
+  try {
+    return json::sax_parse(text.begin(), text.end(), &scanner);
+  } catch (const std::exception&) {
+    return false;  // what the events threw (an allocation): the caller's parse_json reports it
+  }
+}
+
+}  // namespace detail
+
 json parse_json(std::string_view text) {
   json root;
   Builder builder(root);

@@ -22,6 +22,32 @@ using nlohmann::json;
 /// Parses UTF-8 JSON text; malformed text is LOY_EINVALID with the byte offset.
 json parse_json(std::string_view text);
 
+/// The values of a JSON text as the one parser reads them, in order, for a reader that builds a
+/// typed value straight from the text instead of a document (the purchase of `purchase.dry_run`).
+/// Each returns false to decline: the text is then for parse_json, whose document the ordinary
+/// validation reads, so a reader declines on anything it is not sure of and errors stay theirs.
+class JsonEvents {
+ public:
+  virtual ~JsonEvents() = default;
+  virtual bool null() = 0;
+  virtual bool boolean(bool v) = 0;
+  virtual bool integer(int64_t v) = 0;
+  /// A number with a fraction or exponent: its value and its text as written.
+  virtual bool number(double v, std::string_view text) = 0;
+  /// A string value (movable: the reader may keep it).
+  virtual bool string(std::string& v) = 0;
+  virtual bool key(std::string& k) = 0;
+  virtual bool start_object() = 0;
+  virtual bool end_object() = 0;
+  virtual bool start_array() = 0;
+  virtual bool end_array() = 0;
+};
+
+/// Streams UTF-8 JSON text to `events` through the parser parse_json uses. False when the text is
+/// not JSON, nests deeper than kMaxJsonDepth, holds an integer outside int64, or `events`
+/// declined; never throws for the text (the caller then calls parse_json for the error).
+bool scan_json(std::string_view text, JsonEvents& events);
+
 /// Parses JSON text the engine itself wrote (a stored row, a compiled-in schema): text that went
 /// through parse_json and validation on its way in. Never for text from outside the engine; a
 /// test (tests/lint/check_json_parse.cmake) keeps direct nlohmann parses out of every other file.

@@ -220,7 +220,22 @@ std::string Session::call_text(std::string_view op, const json& input) const {
   const auto& def = checked_op(*state_, op);
   detail::revalidate(*state_);
   detail::Ctx ctx{*state_->engine, state_.get()};
-  return def.text ? def.text(ctx, input) : def.fn(ctx, input).dump();
+  return def.text ? def.text(ctx, detail::OpInput(input)) : def.fn(ctx, input).dump();
+}
+
+std::string Session::call_raw(std::string_view op, std::string_view json_text) const {
+  const detail::OpDef* def = nullptr;
+  try {
+    def = &checked_op(*state_, op);
+    detail::revalidate(*state_);
+  } catch (...) {
+    // Malformed text is reported before anything else, as when the caller parses first.
+    (void)parse_json(json_text);
+    throw;
+  }
+  detail::Ctx ctx{*state_->engine, state_.get()};
+  if (!def->text) return def->fn(ctx, parse_json(json_text)).dump();
+  return def->text(ctx, detail::OpInput(json_text));
 }
 
 const std::string& Session::tenant_id() const { return state_->tenant_id; }

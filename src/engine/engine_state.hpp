@@ -5,8 +5,11 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "core/input.hpp"
 #include "loyalty/core/engine.hpp"
 #include "storage/unit_of_work.hpp"
 
@@ -71,8 +74,29 @@ struct Ctx {
 void ensure_session_valid(const Ctx& ctx, storage::UnitOfWork& tx);
 
 using Handler = json (*)(Ctx&, const json&);
+/// The input of a text operation: the caller's document, or its JSON text, which the handler may
+/// read without a document (scan_json) and otherwise parses once through dom().
+class OpInput {
+ public:
+  explicit OpInput(const json& dom) : dom_(&dom) {}
+  explicit OpInput(std::string_view text) : text_(text), is_text_(true) {}
+  /// The text, when the caller gave text.
+  [[nodiscard]] std::optional<std::string_view> text() const { return is_text_ ? std::optional(text_) : std::nullopt; }
+  /// The document: the caller's, or the text parsed by parse_json (once).
+  const json& dom() const {
+    if (!dom_) dom_ = &parsed_.emplace(parse_json(text_));
+    return *dom_;
+  }
+
+ private:
+  mutable const json* dom_ = nullptr;
+  mutable std::optional<json> parsed_;
+  std::string_view text_;
+  bool is_text_ = false;
+};
+
 /// An operation that writes its result as JSON text itself (no DOM on its hot path).
-using TextHandler = std::string (*)(Ctx&, const json&);
+using TextHandler = std::string (*)(Ctx&, const OpInput&);
 struct OpDef {
   const char* name;
   Handler fn;

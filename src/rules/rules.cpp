@@ -379,6 +379,276 @@ Purchase read_purchase(const json& in, bool dry_run) {
   return p;
 }
 
+/// A purchase read straight from its JSON text by the one parser's events (scan_json), without a
+/// document, for inputs of the usual shape. It accepts only what read_purchase accepts and makes
+/// the same Purchase of it (the operations test runs both on generated inputs and compares the
+/// answers); it declines anything else (an unknown or repeated key, a value of another type or
+/// out of range, a free-form object: `metadata`, `customer.attributes`), and read_purchase then
+/// reads the document and reports the error.
+class PurchaseReader final : public JsonEvents {
+ public:
+  PurchaseReader(Purchase& p, bool dry_run) : p_(p), dry_run_(dry_run) {
+    p_.explain = dry_run ? rules::ExplainLevel::full : rules::ExplainLevel::fired;
+  }
+
+  /// read_purchase's checks of the whole input, once the text is read.
+  bool finish() {
+    if (at_ != At::done) return false;
+    if (!dry_run_ && (!p_.order_id || !p_.customer_id)) return false;
+    if (!p_.amount_in && !has_items_) return false;
+    if (p_.customer.first_purchase && p_.customer_id) return false;
+    for (size_t k = 0; k < p_.items.size(); ++k) p_.items[k].sku = p_.skus[k], p_.items[k].category = p_.categories[k];
+    for (const auto& s : p_.inside_s) p_.inside.push_back(s);
+    return true;
+  }
+
+  bool null() override { return at_ == At::root || at_ == At::item || at_ == At::customer || at_ == At::place; }
+
+  bool boolean(bool v) override {
+    if (at_ != At::customer || key_ != F::first_purchase) return false;
+    p_.customer.first_purchase = v;
+    return true;
+  }
+
+  bool integer(int64_t v) override {
+    switch (at_) {
+      case At::root:
+        if (key_ != F::amount || v < 0 || v > kMaxAmount) return false;
+        p_.amount_in = v;
+        return true;
+      case At::item:
+        if (key_ == F::quantity && v >= 1 && v <= 1'000'000) return qty_ = v, true;
+        if (key_ == F::unit_price && v >= 0 && v <= 1'000'000'000'000) return price_ = v, true;
+        return false;
+      case At::place:
+        if (key_ != F::distance_m || v < 0 || v > 40'075'000) return false;
+        p_.distance_m = v;
+        return true;
+      case At::customer:
+        return key_ == F::tier_multiplier && multiplier(json(v));
+      default:
+        return false;
+    }
+  }
+
+  bool number(double v, std::string_view) override {
+    return at_ == At::customer && key_ == F::tier_multiplier && multiplier(json(v));
+  }
+
+  bool string(std::string& v) override {
+    switch (at_) {
+      case At::root:
+        switch (key_) {
+          case F::order_id:
+            return text(v, 200) && (p_.order_id = std::move(v), true);
+          case F::customer_id:
+            return text(v, 256) && (p_.customer_id = std::move(v), true);
+          case F::program_id:
+            return text(v, 256) && (p_.program_id = std::move(v), true);
+          case F::currency:
+            if (v.size() != 3 || !std::all_of(v.begin(), v.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; }))
+              return false;
+            p_.currency = std::move(v);
+            return true;
+          case F::channel:
+            return text(v, 100) && (p_.channel = std::move(v), true);
+          case F::location_id:
+            return text(v, 200) && (p_.location_id = std::move(v), true);
+          case F::occurred_at:
+            p_.occurred_at = parse_time(v);
+            return p_.occurred_at.has_value();
+          case F::explain: {
+            const auto level = text(v, 10) ? rules::explain_level(v) : std::nullopt;
+            if (!level) return false;
+            p_.explain = *level;
+            return true;
+          }
+          default:
+            return false;
+        }
+      case At::item:
+        if (key_ == F::sku) return text(v, 200) && (sku_ = std::move(v), true);
+        if (key_ == F::category) return text(v, 200) && (category_ = std::move(v), true);
+        return false;
+      case At::customer:
+        switch (key_) {
+          case F::tier:
+            return text(v, 100) && (p_.customer.tier = std::move(v), true);
+          case F::birthday:
+            if (!text(v, 10) || !parse_birthday(v)) return false;
+            p_.customer.birthday = std::move(v);
+            return true;
+          case F::tier_multiplier:
+            return multiplier(json(std::move(v)));
+          default:
+            return false;
+        }
+      case At::segments:
+        if (!text(v, 256) || p_.customer.segments->size() >= 64) return false;
+        p_.customer.segments->push_back(std::move(v));
+        return true;
+      case At::inside:
+        if (!text(v, 256) || p_.inside_s.size() >= 256) return false;
+        p_.inside_s.push_back(std::move(v));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  bool key(std::string& k) override {
+    static constexpr std::pair<std::string_view, F> kRoot[] = {
+        {"order_id", F::order_id},       {"customer_id", F::customer_id},
+        {"program_id", F::program_id},   {"amount", F::amount},
+        {"currency", F::currency},       {"channel", F::channel},
+        {"location_id", F::location_id}, {"items", F::items},
+        {"occurred_at", F::occurred_at}, {"place", F::place},
+        {"customer", F::customer},       {"metadata", F::metadata},
+        {"explain", F::explain}};
+    static constexpr std::pair<std::string_view, F> kItem[] = {
+        {"sku", F::sku}, {"category", F::category}, {"quantity", F::quantity}, {"unit_price", F::unit_price}};
+    static constexpr std::pair<std::string_view, F> kCustomer[] = {{"tier", F::tier},
+                                                                   {"tier_multiplier", F::tier_multiplier},
+                                                                   {"attributes", F::attributes},
+                                                                   {"segments", F::segments},
+                                                                   {"birthday", F::birthday},
+                                                                   {"first_purchase", F::first_purchase}};
+    static constexpr std::pair<std::string_view, F> kPlace[] = {{"inside", F::inside}, {"distance_m", F::distance_m}};
+    std::span<const std::pair<std::string_view, F>> names;
+    switch (at_) {
+      case At::root:
+        names = kRoot;
+        break;
+      case At::item:
+        names = kItem;
+        break;
+      case At::customer:
+        names = kCustomer;
+        break;
+      case At::place:
+        names = kPlace;
+        break;
+      default:
+        return false;
+    }
+    for (const auto& [name, f] : names) {
+      if (name != k) continue;
+      const uint32_t bit = 1u << static_cast<uint32_t>(f);
+      if (seen_[static_cast<size_t>(at_)] & bit) return false;  // twice in one object
+      seen_[static_cast<size_t>(at_)] |= bit;
+      key_ = f;
+      return true;
+    }
+    return false;
+  }
+
+  bool start_object() override {
+    if (at_ == At::start) return at_ = At::root, true;
+    if (at_ == At::root && key_ == F::customer) return at_ = At::customer, true;
+    if (at_ == At::root && key_ == F::place) return at_ = At::place, true;
+    if (at_ != At::items || p_.items.size() >= 1000) return false;
+    seen_[static_cast<size_t>(At::item)] = 0;
+    sku_.clear(), category_.clear(), qty_ = 0, price_ = -1;
+    at_ = At::item;
+    return true;
+  }
+
+  bool end_object() override {
+    switch (at_) {
+      case At::root:
+        return at_ = At::done, true;
+      case At::customer:
+      case At::place:
+        return at_ = At::root, true;
+      case At::item:
+        if (sku_.empty() || qty_ == 0 || price_ < 0) return false;  // a required field is missing
+        p_.skus.push_back(std::move(sku_));
+        p_.categories.push_back(std::move(category_));
+        p_.items.push_back({{}, {}, qty_, price_});
+        p_.items_total += qty_ * price_;
+        at_ = At::items;
+        return p_.items_total <= kMaxAmount;
+      default:
+        return false;
+    }
+  }
+
+  bool start_array() override {
+    if (at_ == At::root && key_ == F::items) return has_items_ = true, at_ = At::items, true;
+    if (at_ == At::customer && key_ == F::segments) return p_.customer.segments.emplace(), at_ = At::segments, true;
+    if (at_ == At::place && key_ == F::inside) return at_ = At::inside, true;
+    return false;
+  }
+
+  bool end_array() override {
+    if (at_ == At::items) return at_ = At::root, true;
+    if (at_ == At::segments) return at_ = At::customer, true;
+    if (at_ == At::inside) return at_ = At::place, true;
+    return false;
+  }
+
+ private:
+  enum class At { start, root, item, customer, place, items, segments, inside, done };
+  enum class F : uint32_t {
+    none,
+    order_id,
+    customer_id,
+    program_id,
+    amount,
+    currency,
+    channel,
+    location_id,
+    items,
+    occurred_at,
+    place,
+    customer,
+    metadata,
+    explain,
+    sku,
+    category,
+    quantity,
+    unit_price,
+    tier,
+    tier_multiplier,
+    attributes,
+    segments,
+    birthday,
+    first_purchase,
+    inside,
+    distance_m
+  };
+
+  /// A string Input::opt_str accepts: not empty, at most `max` bytes.
+  static bool text(const std::string& v, size_t max) { return !v.empty() && v.size() <= max; }
+
+  bool multiplier(const json& v) {
+    const auto d = rules::parse_decimal(v);
+    if (!d || *d > 1000 * rules::kScale) return false;
+    p_.customer.tier_multiplier = d;
+    return true;
+  }
+
+  Purchase& p_;
+  bool dry_run_;
+  At at_ = At::start;
+  F key_ = F::none;
+  uint32_t seen_[5] = {};  // the keys read in the current object, per object level (start..place)
+  bool has_items_ = false;
+  std::string sku_, category_;
+  int64_t qty_ = 0, price_ = -1;
+};
+
+/// The purchase of `in`: read from its text without a document when PurchaseReader can, from the
+/// document (read_purchase, whose errors are the ones reported) otherwise.
+Purchase read_purchase(const OpInput& in, bool dry_run) {
+  if (const auto text = in.text()) {
+    Purchase p;
+    PurchaseReader reader(p, dry_run);
+    if (scan_json(*text, reader) && reader.finish()) return p;
+  }
+  return read_purchase(in.dom(), dry_run);
+}
+
 /// The facts, plan and limit state of one purchase, loaded inside `tx`.
 struct Loaded {
   Program program;
@@ -647,7 +917,7 @@ void append_opt_string(std::string& out, const std::optional<std::string>& s) {
 /// operation tests compare it with purchase_json/rules_used through the DOM path):
 /// {dry_run, explain, points, purchase {amount, currency, customer_id, id, occurred_at, order_id,
 /// points, program_id, rules [{points, rule_id, version}]}}.
-std::string purchase_dry_run_text(Ctx& ctx, const json& in) {
+std::string purchase_dry_run_text(Ctx& ctx, const OpInput& in) {
   Purchase p = read_purchase(in, true);
   const Timestamp now = ctx.engine.now();
   auto l = std::make_unique<Loaded>();
@@ -693,7 +963,7 @@ std::string purchase_dry_run_text(Ctx& ctx, const json& in) {
   return out;
 }
 
-json purchase_dry_run(Ctx& ctx, const json& in) { return parse_stored(purchase_dry_run_text(ctx, in)); }
+json purchase_dry_run(Ctx& ctx, const json& in) { return parse_stored(purchase_dry_run_text(ctx, OpInput(in))); }
 
 json purchase_return(Ctx& ctx, const json& in) {
   Input i(in, {"order_id", "items", "return_id", "reason", "occurred_at"});
@@ -833,6 +1103,12 @@ constexpr OpDef kOps[] = {
 }  // namespace
 
 std::span<const OpDef> rule_ops() { return kOps; }
+
+bool purchase_text_read_directly(std::string_view text, bool dry_run) {
+  Purchase p;
+  PurchaseReader reader(p, dry_run);
+  return scan_json(text, reader) && reader.finish();
+}
 
 CheckinRuleOutcome apply_checkin_rules(Ctx& ctx, storage::UnitOfWork& tx, const CheckinRuleInput& in) {
   auto l = std::make_unique<Loaded>();

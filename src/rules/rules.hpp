@@ -15,6 +15,10 @@ namespace loyalty::detail {
 /// The program's compiled plan for `trigger`, from the engine's cache (EngineState::plan_cache) when the program's
 /// rules generation (read inside `tx`), rounding and time zone are unchanged; compiled and
 /// swapped in otherwise.
+/// Whether purchase.dry_run (`dry_run`) or purchase.submit reads this input text without a
+/// document (tests: the document path must give the same answers).
+bool purchase_text_read_directly(std::string_view text, bool dry_run);
+
 std::shared_ptr<const rules::Plan> plan_for(storage::UnitOfWork& tx, EngineState& engine, const Program& p,
                                             rules::Trigger trigger = rules::Trigger::purchase);
 

@@ -719,8 +719,8 @@ template <typename H>
 std::string call_json(H& h, const std::string& op, const std::string& text) {
   std::string out;
   run_released([&] {
-    if constexpr (requires { h.call_text(op, loyalty::json()); })
-      out = h.call_text(op, loyalty::parse_json(text));  // written as text by the operations that can
+    if constexpr (requires { h.call_raw(op, std::string_view()); })
+      out = h.call_raw(op, text);  // read and written as text by the operations that can
     else
       out = h.call(op, loyalty::parse_json(text)).dump();
   }).raise_if_failed();

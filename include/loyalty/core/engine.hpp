@@ -89,6 +89,9 @@ class Session {
   /// The same as `call(op, input).dump()`, written directly as text by the operations that can
   /// (purchase.dry_run): what the C ABI returns.
   std::string call_text(std::string_view op, const json& input) const;
+  /// call_text on JSON text (parsed as parse_json parses, or read without a document by the
+  /// operations that can: `purchase.dry_run`); errors as if the text were parsed first.
+  std::string call_raw(std::string_view op, std::string_view json_text) const;
   const std::string& tenant_id() const;
   /// True once the engine has been closed.
   bool closed() const;
