@@ -96,6 +96,8 @@ export class Session extends OpHandle {
   static readonly operations: readonly string[];
   /** The `ai.*` operations. */
   readonly ai: SessionAiOps;
+  /** The `analytics.*` operations. */
+  readonly analytics: SessionAnalyticsOps;
   /** The `audit.*` operations. */
   readonly audit: SessionAuditOps;
   /** The `customer.*` operations. */
@@ -218,6 +220,14 @@ export interface SessionAiOps {
   locationInsights(input?: AiLocationInsightsInput): Promise<AiLocationInsightsResult>;
   /** Batch job: computes {operation: "churn"|"recommendations", program_id?, cursor?, limit? 1..500 (100), force?} for one page of customers whose stored result is missing or stale -> {operation, computed, reused, next_cursor}; call again with next_cursor until it is null. Scope: admin. Errors: LOY_EINVALID (operation, cursor, limit); as loy_ai_recommendations. Operation `ai.refresh`, scope admin. */
   refresh(input: AiRefreshInput): Promise<AiRefreshResult>;
+}
+
+/** The `analytics.*` operations of a tenant's session (`engine.session(apiKey)`). */
+export interface SessionAnalyticsOps {
+  /** Figures of the ledger over a period {program_id?, from, to, bucket?} -> {program_id, timezone, from, to, bucket, members, points, outstanding, outstanding_value, redemption_rate, breakage, tiers, series}. from and to are local dates (inclusive) in the tenant's time zone; bucket is day (default), week (Monday to Sunday) or month, each bucket clipped to the range, and the series adds up exactly to the totals. Without program_id the figures cover every program of the tenant (members are then customers). members.total and outstanding are as of the end of to; active counts distinct customers with an earn, bonus or redeem entry. Rollups are caught up from watermarks by this call (docs/analytics.md). Scope: read. Errors: LOY_ENOTFOUND (program_id); LOY_EINVALID (from, to, bucket); the common session errors. Operation `analytics.overview`, scope read. */
+  overview(input: AnalyticsOverviewInput): Promise<AnalyticsOverviewResult>;
+  /** `analytics.overview` run synchronously on the calling thread (a short read; blocks the event loop while it runs). */
+  overviewSync(input: AnalyticsOverviewInput): AnalyticsOverviewResult;
 }
 
 /** The `audit.*` operations of a tenant's session (`engine.session(apiKey)`). */
@@ -772,6 +782,77 @@ export type AiRefreshResult = {
   computed: number;
   reused: number;
   next_cursor: Cursor | null;
+};
+
+/** Input of `analytics.overview`. */
+export type AnalyticsOverviewInput = {
+  program_id?: IdInput | null;
+  /** A local date YYYY-MM-DD in the tenant's time zone. */
+  from: string;
+  /** A local date YYYY-MM-DD in the tenant's time zone. */
+  to: string;
+  bucket?: "day" | "week" | "month" | null;
+};
+/** Result of `analytics.overview`. */
+export type AnalyticsOverviewResult = {
+  program_id: string | null;
+  timezone: string;
+  from: string;
+  to: string;
+  bucket: "day" | "week" | "month";
+  members: {
+    total: number;
+    enrolled: number;
+    active: number;
+    active_7d: number;
+    active_30d: number;
+    active_90d: number;
+  };
+  points: {
+    issued: number;
+    earn_count: number;
+    redeemed: number;
+    redemption_count: number;
+    refunded: number;
+    expired: number;
+    reversed: number;
+    adjusted: number;
+    adjusted_credit: number;
+    adjusted_debit: number;
+    net: number;
+  };
+  outstanding: number;
+  /** Always null: programs have no point value setting yet. */
+  outstanding_value: null;
+  redemption_rate: number | null;
+  breakage: number | null;
+  tiers: null | Array<{
+    tier_id: string | null;
+    name: string | null;
+    rank: number | null;
+    members: number;
+  }>;
+  series: Array<{
+    issued: number;
+    earn_count: number;
+    redeemed: number;
+    redemption_count: number;
+    refunded: number;
+    expired: number;
+    reversed: number;
+    adjusted: number;
+    adjusted_credit: number;
+    adjusted_debit: number;
+    net: number;
+    enrolled: number;
+    members: number;
+    active: number;
+    outstanding: number;
+    start: string;
+    end: string;
+    starts_at: Time;
+    ends_at: Time;
+  }>;
 };
 
 /** Input of `audit.list`. */
@@ -2048,6 +2129,8 @@ export type AiResult = {
   output: Record<string, unknown>;
   applied?: number;
 };
+/** An RFC 3339 time such as 2026-01-31T12:00:00Z. */
+export type Time = string;
 /** `types.schema.json#/$defs/customer`. */
 export type Customer = {
   id: string;
@@ -2069,8 +2152,6 @@ export type CustomerRow = {
   created_at: Time;
   updated_at: Time;
 };
-/** An RFC 3339 time such as 2026-01-31T12:00:00Z. */
-export type Time = string;
 /** `types.schema.json#/$defs/entry_result`. */
 export type EntryResult = {
   entry: Entry;

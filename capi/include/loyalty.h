@@ -737,6 +737,20 @@ LOY_API int loy_ai_location_insights(loy_session *session, const char *json, siz
  *  Scope: admin. Errors: LOY_EINVALID (operation, cursor, limit); as loy_ai_recommendations.
  *  @since 0.1 */
 LOY_API int loy_ai_refresh(loy_session *session, const char *json, size_t len, loy_buf *out);
+
+/* Analytics (docs/analytics.md) ---------------------------------------------------------------- */
+
+/** Figures of the ledger over a period {program_id?, from, to, bucket?} -> {program_id,
+ *  timezone, from, to, bucket, members, points, outstanding, outstanding_value, redemption_rate,
+ *  breakage, tiers, series}. from and to are local dates (inclusive) in the tenant's time zone;
+ *  bucket is day (default), week (Monday to Sunday) or month, each bucket clipped to the range,
+ *  and the series adds up exactly to the totals. Without program_id the figures cover every
+ *  program of the tenant (members are then customers). members.total and outstanding are as of
+ *  the end of to; active counts distinct customers with an earn, bonus or redeem entry. Rollups
+ *  are caught up from watermarks by this call (docs/analytics.md). Scope: read. Errors:
+ *  LOY_ENOTFOUND (program_id); LOY_EINVALID (from, to, bucket); the common session errors.
+ *  @since 0.1 */
+LOY_API int loy_analytics_overview(loy_session *session, const char *json, size_t len, loy_buf *out);
 /* @generated end */
 
 /* Generic dispatch --------------------------------------------------------------------------- */

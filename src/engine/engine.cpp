@@ -74,7 +74,8 @@ struct Registry {
     install_reward_hooks();
     const std::span<const OpDef> session_tables[] = {tenant_session_ops(), program_ops(), customer_ops(), ledger_ops(),
                                                      audit_session_ops(),  event_ops(),   tier_ops(),     rule_ops(),
-                                                     location_ops(),       checkin_ops(), reward_ops(),   ai_ops()};
+                                                     location_ops(),       checkin_ops(), reward_ops(),   ai_ops(),
+                                                     analytics_ops()};
     const std::span<const OpDef> admin_tables[] = {tenant_admin_ops(), audit_admin_ops()};
     // Every operation has one handler and one description (capi/ops/*.json), with the same scope:
     // otherwise no engine opens, so a missing or duplicate operation is never a silent drop.

@@ -21,5 +21,6 @@ std::span<const OpDef> location_ops();
 std::span<const OpDef> checkin_ops();
 std::span<const OpDef> reward_ops();
 std::span<const OpDef> ai_ops();
+std::span<const OpDef> analytics_ops();
 
 }  // namespace loyalty::detail

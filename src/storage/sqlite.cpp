@@ -1,6 +1,7 @@
 #include "storage/sqlite.hpp"
 
 #include "ai/ai_store.hpp"
+#include "analytics/analytics_store.hpp"
 #include "audit/audit_store.hpp"
 #include "customers/customer_store.hpp"
 #include "events/event_store.hpp"

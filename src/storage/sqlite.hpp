@@ -200,6 +200,7 @@ class Tx final : public UnitOfWork {
   RewardStore& rewards() override;
   RuleStore& rules() override;
   AiStore& ai() override;
+  AnalyticsStore& analytics() override;
 
  private:
   Tx(Pool& pool, TxMode mode, Pool::Deadline deadline);
@@ -219,6 +220,7 @@ class Tx final : public UnitOfWork {
   std::unique_ptr<RewardStore> rewards_;
   std::unique_ptr<RuleStore> rules_;
   std::unique_ptr<AiStore> ai_;
+  std::unique_ptr<AnalyticsStore> analytics_;
 };
 
 /// The SQLite database of an engine: its pool, opening units of work as Tx.

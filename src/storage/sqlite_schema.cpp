@@ -510,6 +510,42 @@ CREATE TABLE ai_results(
   output TEXT NOT NULL,
   PRIMARY KEY(tenant_id, operation, subject)) WITHOUT ROWID;
 )sql",
+    // 10: analytics rollups (src/analytics/, docs/analytics.md): counters per (tenant, program,
+    // local day), activity per (tenant, program, local day, customer), the watermarks up to which
+    // entries, accounts and customers were folded, and the zone each tenant's days are in. Derived
+    // data, caught up by the analytics operations (never by the ledger's writes); program_id ''
+    // holds the tenant-wide rows.
+    R"sql(
+CREATE TABLE analytics_marks(
+  source TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE analytics_zones(
+  tenant_id TEXT PRIMARY KEY,
+  timezone TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE analytics_days(
+  tenant_id TEXT NOT NULL,
+  program_id TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  issued INTEGER NOT NULL DEFAULT 0,
+  issued_count INTEGER NOT NULL DEFAULT 0,
+  redeemed INTEGER NOT NULL DEFAULT 0,
+  redeemed_count INTEGER NOT NULL DEFAULT 0,
+  refunded INTEGER NOT NULL DEFAULT 0,
+  reversed INTEGER NOT NULL DEFAULT 0,
+  expired INTEGER NOT NULL DEFAULT 0,
+  adjusted_credit INTEGER NOT NULL DEFAULT 0,
+  adjusted_debit INTEGER NOT NULL DEFAULT 0,
+  net INTEGER NOT NULL DEFAULT 0,
+  enrolled INTEGER NOT NULL DEFAULT 0,
+  entries INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(tenant_id, program_id, day)) WITHOUT ROWID;
+CREATE TABLE analytics_activity(
+  tenant_id TEXT NOT NULL,
+  program_id TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  customer_id TEXT NOT NULL,
+  PRIMARY KEY(tenant_id, program_id, day, customer_id)) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -6,8 +6,8 @@
 // Each store interface lives beside its module (ledger/ledger_store.hpp, tenants/tenant_store.hpp,
 // programs/program_store.hpp, customers/customer_store.hpp, audit/audit_store.hpp,
 // events/event_store.hpp, locations/location_store.hpp, tiers/tier_store.hpp,
-// rewards/reward_store.hpp, rules/rule_store.hpp, ai/ai_store.hpp); the ledger's and the AI
-// module's headers carry their own contract.
+// rewards/reward_store.hpp, rules/rule_store.hpp, ai/ai_store.hpp, analytics/analytics_store.hpp); the ledger's and the
+// AI module's headers carry their own contract.
 //
 // Contract of the foundation stores (TenantStore, ProgramStore, CustomerStore, AuditStore,
 // EventStore), which every backend must meet (the conformance suites in tests/unit/storage/
@@ -64,6 +64,7 @@ class TierStore;
 class RewardStore;
 class RuleStore;
 class AiStore;
+class AnalyticsStore;
 
 enum class TxMode { read, write };
 
@@ -96,6 +97,8 @@ class UnitOfWork {
   virtual RewardStore& rewards() = 0;
   virtual RuleStore& rules() = 0;
   virtual AiStore& ai() = 0;
+  /// The analytics rollups (derived data, analytics/analytics_store.hpp).
+  virtual AnalyticsStore& analytics() = 0;
 };
 
 /// A database: opens units of work. One per engine.
@@ -138,6 +141,7 @@ class Transaction {
   RewardStore& rewards() { return unit_->rewards(); }
   RuleStore& rules() { return unit_->rules(); }
   AiStore& ai() { return unit_->ai(); }
+  AnalyticsStore& analytics() { return unit_->analytics(); }
 
  private:
   std::unique_ptr<UnitOfWork> unit_;

@@ -174,6 +174,7 @@ inline const Op<loy_session> kSessionOps[] = {
     {"ai.feedback", loy_ai_feedback},
     {"ai.location_insights", loy_ai_location_insights},
     {"ai.refresh", loy_ai_refresh},
+    {"analytics.overview", loy_analytics_overview},
 };
 
 /// Every admin operation of loyalty.h with its dispatch name.

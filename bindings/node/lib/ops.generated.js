@@ -99,6 +99,13 @@ module.exports = {
         false
       ]
     ],
+    "analytics": [
+      [
+        "overview",
+        "analytics.overview",
+        true
+      ]
+    ],
     "audit": [
       [
         "list",

@@ -572,6 +572,24 @@ class AiOps(Namespace):
     ))
 
 
+class AnalyticsOps(Namespace):
+    """``analytics.*``: figures over the ledger: overview."""
+
+    PREFIX = "analytics"
+    overview = op("analytics.overview", (
+        "Figures of the ledger over a period {program_id?, from, to, bucket?} -> {program_id, "
+        "timezone, from, to, bucket, members, points, outstanding, outstanding_value, "
+        "redemption_rate, breakage, tiers, series}. from and to are local dates (inclusive) in the "
+        "tenant's time zone; bucket is day (default), week (Monday to Sunday) or month, each bucket "
+        "clipped to the range, and the series adds up exactly to the totals. Without program_id the "
+        "figures cover every program of the tenant (members are then customers). members.total and "
+        "outstanding are as of the end of to; active counts distinct customers with an earn, bonus or"
+        " redeem entry. Rollups are caught up from watermarks by this call (docs/analytics.md). "
+        "Scope: read. Errors: LOY_ENOTFOUND (program_id); LOY_EINVALID (from, to, bucket); the common"
+        " session errors."
+    ))
+
+
 class TenantOps(Namespace):
     """``tenant.*`` on the admin handle: tenants (engine administrator only)."""
 
@@ -648,6 +666,7 @@ class SessionNamespaces:
     reward = namespace(RewardOps)
     redemption = namespace(RedemptionOps)
     ai = namespace(AiOps)
+    analytics = namespace(AnalyticsOps)
 
 
 class AdminNamespaces:

@@ -1185,6 +1185,58 @@ class AiRefreshResult(TypedDict):
     reused: int
     next_cursor: Optional[str]
 
+AnalyticsOverviewInput = TypedDict("AnalyticsOverviewInput", {"program_id": NotRequired[Optional[str]], "from": str, "to": str, "bucket": NotRequired[Optional[Literal["day", "week", "month"]]]})
+
+AnalyticsOverviewResult = TypedDict("AnalyticsOverviewResult", {"program_id": Optional[str], "timezone": str, "from": str, "to": str, "bucket": Literal["day", "week", "month"], "members": AnalyticsOverviewResultMembers, "points": AnalyticsOverviewResultPoints, "outstanding": int, "outstanding_value": None, "redemption_rate": Optional[float], "breakage": Optional[float], "tiers": Optional[List[AnalyticsOverviewResultTiers1Item]], "series": List[AnalyticsOverviewResultSeriesItem]})
+
+class AnalyticsOverviewResultMembers(TypedDict):
+    total: int
+    enrolled: int
+    active: int
+    active_7d: int
+    active_30d: int
+    active_90d: int
+
+class AnalyticsOverviewResultPoints(TypedDict):
+    issued: int
+    earn_count: int
+    redeemed: int
+    redemption_count: int
+    refunded: int
+    expired: int
+    reversed: int
+    adjusted: int
+    adjusted_credit: int
+    adjusted_debit: int
+    net: int
+
+class AnalyticsOverviewResultTiers1Item(TypedDict):
+    tier_id: Optional[str]
+    name: Optional[str]
+    rank: Optional[int]
+    members: int
+
+class AnalyticsOverviewResultSeriesItem(TypedDict):
+    issued: int
+    earn_count: int
+    redeemed: int
+    redemption_count: int
+    refunded: int
+    expired: int
+    reversed: int
+    adjusted: int
+    adjusted_credit: int
+    adjusted_debit: int
+    net: int
+    enrolled: int
+    members: int
+    active: int
+    outstanding: int
+    start: str
+    end: str
+    starts_at: datetime
+    ends_at: datetime
+
 class TenantCreateInput(TypedDict):
     name: str
     slug: NotRequired[Optional[str]]
@@ -1867,6 +1919,24 @@ class AiOps(Namespace):
         ...
 
 
+class AnalyticsOps(Namespace):
+    """``analytics.*``: figures over the ledger: overview."""
+    PREFIX: str
+    def overview(self, input: Optional[AnalyticsOverviewInput] = None, /, *, program_id: Optional[str] = ..., to: str = ..., bucket: Optional[Literal["day", "week", "month"]] = ...) -> AnalyticsOverviewResult:
+        """Figures of the ledger over a period {program_id?, from, to, bucket?} -> {program_id,
+        timezone, from, to, bucket, members, points, outstanding, outstanding_value,
+        redemption_rate, breakage, tiers, series}. from and to are local dates (inclusive) in the
+        tenant's time zone; bucket is day (default), week (Monday to Sunday) or month, each
+        bucket clipped to the range, and the series adds up exactly to the totals. Without
+        program_id the figures cover every program of the tenant (members are then customers).
+        members.total and outstanding are as of the end of to; active counts distinct customers
+        with an earn, bonus or redeem entry. Rollups are caught up from watermarks by this call
+        (docs/analytics.md). Scope: read. Errors: LOY_ENOTFOUND (program_id); LOY_EINVALID (from,
+        to, bucket); the common session errors.
+        """
+        ...
+
+
 class TenantOps(Namespace):
     """``tenant.*``: tenants (engine administrator only)."""
     PREFIX: str
@@ -1947,6 +2017,7 @@ class SessionNamespaces:
     reward: RewardOps
     redemption: RedemptionOps
     ai: AiOps
+    analytics: AnalyticsOps
 
 
 class AdminNamespaces:

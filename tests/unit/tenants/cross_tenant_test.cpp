@@ -38,7 +38,10 @@ json snapshot(const World& w, const TenantA& a) {
           {"reward", w.call("reward.get", {{"id", a.reward}})},
           {"redemption", w.call("redemption.get", {{"id", a.redemption}})},
           {"redemptions", w.call("redemption.list", {{"customer_id", a.customer}})},
-          {"audit", w.call("audit.list", {{"limit", 1000}})}};
+          {"audit", w.call("audit.list", {{"limit", 1000}})},
+          {"analytics", w.call("analytics.overview", {{"from", "2026-01-01"}, {"to", "2026-12-31"}})},
+          {"analytics_program",
+           w.call("analytics.overview", {{"program_id", a.program}, {"from", "2026-01-01"}, {"to", "2026-12-31"}})}};
 }
 
 json snapshot_b(const loyalty::Session& b, const std::string& customer) {
@@ -214,6 +217,7 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"ai.recommendations", {{"customer_id", b_customer}, {"program_id", a.program}}, "program_id"},
       {"ai.location_insights", {{"location_id", a.location}}, "location_id"},
       {"ai.refresh", {{"operation", "recommendations"}, {"program_id", a.program}}, "program_id"},
+      {"analytics.overview", {{"program_id", a.program}, {"from", "2026-01-01"}, {"to", "2026-12-31"}}, "program_id"},
   };
 
   // Ops that take no id of an existing object (checked below for scoping instead).
@@ -327,6 +331,7 @@ TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing o
       {"audit.verify", b.call("audit.verify", json::object())},
       {"ledger.verify", b.call("ledger.verify", json::object())},
       {"session.info", b.call("session.info", json::object())},
+      {"analytics.overview", b.call("analytics.overview", {{"from", "2026-01-01"}, {"to", "2026-12-31"}})},
   };
   for (const auto& [name, r] : results) {
     CAPTURE(name);
@@ -342,6 +347,15 @@ TEST_CASE("tenancy: lists, searches and checks from one tenant contain nothing o
   CHECK(results["audit.list target"]["items"].empty());
   CHECK(results["reward.list"]["items"].empty());
   CHECK(results["ledger.verify"]["accounts_checked"] == 1);
+  // B's figures are B's alone (A earned 100 and adjusted 5 in the same days, in the same rollups).
+  CHECK(results["analytics.overview"]["points"]["issued"] == 7);
+  CHECK(results["analytics.overview"]["points"]["adjusted"] == 0);
+  CHECK(results["analytics.overview"]["members"]["total"] == 1);
+  CHECK(results["analytics.overview"]["outstanding"] == 7);
+  const json a_figures = w.call("analytics.overview", {{"from", "2026-01-01"}, {"to", "2026-12-31"}});
+  CHECK(a_figures["points"]["issued"] == 100);
+  CHECK(a_figures["outstanding"] == 105);
+  CHECK(a_figures["members"]["total"] == 1);
   // B's outbox holds B's one earn; A's holds A's earn and adjustment.
   REQUIRE(results["events.poll"]["events"].size() == 1);
   CHECK(results["events.poll"]["events"][0]["data"]["entry_id"] == b_entry);
