@@ -365,8 +365,10 @@ TEST_CASE("ai: a failing or slow host provider never fails or blocks earns and r
   };
   loyalty::set_ai_provider(w.engine, host);
   std::atomic<int> ai_failures{0};
+  std::atomic<bool> calling{false};
   std::thread ai_caller([&] {
     auto s = w.engine.session(w.tenant["api_key"]["key"].get<std::string>());
+    calling = true;
     while (!stop) {
       try {
         s.call("ai.churn", {{"customer_id", c}});
@@ -375,10 +377,15 @@ TEST_CASE("ai: a failing or slow host provider never fails or blocks earns and r
       }
     }
   });
+  // The earns run while the provider fails (on a loaded machine the thread may start late, or the
+  // earns end before its first call does: wait for both, bounded).
+  while (!calling) std::this_thread::yield();
   for (int n = 0; n < 300; ++n) {
     w.earn(c, 10);
     if (n % 3 == 0) w.call("ledger.redeem", {{"customer_id", c}, {"points", 5}});
   }
+  for (int waited = 0; ai_failures == 0 && waited < 3000; ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   stop = true;
   ai_caller.join();
   CHECK(ai_failures > 0);
