@@ -236,7 +236,7 @@ export interface SessionCustomerOps {
   get(input?: CustomerGetInput): Promise<CustomerGetResult>;
   /** `customer.get` run synchronously on the calling thread (a short read; blocks the event loop while it runs). */
   getSync(input?: CustomerGetInput): CustomerGetResult;
-  /** Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos. Errors: LOY_ENOTFOUND (id); LOY_EUNAVAILABLE (profile: personal fields without the master key); the common session errors. Operation `customer.update`, scope pos. */
+  /** Updates {id, profile?, preferences?, segments?} (each replaced whole; without the master key, the sealed personal fields stay as they are). Scope: pos. Errors: LOY_ENOTFOUND (id); LOY_ECONFLICT (id: a profile for an erased customer); LOY_EUNAVAILABLE (profile: personal fields without the master key); the common session errors. Operation `customer.update`, scope pos. */
   update(input: CustomerUpdateInput): Promise<CustomerUpdateResult>;
   /** Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID (limit, cursor); the common session errors. Operation `customer.list`, scope read. */
   list(input?: CustomerListInput): Promise<CustomerListResult>;

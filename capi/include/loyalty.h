@@ -351,9 +351,10 @@ LOY_API int loy_customer_enroll(loy_session *session, const char *json, size_t l
  *  LOY_EUNAVAILABLE (email, phone: the engine was opened without the master key); the common
  *  session errors. @since 0.1 */
 LOY_API int loy_customer_get(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos. Errors:
- *  LOY_ENOTFOUND (id); LOY_EUNAVAILABLE (profile: personal fields without the master key); the
- *  common session errors. @since 0.1 */
+/** Updates {id, profile?, preferences?, segments?} (each replaced whole; without the master key,
+ *  the sealed personal fields stay as they are). Scope: pos. Errors: LOY_ENOTFOUND (id);
+ *  LOY_ECONFLICT (id: a profile for an erased customer); LOY_EUNAVAILABLE (profile: personal
+ *  fields without the master key); the common session errors. @since 0.1 */
 LOY_API int loy_customer_update(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID
  *  (limit, cursor); the common session errors. @since 0.1 */

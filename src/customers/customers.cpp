@@ -62,6 +62,7 @@ json load_customer(Ctx& ctx, storage::UnitOfWork& tx, const std::string& tenant,
 struct ProfileWrite {
   json profile;
   std::optional<std::string> sealed;
+  bool keep_sealed = false;  // without the key: the sealed fields the caller cannot see stay as they are
 };
 ProfileWrite write_profile(Ctx& ctx, storage::UnitOfWork& tx, const std::string& customer, json profile,
                            Timestamp now) {
@@ -77,8 +78,7 @@ ProfileWrite write_profile(Ctx& ctx, storage::UnitOfWork& tx, const std::string&
                       for (auto& [k, v] : personal.items()) names.push_back(k);
                       return names;
                     }()}});
-    tx.customers().set_lookups(ctx.tenant(), customer, {});
-    return {std::move(profile), std::nullopt};
+    return {std::move(profile), std::nullopt, true};
   }
   auto sealed = seal_personal(ctx.engine, tx, ctx.tenant(), customer, personal, now);
   return {std::move(profile), std::move(sealed)};
@@ -170,7 +170,10 @@ json customer_update(Ctx& ctx, const json& in) {
   if (i.has("segments")) segments = segments_of(i).dump();
   const Timestamp now = ctx.engine.now();
   return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
-    load_customer(ctx, tx, ctx.tenant(), id);
+    if (const auto c = tx.customers().customer(ctx.tenant(), id); !c)
+      throw Error(Status::not_found, fmt::format("no customer '{}'", id), "id");
+    else if (c->erased_at && profile)
+      throw Error(Status::conflict, fmt::format("customer '{}' was erased: its profile cannot be written", id), "id");
     storage::CustomerUpdate u;
     u.tenant_id = ctx.tenant();
     u.id = id;
@@ -180,7 +183,7 @@ json customer_update(Ctx& ctx, const json& in) {
     if (profile) {
       ProfileWrite pw = write_profile(ctx, tx, id, std::move(*profile), now);
       u.profile = pw.profile.dump();
-      u.set_personal = true;
+      u.set_personal = !pw.keep_sealed;
       u.personal = std::move(pw.sealed);
     }
     tx.customers().update_customer(u);

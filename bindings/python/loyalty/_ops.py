@@ -101,9 +101,10 @@ class CustomerOps(Namespace):
         "session errors."
     ))
     update = op("customer.update", (
-        "Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos. Errors: "
-        "LOY_ENOTFOUND (id); LOY_EUNAVAILABLE (profile: personal fields without the master key); the "
-        "common session errors."
+        "Updates {id, profile?, preferences?, segments?} (each replaced whole; without the master "
+        "key, the sealed personal fields stay as they are). Scope: pos. Errors: LOY_ENOTFOUND (id); "
+        "LOY_ECONFLICT (id: a profile for an erased customer); LOY_EUNAVAILABLE (profile: personal "
+        "fields without the master key); the common session errors."
     ))
     list = op("customer.list", (
         "Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID"

@@ -1351,9 +1351,10 @@ class CustomerOps(Namespace):
         """
         ...
     def update(self, input: Optional[CustomerUpdateInput] = None, /, *, id: str = ..., profile: Optional[Dict[str, Any]] = ..., preferences: Optional[Dict[str, Any]] = ..., segments: Optional[List[str]] = ...) -> Customer:
-        """Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos.
-        Errors: LOY_ENOTFOUND (id); LOY_EUNAVAILABLE (profile: personal fields without the master
-        key); the common session errors.
+        """Updates {id, profile?, preferences?, segments?} (each replaced whole; without the master
+        key, the sealed personal fields stay as they are). Scope: pos. Errors: LOY_ENOTFOUND
+        (id); LOY_ECONFLICT (id: a profile for an erased customer); LOY_EUNAVAILABLE (profile:
+        personal fields without the master key); the common session errors.
         """
         ...
     def list(self, input: Optional[CustomerListInput] = None, /, *, limit: Optional[int] = ..., cursor: Optional[str] = ..., segment: Optional[str] = ...) -> CustomerListResult:

@@ -198,6 +198,8 @@ TEST_CASE("privacy: without the master key the engine opens, the ledger works, p
     LOY_REQUIRE_ERROR(s.call("customer.get", {{"external_id", "crm-2"}}), Status::not_found, "external_id");
     CHECK(s.call("customer.enroll", {{"external_id", "crm-3"}, {"profile", {{"tier_hint", "x"}}}})["personal_data"] ==
           "available");
+    // Replacing the profile without the key keeps the sealed fields the caller cannot see.
+    s.call("customer.update", {{"id", id}, {"profile", {{"favourite_colour", "blue"}}}});
   }
   SUBCASE("another key is refused at open") {
     try {
@@ -214,6 +216,16 @@ TEST_CASE("privacy: without the master key the engine opens, the ledger works, p
   SUBCASE("the same key again reads everything") {
     FileEngine fe(db, kMaster);
     CHECK(fe.engine.session(key).call("customer.get", {{"email", kSecrets[1]}})["profile"] == seeded_profile());
+  }
+  SUBCASE("an update without the key, then the key: the sealed fields are still there") {
+    {
+      FileEngine fe(db, "");
+      fe.engine.session(key).call("customer.update", {{"id", id}, {"profile", {{"favourite_colour", "blue"}}}});
+    }
+    FileEngine fe(db, kMaster);
+    json expected = seeded_profile();
+    expected["favourite_colour"] = "blue";
+    CHECK(fe.engine.session(key).call("customer.get", {{"email", kSecrets[1]}})["profile"] == expected);
   }
 }
 
@@ -302,8 +314,10 @@ TEST_CASE("privacy: customer.erase destroys the key and personal data; the ledge
   CHECK(t.session.call("audit.list", {{"action", "customer.erase"}})["items"][0]["target"] == id);
   // The external id is not free for another customer.
   LOY_REQUIRE_ERROR(t.session.call("customer.enroll", {{"external_id", "crm-1"}}), Status::conflict, "external_id");
-  // Again: nothing changes.
+  // Again: nothing changes. Its profile cannot be written again.
   CHECK(t.session.call("customer.erase", {{"id", id}})["already_erased"] == true);
+  LOY_REQUIRE_ERROR(t.session.call("customer.update", {{"id", id}, {"profile", {{"name", "Back"}}}}), Status::conflict,
+                    "id");
   // Not recoverable from the file: no key row, no sealed text, in the database or its log.
   {
     RawDb raw(db);
