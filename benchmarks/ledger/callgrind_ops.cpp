@@ -4,7 +4,12 @@
 // the difference between two runs with different counts, divided by the difference of the
 // counts, is the cost of one operation without the setup.
 //
-//   loyalty_callgrind_ops <earn|dry_run|submit> <count> <dir>
+//   loyalty_callgrind_ops <earn|dry_run|submit|enroll|get> <count> <dir>
+//
+// enroll and get (customer.enroll with a profile holding personal fields, customer.get by id)
+// measure the cost of personal-data encryption (docs/security.md): with LOY_BENCH_MASTER_KEY set
+// the engine gets that master key (options version 2); without it the options are version 1, so
+// the binary also runs against a library from before the master key (personal fields in plain).
 //
 // The binary links the shared library, so the same binary measures another build of it:
 // LD_LIBRARY_PATH=<dir of that libloyalty.so.1> loyalty_callgrind_ops ...
@@ -34,12 +39,13 @@ std::string purchase(const std::string& order, const std::string& customer) {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: %s <earn|dry_run|submit> <count> <dir>\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <earn|dry_run|submit|enroll|get> <count> <dir>\n", argv[0]);
     return 2;
   }
   const std::string mode = argv[1];
   const int n = std::atoi(argv[2]);
-  if (mode != "earn" && mode != "dry_run" && mode != "submit") die("unknown mode " + mode);
+  if (mode != "earn" && mode != "dry_run" && mode != "submit" && mode != "enroll" && mode != "get")
+    die("unknown mode " + mode);
   const std::filesystem::path dir = argv[3];
   std::filesystem::create_directories(dir);
   const std::filesystem::path path = dir / ("callgrind-" + mode + "-" + std::to_string(n) + ".db");
@@ -51,6 +57,10 @@ int main(int argc, char** argv) {
   opts.uri = uri.c_str();
   opts.admin_key = admin_key;
   opts.synchronous = LOY_SYNC_NORMAL;
+  if (const char* mk = std::getenv("LOY_BENCH_MASTER_KEY"))
+    opts.master_key = mk;
+  else
+    opts.version = 1;
   loy_engine* engine = nullptr;
   if (loy_engine_open(&opts, &engine) != LOY_OK) die("loy_engine_open");
   loy_admin* admin = nullptr;
@@ -75,13 +85,22 @@ int main(int argc, char** argv) {
   std::vector<std::string> customers;
   for (int c = 0; c < 100; ++c)
     customers.push_back(
-        field(call(s, "customer.enroll", R"({"external_id":"c)" + std::to_string(c) + R"("})"), "", "id"));
+        field(call(s, "customer.enroll",
+                   R"({"external_id":"c)" + std::to_string(c) + R"(","profile":{"name":"Ada Lovelace","email":"ada)" +
+                       std::to_string(c) + R"(@example.org","phone":"+44 20 7946 0958","tier_hint":"gold"}})"),
+              "", "id"));
 
   auto one = [&](int k) {
     const std::string& customer = customers[static_cast<size_t>(k * 7919) % customers.size()];
     if (mode == "earn")
       call(s, "ledger.earn",
            R"({"customer_id":")" + customer + R"(","points":10,"idempotency_key":"k)" + std::to_string(k) + R"("})");
+    else if (mode == "enroll")
+      call(s, "customer.enroll",
+           R"({"external_id":"e)" + std::to_string(k) + R"(","profile":{"name":"Ada Lovelace","email":"e)" +
+               std::to_string(k) + R"(@example.org","phone":"+44 20 7946 0958","tier_hint":"gold"}})");
+    else if (mode == "get")
+      call(s, "customer.get", R"({"id":")" + customer + R"("})");
     else if (mode == "dry_run")
       call(s, "purchase.dry_run", purchase("d" + std::to_string(k), customer));
     else

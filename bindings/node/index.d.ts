@@ -240,18 +240,22 @@ export interface SessionAuditOps {
 
 /** The `customer.*` operations of a tenant's session (`engine.session(apiKey)`). */
 export interface SessionCustomerOps {
-  /** Enrols {external_id, profile?, preferences?, segments?, program_ids?}; opens an account in each given (default: every active) program. Scope: pos. Errors: LOY_ECONFLICT (external_id known, detail id); LOY_ENOTFOUND (program_ids[n]); the common session errors. Operation `customer.enroll`, scope pos. */
+  /** Enrols {external_id, profile?, preferences?, segments?, program_ids?}; opens an account in each given (default: every active) program. Scope: pos. Errors: LOY_ECONFLICT (external_id known, detail id); LOY_ENOTFOUND (program_ids[n]); LOY_EUNAVAILABLE (profile: personal fields given to an engine opened without the master key of an encrypted database); the common session errors. The profile's personal fields (name, first_name, last_name, email, phone, birthday, address and the tenant's settings.security.personal_fields) are stored sealed under the customer's key (docs/security.md). Operation `customer.enroll`, scope pos. */
   enroll(input: CustomerEnrollInput): Promise<CustomerEnrollResult>;
-  /** Gets {id} or {external_id}. Scope: read. Errors: LOY_ENOTFOUND (id, external_id); LOY_EINVALID (both or neither given); the common session errors. Operation `customer.get`, scope read. */
+  /** Gets {id}, {external_id}, {email} or {phone}. An e-mail or phone is found through the blind index (an HMAC under the tenant's key, docs/security.md), never by reading personal fields; e-mails compare trimmed and case-insensitively, phones by their digits and a leading +; when several customers share one, the earliest enrolled is returned. Scope: read. Errors: LOY_ENOTFOUND (id, external_id, email, phone); LOY_EINVALID (none or more than one given); LOY_EUNAVAILABLE (email, phone: the engine was opened without the master key); the common session errors. Operation `customer.get`, scope read. */
   get(input?: CustomerGetInput): Promise<CustomerGetResult>;
   /** `customer.get` run synchronously on the calling thread (a short read; blocks the event loop while it runs). */
   getSync(input?: CustomerGetInput): CustomerGetResult;
-  /** Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos. Errors: LOY_ENOTFOUND (id); the common session errors. Operation `customer.update`, scope pos. */
+  /** Updates {id, profile?, preferences?, segments?} (each replaced whole; without the master key, the sealed personal fields stay as they are). Scope: pos. Errors: LOY_ENOTFOUND (id); LOY_ECONFLICT (id: a profile for an erased customer); LOY_EUNAVAILABLE (profile: personal fields without the master key); the common session errors. Operation `customer.update`, scope pos. */
   update(input: CustomerUpdateInput): Promise<CustomerUpdateResult>;
   /** Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID (limit, cursor); the common session errors. Operation `customer.list`, scope read. */
   list(input?: CustomerListInput): Promise<CustomerListResult>;
   /** `customer.list` run synchronously on the calling thread (a short read; blocks the event loop while it runs). */
   listSync(input?: CustomerListInput): CustomerListResult;
+  /** Exports {id} -> everything the engine holds about the customer as one document {format, exported_at, customer, accounts: [{program_id, balance, entries, holds, tier, tier_history}], redemptions, checkins, audit} (docs/security.md). Personal fields are opened when the engine holds the master key (customer.personal_data says). Scope: admin. Errors: LOY_ENOTFOUND (id); the common session errors. Operation `customer.export`, scope admin. */
+  export(input: CustomerExportInput): Promise<CustomerExportResult>;
+  /** Erases {id} -> {id, erased_at, external_id, already_erased, log_truncated}: destroys the customer's personal data and key material (its key, its sealed personal fields, its blind-index rows, its profile and preferences, its check-ins' coordinates and device, its stored AI results; overwritten in the file by a secure delete, then the write-ahead log is emptied when no reader holds it, log_truncated) while its accounts, ledger entries, balances and the audit chain stay. The external id is released (replaced by erased:<id>) only when the tenant's settings.security.allow_external_id_reuse is true. Audited (customer.erase). Erasing an erased customer changes nothing (already_erased). Scope: admin. Errors: LOY_ENOTFOUND (id); the common session errors. Operation `customer.erase`, scope admin. */
+  erase(input: CustomerEraseInput): Promise<CustomerEraseResult>;
 }
 
 /** The `events.*` operations of a tenant's session (`engine.session(apiKey)`). */
@@ -895,6 +899,12 @@ export type CustomerGetInput = {
 } | {
   external_id: string;
   [key: string]: unknown;
+} | {
+  email: string;
+  [key: string]: unknown;
+} | {
+  phone: string;
+  [key: string]: unknown;
 };
 /** Result of `customer.get`. */
 export type CustomerGetResult = Customer;
@@ -921,6 +931,41 @@ export type CustomerListInput = {
 export type CustomerListResult = {
   items: CustomerRow[];
   next_cursor: Cursor | null;
+};
+
+/** Input of `customer.export`. */
+export type CustomerExportInput = {
+  id: IdInput;
+};
+/** Result of `customer.export`. */
+export type CustomerExportResult = {
+  format: "loyalty.customer-export/1";
+  exported_at: Time;
+  customer: Customer;
+  accounts: Array<{
+    program_id: string;
+    balance: Record<string, unknown>;
+    entries: Array<Record<string, unknown>>;
+    holds: Array<Record<string, unknown>>;
+    tier: Record<string, unknown> | null;
+    tier_history: Array<Record<string, unknown>>;
+  }>;
+  redemptions: Array<Record<string, unknown>>;
+  checkins: Array<Record<string, unknown>>;
+  audit: Array<Record<string, unknown>>;
+};
+
+/** Input of `customer.erase`. */
+export type CustomerEraseInput = {
+  id: IdInput;
+};
+/** Result of `customer.erase`. */
+export type CustomerEraseResult = {
+  id: string;
+  erased_at: Time;
+  external_id: string;
+  already_erased: boolean;
+  log_truncated: boolean;
 };
 
 /** Input of `events.poll`. */
@@ -2138,6 +2183,8 @@ export type Customer = {
   profile: Record<string, unknown>;
   preferences: Record<string, unknown>;
   segments: string[];
+  /** Whether the profile's personal fields are in it: available; unavailable (the engine was opened without the master key: the profile holds only the fields that are not personal); erased (customer.erase). See docs/security.md. */
+  personal_data: "available" | "unavailable" | "erased";
   created_at: Time;
   updated_at: Time;
   program_ids: string[];
@@ -2149,6 +2196,8 @@ export type CustomerRow = {
   profile: Record<string, unknown>;
   preferences: Record<string, unknown>;
   segments: string[];
+  /** Whether the profile's personal fields are in it: available; unavailable (the engine was opened without the master key: the profile holds only the fields that are not personal); erased (customer.erase). See docs/security.md. */
+  personal_data: "available" | "unavailable" | "erased";
   created_at: Time;
   updated_at: Time;
 };

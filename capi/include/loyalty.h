@@ -138,7 +138,9 @@ struct loy_ai_provider; /* capi/include/loyalty/sys/ai_provider.h */
 typedef enum loy_sync_mode { LOY_SYNC_FULL = 0, LOY_SYNC_NORMAL = 1 } loy_sync_mode;
 
 /** Options for loy_engine_open. Initialise with LOY_ENGINE_OPTIONS_INIT; fields are only appended.
- *  Version 1 is the whole struct below. Strings are copied by loy_engine_open. */
+ *  Version 1 ends at wal_autocheckpoint, version 2 adds master_key; a caller built
+ *  against version 1 passes version 1 and its shorter struct is read as such. Strings are copied
+ *  by loy_engine_open. */
 typedef struct loy_engine_options {
   int version;                       /**< LOY_ENGINE_OPTIONS_VERSION */
   const char *uri;                   /**< "sqlite:///path.db", a path, or ":memory:" (NULL = ":memory:") */
@@ -154,10 +156,15 @@ typedef struct loy_engine_options {
   int cache_mb;                      /**< page cache per connection in MiB, 1..65536; default 64 */
   int wal_autocheckpoint;            /**< WAL pages before a commit checkpoints, >= 0 (0 = never);
                                           default 10000 */
+  /* version 2 */
+  const char *master_key;            /**< master key of personal data (docs/security.md): 32 bytes
+                                          as 64 hex digits or base64, or NULL; never stored in the
+                                          database. Must be the key the file's personal data was
+                                          encrypted with (else LOY_EFORBIDDEN, field master_key) */
 } loy_engine_options;
-#define LOY_ENGINE_OPTIONS_VERSION 1
+#define LOY_ENGINE_OPTIONS_VERSION 2
 #define LOY_ENGINE_OPTIONS_INIT \
-  {LOY_ENGINE_OPTIONS_VERSION, NULL, NULL, LOY_SYNC_FULL, 5000, 4, NULL, NULL, NULL, 64, 10000}
+  {LOY_ENGINE_OPTIONS_VERSION, NULL, NULL, LOY_SYNC_FULL, 5000, 4, NULL, NULL, NULL, 64, 10000, NULL}
 
 /**
  * Opens an engine on the database named by opts->uri, creating and migrating it as needed.
@@ -330,17 +337,44 @@ LOY_API int loy_program_deactivate(loy_session *session, const char *json, size_
 
 /** Enrols {external_id, profile?, preferences?, segments?, program_ids?}; opens an account in
  *  each given (default: every active) program. Scope: pos. Errors: LOY_ECONFLICT (external_id
- *  known, detail id); LOY_ENOTFOUND (program_ids[n]); the common session errors. @since 0.1 */
+ *  known, detail id); LOY_ENOTFOUND (program_ids[n]); LOY_EUNAVAILABLE (profile: personal fields
+ *  given to an engine opened without the master key of an encrypted database); the common
+ *  session errors. The profile's personal fields (name, first_name, last_name, email, phone,
+ *  birthday, address and the tenant's settings.security.personal_fields) are stored sealed under
+ *  the customer's key (docs/security.md). @since 0.1 */
 LOY_API int loy_customer_enroll(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Gets {id} or {external_id}. Scope: read. Errors: LOY_ENOTFOUND (id, external_id);
- *  LOY_EINVALID (both or neither given); the common session errors. @since 0.1 */
+/** Gets {id}, {external_id}, {email} or {phone}. An e-mail or phone is found through the blind
+ *  index (an HMAC under the tenant's key, docs/security.md), never by reading personal fields;
+ *  e-mails compare trimmed and case-insensitively, phones by their digits and a leading +; when
+ *  several customers share one, the earliest enrolled is returned. Scope: read. Errors:
+ *  LOY_ENOTFOUND (id, external_id, email, phone); LOY_EINVALID (none or more than one given);
+ *  LOY_EUNAVAILABLE (email, phone: the engine was opened without the master key); the common
+ *  session errors. @since 0.1 */
 LOY_API int loy_customer_get(loy_session *session, const char *json, size_t len, loy_buf *out);
-/** Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos. Errors:
- *  LOY_ENOTFOUND (id); the common session errors. @since 0.1 */
+/** Updates {id, profile?, preferences?, segments?} (each replaced whole; without the master key,
+ *  the sealed personal fields stay as they are). Scope: pos. Errors: LOY_ENOTFOUND (id);
+ *  LOY_ECONFLICT (id: a profile for an erased customer); LOY_EUNAVAILABLE (profile: personal
+ *  fields without the master key); the common session errors. @since 0.1 */
 LOY_API int loy_customer_update(loy_session *session, const char *json, size_t len, loy_buf *out);
 /** Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. Errors: LOY_EINVALID
  *  (limit, cursor); the common session errors. @since 0.1 */
 LOY_API int loy_customer_list(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Exports {id} -> everything the engine holds about the customer as one document {format,
+ *  exported_at, customer, accounts: [{program_id, balance, entries, holds, tier, tier_history}],
+ *  redemptions, checkins, audit} (docs/security.md). Personal fields are opened when the engine
+ *  holds the master key (customer.personal_data says). Scope: admin. Errors: LOY_ENOTFOUND (id);
+ *  the common session errors. @since 0.1 */
+LOY_API int loy_customer_export(loy_session *session, const char *json, size_t len, loy_buf *out);
+/** Erases {id} -> {id, erased_at, external_id, already_erased, log_truncated}: destroys the
+ *  customer's personal data and key material (its key, its sealed personal fields, its
+ *  blind-index rows, its profile and preferences, its check-ins' coordinates and device, its
+ *  stored AI results; overwritten in the file by a secure delete, then the write-ahead log is
+ *  emptied when no reader holds it, log_truncated) while its accounts, ledger entries, balances
+ *  and the audit chain stay. The external id is released (replaced by erased:<id>) only when the
+ *  tenant's settings.security.allow_external_id_reuse is true. Audited (customer.erase). Erasing
+ *  an erased customer changes nothing (already_erased). Scope: admin. Errors: LOY_ENOTFOUND
+ *  (id); the common session errors. @since 0.1 */
+LOY_API int loy_customer_erase(loy_session *session, const char *json, size_t len, loy_buf *out);
 
 /* Ledger and holds (docs/ledger.md) ------------------------------------------------------------ */
 /* Ledger writes first settle what fell due on the account (expired holds and points, pending

@@ -176,7 +176,10 @@ int loy_engine_open(const loy_engine_options* opts, loy_engine** out) {
     *out = nullptr;
     loyalty::EngineOptions o;
     if (opts) {
-      if (opts->version != LOY_ENGINE_OPTIONS_VERSION) misuse("unknown loy_engine_options version");
+      if (opts->version != 1 && opts->version != LOY_ENGINE_OPTIONS_VERSION)
+        misuse("unknown loy_engine_options version");
+      // Version 1's struct ends before master_key: never read past it.
+      if (opts->version >= 2 && opts->master_key) o.master_key = opts->master_key;
       if (opts->uri) o.storage.uri = opts->uri;
       if (opts->admin_key) o.admin_key = opts->admin_key;
       if (opts->synchronous != LOY_SYNC_FULL && opts->synchronous != LOY_SYNC_NORMAL)

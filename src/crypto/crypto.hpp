@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,5 +23,22 @@ std::string new_sortable_id(std::string_view prefix, int64_t now_ms);
 std::string sha256_hex(std::string_view data);
 /// Constant-time equality of two strings of the same length.
 bool equal_ct(std::string_view a, std::string_view b);
+
+/// Raw HMAC-SHA256 (32 bytes) of `data` under `key`.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+/// AES-256-GCM with a random 96-bit nonce: returns nonce (12) | ciphertext | tag (16). `key` is
+/// 32 bytes; `aad` is authenticated, not stored (the caller binds the ciphertext to its place).
+std::string aead_seal(std::string_view key, std::string_view plaintext, std::string_view aad);
+/// Opens what aead_seal made under the same key and aad; nullopt when it does not authenticate.
+std::optional<std::string> aead_open(std::string_view key, std::string_view sealed, std::string_view aad);
+/// Standard base64 with padding, and its inverse (nullopt for malformed text).
+std::string base64(std::string_view data);
+std::optional<std::string> unbase64(std::string_view text);
+/// Hex (either case, even length) to bytes; nullopt for malformed text.
+std::optional<std::string> unhex(std::string_view text);
+/// Lowercase hex of raw bytes.
+std::string hex(std::string_view data);
+/// Overwrites `s` with zeros (OPENSSL_cleanse), for key material about to be released.
+void cleanse(std::string& s);
 
 }  // namespace loyalty::crypto

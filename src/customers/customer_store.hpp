@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loyalty/core/time.hpp"
@@ -25,7 +26,9 @@ struct CustomerRecord {
   std::string segments;     // a JSON array's text (sorted, unique)
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
-  int64_t seq = 0;  // read back only: the creation order
+  int64_t seq = 0;                        // read back only: the creation order
+  std::optional<std::string> personal{};  // the sealed personal fields (crypto::seal_text), if any
+  std::optional<Timestamp> erased_at{};   // read back only: set by erase_customer
 };
 
 /// What the rules engine reads of a customer (JSON text).
@@ -42,6 +45,19 @@ struct CustomerUpdate {
   std::optional<std::string> preferences;
   std::optional<std::string> segments;
   Timestamp updated_at = 0;
+  bool set_personal = false;  // when true, `personal` is written (nullopt: none)
+  std::optional<std::string> personal{};
+};
+
+/// What erase_customer does to a customer: its documents emptied, its sealed personal fields,
+/// key and blind-index rows deleted, its check-ins' coordinates and device zeroed, its stored AI
+/// results deleted, all with the old bytes overwritten (secure delete), and its external id
+/// replaced when given.
+struct CustomerErasure {
+  std::string tenant_id;
+  std::string id;
+  std::optional<std::string> new_external_id;
+  Timestamp at = 0;
 };
 
 /// What customers() selects: the tenant's customers after `after_seq`, optionally only those
@@ -73,6 +89,31 @@ class CustomerStore {
   /// Opens an empty account and returns its new id (larger than every earlier account id).
   virtual int64_t open_account(const std::string& tenant, const std::string& customer, const std::string& program,
                                Timestamp at) = 0;
+
+  // Personal data (docs/security.md). Keys are stored wrapped (text of crypto::seal_text).
+  /// The tenant's wrapped data key.
+  virtual std::optional<std::string> tenant_key(const std::string& tenant) = 0;
+  virtual void insert_tenant_key(const std::string& tenant, const std::string& wrapped, Timestamp at) = 0;
+  /// The customer's wrapped key.
+  virtual std::optional<std::string> customer_key(const std::string& customer) = 0;
+  virtual void insert_customer_key(const std::string& tenant, const std::string& customer,
+                                   const std::string& wrapped) = 0;
+  /// Replaces the customer's blind-index rows by `entries` (kind, hash).
+  virtual void set_lookups(const std::string& tenant, const std::string& customer,
+                           const std::vector<std::pair<std::string, std::string>>& entries) = 0;
+  /// The tenant's customers with this blind-index entry, in creation order.
+  virtual std::vector<std::string> ids_by_lookup(const std::string& tenant, const std::string& kind,
+                                                 const std::string& hash) = 0;
+  /// Customers of every tenant after `after_seq` in creation order, up to `limit` (for the
+  /// one-time encryption of a plain-text file).
+  virtual std::vector<CustomerRecord> all_customers(int64_t after_seq, int64_t limit) = 0;
+  virtual void erase_customer(const CustomerErasure& e) = 0;
+  /// While on, deleted and replaced bytes are overwritten with zeros (the one-time encryption
+  /// of plain-text personal fields turns it on, then off).
+  virtual void set_secure_delete(bool on) = 0;
+  /// Engine-wide settings of personal data (meta table): "personal_encryption", "master_key_check".
+  virtual std::optional<std::string> privacy_meta(const std::string& key) = 0;
+  virtual void set_privacy_meta(const std::string& key, const std::string& value) = 0;
 };
 
 }  // namespace loyalty::storage

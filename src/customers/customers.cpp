@@ -7,6 +7,7 @@
 #include "core/limits.hpp"
 #include "crypto/crypto.hpp"
 #include "customers/customer_store.hpp"
+#include "customers/personal.hpp"
 #include "engine/registry.hpp"
 #include "programs/program_store.hpp"
 #include "storage/page.hpp"
@@ -29,23 +30,58 @@ json segments_of(const Input& i) {
   return out;
 }
 
-json customer_row(const storage::CustomerRecord& c) {
+/// The customer as operations return it: the profile with its personal fields opened (when the
+/// engine holds the master key) and `personal_data` saying whether they are there.
+json customer_row(EngineState& e, storage::UnitOfWork& tx, const storage::CustomerRecord& c) {
+  json profile = parse_stored(c.profile);
+  const OpenedPersonal p = open_personal(e, tx, c);
+  for (auto& [k, v] : p.fields.items()) profile[k] = v;
   return {{"id", c.id},
           {"external_id", c.external_id},
-          {"profile", parse_stored(c.profile)},
+          {"profile", std::move(profile)},
           {"preferences", parse_stored(c.preferences)},
           {"segments", parse_stored(c.segments)},
+          {"personal_data", p.state},
           {"created_at", format_time(c.created_at)},
           {"updated_at", format_time(c.updated_at)}};
 }
 
-json load_customer(storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
+json load_customer(Ctx& ctx, storage::UnitOfWork& tx, const std::string& tenant, const std::string& id,
                    const std::string& field = "id") {
   auto c = tx.customers().customer(tenant, id);
   if (!c) throw Error(Status::not_found, fmt::format("no customer '{}'", id), field);
-  json out = customer_row(*c);
+  json out = customer_row(ctx.engine, tx, *c);
   out["program_ids"] = tx.customers().account_programs(id);
   return out;
+}
+
+/// Splits the profile given to enroll or update into what stays plain (returned in `profile`) and
+/// the sealed personal fields (`sealed`), under the database's PersonalMode. Personal fields
+/// without the master key of an encrypted database are refused (Status::unavailable, field
+/// `profile`), before anything is written.
+struct ProfileWrite {
+  json profile;
+  std::optional<std::string> sealed;
+  bool keep_sealed = false;  // without the key: the sealed fields the caller cannot see stay as they are
+};
+ProfileWrite write_profile(Ctx& ctx, storage::UnitOfWork& tx, const std::string& customer, json profile,
+                           Timestamp now) {
+  const PersonalMode mode = personal_mode(ctx.engine, tx);
+  if (mode == PersonalMode::plain) return {std::move(profile), std::nullopt};
+  json personal = take_personal(profile, personal_fields(tx, ctx.tenant()));
+  if (mode == PersonalMode::unavailable) {
+    if (!personal.empty())
+      throw Error(Status::unavailable,
+                  "personal profile fields cannot be stored: the engine was opened without the master key", "profile",
+                  {{"fields", [&] {
+                      json names = json::array();
+                      for (auto& [k, v] : personal.items()) names.push_back(k);
+                      return names;
+                    }()}});
+    return {std::move(profile), std::nullopt, true};
+  }
+  auto sealed = seal_personal(ctx.engine, tx, ctx.tenant(), customer, personal, now);
+  return {std::move(profile), std::move(sealed)};
 }
 
 json customer_enroll(Ctx& ctx, const json& in) {
@@ -61,8 +97,17 @@ json customer_enroll(Ctx& ctx, const json& in) {
     if (auto existing = tx.customers().id_by_external(ctx.tenant(), external_id))
       throw Error(Status::conflict, fmt::format("a customer with external_id '{}' exists", external_id), "external_id",
                   {{"id", *existing}});
-    tx.customers().insert_customer(
-        {id, ctx.tenant(), external_id, profile.dump(), preferences.dump(), segments.dump(), now, now});
+    ProfileWrite pw = write_profile(ctx, tx, id, profile, now);
+    storage::CustomerRecord rec;
+    rec.id = id;
+    rec.tenant_id = ctx.tenant();
+    rec.external_id = external_id;
+    rec.profile = pw.profile.dump();
+    rec.preferences = preferences.dump();
+    rec.segments = segments.dump();
+    rec.created_at = rec.updated_at = now;
+    rec.personal = std::move(pw.sealed);
+    tx.customers().insert_customer(rec);
     if (program_ids) {
       for (size_t n = 0; n < program_ids->size(); ++n) {
         const Program p = load_program(tx, ctx.tenant(), (*program_ids)[n], fmt::format("program_ids[{}]", n));
@@ -73,39 +118,81 @@ json customer_enroll(Ctx& ctx, const json& in) {
         ensure_account(tx, ctx.tenant(), id, load_program(tx, ctx.tenant(), pid), now);
     }
     audit.record("customer.enroll", id, {{"external_id", external_id}});
-    json out = load_customer(tx, ctx.tenant(), id);
+    json out = load_customer(ctx, tx, ctx.tenant(), id);
     return out;
   });
 }
 
 json customer_get(Ctx& ctx, const json& in) {
-  Input i(in, {"id", "external_id"});
+  Input i(in, {"id", "external_id", "email", "phone"});
   storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
-  if (i.has("id") == i.has("external_id")) i.fail("id", "give exactly one of id or external_id");
-  if (i.has("id")) return load_customer(tx, ctx.tenant(), i.str("id"));
-  const std::string ext = i.str("external_id", 200);
-  const auto id = tx.customers().id_by_external(ctx.tenant(), ext);
-  if (!id) throw Error(Status::not_found, fmt::format("no customer with external_id '{}'", ext), "external_id");
-  return load_customer(tx, ctx.tenant(), *id);
+  int given = 0;
+  for (const char* f : {"id", "external_id", "email", "phone"}) given += i.has(f) ? 1 : 0;
+  if (given != 1) i.fail("id", "give exactly one of id, external_id, email or phone");
+  if (i.has("id")) return load_customer(ctx, tx, ctx.tenant(), i.str("id"));
+  if (i.has("external_id")) {
+    const std::string ext = i.str("external_id", 200);
+    const auto id = tx.customers().id_by_external(ctx.tenant(), ext);
+    if (!id) throw Error(Status::not_found, fmt::format("no customer with external_id '{}'", ext), "external_id");
+    return load_customer(ctx, tx, ctx.tenant(), *id);
+  }
+  // By e-mail or phone: through the blind index (an HMAC under the tenant's key), never by
+  // reading personal fields. The earliest enrolled customer with that value is returned.
+  const char* kind = i.has("email") ? "email" : "phone";
+  const std::string value = i.str(kind, 320);
+  if (personal_mode(ctx.engine, tx) == PersonalMode::unavailable)
+    throw Error(Status::unavailable, fmt::format("lookup by {} needs the master key", kind), kind);
+  std::optional<std::string> found;
+  if (personal_mode(ctx.engine, tx) == PersonalMode::plain) {
+    for (const auto& c : tx.customers().customers({ctx.tenant(), 0, std::nullopt, 1000000})) {
+      const json p = parse_stored(c.profile);
+      const auto it = p.find(kind);
+      if (it != p.end() && it->is_string() && it->get<std::string>() == value) {
+        found = c.id;
+        break;
+      }
+    }
+  } else if (auto h = blind_lookup(ctx.engine, tx, ctx.tenant(), kind, value)) {
+    const auto ids = tx.customers().ids_by_lookup(ctx.tenant(), kind, *h);
+    if (!ids.empty()) found = ids.front();
+  }
+  if (!found) throw Error(Status::not_found, fmt::format("no customer with this {}", kind), kind);
+  return load_customer(ctx, tx, ctx.tenant(), *found);
 }
 
 json customer_update(Ctx& ctx, const json& in) {
   Input i(in, {"id", "profile", "preferences", "segments"});
   const std::string id = i.str("id");
-  std::optional<std::string> profile, preferences, segments;
-  if (i.has("profile")) profile = bounded_object(i, "profile").dump();
+  std::optional<std::string> preferences, segments;
+  std::optional<json> profile;
+  if (i.has("profile")) profile = bounded_object(i, "profile");
   if (i.has("preferences")) preferences = bounded_object(i, "preferences").dump();
   if (i.has("segments")) segments = segments_of(i).dump();
   const Timestamp now = ctx.engine.now();
   return write_op(ctx, now, [&](storage::UnitOfWork& tx, AuditLog& audit) -> json {
-    load_customer(tx, ctx.tenant(), id);
-    tx.customers().update_customer({ctx.tenant(), id, profile, preferences, segments, now});
+    if (const auto c = tx.customers().customer(ctx.tenant(), id); !c)
+      throw Error(Status::not_found, fmt::format("no customer '{}'", id), "id");
+    else if (c->erased_at && profile)
+      throw Error(Status::conflict, fmt::format("customer '{}' was erased: its profile cannot be written", id), "id");
+    storage::CustomerUpdate u;
+    u.tenant_id = ctx.tenant();
+    u.id = id;
+    u.preferences = preferences;
+    u.segments = segments;
+    u.updated_at = now;
+    if (profile) {
+      ProfileWrite pw = write_profile(ctx, tx, id, std::move(*profile), now);
+      u.profile = pw.profile.dump();
+      u.set_personal = !pw.keep_sealed;
+      u.personal = std::move(pw.sealed);
+    }
+    tx.customers().update_customer(u);
     json fields = json::array();
     for (const char* f : {"profile", "preferences", "segments"})
       if (i.has(f)) fields.push_back(f);
     // The audit row names the fields changed, never their (personal) values.
     audit.record("customer.update", id, {{"fields", fields}});
-    json out = load_customer(tx, ctx.tenant(), id);
+    json out = load_customer(ctx, tx, ctx.tenant(), id);
     return out;
   });
 }
@@ -118,14 +205,14 @@ json customer_list(Ctx& ctx, const json& in) {
   storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
   return storage::page_of(
       tx.customers().customers({ctx.tenant(), after, segment, limit}), limit,
-      [](const storage::CustomerRecord& c) { return c.seq; }, customer_row);
+      [](const storage::CustomerRecord& c) { return c.seq; },
+      [&](const storage::CustomerRecord& c) { return customer_row(ctx.engine, tx, c); });
 }
 
 constexpr OpDef kOps[] = {
-    {"customer.enroll", customer_enroll, kScopePos},
-    {"customer.get", customer_get, kScopeRead},
-    {"customer.update", customer_update, kScopePos},
-    {"customer.list", customer_list, kScopeRead},
+    {"customer.enroll", customer_enroll, kScopePos},   {"customer.get", customer_get, kScopeRead},
+    {"customer.update", customer_update, kScopePos},   {"customer.list", customer_list, kScopeRead},
+    {"customer.export", customer_export, kScopeAdmin}, {"customer.erase", customer_erase, kScopeAdmin},
 };
 
 }  // namespace
@@ -141,6 +228,17 @@ json customer_facts(storage::UnitOfWork& tx, const std::string& tenant_id, const
   const auto f = tx.customers().facts(tenant_id, customer_id);
   if (!f) throw Error(Status::not_found, fmt::format("no customer '{}'", customer_id), field);
   return {{"segments", parse_stored(f->segments)}, {"profile", parse_stored(f->profile)}};
+}
+
+std::optional<std::string> customer_birthday(EngineState& e, storage::UnitOfWork& tx, const std::string& tenant_id,
+                                             const std::string& customer_id) {
+  const auto c = tx.customers().customer(tenant_id, customer_id);
+  if (!c) return std::nullopt;
+  json fields = open_personal(e, tx, *c).fields;
+  if (!c->personal) fields = parse_stored(c->profile);  // a plain-text file
+  const auto it = fields.find("birthday");
+  if (it == fields.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
 }
 
 int64_t ensure_account(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& customer_id,

@@ -1,6 +1,7 @@
 // Customers and their loyalty accounts (one per customer and program).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "engine/engine_state.hpp"
@@ -17,6 +18,10 @@ void require_customer(storage::UnitOfWork& tx, const std::string& tenant_id, con
 /// for another tenant's or an unknown customer). Used by the rules engine.
 nlohmann::json customer_facts(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& customer_id,
                               const std::string& field = "customer_id");
+/// The customer's birthday from its personal fields (opened with its key; nullopt when it has
+/// none, or they are unavailable or erased). Only purchases whose rules read a birthday ask.
+std::optional<std::string> customer_birthday(EngineState& e, storage::UnitOfWork& tx, const std::string& tenant_id,
+                                             const std::string& customer_id);
 int64_t ensure_account(storage::UnitOfWork& tx, const std::string& tenant_id, const std::string& customer_id,
                        const Program& program, Timestamp now);
 

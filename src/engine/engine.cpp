@@ -9,6 +9,8 @@
 
 #include "audit/audit.hpp"
 #include "crypto/crypto.hpp"
+#include "crypto/keyring.hpp"
+#include "customers/personal.hpp"
 #include "engine/engine_state.hpp"
 #include "engine/op_catalogue.hpp"
 #include "engine/registry.hpp"
@@ -100,6 +102,14 @@ const OpDef& find_op(const std::unordered_map<std::string_view, const OpDef*>& t
   return *it->second;
 }
 
+}  // namespace
+
+json call_session_op(Ctx& ctx, std::string_view op, const json& input) {
+  return find_op(Registry::get().session, op).fn(ctx, input);
+}
+
+namespace {
+
 const char* scope_name(uint32_t scope) {
   switch (scope) {
     case kScopeAdmin:
@@ -148,7 +158,30 @@ Engine Engine::open(EngineOptions options) {
   state->log = std::move(options.log);
   if (!options.admin_key.empty() && options.admin_key.size() < 16)
     throw Error(Status::invalid, "admin_key must be at least 16 bytes", "admin_key");
+  std::optional<std::string> master;
+  if (!options.master_key.empty()) {
+    master = crypto::parse_master_key(options.master_key);
+    crypto::cleanse(options.master_key);
+    if (!master) throw Error(Status::invalid, "master_key must be 32 bytes as 64 hex digits or base64", "master_key");
+  }
+  const std::string& uri = options.storage.uri;
+  const bool memory = uri == ":memory:" || uri == "sqlite://:memory:" || uri == "sqlite:///:memory:";
+  // An in-memory database dies with the engine: a random key of its own keeps its personal
+  // fields encrypted too (one code path), and nobody needs to give it one.
+  const bool ephemeral = !master && memory;
+  if (ephemeral) {
+    const auto r = crypto::random_bytes(32);
+    master = std::string(r.begin(), r.end());
+  }
+  state->keyring = std::make_shared<crypto::Keyring>(std::move(master), ephemeral);
   state->db = storage::open_database(options.storage);
+  if (!detail::personal_data_ready(*state)) {
+    // First open with a master key: seal the personal fields a plain-text file holds, in one
+    // write (docs/security.md).
+    storage::Transaction tx(*state->db, storage::TxMode::write);
+    detail::seal_plain_personal_data(*state, tx);
+    tx.commit();
+  }
   if (!options.admin_key.empty()) {
     // The first credential is recorded; a later open with a different one is refused rather
     // than silently ignored.

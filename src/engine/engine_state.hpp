@@ -13,6 +13,10 @@
 #include "loyalty/core/engine.hpp"
 #include "storage/unit_of_work.hpp"
 
+namespace loyalty::crypto {
+class Keyring;  // the master key and the unwrapped tenant data keys (crypto/keyring.hpp)
+}
+
 namespace loyalty::detail {
 
 struct FenceCache;  // locations module: the per-tenant in-memory geofence indexes
@@ -31,7 +35,8 @@ struct EngineState {
   std::once_flag plan_cache_once;
   std::shared_ptr<PlanCache> plan_cache;  // created on first use (rules' plan_for())
   std::once_flag ai_once;
-  std::shared_ptr<ai::AiState> ai;  // created on first use (ai::ai_state())
+  std::shared_ptr<ai::AiState> ai;           // created on first use (ai::ai_state())
+  std::shared_ptr<crypto::Keyring> keyring;  // personal data keys (customers/personal.hpp)
 
   Timestamp now() const { return clock->now(); }
   void check_open() const;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <span>
+#include <string_view>
 
 #include "engine/engine_state.hpp"
 
@@ -22,5 +23,9 @@ std::span<const OpDef> checkin_ops();
 std::span<const OpDef> reward_ops();
 std::span<const OpDef> ai_ops();
 std::span<const OpDef> analytics_ops();
+
+/// Runs the session operation `op` with the caller's context (its tenant, session and scope
+/// already checked): how one operation composes others (customer.export).
+json call_session_op(Ctx& ctx, std::string_view op, const json& input);
 
 }  // namespace loyalty::detail

@@ -693,7 +693,15 @@ void load_customer(Ctx& ctx, storage::UnitOfWork& tx, const std::optional<std::s
     l.customer = customer_facts(tx, ctx.tenant(), *customer, "customer_id");
     const json& prof = l.customer["profile"];
     if (!birthday && prof.contains("birthday") && prof["birthday"].is_string())
-      birthday = prof["birthday"].get<std::string>();
+      birthday = prof["birthday"].get<std::string>();  // a plain-text file (docs/security.md)
+    // A birthday is a personal field, sealed with the customer's key: opened only when a rule
+    // of the plan reads it.
+    if (!birthday && l.plan) {
+      const auto& used = l.plan->used;
+      auto reads = [&](int slot) { return static_cast<size_t>(slot) < used.size() && used[static_cast<size_t>(slot)]; };
+      if (reads(rules::kBirthday) || reads(rules::kIsBirthday) || reads(rules::kIsBirthdayMonth))
+        birthday = customer_birthday(ctx.engine, tx, ctx.tenant(), *customer);
+    }
     if (prof.contains("attributes") && prof["attributes"].is_object()) l.attributes = prof["attributes"];
     for (const auto& s : l.customer["segments"]) l.segments_s.push_back(s.get<std::string>());
   }

@@ -326,6 +326,14 @@ int Tx::control(std::string_view sql) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+bool SqliteDatabase::truncate_log() {
+  if (pool_.path().empty()) return true;  // an in-memory database has no log file
+  Lease c = pool_.acquire();
+  int log = -1, done = -1;
+  const int rc = sqlite3_wal_checkpoint_v2(c->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  return rc == SQLITE_OK;
+}
+
 Tx::~Tx() {
   if (open_) control("ROLLBACK");
 }

@@ -228,6 +228,7 @@ class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(StorageOptions opts) : pool_(std::move(opts)) {}
   std::unique_ptr<UnitOfWork> begin(TxMode mode) override { return std::make_unique<Tx>(pool_, mode); }
+  bool truncate_log() override;
   Pool& pool() noexcept { return pool_; }
 
  private:

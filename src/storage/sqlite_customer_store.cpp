@@ -6,7 +6,8 @@
 namespace loyalty::storage {
 namespace {
 
-#define LOY_CUSTOMER_COLS "id, tenant_id, external_id, profile, preferences, segments, created_at, updated_at, seq"
+#define LOY_CUSTOMER_COLS \
+  "id, tenant_id, external_id, profile, preferences, segments, created_at, updated_at, seq, personal, erased_at"
 
 CustomerRecord customer_row(Query& q) {
   CustomerRecord c;
@@ -19,6 +20,8 @@ CustomerRecord customer_row(Query& q) {
   c.created_at = q.i64(6);
   c.updated_at = q.i64(7);
   c.seq = q.i64(8);
+  c.personal = q.opt_text(9);
+  c.erased_at = q.opt_i64(10);
   return c;
 }
 
@@ -33,9 +36,9 @@ class SqliteCustomerStore final : public CustomerStore {
   }
 
   void insert_customer(const CustomerRecord& c) override {
-    tx_.q("INSERT INTO customers(id, tenant_id, external_id, profile, preferences, segments, created_at, updated_at) "
-          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-          c.id, c.tenant_id, c.external_id, c.profile, c.preferences, c.segments, c.created_at)
+    tx_.q("INSERT INTO customers(id, tenant_id, external_id, profile, preferences, segments, created_at, updated_at, "
+          "personal) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+          c.id, c.tenant_id, c.external_id, c.profile, c.preferences, c.segments, c.created_at, c.personal)
         .run();
   }
 
@@ -60,6 +63,8 @@ class SqliteCustomerStore final : public CustomerStore {
           "segments = COALESCE(?5, segments), updated_at = ?6 WHERE id = ?1 AND tenant_id = ?2",
           u.id, u.tenant_id, u.profile, u.preferences, u.segments, u.updated_at)
         .run();
+    if (u.set_personal)
+      tx_.q("UPDATE customers SET personal = ?3 WHERE id = ?1 AND tenant_id = ?2", u.id, u.tenant_id, u.personal).run();
   }
 
   std::vector<CustomerRecord> customers(const CustomerQuery& c) override {
@@ -91,6 +96,99 @@ class SqliteCustomerStore final : public CustomerStore {
           customer, program, at)
         .run();
     return sqlite3_last_insert_rowid(tx_.conn().handle());
+  }
+
+  std::optional<std::string> tenant_key(const std::string& tenant) override {
+    auto q = tx_.q("SELECT wrapped FROM tenant_keys WHERE tenant_id = ?1", tenant);
+    if (!q.step()) return std::nullopt;
+    return q.text(0);
+  }
+
+  void insert_tenant_key(const std::string& tenant, const std::string& wrapped, Timestamp at) override {
+    tx_.q("INSERT INTO tenant_keys(tenant_id, wrapped, created_at) VALUES(?1, ?2, ?3)", tenant, wrapped, at).run();
+  }
+
+  std::optional<std::string> customer_key(const std::string& customer) override {
+    auto q = tx_.q("SELECT wrapped FROM customer_keys WHERE customer_id = ?1", customer);
+    if (!q.step()) return std::nullopt;
+    return q.text(0);
+  }
+
+  void insert_customer_key(const std::string& tenant, const std::string& customer,
+                           const std::string& wrapped) override {
+    tx_.q("INSERT INTO customer_keys(customer_id, tenant_id, wrapped) VALUES(?1, ?2, ?3)", customer, tenant, wrapped)
+        .run();
+  }
+
+  void set_lookups(const std::string& tenant, const std::string& customer,
+                   const std::vector<std::pair<std::string, std::string>>& entries) override {
+    tx_.q("DELETE FROM customer_lookup WHERE customer_id = ?1", customer).run();
+    for (const auto& [kind, hash] : entries)
+      tx_.q("INSERT OR IGNORE INTO customer_lookup(tenant_id, kind, hash, customer_id) VALUES(?1, ?2, ?3, ?4)", tenant,
+            kind, hash, customer)
+          .run();
+  }
+
+  std::vector<std::string> ids_by_lookup(const std::string& tenant, const std::string& kind,
+                                         const std::string& hash) override {
+    auto q = tx_.q(
+        "SELECT l.customer_id FROM customer_lookup l JOIN customers c ON c.id = l.customer_id "
+        "WHERE l.tenant_id = ?1 AND l.kind = ?2 AND l.hash = ?3 ORDER BY c.seq",
+        tenant, kind, hash);
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.text(0));
+    return out;
+  }
+
+  std::vector<CustomerRecord> all_customers(int64_t after_seq, int64_t limit) override {
+    auto q =
+        tx_.q("SELECT " LOY_CUSTOMER_COLS " FROM customers WHERE seq > ?1 ORDER BY seq LIMIT ?2", after_seq, limit);
+    std::vector<CustomerRecord> out;
+    while (q.step()) out.push_back(customer_row(q));
+    return out;
+  }
+
+  void erase_customer(const CustomerErasure& e) override {
+    // secure_delete overwrites the deleted and replaced bytes (cells and freed pages) with
+    // zeros in the database file; the WAL is truncated by the caller after commit.
+    tx_.conn().exec("PRAGMA secure_delete=ON");
+    try {
+      tx_.q("DELETE FROM customer_keys WHERE customer_id = ?1 AND tenant_id = ?2", e.id, e.tenant_id).run();
+      tx_.q("DELETE FROM customer_lookup WHERE customer_id = ?1 AND tenant_id = ?2", e.id, e.tenant_id).run();
+      tx_.q("UPDATE customers SET profile = '{}', preferences = '{}', personal = NULL, erased_at = ?3, "
+            "updated_at = ?3, external_id = COALESCE(?4, external_id) WHERE id = ?1 AND tenant_id = ?2",
+            e.id, e.tenant_id, e.at, e.new_external_id)
+          .run();
+      // Check-ins keep their place in history (status, points, location) without the precise
+      // coordinates and the device; the customer's stored AI results go.
+      tx_.q("UPDATE checkins SET lat = 0, lon = 0, accuracy_m = 0, device = '{}' WHERE customer_id = ?1 AND "
+            "tenant_id = ?2",
+            e.id, e.tenant_id)
+          .run();
+      tx_.q("DELETE FROM ai_results WHERE tenant_id = ?1 AND (subject = ?2 OR subject LIKE ?2 || '/%')", e.tenant_id,
+            e.id)
+          .run();
+    } catch (...) {
+      tx_.conn().exec("PRAGMA secure_delete=OFF");
+      throw;
+    }
+    tx_.conn().exec("PRAGMA secure_delete=OFF");
+  }
+
+  void set_secure_delete(bool on) override {
+    tx_.conn().exec(on ? "PRAGMA secure_delete=ON" : "PRAGMA secure_delete=OFF");
+  }
+
+  std::optional<std::string> privacy_meta(const std::string& key) override {
+    auto q = tx_.q("SELECT value FROM meta WHERE key = ?1", key);
+    if (!q.step()) return std::nullopt;
+    return q.text(0);
+  }
+
+  void set_privacy_meta(const std::string& key, const std::string& value) override {
+    tx_.q("INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key,
+          value)
+        .run();
   }
 
  private:

@@ -546,6 +546,29 @@ CREATE TABLE analytics_activity(
   customer_id TEXT NOT NULL,
   PRIMARY KEY(tenant_id, program_id, day, customer_id)) WITHOUT ROWID;
 )sql",
+    // 11: personal data (docs/security.md): a customer's personal profile fields sealed under
+    // the customer's key (`personal`), the erasure time, the wrapped tenant data keys and
+    // customer keys (the master key never is in the file), and the blind index of e-mails and
+    // phones (HMAC under a key derived from the tenant key).
+    R"sql(
+ALTER TABLE customers ADD COLUMN personal TEXT;
+ALTER TABLE customers ADD COLUMN erased_at INTEGER;
+CREATE TABLE tenant_keys(
+  tenant_id TEXT PRIMARY KEY,
+  wrapped TEXT NOT NULL,
+  created_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE customer_keys(
+  customer_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  wrapped TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE customer_lookup(
+  tenant_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  PRIMARY KEY(tenant_id, kind, hash, customer_id)) WITHOUT ROWID;
+CREATE INDEX customer_lookup_customer ON customer_lookup(customer_id);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -108,6 +108,10 @@ class Database {
   /// Begins a unit of work. A write waits for its turn (at most busy_timeout_ms, then
   /// Status::busy).
   virtual std::unique_ptr<UnitOfWork> begin(TxMode mode) = 0;
+  /// Moves what the write-ahead log holds into the database and empties the log, so that bytes
+  /// overwritten by a secure delete leave no older copy there (customer.erase). False when
+  /// readers kept it from completing (it is retried by the next erase or checkpoint).
+  virtual bool truncate_log() { return true; }
 };
 
 /// Opens the database `options.uri` names (only SQLite in 0.1) and applies the schema

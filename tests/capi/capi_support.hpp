@@ -105,6 +105,8 @@ inline const Op<loy_session> kSessionOps[] = {
     {"customer.enroll", loy_customer_enroll},
     {"customer.get", loy_customer_get},
     {"customer.update", loy_customer_update},
+    {"customer.export", loy_customer_export},
+    {"customer.erase", loy_customer_erase},
     {"customer.list", loy_customer_list},
     {"ledger.earn", loy_ledger_earn},
     {"ledger.earn_batch", loy_ledger_earn_batch},

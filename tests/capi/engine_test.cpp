@@ -332,7 +332,7 @@ TEST_CASE("engine: loy_engine_open with a NULL out is LOY_EMISUSE") {
 }
 
 TEST_CASE("engine: options with an unknown version are LOY_EMISUSE and out stays NULL") {
-  for (int version : {0, 2, -1, 1000}) {
+  for (int version : {0, 3, -1, 1000}) {
     CAPTURE(version);
     loy_engine_options opts = LOY_ENGINE_OPTIONS_INIT;
     opts.version = version;
@@ -414,6 +414,47 @@ TEST_CASE("engine: a storage URI with an encoded NUL (%00) is LOY_EINVALID namin
   REQUIRE(loy_engine_open(&opts, &e) == LOY_OK);
   loy_engine_free(e);
   CHECK(std::filesystem::exists(base + "b.db"));
+}
+
+TEST_CASE("engine: master_key (options version 2) is checked; a version-1 struct is read without it") {
+  TempDir dir;
+  const std::string uri = (dir.path / "k.db").string();
+  const std::string key(64, 'a');
+  {
+    loy_engine_options opts = LOY_ENGINE_OPTIONS_INIT;
+    opts.uri = uri.c_str();
+    opts.master_key = key.c_str();
+    loy_engine* e = nullptr;
+    REQUIRE(loy_engine_open(&opts, &e) == LOY_OK);
+    loy_engine_free(e);
+  }
+  SUBCASE("another key is LOY_EFORBIDDEN naming master_key") {
+    const std::string other(64, 'b');
+    loy_engine_options opts = LOY_ENGINE_OPTIONS_INIT;
+    opts.uri = uri.c_str();
+    opts.master_key = other.c_str();
+    loy_engine* e = nullptr;
+    CHECK(loy_engine_open(&opts, &e) == LOY_EFORBIDDEN);
+    CHECK(e == nullptr);
+    CHECK(last_error().field() == "master_key");
+  }
+  SUBCASE("a malformed key is LOY_EINVALID naming master_key") {
+    loy_engine_options opts = LOY_ENGINE_OPTIONS_INIT;
+    opts.uri = uri.c_str();
+    opts.master_key = "short";
+    loy_engine* e = nullptr;
+    CHECK(loy_engine_open(&opts, &e) == LOY_EINVALID);
+    CHECK(last_error().field() == "master_key");
+  }
+  SUBCASE("a version-1 caller's struct ends before master_key: garbage after it is never read") {
+    loy_engine_options opts = LOY_ENGINE_OPTIONS_INIT;
+    opts.version = 1;
+    opts.uri = uri.c_str();
+    opts.master_key = "garbage the version-1 struct does not have";
+    loy_engine* e = nullptr;
+    CHECK(loy_engine_open(&opts, &e) == LOY_OK);  // opens without a key: personal data unavailable
+    loy_engine_free(e);
+  }
 }
 
 TEST_CASE("engine: an invalid loy_sys_clock is LOY_EMISUSE") {

@@ -15,7 +15,7 @@ static_assert(std::is_same_v<decltype(&loy_ledger_earn), int (*)(loy_session*, c
 static_assert(std::is_same_v<decltype(&loy_error_last), const loy_error* (*)()>);
 static_assert(std::is_trivially_copyable_v<loy_engine_options>);
 static_assert(std::is_trivially_copyable_v<loy_sys_clock>);
-static_assert(LOY_ENGINE_OPTIONS_VERSION == 1);
+static_assert(LOY_ENGINE_OPTIONS_VERSION == 2);
 static_assert(LOY_SYS_CLOCK_VERSION == 1);
 
 [[maybe_unused]] loy_engine_options options() {

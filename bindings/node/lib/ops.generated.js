@@ -138,6 +138,16 @@ module.exports = {
         "list",
         "customer.list",
         true
+      ],
+      [
+        "export",
+        "customer.export",
+        false
+      ],
+      [
+        "erase",
+        "customer.erase",
+        false
       ]
     ],
     "events": [

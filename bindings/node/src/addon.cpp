@@ -463,8 +463,12 @@ Napi::Value EngineOpen(const Napi::CallbackInfo &info) {
   std::string admin_key;
   bool has_key = o.Get("adminKey").IsString();
   if (has_key) admin_key = o.Get("adminKey").As<Napi::String>().Utf8Value();
+  std::string master_key;
+  bool has_master = o.Get("masterKey").IsString();
+  if (has_master) master_key = o.Get("masterKey").As<Napi::String>().Utf8Value();
   loy_engine_options opts = LOY_ENGINE_OPTIONS_INIT;
   opts.uri = uri.c_str();
+  opts.master_key = has_master ? master_key.c_str() : nullptr;
   opts.admin_key = has_key ? admin_key.c_str() : nullptr;
   opts.synchronous = int_option(o, "synchronous", LOY_SYNC_FULL);
   opts.busy_timeout_ms = int_option(o, "busyTimeoutMs", 5000);

@@ -134,6 +134,7 @@ class Engine(_Handle):
         wal_autocheckpoint: int = 10000,
         log: Optional[LogFn] = None,
         datetimes: bool = True,
+        master_key: Optional[str] = None,
     ) -> "Engine":
         """Opens (creating and migrating if needed) the database at ``uri``.
 
@@ -156,12 +157,16 @@ class Engine(_Handle):
             log: ``log(level, message)`` receives diagnostics from any thread (the GIL is taken).
             datetimes: when True (the default), time fields of results (``*_at``, ``at``, ``now``)
                 are aware datetimes; when False they stay RFC 3339 strings as the engine writes them.
+            master_key: the master key of personal data, 32 bytes as 64 hex digits or base64
+                (docs/security.md); never stored in the database. Without it, personal fields of
+                an encrypted file are reported unavailable (``personal_data``).
 
         Raises:
             InvalidError: a bad option (the field names it): a str with a lone surrogate, an
                 int beyond 32 bits or outside the engine's range. A value of the wrong type is
                 a TypeError.
-            ForbiddenError: ``admin_key`` differs from the credential recorded in the database.
+            ForbiddenError: ``admin_key`` differs from the credential recorded in the database, or
+                ``master_key`` from the key the file's personal data is encrypted with.
             StorageError: the database cannot be opened or is newer than this library.
         """
         native_clock: Any = clock._native if isinstance(clock, ManualClock) else clock
@@ -177,6 +182,7 @@ class Engine(_Handle):
                 wal_autocheckpoint,
                 log,
                 datetimes,
+                master_key,
             )
         )
 

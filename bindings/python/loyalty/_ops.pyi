@@ -158,12 +158,19 @@ class Customer(TypedDict):
     profile: Dict[str, Any]
     preferences: Dict[str, Any]
     segments: List[str]
+    personal_data: Literal["available", "unavailable", "erased"]
     created_at: datetime
     updated_at: datetime
     program_ids: List[str]
 
 class CustomerGetInput1(TypedDict):
     external_id: str
+
+class CustomerGetInput2(TypedDict):
+    email: str
+
+class CustomerGetInput3(TypedDict):
+    phone: str
 
 class CustomerUpdateInput(TypedDict):
     id: str
@@ -186,8 +193,33 @@ class CustomerRow(TypedDict):
     profile: Dict[str, Any]
     preferences: Dict[str, Any]
     segments: List[str]
+    personal_data: Literal["available", "unavailable", "erased"]
     created_at: datetime
     updated_at: datetime
+
+class CustomerExportResult(TypedDict):
+    format: Literal["loyalty.customer-export/1"]
+    exported_at: datetime
+    customer: Customer
+    accounts: List[CustomerExportResultAccountsItem]
+    redemptions: List[Dict[str, Any]]
+    checkins: List[Dict[str, Any]]
+    audit: List[Dict[str, Any]]
+
+class CustomerExportResultAccountsItem(TypedDict):
+    program_id: str
+    balance: Dict[str, Any]
+    entries: List[Dict[str, Any]]
+    holds: List[Dict[str, Any]]
+    tier: Optional[Dict[str, Any]]
+    tier_history: List[Dict[str, Any]]
+
+class CustomerEraseResult(TypedDict):
+    id: str
+    erased_at: datetime
+    external_id: str
+    already_erased: bool
+    log_truncated: bool
 
 class LedgerEarnInput(TypedDict):
     customer_id: str
@@ -1352,23 +1384,54 @@ class CustomerOps(Namespace):
     def enroll(self, input: Optional[CustomerEnrollInput] = None, /, *, external_id: str = ..., profile: Optional[Dict[str, Any]] = ..., preferences: Optional[Dict[str, Any]] = ..., segments: Optional[List[str]] = ..., program_ids: Optional[List[str]] = ...) -> Customer:
         """Enrols {external_id, profile?, preferences?, segments?, program_ids?}; opens an account
         in each given (default: every active) program. Scope: pos. Errors: LOY_ECONFLICT
-        (external_id known, detail id); LOY_ENOTFOUND (program_ids[n]); the common session
-        errors.
+        (external_id known, detail id); LOY_ENOTFOUND (program_ids[n]); LOY_EUNAVAILABLE
+        (profile: personal fields given to an engine opened without the master key of an
+        encrypted database); the common session errors. The profile's personal fields (name,
+        first_name, last_name, email, phone, birthday, address and the tenant's
+        settings.security.personal_fields) are stored sealed under the customer's key
+        (docs/security.md).
         """
         ...
-    def get(self, input: Optional[Union[ApikeyRevokeInput, CustomerGetInput1]] = None, /, *, id: Optional[str] = ..., external_id: Optional[str] = ...) -> Customer:
-        """Gets {id} or {external_id}. Scope: read. Errors: LOY_ENOTFOUND (id, external_id);
-        LOY_EINVALID (both or neither given); the common session errors.
+    def get(self, input: Optional[Union[ApikeyRevokeInput, CustomerGetInput1, CustomerGetInput2, CustomerGetInput3]] = None, /, *, id: Optional[str] = ..., external_id: Optional[str] = ..., email: Optional[str] = ..., phone: Optional[str] = ...) -> Customer:
+        """Gets {id}, {external_id}, {email} or {phone}. An e-mail or phone is found through the
+        blind index (an HMAC under the tenant's key, docs/security.md), never by reading personal
+        fields; e-mails compare trimmed and case-insensitively, phones by their digits and a
+        leading +; when several customers share one, the earliest enrolled is returned. Scope:
+        read. Errors: LOY_ENOTFOUND (id, external_id, email, phone); LOY_EINVALID (none or more
+        than one given); LOY_EUNAVAILABLE (email, phone: the engine was opened without the master
+        key); the common session errors.
         """
         ...
     def update(self, input: Optional[CustomerUpdateInput] = None, /, *, id: str = ..., profile: Optional[Dict[str, Any]] = ..., preferences: Optional[Dict[str, Any]] = ..., segments: Optional[List[str]] = ...) -> Customer:
-        """Updates {id, profile?, preferences?, segments?} (each replaced whole). Scope: pos.
-        Errors: LOY_ENOTFOUND (id); the common session errors.
+        """Updates {id, profile?, preferences?, segments?} (each replaced whole; without the master
+        key, the sealed personal fields stay as they are). Scope: pos. Errors: LOY_ENOTFOUND
+        (id); LOY_ECONFLICT (id: a profile for an erased customer); LOY_EUNAVAILABLE (profile:
+        personal fields without the master key); the common session errors.
         """
         ...
     def list(self, input: Optional[CustomerListInput] = None, /, *, limit: Optional[int] = ..., cursor: Optional[str] = ..., segment: Optional[str] = ...) -> CustomerListResult:
         """Lists {limit?, cursor?, segment?} -> {items, next_cursor}. Scope: read. Errors:
         LOY_EINVALID (limit, cursor); the common session errors.
+        """
+        ...
+    def export(self, input: Optional[ApikeyRevokeInput] = None, /, *, id: str = ...) -> CustomerExportResult:
+        """Exports {id} -> everything the engine holds about the customer as one document {format,
+        exported_at, customer, accounts: [{program_id, balance, entries, holds, tier,
+        tier_history}], redemptions, checkins, audit} (docs/security.md). Personal fields are
+        opened when the engine holds the master key (customer.personal_data says). Scope: admin.
+        Errors: LOY_ENOTFOUND (id); the common session errors.
+        """
+        ...
+    def erase(self, input: Optional[ApikeyRevokeInput] = None, /, *, id: str = ...) -> CustomerEraseResult:
+        """Erases {id} -> {id, erased_at, external_id, already_erased, log_truncated}: destroys the
+        customer's personal data and key material (its key, its sealed personal fields, its
+        blind-index rows, its profile and preferences, its check-ins' coordinates and device, its
+        stored AI results; overwritten in the file by a secure delete, then the write-ahead log
+        is emptied when no reader holds it, log_truncated) while its accounts, ledger entries,
+        balances and the audit chain stay. The external id is released (replaced by erased:<id>)
+        only when the tenant's settings.security.allow_external_id_reuse is true. Audited
+        (customer.erase). Erasing an erased customer changes nothing (already_erased). Scope:
+        admin. Errors: LOY_ENOTFOUND (id); the common session errors.
         """
         ...
 

@@ -614,7 +614,7 @@ int32_t int_option(py::handle h, const char* field) {
 std::shared_ptr<EngineHandle> engine_open(py::handle uri, py::handle admin_key_arg, py::object clock,
                                           py::handle synchronous, py::handle busy_timeout_ms, py::handle pool_size,
                                           py::handle cache_mb, py::handle wal_autocheckpoint, py::object log,
-                                          py::handle datetimes) {
+                                          py::handle datetimes, py::handle master_key) {
   loyalty::EngineOptions o;
   o.storage.uri = arg_str(uri, "uri");
   const std::string admin_key = arg_str(admin_key_arg, "admin_key");
@@ -626,6 +626,7 @@ std::shared_ptr<EngineHandle> engine_open(py::handle uri, py::handle admin_key_a
   const int times = PyObject_IsTrue(datetimes.ptr());
   if (times < 0) throw py::error_already_set();
   o.admin_key = admin_key;
+  if (!master_key.is_none()) o.master_key = arg_str(master_key, "master_key");
   if (!clock.is_none()) {
     if (py::isinstance<ManualClockHandle>(clock)) {
       o.clock = clock.cast<ManualClockHandle&>().clock;
@@ -809,7 +810,7 @@ PYBIND11_MODULE(_native, m) {
   py::class_<EngineHandle, std::shared_ptr<EngineHandle>>(m, "Engine")
       .def_static("open", &engine_open, py::arg("uri"), py::arg("admin_key"), py::arg("clock"), py::arg("synchronous"),
                   py::arg("busy_timeout_ms"), py::arg("pool_size"), py::arg("cache_mb"), py::arg("wal_autocheckpoint"),
-                  py::arg("log"), py::arg("datetimes"))
+                  py::arg("log"), py::arg("datetimes"), py::arg("master_key") = py::none())
       .def("admin",
            [](EngineHandle& h, py::handle key) {
              const loyalty::Engine e = h.get();

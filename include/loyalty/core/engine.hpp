@@ -35,6 +35,11 @@ struct EngineOptions {
   /// database with one records its hash; later opens may omit it. Without a recorded
   /// credential no tenant can be created.
   std::string admin_key;
+  /// The master key of personal data (docs/security.md): 32 bytes as 64 hex digits or as
+  /// base64. Never stored in the database. Without it, a database whose personal fields are
+  /// encrypted still opens and serves the ledger, and personal fields are reported
+  /// unavailable; an in-memory database without it gets a random key of its own.
+  std::string master_key;
 };
 
 namespace detail {

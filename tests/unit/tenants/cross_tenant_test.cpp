@@ -127,6 +127,8 @@ TEST_CASE("tenancy: every operation given another tenant's id is not_found, exac
       {"customer.get", {{"id", a.customer}}, "id"},
       {"customer.get", {{"external_id", a.external_id}}, "external_id"},
       {"customer.update", {{"id", a.customer}, {"profile", {{"name", "Mallory"}}}}, "id"},
+      {"customer.export", {{"id", a.customer}}, "id"},
+      {"customer.erase", {{"id", a.customer}}, "id"},
       {"customer.enroll", {{"external_id", "b-new"}, {"program_ids", {a.program}}}, "program_ids[0]"},
       {"ledger.earn", {{"customer_id", a.customer}, {"points", 10}}, "customer_id"},
       {"ledger.earn", {{"customer_id", b_customer}, {"program_id", a.program}, {"points", 10}}, "program_id"},
