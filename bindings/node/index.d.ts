@@ -23,6 +23,11 @@ export interface EngineOptions {
   /** WAL pages before a commit checkpoints (default 10000; 0 = never). */
   walAutocheckpoint?: number;
   /**
+   * The master key of personal data (64 hex digits or the base64 of 32 bytes; docs/security.md):
+   * profile fields are sealed under it; without it they are reported unavailable.
+   */
+  masterKey?: string;
+  /**
    * Receives the engine's diagnostics on the JavaScript thread, asynchronously (queued from any
    * engine thread, never waited for); a sink that throws loses that message only.
    */

@@ -126,20 +126,23 @@ json customer_enroll(Ctx& ctx, const json& in) {
 json customer_get(Ctx& ctx, const json& in) {
   Input i(in, {"id", "external_id", "email", "phone"});
   storage::Transaction tx(*ctx.engine.db, storage::TxMode::read);
-  int given = 0;
-  for (const char* f : {"id", "external_id", "email", "phone"}) given += i.has(f) ? 1 : 0;
-  if (given != 1) i.fail("id", "give exactly one of id, external_id, email or phone");
-  if (i.has("id")) return load_customer(ctx, tx, ctx.tenant(), i.str("id"));
-  if (i.has("external_id")) {
-    const std::string ext = i.str("external_id", 200);
-    const auto id = tx.customers().id_by_external(ctx.tenant(), ext);
-    if (!id) throw Error(Status::not_found, fmt::format("no customer with external_id '{}'", ext), "external_id");
-    return load_customer(ctx, tx, ctx.tenant(), *id);
+  // Each given key is checked for its type first, so a wrong one is named before the count.
+  const auto id = i.opt_str("id");
+  const auto ext = i.opt_str("external_id", 200);
+  const auto email = i.opt_str("email", 320);
+  const auto phone = i.opt_str("phone", 320);
+  if (int(id.has_value()) + int(ext.has_value()) + int(email.has_value()) + int(phone.has_value()) != 1)
+    i.fail("id", "give exactly one of id, external_id, email or phone");
+  if (id) return load_customer(ctx, tx, ctx.tenant(), *id);
+  if (ext) {
+    const auto found = tx.customers().id_by_external(ctx.tenant(), *ext);
+    if (!found) throw Error(Status::not_found, fmt::format("no customer with external_id '{}'", *ext), "external_id");
+    return load_customer(ctx, tx, ctx.tenant(), *found);
   }
   // By e-mail or phone: through the blind index (an HMAC under the tenant's key), never by
   // reading personal fields. The earliest enrolled customer with that value is returned.
-  const char* kind = i.has("email") ? "email" : "phone";
-  const std::string value = i.str(kind, 320);
+  const char* kind = email ? "email" : "phone";
+  const std::string value = email ? *email : *phone;
   if (personal_mode(ctx.engine, tx) == PersonalMode::unavailable)
     throw Error(Status::unavailable, fmt::format("lookup by {} needs the master key", kind), kind);
   std::optional<std::string> found;

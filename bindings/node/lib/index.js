@@ -180,6 +180,7 @@ const ENGINE_OPTIONS = {
   poolSize: 'int',
   cacheMb: 'int',
   walAutocheckpoint: 'int',
+  masterKey: 'string',
   log: 'function',
 };
 
