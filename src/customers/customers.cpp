@@ -143,10 +143,11 @@ json customer_get(Ctx& ctx, const json& in) {
   // reading personal fields. The earliest enrolled customer with that value is returned.
   const char* kind = email ? "email" : "phone";
   const std::string value = email ? *email : *phone;
-  if (personal_mode(ctx.engine, tx) == PersonalMode::unavailable)
+  const PersonalMode mode = personal_mode(ctx.engine, tx);
+  if (mode == PersonalMode::unavailable)
     throw Error(Status::unavailable, fmt::format("lookup by {} needs the master key", kind), kind);
   std::optional<std::string> found;
-  if (personal_mode(ctx.engine, tx) == PersonalMode::plain) {
+  if (mode == PersonalMode::plain) {
     for (const auto& c : tx.customers().customers({ctx.tenant(), 0, std::nullopt, 1000000})) {
       const json p = parse_stored(c.profile);
       const auto it = p.find(kind);

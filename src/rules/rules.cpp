@@ -640,11 +640,15 @@ class PurchaseReader final : public JsonEvents {
 
 /// The purchase of `in`: read from its text without a document when PurchaseReader can, from the
 /// document (read_purchase, whose errors are the ones reported) otherwise.
+bool read_purchase_text(std::string_view text, bool dry_run, Purchase& p) {
+  PurchaseReader reader(p, dry_run);
+  return scan_json(text, reader) && reader.finish();
+}
+
 Purchase read_purchase(const OpInput& in, bool dry_run) {
   if (const auto text = in.text()) {
     Purchase p;
-    PurchaseReader reader(p, dry_run);
-    if (scan_json(*text, reader) && reader.finish()) return p;
+    if (read_purchase_text(*text, dry_run, p)) return p;
   }
   return read_purchase(in.dom(), dry_run);
 }
@@ -1114,8 +1118,7 @@ std::span<const OpDef> rule_ops() { return kOps; }
 
 bool purchase_text_read_directly(std::string_view text, bool dry_run) {
   Purchase p;
-  PurchaseReader reader(p, dry_run);
-  return scan_json(text, reader) && reader.finish();
+  return read_purchase_text(text, dry_run, p);
 }
 
 CheckinRuleOutcome apply_checkin_rules(Ctx& ctx, storage::UnitOfWork& tx, const CheckinRuleInput& in) {
